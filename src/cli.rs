@@ -1,0 +1,193 @@
+//! The command line: flags parsed by clap, then handed to one subcommand's `run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jiff::civil::Date;
+
+use crate::cmd;
+use crate::error::{Error, Exit, Result};
+use crate::rules::{self, Rules};
+use crate::ui::Ui;
+
+const ABOUT: &str = "Score, tier and route CRM contacts to sales, marketing or suppression";
+
+const LONG_ABOUT: &str = "\
+Score, tier and route CRM contacts to sales, marketing or suppression.
+
+Each contact in a CSV export gets a score from the rules in rules.toml, a tier
+(cold, warm, optionally hot) and a queue: warm leads go to sales, cold ones to
+marketing, contacts who must not be contacted are suppressed.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  leadsort classify contacts.csv                   score to stdout (CSV)
+  leadsort classify contacts.csv --split out/      one file per queue
+  leadsort classify -r rules.toml - < contacts.csv read stdin
+
+Rules are found at --rules PATH, else $LEADSORT_RULES, else ./rules.toml.
+Exit codes: 0 ok, 2 usage, 65 bad input data, 66 input missing, 70 bug,
+73 output cannot be created, 74 I/O error, 75 locked, 78 rules.toml error.";
+
+#[derive(Debug, Parser)]
+#[command(name = "leadsort", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print the run summary when stderr is not a terminal
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score, tier and route every contact
+    Classify(cmd::classify::Args),
+}
+
+/// Where the rules come from: `--rules`, else `$LEADSORT_RULES`, else `./rules.toml`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RulesArg {
+    /// The rules file [default: ./rules.toml]
+    #[arg(
+        short = 'r',
+        long = "rules",
+        value_name = "PATH",
+        env = "LEADSORT_RULES"
+    )]
+    pub rules: Option<PathBuf>,
+}
+
+impl RulesArg {
+    pub fn path(&self) -> PathBuf {
+        self.rules
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("rules.toml"))
+    }
+
+    /// Read and validate the rules file.
+    pub fn load(&self) -> Result<Rules> {
+        let path = self.path();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let hint = if self.rules.is_none() && e.kind() == std::io::ErrorKind::NotFound {
+                " (no --rules given and LEADSORT_RULES is not set, so leadsort looked in the current folder)"
+            } else {
+                ""
+            };
+            Error::NoInput {
+                path: path.clone(),
+                source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
+            }
+        })?;
+        Ok(rules::from_str(&path, &text)?)
+    }
+}
+
+/// How to read CSV input.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CsvArgs {
+    /// Field delimiter of the input: one character, or `tab` [default: `,`, tab for .tsv]
+    #[arg(short = 'd', long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+impl CsvArgs {
+    pub fn options(&self) -> crate::input::Options {
+        crate::input::Options {
+            delimiter: self.delimiter,
+        }
+    }
+}
+
+fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err("expected one ASCII character (e.g. ';' or '|'), or `tab`".to_string()),
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> std::result::Result<Date, String> {
+    crate::engine::cell::parse_iso_date(s.trim())
+        .filter(|_| s.trim().len() == 10)
+        .ok_or_else(|| "expected a date like 2026-11-27".to_string())
+}
+
+/// Run leadsort with the process's arguments; the exit code follows DESIGN.md.
+pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!(
+            "leadsort: error: internal error (a bug in leadsort, please report it){}",
+            location.unwrap_or_default()
+        );
+        std::process::exit(Exit::Internal as i32);
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    let ui = Ui::new(cli.quiet, cli.verbose);
+    match run(cli.command, &ui) {
+        Ok(()) => Exit::Success.into(),
+        Err(e) => {
+            eprint!("{}", e.render(ui.color));
+            e.exit().into()
+        }
+    }
+}
+
+pub fn run(command: Command, ui: &Ui) -> Result<()> {
+    match command {
+        Command::Classify(args) => cmd::classify::run(&args, ui),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\\t"), Ok(b'\t'));
+        assert!(parse_delimiter(";;").is_err());
+        assert!(parse_delimiter("\"").is_err());
+        assert!(parse_delimiter("é").is_err());
+    }
+
+    #[test]
+    fn as_of_dates() {
+        assert_eq!(
+            parse_date("2026-11-27"),
+            Ok(Date::new(2026, 11, 27).unwrap())
+        );
+        assert!(parse_date("2026-11-27T10:00").is_err());
+        assert!(parse_date("27.11.2026").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,394 @@
+//! `leadsort classify`: score, tier and route every contact.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use csv::StringRecord;
+use jiff::civil::Date;
+
+use crate::cli::{CsvArgs, RulesArg};
+use crate::engine::{Engine, Header, Outcome, Problem, Unbound};
+use crate::error::{Error, Result};
+use crate::input::{Input, Next, Source};
+use crate::output::{Destination, Format, Outputs, Scored};
+use crate::rules::Rules;
+use crate::summary::{Counts, Summary};
+use crate::ui::Ui;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Score contacts.csv with ./rules.toml; CSV on stdout
+  leadsort classify contacts.csv
+
+  # Reproducible nightly run: one file per queue, summary.json last
+  leadsort classify --rules /etc/leadsort/rules.toml --as-of 2026-11-27 \\
+      --split /srv/leads/today contacts.csv
+
+  # A semicolon-separated export from stdin, bad rows kept aside
+  leadsort classify -d ';' --rejected bad.csv - < export.csv > scored.csv
+
+Output: every input column unchanged, then score, score_<group> for each group,
+tier, queue and reasons. Cells that a spreadsheet would run as formulas (starting
+with = + - @) get a leading ' unless --no-escape-formulas.";
+
+/// Score, tier and route every contact.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+pub struct Args {
+    /// Contacts CSV; `-` or nothing reads stdin
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub rules: RulesArg,
+
+    /// Write scored contacts to FILE instead of stdout (atomically)
+    #[arg(short, long, value_name = "FILE", conflicts_with = "split")]
+    pub output: Option<PathBuf>,
+
+    /// Write one CSV per queue into DIR (sales.csv, marketing.csv, ...), plus rejected.csv
+    /// and summary.json
+    #[arg(long, value_name = "DIR")]
+    pub split: Option<PathBuf>,
+
+    /// Compute day-based rules as of this date (YYYY-MM-DD) instead of today
+    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
+    pub as_of: Option<Date>,
+
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
+    /// Write rows that cannot be read to FILE (record, line, reason, row)
+    #[arg(long, value_name = "FILE", conflicts_with = "split")]
+    pub rejected: Option<PathBuf>,
+
+    /// Fail (exit 65) on the first row that cannot be read; no output file is replaced
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Also write the run summary as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+
+    /// Write cells that start with = + - @ exactly as they are (unsafe in spreadsheets)
+    #[arg(long)]
+    pub no_escape_formulas: bool,
+}
+
+pub fn run(args: &Args, ui: &Ui) -> Result<()> {
+    let source = Source::from_arg(args.input.as_deref());
+    if source == Source::Stdin && std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "no input: give a CSV file (leadsort classify contacts.csv) or pipe one into stdin"
+                .into(),
+        ));
+    }
+    let destination = match &args.split {
+        Some(dir) => Destination::Split { dir: dir.clone() },
+        None => Destination::Single {
+            output: args.output.clone(),
+            rejected: args.rejected.clone(),
+        },
+    };
+    refuse_overwriting_input(&source, args)?;
+
+    let rules = args.rules.load()?;
+    let as_of = args.as_of.unwrap_or_else(today);
+    let mut input = Input::open(&source, &args.csv.options())?;
+    let engine = Engine::compile(&rules, input.header(), as_of)
+        .map_err(|unbound| unbound_error(&rules, input.header(), input.name(), &unbound))?;
+    let mut warnings = header_warnings(&rules, &engine, input.header());
+
+    let format = Format {
+        delimiter: b',',
+        escape_formulas: !args.no_escape_formulas,
+    };
+    let mut outputs = Outputs::create(
+        &destination,
+        args.summary.as_deref(),
+        &engine,
+        input.header(),
+        format,
+    )?;
+
+    let mut tally = Tally::new(&engine);
+    let mut record = StringRecord::new();
+    let mut scratch = engine.scratch();
+    let mut outcome = Outcome::default();
+    let mut reasons = String::new();
+    while let Some(next) = input.next(&mut record)? {
+        match next {
+            Next::Contact { .. } => {
+                engine.evaluate(&record, &mut scratch, &mut outcome);
+                engine.write_reasons(&outcome, &mut reasons);
+                let contact = Scored {
+                    cells: &record,
+                    score: outcome.score,
+                    groups: &outcome.groups,
+                    tier: outcome.tier().as_str(),
+                    queue: engine.queue_name(&outcome),
+                    reasons: &reasons,
+                };
+                outputs.write(outcome.queue, &contact)?;
+                tally.count(&outcome);
+            }
+            Next::Rejected => {
+                let Some(rejected) = input.rejected.take() else {
+                    continue;
+                };
+                if args.strict {
+                    return Err(Error::Data(format!(
+                        "{}: record {} (line {}): {}\n--strict stops at the first row that cannot be read; \
+                         no output file was replaced",
+                        input.name(),
+                        rejected.record,
+                        rejected.line,
+                        rejected.reason
+                    )));
+                }
+                outputs.reject(&rejected)?;
+                tally.rejected += 1;
+            }
+        }
+    }
+
+    if input.records() == 0 {
+        warnings.push(format!("{} has a header but no contacts", input.name()));
+    }
+    if tally.rejected > 0 {
+        let whereto = match (&args.split, &args.rejected) {
+            (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
+            (None, Some(file)) => format!("see {}", file.display()),
+            (None, None) => "use --rejected FILE to keep them".to_string(),
+        };
+        warnings.push(format!(
+            "{} of {} rows in {} could not be read and were rejected ({whereto})",
+            tally.rejected,
+            input.records(),
+            input.name()
+        ));
+    }
+    for w in &warnings {
+        ui.warn(w);
+    }
+    let summary = tally.summary(
+        &engine,
+        &scratch.stats.unreadable,
+        SummaryContext {
+            input: input.name(),
+            rules: &args.rules.path(),
+            as_of,
+            warnings,
+        },
+    );
+    outputs.commit(&summary)?;
+    if ui.show_summary() {
+        ui.block(&summary.to_text());
+    }
+    Ok(())
+}
+
+/// Today in the local time zone (what a cron job means by "today").
+fn today() -> Date {
+    jiff::ZonedDateTime::now().date()
+}
+
+/// Writing over the input would destroy it mid-read: refuse before anything is opened.
+fn refuse_overwriting_input(source: &Source, args: &Args) -> Result<()> {
+    let Some(input) = source.path().and_then(|p| p.canonicalize().ok()) else {
+        return Ok(());
+    };
+    let mut outputs: Vec<PathBuf> = args
+        .output
+        .iter()
+        .chain(&args.rejected)
+        .chain(&args.summary)
+        .cloned()
+        .collect();
+    if let Some(dir) = &args.split
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        outputs.extend(entries.flatten().map(|e| e.path()));
+    }
+    for out in outputs {
+        if same_file(&input, &out) {
+            return Err(Error::Usage(format!(
+                "{} is both the input and an output; write the output somewhere else",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn same_file(canonical_input: &Path, output: &Path) -> bool {
+    output.canonicalize().is_ok_and(|o| o == canonical_input)
+}
+
+/// Warnings about the header that do not stop the run.
+fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let missing: Vec<&str> = engine
+        .bindings
+        .iter()
+        .filter(|b| b.column.is_none())
+        .map(|b| b.field.as_str())
+        .collect();
+    if !missing.is_empty() {
+        warnings.push(format!(
+            "optional field{} {} not in the input: read as empty for every contact",
+            if missing.len() > 1 { "s" } else { "" },
+            quoted(&missing)
+        ));
+    }
+    let dups = header.duplicates();
+    if !dups.is_empty() {
+        warnings.push(format!(
+            "the header repeats {} (the rules do not use {})",
+            quoted(&dups),
+            if dups.len() > 1 { "them" } else { "it" }
+        ));
+    }
+    let mut added = vec![
+        "score".to_string(),
+        "tier".into(),
+        "queue".into(),
+        "reasons".into(),
+    ];
+    added.extend(rules.groups.iter().map(|g| format!("score_{}", g.name)));
+    let clash: Vec<&str> = header
+        .names
+        .iter()
+        .filter(|h| added.contains(h))
+        .map(String::as_str)
+        .collect();
+    if !clash.is_empty() {
+        warnings.push(format!(
+            "the input already has {} column{}: the output will have {} twice (is this an earlier output?)",
+            quoted(&clash),
+            if clash.len() > 1 { "s" } else { "" },
+            if clash.len() > 1 { "them" } else { "it" },
+        ));
+    }
+    warnings
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The input cannot feed the rules: name each field, where the rules use it, the closest
+/// header, and the headers there are.
+pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unbound]) -> Error {
+    let mut msg = String::new();
+    for (i, u) in unbound.iter().enumerate() {
+        if i > 0 {
+            msg.push('\n');
+        }
+        let at = rules.source.position(&u.span);
+        match &u.problem {
+            Problem::Missing { closest } => {
+                msg.push_str(&format!("{input} has no column for field `{}` (used at {at})", u.field));
+                if let Some(c) = closest {
+                    msg.push_str(&format!("\nclosest header: `{c}`"));
+                }
+            }
+            Problem::Ambiguous { columns } => msg.push_str(&format!(
+                "field `{}` (used at {at}) matches several columns of {input}: {}; name one exactly under [fields]",
+                u.field,
+                quoted(&columns.iter().map(String::as_str).collect::<Vec<_>>())
+            )),
+            Problem::Duplicate { column } => msg.push_str(&format!(
+                "field `{}` (used at {at}) reads column `{column}`, which appears more than once in {input}'s header",
+                u.field
+            )),
+        }
+    }
+    let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
+    msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    if unbound
+        .iter()
+        .any(|u| matches!(u.problem, Problem::Missing { .. }))
+    {
+        msg.push_str("\nfix the name in the rules, list the header under [fields], or mark the field `optional = true`");
+    }
+    Error::Data(msg)
+}
+
+/// Counts kept while contacts stream past.
+struct Tally {
+    queues: Vec<u64>,
+    tiers: [u64; 4],
+    contacts: u64,
+    rejected: u64,
+}
+
+struct SummaryContext<'a> {
+    input: &'a str,
+    rules: &'a Path,
+    as_of: Date,
+    warnings: Vec<String>,
+}
+
+impl Tally {
+    fn new(engine: &Engine) -> Tally {
+        Tally {
+            queues: vec![0; engine.queues.len()],
+            tiers: [0; 4],
+            contacts: 0,
+            rejected: 0,
+        }
+    }
+
+    fn count(&mut self, outcome: &Outcome) {
+        self.contacts += 1;
+        self.queues[outcome.queue] += 1;
+        self.tiers[outcome.tier() as usize] += 1;
+    }
+
+    fn summary(&self, engine: &Engine, unreadable: &[u64], cx: SummaryContext<'_>) -> Summary {
+        Summary {
+            leadsort_version: env!("CARGO_PKG_VERSION"),
+            input: cx.input.to_string(),
+            rules: cx.rules.display().to_string(),
+            as_of: cx.as_of.to_string(),
+            rows: self.contacts + self.rejected,
+            contacts: self.contacts,
+            rejected: self.rejected,
+            queues: Counts(
+                engine
+                    .queues
+                    .iter()
+                    .cloned()
+                    .zip(self.queues.iter().copied())
+                    .collect(),
+            ),
+            tiers: Counts(
+                engine
+                    .tiers()
+                    .iter()
+                    .map(|t| (t.as_str().to_string(), self.tiers[*t as usize]))
+                    .collect(),
+            ),
+            unreadable: Counts(
+                engine
+                    .typed_fields
+                    .iter()
+                    .cloned()
+                    .zip(unreadable.iter().copied())
+                    .collect(),
+            ),
+            missing_optional_fields: engine
+                .bindings
+                .iter()
+                .filter(|b| b.column.is_none())
+                .map(|b| b.field.clone())
+                .collect(),
+            warnings: cx.warnings,
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Binding the fields that rules name to the columns of one CSV header.
+
+use std::collections::HashMap;
+
+use crate::rules::{Rules, Span};
+
+/// The column names of an input, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub names: Vec<String>,
+}
+
+impl Header {
+    pub fn new(names: Vec<String>) -> Header {
+        Header { names }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Header names that appear more than once (compared exactly), in first-seen order.
+    pub fn duplicates(&self) -> Vec<&str> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for n in &self.names {
+            *counts.entry(n.as_str()).or_default() += 1;
+        }
+        let mut dups: Vec<&str> = Vec::new();
+        for n in &self.names {
+            if counts[n.as_str()] > 1 && !dups.contains(&n.as_str()) {
+                dups.push(n);
+            }
+        }
+        dups
+    }
+
+    /// The column a name refers to: exact match first, then ignoring case, spaces, `_` and `-`.
+    fn find(&self, name: &str) -> Lookup {
+        if let Some(i) = self.names.iter().position(|h| h == name) {
+            return Lookup::Found(i);
+        }
+        let key = loose(name);
+        let hits: Vec<usize> = (0..self.names.len())
+            .filter(|&i| loose(&self.names[i]) == key)
+            .collect();
+        match hits.as_slice() {
+            [] => Lookup::None,
+            [i] => Lookup::Found(*i),
+            many => Lookup::Ambiguous(many.to_vec()),
+        }
+    }
+
+    /// The header most like `name`, for "did you mean".
+    pub fn closest(&self, name: &str) -> Option<&str> {
+        let key = loose(name);
+        self.names
+            .iter()
+            .map(|h| (strsim::jaro_winkler(&key, &loose(h)), h))
+            .filter(|(score, _)| *score > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, h)| h.as_str())
+    }
+}
+
+/// Lower case, without spaces, underscores or hyphens: `Job Title` ~ `job_title`.
+fn loose(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+enum Lookup {
+    Found(usize),
+    None,
+    Ambiguous(Vec<usize>),
+}
+
+/// How one field used by the rules was bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The name the rules use (a `[fields]` entry or a header).
+    pub field: String,
+    /// The column index, or `None` for an optional field that is not in this input.
+    pub column: Option<usize>,
+}
+
+/// A field the rules need that this input cannot provide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unbound {
+    pub field: String,
+    /// Where the rules use it first.
+    pub span: Span,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// No header matches; the closest header, if any is close.
+    Missing { closest: Option<String> },
+    /// Several headers match loosely.
+    Ambiguous { columns: Vec<String> },
+    /// The matching header name appears more than once.
+    Duplicate { column: String },
+}
+
+/// Bind every field the rules use. Fields are bound in the order the rules first use them.
+pub fn bind(rules: &Rules, header: &Header) -> Result<Vec<Binding>, Vec<Unbound>> {
+    let mut bindings: Vec<Binding> = Vec::new();
+    let mut unbound: Vec<Unbound> = Vec::new();
+    let duplicates = header.duplicates();
+    for r in rules.field_refs() {
+        if bindings.iter().any(|b| b.field == r.name) || unbound.iter().any(|u| u.field == r.name) {
+            continue;
+        }
+        let (candidates, optional): (Vec<&str>, bool) = match rules.field(&r.name) {
+            Some(f) => (f.columns.iter().map(String::as_str).collect(), f.optional),
+            None => (vec![r.name.as_str()], false),
+        };
+        let problem = match resolve(header, &candidates) {
+            Ok(Some(i)) if duplicates.contains(&header.names[i].as_str()) => Problem::Duplicate {
+                column: header.names[i].clone(),
+            },
+            Ok(Some(i)) => {
+                bindings.push(Binding {
+                    field: r.name.clone(),
+                    column: Some(i),
+                });
+                continue;
+            }
+            Ok(None) if optional => {
+                bindings.push(Binding {
+                    field: r.name.clone(),
+                    column: None,
+                });
+                continue;
+            }
+            Ok(None) => Problem::Missing {
+                closest: candidates
+                    .iter()
+                    .find_map(|c| header.closest(c))
+                    .map(str::to_string),
+            },
+            Err(columns) => Problem::Ambiguous {
+                columns: columns
+                    .into_iter()
+                    .map(|i| header.names[i].clone())
+                    .collect(),
+            },
+        };
+        unbound.push(Unbound {
+            field: r.name.clone(),
+            span: r.span.clone(),
+            problem,
+        });
+    }
+    if unbound.is_empty() {
+        Ok(bindings)
+    } else {
+        Err(unbound)
+    }
+}
+
+/// The first candidate present exactly, else the first present loosely.
+fn resolve(header: &Header, candidates: &[&str]) -> Result<Option<usize>, Vec<usize>> {
+    if let Some(i) = candidates
+        .iter()
+        .find_map(|c| header.names.iter().position(|h| h == c))
+    {
+        return Ok(Some(i));
+    }
+    for c in candidates {
+        match header.find(c) {
+            Lookup::Found(i) => return Ok(Some(i)),
+            Lookup::Ambiguous(many) => return Err(many),
+            Lookup::None => {}
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Header {
+        Header::new(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn exact_then_loose() {
+        let h = header(&["Job Title", "job_title", "Company Size"]);
+        assert_eq!(resolve(&h, &["job_title"]), Ok(Some(1)));
+        assert_eq!(resolve(&h, &["company_size"]), Ok(Some(2)));
+        assert_eq!(resolve(&h, &["COMPANY-SIZE"]), Ok(Some(2)));
+        assert_eq!(resolve(&h, &["jobtitle"]), Err(vec![0, 1]));
+        assert_eq!(resolve(&h, &["nope", "Company Size"]), Ok(Some(2)));
+        assert_eq!(resolve(&h, &["nope"]), Ok(None));
+    }
+
+    #[test]
+    fn closest_header() {
+        let h = header(&["email", "employees", "industry"]);
+        assert_eq!(h.closest("employes"), Some("employees"));
+        assert_eq!(h.closest("zzz"), None);
+    }
+
+    #[test]
+    fn duplicates_listed_once() {
+        let h = header(&["a", "b", "a", "c", "a", "b"]);
+        assert_eq!(h.duplicates(), vec!["a", "b"]);
+    }
+}

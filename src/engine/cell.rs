@@ -1,0 +1,220 @@
+//! Reading one cell as a boolean, a number or a date, the way DESIGN.md defines it.
+//! Every function takes the cell already trimmed; `None` means "cannot be read as that".
+
+use jiff::civil::Date;
+
+/// `true/false`, `yes/no`, `y/n`, `1/0`, `x`/empty, in any case.
+pub fn parse_bool(cell: &str) -> Option<bool> {
+    const TRUE: [&str; 5] = ["true", "yes", "y", "1", "x"];
+    const FALSE: [&str; 4] = ["false", "no", "n", "0"];
+    if cell.is_empty() {
+        return Some(false);
+    }
+    if cell.len() > 5 {
+        return None;
+    }
+    if TRUE.iter().any(|t| cell.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| cell.eq_ignore_ascii_case(f)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A number as CRM exports write them: `1200`, `-3`, `1200.5`, `1,200`, `1,200.50`,
+/// `1.200,50` (the last separator is the decimal one when both appear), with an optional
+/// currency sign (`$`, `€`, `£`, `¥`) before or after. Ambiguous forms such as `1,5` and
+/// anything else (`N/A`, `12 employees`, `1e3`) are unreadable.
+pub fn parse_number(cell: &str) -> Option<f64> {
+    let s = strip_currency(cell);
+    let (negative, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty()
+        || !body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+    {
+        return None;
+    }
+    let last_comma = body.rfind(',');
+    let last_dot = body.rfind('.');
+    let plain: String = match (last_comma, last_dot) {
+        (None, _) => body.to_string(),
+        // `1,200` or `1,200.50`: commas group thousands.
+        (Some(_), None) => grouped(body, ',', body.len()).then(|| body.replace(',', ""))?,
+        (Some(c), Some(d)) if d > c => grouped(body, ',', d).then(|| body.replace(',', ""))?,
+        // `1.200,50`: dots group thousands, the comma is the decimal separator.
+        (Some(c), Some(_)) => {
+            if !grouped(body, '.', c) || body[c + 1..].contains(',') {
+                return None;
+            }
+            body.replace('.', "").replace(',', ".")
+        }
+    };
+    // At most one decimal point, with digits on at least one side of it.
+    if plain.matches('.').count() > 1 || plain == "." {
+        return None;
+    }
+    let n: f64 = plain.parse().ok()?;
+    Some(if negative { -n } else { n })
+}
+
+/// The integer part `body[..end]` is digits grouped by `sep` in threes (`1,234,567`).
+fn grouped(body: &str, sep: char, end: usize) -> bool {
+    let int = &body[..end];
+    let mut groups = int.split(sep);
+    let first = groups.next().unwrap_or("");
+    (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn strip_currency(cell: &str) -> &str {
+    const SIGNS: [char; 4] = ['$', '€', '£', '¥'];
+    let s = cell.strip_prefix(SIGNS).unwrap_or(cell);
+    let s = s.strip_suffix(SIGNS).unwrap_or(s);
+    s.trim()
+}
+
+/// ISO 8601: `2026-11-27`, optionally followed by a time (`T14:22:00Z`, ` 14:22`).
+/// The date is taken as written; a time zone offset does not move it.
+pub fn parse_iso_date(cell: &str) -> Option<Date> {
+    let b = cell.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() > 10 {
+        let sep = b[10];
+        let time_follows =
+            matches!(sep, b'T' | b't' | b' ') && b.get(11).is_some_and(u8::is_ascii_digit);
+        if !time_follows {
+            return None;
+        }
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i32> {
+        let part = &b[r];
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0i32, |n, d| n * 10 + i32::from(d - b'0')))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    Date::new(y as i16, m as i8, d as i8).ok()
+}
+
+/// ISO 8601 first, then each of `formats` (strftime-style, e.g. `%m/%d/%Y`).
+pub fn parse_date(cell: &str, formats: &[String]) -> Option<Date> {
+    parse_iso_date(cell).or_else(|| {
+        formats.iter().find_map(|f| {
+            jiff::fmt::strtime::parse(f, cell)
+                .ok()
+                .and_then(|tm| tm.to_date().ok())
+        })
+    })
+}
+
+/// Days since 1970-01-01: day arithmetic on plain integers.
+pub fn day_number(date: Date) -> i32 {
+    // Howard Hinnant's days_from_civil.
+    let (y, m, d) = (
+        i32::from(date.year()),
+        i32::from(date.month()),
+        i32::from(date.day()),
+    );
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans() {
+        for t in ["true", "TRUE", "Yes", "y", "Y", "1", "x", "X"] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in ["false", "False", "NO", "n", "0", ""] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
+        }
+        for bad in ["maybe", "2", "yess", "t", "-", "truthy"] {
+            assert_eq!(parse_bool(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("1200", Some(1200.0)),
+            ("-3", Some(-3.0)),
+            ("+7", Some(7.0)),
+            ("1200.5", Some(1200.5)),
+            (".5", Some(0.5)),
+            ("1,200", Some(1200.0)),
+            ("12,345,678", Some(12_345_678.0)),
+            ("1,200.50", Some(1200.5)),
+            ("1.200,50", Some(1200.5)),
+            ("1.234.567,8", Some(1_234_567.8)),
+            ("$1,200", Some(1200.0)),
+            ("1200 €", Some(1200.0)),
+            ("1,5", None),
+            ("1,20", None),
+            ("12,34,567", None),
+            ("1.2.3", None),
+            ("N/A", None),
+            ("12 employees", None),
+            ("1e3", None),
+            ("-", None),
+            (".", None),
+            ("", None),
+            ("inf", None),
+            ("NaN", None),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(parse_number(cell), *want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn iso_dates() {
+        let d = |y, m, dd| Some(Date::new(y, m, dd).unwrap());
+        assert_eq!(parse_iso_date("2026-11-27"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27T23:59:00Z"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27 08:00"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2024-02-29"), d(2024, 2, 29));
+        assert_eq!(parse_iso_date("2026-02-29"), None);
+        assert_eq!(parse_iso_date("2026-13-01"), None);
+        assert_eq!(parse_iso_date("2026-11-27x"), None);
+        assert_eq!(parse_iso_date("27/11/2026"), None);
+        assert_eq!(parse_iso_date(""), None);
+    }
+
+    #[test]
+    fn listed_formats_after_iso() {
+        let formats = vec!["%m/%d/%Y".to_string(), "%d.%m.%Y".to_string()];
+        let want = Some(Date::new(2026, 3, 4).unwrap());
+        assert_eq!(parse_date("03/04/2026", &formats), want);
+        assert_eq!(parse_date("04.03.2026", &formats), want);
+        assert_eq!(parse_date("2026-03-04", &formats), want);
+        assert_eq!(parse_date("03/04/2026", &[]), None);
+        assert_eq!(parse_date("13/45/2026", &formats), None);
+    }
+
+    #[test]
+    fn day_numbers_match_the_calendar() {
+        assert_eq!(day_number(Date::new(1970, 1, 1).unwrap()), 0);
+        assert_eq!(day_number(Date::new(2026, 11, 27).unwrap()), 20_784);
+        let a = Date::new(2024, 2, 28).unwrap();
+        let b = Date::new(2024, 3, 1).unwrap();
+        assert_eq!(day_number(b) - day_number(a), 2);
+        assert_eq!(day_number(Date::new(1969, 12, 31).unwrap()), -1);
+    }
+}

@@ -1,0 +1,245 @@
+//! Conditions compiled for one header: columns are indices, word lists are automata, regexes
+//! are built. Nothing here looks at rules.toml again.
+
+use std::collections::HashSet;
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem;
+use regex::Regex;
+
+use super::Row;
+
+/// A column index, or `None` for an optional field absent from this input (reads as empty).
+pub type Col = Option<usize>;
+
+/// A condition ready to run on rows.
+#[derive(Debug)]
+pub enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Box<Cond>),
+    Text(TextTest),
+    /// A typed test on a slot: the cell parsed once per row (see `Slot`).
+    Typed {
+        slot: usize,
+        test: TypedTest,
+    },
+}
+
+/// A cell read as a number, a day or a boolean, once per row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Empty,
+    Unreadable,
+    Number(f64),
+    Day(i32),
+    Bool(bool),
+}
+
+#[derive(Debug)]
+pub enum TypedTest {
+    /// A number comparison; `false` on an empty or unreadable cell.
+    Number(NumTest),
+    NumberIn {
+        values: Vec<f64>,
+        negate: bool,
+    },
+    /// A day comparison, in days since 1970-01-01.
+    Day(DayTest),
+    DayIn {
+        days: Vec<i32>,
+        negate: bool,
+    },
+    Bool {
+        want: bool,
+        negate: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum NumTest {
+    Eq(f64),
+    Ne(f64),
+    Gt(f64),
+    AtLeast(f64),
+    Lt(f64),
+    AtMost(f64),
+    Between(f64, f64),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum DayTest {
+    /// The day is at most this many days before the as-of day (or after it).
+    OnOrAfter(i32),
+    /// Strictly before the given day.
+    Before(i32),
+    /// Strictly after the given day.
+    After(i32),
+    Between(i32, i32),
+}
+
+/// A text operator on a trimmed cell, case-insensitive unless `fold` is false.
+#[derive(Debug)]
+pub struct TextTest {
+    pub col: Col,
+    pub fold: bool,
+    pub kind: TextKind,
+}
+
+#[derive(Debug)]
+pub enum TextKind {
+    Eq(String),
+    Ne(String),
+    In(WordSet),
+    NotIn(WordSet),
+    Contains(Box<memmem::Finder<'static>>),
+    ContainsAny(Option<AhoCorasick>),
+    StartsWith(String),
+    EndsWith(String),
+    Matches(Regex),
+    DomainIn(WordSet),
+    Present(bool),
+}
+
+/// Exact-match lookup for a list of words (already folded when the test folds).
+#[derive(Debug)]
+pub enum WordSet {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl WordSet {
+    pub fn new(words: Vec<String>) -> WordSet {
+        if words.len() <= 12 {
+            WordSet::Few(words)
+        } else {
+            WordSet::Many(words.into_iter().collect())
+        }
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        match self {
+            WordSet::Few(v) => v.iter().any(|w| w == word),
+            WordSet::Many(s) => s.contains(word),
+        }
+    }
+}
+
+/// The trimmed cell, lower-cased into `buf` only when it has something to lower.
+fn folded<'a>(cell: &'a str, fold: bool, buf: &'a mut String) -> &'a str {
+    if !fold {
+        return cell;
+    }
+    if cell.is_ascii() {
+        if !cell.bytes().any(|b| b.is_ascii_uppercase()) {
+            return cell;
+        }
+        buf.clear();
+        buf.extend(cell.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        buf.clear();
+        buf.extend(cell.chars().flat_map(char::to_lowercase));
+    }
+    buf
+}
+
+pub fn cell<R: Row + ?Sized>(row: &R, col: Col) -> &str {
+    col.map_or("", |c| row.cell(c))
+}
+
+impl TextTest {
+    fn eval<R: Row + ?Sized>(&self, row: &R, buf: &mut String) -> bool {
+        let raw = cell(row, self.col).trim();
+        match &self.kind {
+            TextKind::Present(want) => raw.is_empty() != *want,
+            TextKind::Matches(re) => re.is_match(raw),
+            kind => {
+                let s = folded(raw, self.fold, buf);
+                match kind {
+                    TextKind::Eq(w) => s == w,
+                    TextKind::Ne(w) => s != w,
+                    TextKind::In(set) => set.contains(s),
+                    TextKind::NotIn(set) => !set.contains(s),
+                    TextKind::Contains(f) => f.find(s.as_bytes()).is_some(),
+                    TextKind::ContainsAny(ac) => ac.as_ref().is_some_and(|ac| ac.is_match(s)),
+                    TextKind::StartsWith(w) => s.starts_with(w.as_str()),
+                    TextKind::EndsWith(w) => s.ends_with(w.as_str()),
+                    TextKind::DomainIn(set) => s
+                        .rfind('@')
+                        .is_some_and(|at| set.contains(s[at + 1..].trim())),
+                    TextKind::Present(_) | TextKind::Matches(_) => false,
+                }
+            }
+        }
+    }
+}
+
+impl TypedTest {
+    fn eval(&self, value: Value) -> bool {
+        match (self, value) {
+            (TypedTest::Number(t), Value::Number(n)) => match *t {
+                NumTest::Eq(x) => n == x,
+                NumTest::Ne(x) => n != x,
+                NumTest::Gt(x) => n > x,
+                NumTest::AtLeast(x) => n >= x,
+                NumTest::Lt(x) => n < x,
+                NumTest::AtMost(x) => n <= x,
+                NumTest::Between(lo, hi) => lo <= n && n <= hi,
+            },
+            (TypedTest::NumberIn { values, negate }, Value::Number(n)) => {
+                values.contains(&n) != *negate
+            }
+            (TypedTest::Day(t), Value::Day(d)) => match *t {
+                DayTest::OnOrAfter(x) => d >= x,
+                DayTest::Before(x) => d < x,
+                DayTest::After(x) => d > x,
+                DayTest::Between(lo, hi) => lo <= d && d <= hi,
+            },
+            (TypedTest::DayIn { days, negate }, Value::Day(d)) => days.contains(&d) != *negate,
+            (TypedTest::Bool { want, negate }, Value::Bool(b)) => (b == *want) != *negate,
+            // Empty and unreadable cells never satisfy a typed test.
+            _ => false,
+        }
+    }
+}
+
+impl Cond {
+    pub fn eval<R: Row + ?Sized>(&self, row: &R, values: &[Value], buf: &mut String) -> bool {
+        match self {
+            Cond::All(cs) => cs.iter().all(|c| c.eval(row, values, buf)),
+            Cond::Any(cs) => cs.iter().any(|c| c.eval(row, values, buf)),
+            Cond::Not(c) => !c.eval(row, values, buf),
+            Cond::Text(t) => t.eval(row, buf),
+            Cond::Typed { slot, test } => test.eval(values[*slot]),
+        }
+    }
+}
+
+/// Lower-case a needle the way cells are folded.
+pub fn fold_needle(s: &str, fold: bool) -> String {
+    let s = s.trim();
+    if fold {
+        s.chars().flat_map(char::to_lowercase).collect()
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn finder(needle: &str) -> Box<memmem::Finder<'static>> {
+    Box::new(memmem::Finder::new(needle.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_only_copies_when_needed() {
+        let mut buf = String::new();
+        assert_eq!(folded("already lower", true, &mut buf), "already lower");
+        assert!(buf.is_empty());
+        assert_eq!(folded("MiXeD", true, &mut buf), "mixed");
+        assert_eq!(folded("MÜLLER", true, &mut buf), "müller");
+        assert_eq!(folded("MiXeD", false, &mut buf), "MiXeD");
+    }
+}

@@ -1,0 +1,787 @@
+//! The scoring engine: rules compiled against one input header, applied to one row at a time.
+//!
+//! `Engine` is built once per run and never changes, so threads can share it; each thread
+//! keeps its own `Scratch` (parsed cells, a folding buffer, counters). The engine knows
+//! nothing of files, flags or output formats.
+
+pub mod bind;
+pub mod cell;
+mod matcher;
+
+use std::fmt::Write as _;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use jiff::civil::Date;
+
+pub use bind::{Binding, Header, Problem, Unbound};
+pub use matcher::Value;
+use matcher::{
+    Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, finder, fold_needle,
+};
+
+use crate::rules::{Condition, FieldKind, GroupId, Op, Points, Rules, Scalar, Test, Tier};
+
+/// One contact's cells, by column index. Cells past the end read as empty.
+pub trait Row {
+    fn cell(&self, col: usize) -> &str;
+}
+
+impl Row for csv::StringRecord {
+    fn cell(&self, col: usize) -> &str {
+        self.get(col).unwrap_or("")
+    }
+}
+
+impl Row for [&str] {
+    fn cell(&self, col: usize) -> &str {
+        self.get(col).copied().unwrap_or("")
+    }
+}
+
+impl Row for Vec<String> {
+    fn cell(&self, col: usize) -> &str {
+        self.get(col).map_or("", String::as_str)
+    }
+}
+
+/// Index into `Engine::queues`.
+pub type QueueId = usize;
+
+/// A rule that matched a contact, and the points it added.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub rule: usize,
+    pub points: f64,
+}
+
+/// A group whose subtotal was capped or floored, and by how much (negative for a cap).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clamp {
+    pub group: GroupId,
+    pub delta: f64,
+}
+
+/// Everything the engine decided about one contact.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// The score: the sum of the matched rules' points after group caps, rounded half away
+    /// from zero.
+    pub score: i64,
+    /// Each group's subtotal after its cap and floor, rounded, in `[groups]` order.
+    pub groups: Vec<i64>,
+    pub tier: Option<Tier>,
+    pub queue: QueueId,
+    /// Matched rules in file order.
+    pub hits: Vec<Hit>,
+    pub clamps: Vec<Clamp>,
+    pub disqualified: bool,
+    /// The route that decided the queue, if one did.
+    pub route: Option<usize>,
+}
+
+impl Outcome {
+    pub fn tier(&self) -> Tier {
+        self.tier.unwrap_or(Tier::Cold)
+    }
+}
+
+/// Per-worker state: cells parsed for the current row, a buffer, and counters.
+#[derive(Debug, Clone)]
+pub struct Scratch {
+    values: Vec<Value>,
+    buf: String,
+    sums: Vec<f64>,
+    pub stats: Stats,
+}
+
+/// Counters kept while scoring; merged across workers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Per field used by typed conditions (`Engine::typed_fields`): rows whose cell could
+    /// not be read as the type the conditions need.
+    pub unreadable: Vec<u64>,
+}
+
+impl Stats {
+    pub fn merge(&mut self, other: &Stats) {
+        for (a, b) in self.unreadable.iter_mut().zip(&other.unreadable) {
+            *a += b;
+        }
+    }
+}
+
+/// How a slot reads its cell.
+#[derive(Debug, Clone, PartialEq)]
+enum SlotKind {
+    Number,
+    Bool,
+    Date(Vec<String>),
+}
+
+/// One typed cell, parsed once per row whatever the number of conditions reading it.
+#[derive(Debug)]
+struct Slot {
+    col: Col,
+    kind: SlotKind,
+    /// Index into `Engine::typed_fields`, for counting unreadable cells.
+    field: usize,
+}
+
+#[derive(Debug)]
+enum RulePoints {
+    None,
+    Fixed(f64),
+    Per {
+        slot: usize,
+        points: f64,
+        max: Option<f64>,
+    },
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    when: Option<Cond>,
+    points: RulePoints,
+    disqualify: bool,
+    group: Option<GroupId>,
+}
+
+#[derive(Debug)]
+struct CompiledTier {
+    score: f64,
+    groups: Vec<(GroupId, f64)>,
+}
+
+impl CompiledTier {
+    fn met(&self, score: i64, groups: &[i64]) -> bool {
+        score as f64 >= self.score && self.groups.iter().all(|&(g, min)| groups[g] as f64 >= min)
+    }
+}
+
+/// Rules compiled for one header.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    routes: Vec<(Cond, QueueId)>,
+    warm: CompiledTier,
+    hot: Option<CompiledTier>,
+    tier_queue: [QueueId; 4],
+    slots: Vec<Slot>,
+    /// Rule and group names, for reasons.
+    rule_names: Vec<String>,
+    route_names: Vec<String>,
+    group_names: Vec<String>,
+    group_limits: Vec<(Option<f64>, Option<f64>)>,
+    /// Queue names, in the order of `Rules::queue_names`.
+    pub queues: Vec<String>,
+    /// Fields whose cells typed conditions read, for unreadable-cell counts.
+    pub typed_fields: Vec<String>,
+    /// How every field the rules use was bound to this header.
+    pub bindings: Vec<Binding>,
+}
+
+impl Engine {
+    /// Compile `rules` for inputs with this header. Fails if a field the rules need has no
+    /// column.
+    pub fn compile(rules: &Rules, header: &Header, as_of: Date) -> Result<Engine, Vec<Unbound>> {
+        let bindings = bind::bind(rules, header)?;
+        let queues: Vec<String> = rules
+            .queue_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let queue_id = |name: &str| queues.iter().position(|q| q == name).unwrap_or(0);
+        let mut cx = Compiler {
+            rules,
+            bindings: &bindings,
+            slots: Vec::new(),
+            typed_fields: Vec::new(),
+            as_of: cell::day_number(as_of),
+        };
+        let compiled_rules = rules
+            .rules
+            .iter()
+            .map(|r| CompiledRule {
+                when: r.when.as_ref().map(|c| cx.cond(c)),
+                points: match &r.points {
+                    None => RulePoints::None,
+                    Some(Points::Fixed(p)) => RulePoints::Fixed(*p),
+                    Some(Points::Per { field, points, max }) => RulePoints::Per {
+                        slot: cx.slot(&field.name, SlotKind::Number),
+                        points: *points,
+                        max: *max,
+                    },
+                },
+                disqualify: r.disqualify,
+                group: r.group,
+            })
+            .collect();
+        let routes = rules
+            .routes
+            .iter()
+            .map(|r| (cx.cond(&r.when), queue_id(&r.queue)))
+            .collect();
+        // A field declared with a type is checked as that type even where only text
+        // operators read it, so its unreadable cells are counted.
+        for b in &bindings {
+            if let Some(f) = rules.field(&b.field) {
+                match f.kind {
+                    FieldKind::Number => drop(cx.slot(&f.name, SlotKind::Number)),
+                    FieldKind::Date => drop(cx.slot(&f.name, SlotKind::Date(f.formats.clone()))),
+                    FieldKind::Bool => drop(cx.slot(&f.name, SlotKind::Bool)),
+                    FieldKind::Text => {}
+                }
+            }
+        }
+        let tier = |t: &crate::rules::TierRule| CompiledTier {
+            score: t.score,
+            groups: t.groups.clone(),
+        };
+        let q = &rules.queues;
+        let Compiler {
+            slots,
+            typed_fields,
+            ..
+        } = cx;
+        Ok(Engine {
+            rules: compiled_rules,
+            routes,
+            warm: tier(&rules.tiers.warm),
+            hot: rules.tiers.hot.as_ref().map(tier),
+            // Indexed by `Tier as usize`: Disqualified, Cold, Warm, Hot.
+            tier_queue: [
+                queue_id(&q.disqualified),
+                queue_id(&q.cold),
+                queue_id(&q.warm),
+                queue_id(&q.hot),
+            ],
+            rule_names: rules.rules.iter().map(|r| r.name.clone()).collect(),
+            route_names: rules.routes.iter().map(|r| r.name.clone()).collect(),
+            group_names: rules.groups.iter().map(|g| g.name.clone()).collect(),
+            group_limits: rules.groups.iter().map(|g| (g.min, g.max)).collect(),
+            slots,
+            typed_fields,
+            queues,
+            bindings,
+        })
+    }
+
+    /// Fresh per-worker state.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            values: vec![Value::Empty; self.slots.len()],
+            buf: String::new(),
+            sums: vec![0.0; self.group_names.len()],
+            stats: Stats {
+                unreadable: vec![0; self.typed_fields.len()],
+            },
+        }
+    }
+
+    /// The tiers this rule set can give, from the highest down.
+    pub fn tiers(&self) -> Vec<Tier> {
+        Tier::ALL
+            .into_iter()
+            .filter(|t| *t != Tier::Hot || self.hot.is_some())
+            .collect()
+    }
+
+    pub fn group_names(&self) -> &[String] {
+        &self.group_names
+    }
+
+    pub fn rule_names(&self) -> &[String] {
+        &self.rule_names
+    }
+
+    pub fn route_names(&self) -> &[String] {
+        &self.route_names
+    }
+
+    /// Score, tier and route one contact. `out` is overwritten; reuse it across rows.
+    pub fn evaluate<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch, out: &mut Outcome) {
+        self.read_slots(row, scratch);
+        out.hits.clear();
+        out.clamps.clear();
+        out.groups.clear();
+        out.disqualified = false;
+        out.route = None;
+        let sums = &mut scratch.sums;
+        sums.iter_mut().for_each(|s| *s = 0.0);
+        let mut ungrouped = 0.0;
+        for (i, rule) in self.rules.iter().enumerate() {
+            let matched = rule
+                .when
+                .as_ref()
+                .is_none_or(|c| c.eval(row, &scratch.values, &mut scratch.buf));
+            if !matched {
+                continue;
+            }
+            let points = match rule.points {
+                RulePoints::None => 0.0,
+                RulePoints::Fixed(p) => p,
+                RulePoints::Per { slot, points, max } => {
+                    let per = per_points(scratch.values[slot], points, max);
+                    if per == 0.0 && !rule.disqualify {
+                        continue; // nothing to count: not a hit
+                    }
+                    per
+                }
+            };
+            out.disqualified |= rule.disqualify;
+            out.hits.push(Hit { rule: i, points });
+            match rule.group {
+                Some(g) => sums[g] += points,
+                None => ungrouped += points,
+            }
+        }
+        let mut total = ungrouped;
+        for (g, &(min, max)) in self.group_limits.iter().enumerate() {
+            let raw = sums[g];
+            let mut capped = raw;
+            if let Some(max) = max {
+                capped = capped.min(max);
+            }
+            if let Some(min) = min {
+                capped = capped.max(min);
+            }
+            if capped != raw {
+                out.clamps.push(Clamp {
+                    group: g,
+                    delta: capped - raw,
+                });
+            }
+            out.groups.push(round(capped));
+            total += capped;
+        }
+        out.score = round(total);
+        let tier = if out.disqualified {
+            Tier::Disqualified
+        } else if self
+            .hot
+            .as_ref()
+            .is_some_and(|h| h.met(out.score, &out.groups))
+        {
+            Tier::Hot
+        } else if self.warm.met(out.score, &out.groups) {
+            Tier::Warm
+        } else {
+            Tier::Cold
+        };
+        out.tier = Some(tier);
+        out.queue = self.tier_queue[tier as usize];
+        if !out.disqualified
+            && let Some(i) = self
+                .routes
+                .iter()
+                .position(|(c, _)| c.eval(row, &scratch.values, &mut scratch.buf))
+        {
+            out.route = Some(i);
+            out.queue = self.routes[i].1;
+        }
+    }
+
+    fn read_slots<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch) {
+        let mut flagged: u64 = 0; // fields with an unreadable cell in this row (first 64)
+        for (i, slot) in self.slots.iter().enumerate() {
+            let raw = matcher::cell(row, slot.col).trim();
+            let value = if raw.is_empty() {
+                Value::Empty
+            } else {
+                let parsed = match &slot.kind {
+                    SlotKind::Number => cell::parse_number(raw).map(Value::Number),
+                    SlotKind::Bool => cell::parse_bool(raw).map(Value::Bool),
+                    SlotKind::Date(formats) => {
+                        cell::parse_date(raw, formats).map(|d| Value::Day(cell::day_number(d)))
+                    }
+                };
+                parsed.unwrap_or(Value::Unreadable)
+            };
+            // Booleans: an empty cell is `false` (unchecked box), per DESIGN.md.
+            scratch.values[i] = match (value, &slot.kind) {
+                (Value::Empty, SlotKind::Bool) => Value::Bool(false),
+                (v, _) => v,
+            };
+            if value == Value::Unreadable {
+                let f = slot.field;
+                if f < 64 {
+                    if flagged & (1 << f) == 0 {
+                        flagged |= 1 << f;
+                        scratch.stats.unreadable[f] += 1;
+                    }
+                } else {
+                    // Rare: more than 64 typed fields. Count once per slot instead.
+                    scratch.stats.unreadable[f] += 1;
+                }
+            }
+        }
+    }
+
+    /// The queue name an outcome went to.
+    pub fn queue_name(&self, outcome: &Outcome) -> &str {
+        &self.queues[outcome.queue]
+    }
+
+    /// The `reasons` text: matched rules with their points, group caps, the deciding route.
+    /// Example: `Decision maker +20; Asked for a demo +30; fit capped at 50 -5`.
+    pub fn write_reasons(&self, outcome: &Outcome, out: &mut String) {
+        out.clear();
+        let sep = |out: &mut String| {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+        };
+        for hit in &outcome.hits {
+            sep(out);
+            out.push_str(&self.rule_names[hit.rule]);
+            let rule = &self.rules[hit.rule];
+            if !matches!(rule.points, RulePoints::None) {
+                out.push(' ');
+                push_points(out, hit.points);
+            }
+            if rule.disqualify {
+                out.push_str(" (disqualified)");
+            }
+        }
+        for clamp in &outcome.clamps {
+            sep(out);
+            let (min, max) = self.group_limits[clamp.group];
+            let name = &self.group_names[clamp.group];
+            let _ = if clamp.delta < 0.0 {
+                write!(
+                    out,
+                    "{name} capped at {} ",
+                    fmt_number(max.unwrap_or_default())
+                )
+            } else {
+                write!(
+                    out,
+                    "{name} floored at {} ",
+                    fmt_number(min.unwrap_or_default())
+                )
+            };
+            push_points(out, clamp.delta);
+        }
+        if let Some(r) = outcome.route {
+            sep(out);
+            out.push_str("route: ");
+            out.push_str(&self.route_names[r]);
+        }
+    }
+}
+
+/// `points` times the cell's number, capped at `max` in size; empty, negative or unreadable
+/// cells give 0.
+fn per_points(value: Value, points: f64, max: Option<f64>) -> f64 {
+    match value {
+        Value::Number(n) if n > 0.0 => {
+            let p = points * n;
+            match max {
+                Some(m) => p.clamp(-m, m),
+                None => p,
+            }
+        }
+        _ => 0.0,
+    }
+}
+
+/// Half away from zero, as DESIGN.md asks.
+fn round(x: f64) -> i64 {
+    x.round() as i64
+}
+
+/// `+20`, `-10`, `+2.5`: signed, without trailing zeros.
+fn push_points(out: &mut String, p: f64) {
+    if p >= 0.0 {
+        out.push('+');
+    }
+    out.push_str(&fmt_number(p));
+}
+
+/// A number as people write it: `20`, `2.5`, `0.33` (at most two decimals).
+pub fn fmt_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Builds compiled conditions and typed slots.
+struct Compiler<'a> {
+    rules: &'a Rules,
+    bindings: &'a [Binding],
+    slots: Vec<Slot>,
+    typed_fields: Vec<String>,
+    as_of: i32,
+}
+
+impl Compiler<'_> {
+    fn column(&self, field: &str) -> Col {
+        self.bindings
+            .iter()
+            .find(|b| b.field == field)
+            .and_then(|b| b.column)
+    }
+
+    /// The slot reading `field` as `kind`, shared by every condition that needs it.
+    fn slot(&mut self, field: &str, kind: SlotKind) -> usize {
+        let col = self.column(field);
+        // Dates use the formats the field lists.
+        let kind = match kind {
+            SlotKind::Date(_) => SlotKind::Date(
+                self.rules
+                    .field(field)
+                    .map(|f| f.formats.clone())
+                    .unwrap_or_default(),
+            ),
+            k => k,
+        };
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.col == col && s.kind == kind && self.typed_fields[s.field] == field)
+        {
+            return i;
+        }
+        let f = match self.typed_fields.iter().position(|n| n == field) {
+            Some(f) => f,
+            None => {
+                self.typed_fields.push(field.to_string());
+                self.typed_fields.len() - 1
+            }
+        };
+        self.slots.push(Slot {
+            col,
+            kind,
+            field: f,
+        });
+        self.slots.len() - 1
+    }
+
+    fn cond(&mut self, c: &Condition) -> Cond {
+        match c {
+            Condition::All(cs) => Cond::All(cs.iter().map(|c| self.cond(c)).collect()),
+            Condition::Any(cs) => Cond::Any(cs.iter().map(|c| self.cond(c)).collect()),
+            Condition::Not(c) => Cond::Not(Box::new(self.cond(c))),
+            Condition::Test(t) => self.test(t),
+        }
+    }
+
+    fn text(&self, t: &Test, kind: TextKind) -> Cond {
+        Cond::Text(TextTest {
+            col: self.column(&t.field.name),
+            fold: !t.case_sensitive,
+            kind,
+        })
+    }
+
+    fn typed(&mut self, t: &Test, kind: SlotKind, test: TypedTest) -> Cond {
+        Cond::Typed {
+            slot: self.slot(&t.field.name, kind),
+            test,
+        }
+    }
+
+    fn test(&mut self, t: &Test) -> Cond {
+        let fold = !t.case_sensitive;
+        let word = |s: &str| fold_needle(s, fold);
+        let words = |v: &[String]| WordSet::new(v.iter().map(|s| word(s)).collect());
+        let day = |d: &Date| cell::day_number(*d);
+        match &t.op {
+            Op::Equals(s) | Op::NotEquals(s) => {
+                let negate = matches!(t.op, Op::NotEquals(_));
+                match s {
+                    Scalar::Text(s) => self.text(
+                        t,
+                        if negate {
+                            TextKind::Ne(word(s))
+                        } else {
+                            TextKind::Eq(word(s))
+                        },
+                    ),
+                    Scalar::Number(n) => {
+                        let test = if negate {
+                            NumTest::Ne(*n)
+                        } else {
+                            NumTest::Eq(*n)
+                        };
+                        self.typed(t, SlotKind::Number, TypedTest::Number(test))
+                    }
+                    Scalar::Bool(b) => {
+                        self.typed(t, SlotKind::Bool, TypedTest::Bool { want: *b, negate })
+                    }
+                    Scalar::Date(d) => self.typed(
+                        t,
+                        SlotKind::Date(Vec::new()),
+                        TypedTest::DayIn {
+                            days: vec![day(d)],
+                            negate,
+                        },
+                    ),
+                }
+            }
+            Op::In(list) | Op::NotIn(list) => {
+                let negate = matches!(t.op, Op::NotIn(_));
+                self.membership(t, list, negate)
+            }
+            Op::Contains(s) => self.text(t, TextKind::Contains(finder(&word(s)))),
+            Op::ContainsAny(list) => {
+                let needles: Vec<String> = list
+                    .iter()
+                    .map(|s| word(s))
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let ac = (!needles.is_empty()).then(|| {
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .build(&needles)
+                        .expect("a few literal strings always build an automaton")
+                });
+                self.text(t, TextKind::ContainsAny(ac))
+            }
+            Op::StartsWith(s) => self.text(t, TextKind::StartsWith(word(s))),
+            Op::EndsWith(s) => self.text(t, TextKind::EndsWith(word(s))),
+            Op::Matches(p) => {
+                // Validated when the rules were parsed.
+                let re = regex::RegexBuilder::new(p)
+                    .case_insensitive(fold)
+                    .build()
+                    .expect("regex validated by the rules parser");
+                self.text(t, TextKind::Matches(re))
+            }
+            Op::DomainIn(list) => self.text(t, TextKind::DomainIn(words(list))),
+            Op::Present(want) => self.text(t, TextKind::Present(*want)),
+            Op::Is(b) => self.typed(
+                t,
+                SlotKind::Bool,
+                TypedTest::Bool {
+                    want: *b,
+                    negate: false,
+                },
+            ),
+            Op::Gt(n) => self.typed(t, SlotKind::Number, TypedTest::Number(NumTest::Gt(*n))),
+            Op::AtLeast(n) => {
+                self.typed(t, SlotKind::Number, TypedTest::Number(NumTest::AtLeast(*n)))
+            }
+            Op::Lt(n) => self.typed(t, SlotKind::Number, TypedTest::Number(NumTest::Lt(*n))),
+            Op::AtMost(n) => {
+                self.typed(t, SlotKind::Number, TypedTest::Number(NumTest::AtMost(*n)))
+            }
+            Op::Between(lo, hi) => self.typed(
+                t,
+                SlotKind::Number,
+                TypedTest::Number(NumTest::Between(*lo, *hi)),
+            ),
+            Op::DateBetween(lo, hi) => self.typed(
+                t,
+                SlotKind::Date(Vec::new()),
+                TypedTest::Day(DayTest::Between(day(lo), day(hi))),
+            ),
+            Op::WithinDays(n) => {
+                let from = self
+                    .as_of
+                    .saturating_sub(i32::try_from(*n).unwrap_or(i32::MAX));
+                self.typed(
+                    t,
+                    SlotKind::Date(Vec::new()),
+                    TypedTest::Day(DayTest::OnOrAfter(from)),
+                )
+            }
+            Op::OlderThanDays(n) => {
+                let before = self
+                    .as_of
+                    .saturating_sub(i32::try_from(*n).unwrap_or(i32::MAX));
+                self.typed(
+                    t,
+                    SlotKind::Date(Vec::new()),
+                    TypedTest::Day(DayTest::Before(before)),
+                )
+            }
+            Op::Before(d) => self.typed(
+                t,
+                SlotKind::Date(Vec::new()),
+                TypedTest::Day(DayTest::Before(day(d))),
+            ),
+            Op::After(d) => self.typed(
+                t,
+                SlotKind::Date(Vec::new()),
+                TypedTest::Day(DayTest::After(day(d))),
+            ),
+        }
+    }
+
+    /// `in` / `not_in`: each literal compared by its own type. `in` holds when any kind
+    /// matches; `not_in` when none does.
+    fn membership(&mut self, t: &Test, list: &[Scalar], negate: bool) -> Cond {
+        let fold = !t.case_sensitive;
+        let mut parts = Vec::new();
+        let texts: Vec<String> = list
+            .iter()
+            .filter_map(|s| match s {
+                Scalar::Text(s) => Some(fold_needle(s, fold)),
+                _ => None,
+            })
+            .collect();
+        let numbers: Vec<f64> = list
+            .iter()
+            .filter_map(|s| match s {
+                Scalar::Number(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        let bools: Vec<bool> = list
+            .iter()
+            .filter_map(|s| match s {
+                Scalar::Bool(b) => Some(*b),
+                _ => None,
+            })
+            .collect();
+        let days: Vec<i32> = list
+            .iter()
+            .filter_map(|s| match s {
+                Scalar::Date(d) => Some(cell::day_number(*d)),
+                _ => None,
+            })
+            .collect();
+        if !texts.is_empty() || list.is_empty() {
+            let set = WordSet::new(texts);
+            parts.push(self.text(
+                t,
+                if negate {
+                    TextKind::NotIn(set)
+                } else {
+                    TextKind::In(set)
+                },
+            ));
+        }
+        if !numbers.is_empty() {
+            parts.push(self.typed(
+                t,
+                SlotKind::Number,
+                TypedTest::NumberIn {
+                    values: numbers,
+                    negate,
+                },
+            ));
+        }
+        for b in bools {
+            parts.push(self.typed(t, SlotKind::Bool, TypedTest::Bool { want: b, negate }));
+        }
+        if !days.is_empty() {
+            parts.push(self.typed(
+                t,
+                SlotKind::Date(Vec::new()),
+                TypedTest::DayIn { days, negate },
+            ));
+        }
+        if parts.len() == 1 {
+            parts.remove(0)
+        } else if negate {
+            Cond::All(parts)
+        } else {
+            Cond::Any(parts)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Errors and the exit codes DESIGN.md promises for them.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::rules::RulesError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The exit codes of DESIGN.md (sysexits.h numbering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// Bad flags.
+    Usage = 2,
+    /// The input data cannot be used.
+    Data = 65,
+    /// An input file is missing or unreadable.
+    NoInput = 66,
+    /// A bug.
+    Internal = 70,
+    /// An output cannot be created.
+    CantCreate = 73,
+    /// Reading or writing failed midway (disk full, ...).
+    Io = 74,
+    /// Another run holds the lock.
+    Locked = 75,
+    /// rules.toml is wrong.
+    Config = 78,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}
+
+/// Everything that can stop a run. Messages name files and places, never contact data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Rules(#[from] RulesError),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Data(String),
+    #[error("cannot read {}: {source}", path.display())]
+    NoInput { path: PathBuf, source: io::Error },
+    #[error("cannot create {}: {source}", path.display())]
+    CantCreate { path: PathBuf, source: io::Error },
+    #[error("{what}: {source}")]
+    Io { what: String, source: io::Error },
+    #[error("{0}")]
+    Locked(String),
+    #[error("internal error (a bug in leadsort, please report it): {0}")]
+    Internal(String),
+    /// The reader of our stdout went away (`| head`): stop quietly, successfully.
+    #[error("broken pipe")]
+    BrokenPipe,
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Usage(_) => Exit::Usage,
+            Error::Rules(_) | Error::Config(_) => Exit::Config,
+            Error::Data(_) => Exit::Data,
+            Error::NoInput { .. } => Exit::NoInput,
+            Error::CantCreate { .. } => Exit::CantCreate,
+            Error::Io { .. } => Exit::Io,
+            Error::Locked(_) => Exit::Locked,
+            Error::Internal(_) => Exit::Internal,
+            Error::BrokenPipe => Exit::Success,
+        }
+    }
+
+    /// An I/O failure while writing or reading `path`; a closed stdout is not an error.
+    pub fn io(what: impl Into<String>, source: io::Error) -> Error {
+        if source.kind() == io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Io {
+                what: what.into(),
+                source,
+            }
+        }
+    }
+
+    pub fn writing(path: &Path, source: io::Error) -> Error {
+        Error::io(format!("cannot write {}", path.display()), source)
+    }
+
+    /// The text for stderr: every line starts with `leadsort:`.
+    pub fn render(&self, color: bool) -> String {
+        match self {
+            Error::Rules(e) => e.render(color),
+            Error::BrokenPipe => String::new(),
+            other => {
+                let mut out = String::new();
+                for (i, line) in other.to_string().lines().enumerate() {
+                    if i == 0 {
+                        out.push_str("leadsort: error: ");
+                    } else {
+                        out.push_str("leadsort:   ");
+                    }
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                out
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        let e = || io::Error::other("x");
+        let cases = [
+            (Error::Usage("u".into()), 2),
+            (Error::Data("d".into()), 65),
+            (
+                Error::NoInput {
+                    path: "a".into(),
+                    source: e(),
+                },
+                66,
+            ),
+            (Error::Internal("i".into()), 70),
+            (
+                Error::CantCreate {
+                    path: "a".into(),
+                    source: e(),
+                },
+                73,
+            ),
+            (
+                Error::Io {
+                    what: "w".into(),
+                    source: e(),
+                },
+                74,
+            ),
+            (Error::Locked("l".into()), 75),
+            (Error::Config("c".into()), 78),
+            (Error::BrokenPipe, 0),
+        ];
+        for (err, code) in cases {
+            assert_eq!(err.exit() as i32, code, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn broken_pipe_is_quiet_success() {
+        let err = Error::io("stdout", io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(matches!(err, Error::BrokenPipe));
+        assert_eq!(err.render(false), "");
+    }
+
+    #[test]
+    fn every_line_is_prefixed() {
+        let text = Error::Data("first\nsecond".into()).render(false);
+        assert_eq!(text, "leadsort: error: first\nleadsort:   second\n");
+    }
+}

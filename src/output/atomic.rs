@@ -1,0 +1,138 @@
+//! Files that appear whole or not at all: written to a temp file in the destination folder,
+//! flushed and synced, then renamed over the target.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::{Error, Result};
+
+/// Temp files carry this suffix (and a leading dot), so nothing mistakes them for output.
+pub const TEMP_SUFFIX: &str = ".leadsort-tmp";
+
+/// An output file being written. Dropping it without `commit` removes the temp file and
+/// leaves any previous file at `path` as it was.
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    temp: BufWriter<NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// Start writing `path`. The temp file is readable by the owner only.
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.is_empty() || path.is_dir() {
+            return Err(Error::CantCreate {
+                path: path.to_path_buf(),
+                source: io::Error::other("is a directory, not a file name"),
+            });
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)
+            .map_err(|e| Error::CantCreate {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            temp: BufWriter::with_capacity(1 << 16, temp),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flush, sync to disk, and rename over the target.
+    pub fn commit(self) -> Result<()> {
+        let path = self.path;
+        let temp = self
+            .temp
+            .into_inner()
+            .map_err(|e| Error::writing(&path, e.into_error()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::writing(&path, e))?;
+        temp.persist(&path)
+            .map_err(|e| Error::writing(&path, e.error))?;
+        // Make the rename itself durable.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commit_replaces_and_drop_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old").unwrap();
+
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"half").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(entries(dir.path()), vec!["out.csv"]);
+
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"new").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(entries(dir.path()), vec!["out.csv"]);
+    }
+
+    #[test]
+    fn missing_folder_cannot_be_created() {
+        let err = AtomicFile::create(Path::new("/nonexistent-leadsort-dir/out.csv")).unwrap_err();
+        assert!(matches!(err, Error::CantCreate { .. }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn owner_only_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        AtomicFile::create(&path).unwrap().commit().unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

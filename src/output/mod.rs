@@ -1,0 +1,218 @@
+//! Writing results. Every format implements `ContactWriter`; `Outputs` holds the writers of
+//! one run (one stream, or one file per queue) and commits them together, summary last.
+
+mod atomic;
+mod csv;
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub use self::atomic::{AtomicFile, TEMP_SUFFIX};
+pub use self::csv::{CsvWriter, RejectedWriter, escape_formula};
+use crate::engine::{Engine, Header, QueueId};
+use crate::error::{Error, Result};
+use crate::input::Rejected;
+use crate::summary::Summary;
+
+/// Where a writer's bytes go.
+#[derive(Debug)]
+pub enum Target {
+    Stdout(BufWriter<io::Stdout>),
+    File(AtomicFile),
+}
+
+impl Target {
+    pub fn stdout() -> Target {
+        Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout()))
+    }
+
+    pub fn file(path: &Path) -> Result<Target> {
+        AtomicFile::create(path).map(Target::File)
+    }
+
+    /// The name used in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Target::Stdout(_) => "stdout".to_string(),
+            Target::File(f) => f.path().display().to_string(),
+        }
+    }
+
+    /// Make the output final: flush stdout, or rename the temp file over the target.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            Target::Stdout(mut w) => w.flush().map_err(|e| Error::io("cannot write stdout", e)),
+            Target::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Target::Stdout(w) => w.write(buf),
+            Target::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Target::Stdout(w) => w.flush(),
+            Target::File(f) => f.flush(),
+        }
+    }
+}
+
+/// One scored contact, as writers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<'a> {
+    pub cells: &'a ::csv::StringRecord,
+    pub score: i64,
+    /// Group subtotals, in `[groups]` order.
+    pub groups: &'a [i64],
+    pub tier: &'a str,
+    pub queue: &'a str,
+    pub reasons: &'a str,
+}
+
+/// A format for scored contacts (CSV today; JSON Lines and XLSX plug in here).
+pub trait ContactWriter {
+    fn write(&mut self, contact: &Scored<'_>) -> Result<()>;
+    /// Flush everything and hand back the target, to be committed with the others.
+    fn finish(self: Box<Self>) -> Result<Target>;
+}
+
+/// The columns leadsort adds after the input's: `score`, `score_<group>`..., `tier`,
+/// `queue`, `reasons`.
+pub fn added_columns(engine: &Engine) -> Vec<String> {
+    let mut cols = vec!["score".to_string()];
+    cols.extend(engine.group_names().iter().map(|g| format!("score_{g}")));
+    cols.extend(["tier", "queue", "reasons"].map(String::from));
+    cols
+}
+
+/// Where a run's results go.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// One stream: stdout, or a file (`-o`). Rejected rows go to `rejected` if given.
+    Single {
+        output: Option<PathBuf>,
+        rejected: Option<PathBuf>,
+    },
+    /// `--split DIR`: `<queue>.csv` per queue, `rejected.csv`, `summary.json` last.
+    Split { dir: PathBuf },
+}
+
+/// Settings every writer shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Format {
+    pub delimiter: u8,
+    pub escape_formulas: bool,
+}
+
+/// The open writers of one run.
+pub struct Outputs {
+    writers: Vec<Box<dyn ContactWriter>>,
+    split: bool,
+    rejected: Option<RejectedWriter>,
+    summaries: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outputs")
+            .field("writers", &self.writers.len())
+            .field("split", &self.split)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outputs {
+    /// Open every output (as temp files) and write the headers. Nothing existing is touched
+    /// until `commit`.
+    pub fn create(
+        dest: &Destination,
+        summary: Option<&Path>,
+        engine: &Engine,
+        header: &Header,
+        format: Format,
+    ) -> Result<Outputs> {
+        let added = added_columns(engine);
+        let open = |target: Target| -> Result<Box<dyn ContactWriter>> {
+            Ok(Box::new(CsvWriter::new(target, header, &added, format)?))
+        };
+        let mut summaries: Vec<PathBuf> = Vec::new();
+        let (writers, rejected, split) = match dest {
+            Destination::Single { output, rejected } => {
+                let target = match output {
+                    Some(p) => Target::file(p)?,
+                    None => Target::stdout(),
+                };
+                let rejected = match rejected {
+                    Some(p) => Some(RejectedWriter::new(Target::file(p)?, format)?),
+                    None => None,
+                };
+                (vec![open(target)?], rejected, false)
+            }
+            Destination::Split { dir } => {
+                if !dir.is_dir() {
+                    return Err(Error::CantCreate {
+                        path: dir.clone(),
+                        source: io::Error::new(io::ErrorKind::NotFound, "no such folder"),
+                    });
+                }
+                let writers = engine
+                    .queues
+                    .iter()
+                    .map(|q| open(Target::file(&dir.join(format!("{q}.csv")))?))
+                    .collect::<Result<Vec<_>>>()?;
+                let rejected =
+                    RejectedWriter::new(Target::file(&dir.join("rejected.csv"))?, format)?;
+                summaries.push(dir.join("summary.json"));
+                (writers, Some(rejected), true)
+            }
+        };
+        summaries.extend(summary.map(Path::to_path_buf));
+        Ok(Outputs {
+            writers,
+            split,
+            rejected,
+            summaries,
+        })
+    }
+
+    pub fn write(&mut self, queue: QueueId, contact: &Scored<'_>) -> Result<()> {
+        let i = if self.split { queue } else { 0 };
+        self.writers[i].write(contact)
+    }
+
+    /// Record a rejected row, if this run keeps them in a file.
+    pub fn reject(&mut self, rejected: &Rejected) -> Result<()> {
+        match &mut self.rejected {
+            Some(w) => w.write(rejected),
+            None => Ok(()),
+        }
+    }
+
+    /// Make every output final: contacts and rejected rows first, then the summary.
+    pub fn commit(self, summary: &Summary) -> Result<()> {
+        let mut targets = Vec::new();
+        for w in self.writers {
+            targets.push(w.finish()?);
+        }
+        if let Some(r) = self.rejected {
+            targets.push(r.finish()?);
+        }
+        for t in targets {
+            t.commit()?;
+        }
+        for path in &self.summaries {
+            let mut file = AtomicFile::create(path)?;
+            let json = summary.to_json();
+            file.write_all(json.as_bytes())
+                .map_err(|e| Error::writing(path, e))?;
+            file.commit()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,27 @@
+//! The rules format: `rules.toml` parsed with spans, validated into a plain-data model.
+//!
+//! `load` is the one entry point; `model` is what every other part of leadsort reads.
+
+pub mod diag;
+mod model;
+mod parse;
+
+use std::path::Path;
+
+pub use diag::{Diagnostic, RulesError, Severity};
+pub use model::*;
+pub use parse::OPERATORS;
+
+/// Parse and validate rules from text. `path` is only used in messages.
+pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
+    let source = Source {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    parse::parse(source)
+        .map(|(rules, _warnings)| rules)
+        .map_err(|(source, diagnostics)| RulesError {
+            source,
+            diagnostics,
+        })
+}

@@ -1,0 +1,372 @@
+//! The validated rules model: plain data, independent of how rows are read or scored.
+//!
+//! Everything here has passed validation (see `parse.rs`): names are unique, groups and
+//! queues referenced exist, regexes compile, ranges are ordered. Backends (the row engine,
+//! `explain`, `diff`, a SQL compiler) read this model; none of them re-parses TOML.
+//! Spans are byte ranges into the rules file, kept so later stages can point at the source.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use jiff::civil::Date;
+
+/// A byte range in the rules file.
+pub type Span = Range<usize>;
+
+/// A parsed and validated `rules.toml`.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub source: Source,
+    pub fields: Vec<Field>,
+    pub groups: Vec<Group>,
+    pub tiers: Tiers,
+    pub queues: TierQueues,
+    pub rules: Vec<Rule>,
+    pub routes: Vec<Route>,
+}
+
+/// The rules file's path and text, for rendering positions.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (line, col)
+    }
+
+    /// `path:line:column` of a span's start.
+    pub fn position(&self, span: &Span) -> String {
+        let (line, col) = self.line_col(span.start);
+        format!("{}:{line}:{col}", self.path.display())
+    }
+}
+
+/// A `[fields]` entry: a name for a column that may appear under several headers.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    /// Headers to look for, in order of preference.
+    pub columns: Vec<String>,
+    pub kind: FieldKind,
+    /// Extra date formats (strftime-style) tried after ISO 8601.
+    pub formats: Vec<String>,
+    /// A missing column reads as empty instead of stopping the run.
+    pub optional: bool,
+    pub span: Span,
+}
+
+/// The declared type of a field. Operators decide how a cell is read; the declared type adds
+/// date formats and lets `check` warn about operators that cannot match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Number,
+    Date,
+    Bool,
+}
+
+impl FieldKind {
+    pub const NAMES: [&'static str; 4] = ["text", "number", "date", "bool"];
+
+    pub fn from_name(name: &str) -> Option<FieldKind> {
+        match name {
+            "text" => Some(FieldKind::Text),
+            "number" => Some(FieldKind::Number),
+            "date" => Some(FieldKind::Date),
+            "bool" => Some(FieldKind::Bool),
+            _ => None,
+        }
+    }
+}
+
+/// A `[groups]` entry: rules in a group add to a subtotal that is capped before it counts.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+    pub span: Span,
+}
+
+impl Group {
+    /// The subtotal after the group's floor and cap.
+    pub fn clamp(&self, subtotal: f64) -> f64 {
+        let mut v = subtotal;
+        if let Some(max) = self.max {
+            v = v.min(max);
+        }
+        if let Some(min) = self.min {
+            v = v.max(min);
+        }
+        v
+    }
+}
+
+/// Index into `Rules::groups`.
+pub type GroupId = usize;
+
+/// The score tiers a contact can reach, from the highest down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    Disqualified,
+    Cold,
+    Warm,
+    Hot,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::Hot, Tier::Warm, Tier::Cold, Tier::Disqualified];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Hot => "hot",
+            Tier::Warm => "warm",
+            Tier::Cold => "cold",
+            Tier::Disqualified => "disqualified",
+        }
+    }
+}
+
+/// `[tiers]`: `warm` is required, `hot` optional. Below warm is cold.
+#[derive(Debug, Clone)]
+pub struct Tiers {
+    pub warm: TierRule,
+    pub hot: Option<TierRule>,
+}
+
+/// What a contact needs to reach a tier: a score, and optionally group subtotals.
+#[derive(Debug, Clone)]
+pub struct TierRule {
+    pub score: f64,
+    pub groups: Vec<(GroupId, f64)>,
+    pub span: Span,
+}
+
+/// `[queues]`: the queue each tier goes to.
+#[derive(Debug, Clone)]
+pub struct TierQueues {
+    pub hot: String,
+    pub warm: String,
+    pub cold: String,
+    pub disqualified: String,
+}
+
+impl TierQueues {
+    pub fn for_tier(&self, tier: Tier) -> &str {
+        match tier {
+            Tier::Hot => &self.hot,
+            Tier::Warm => &self.warm,
+            Tier::Cold => &self.cold,
+            Tier::Disqualified => &self.disqualified,
+        }
+    }
+}
+
+impl Default for TierQueues {
+    fn default() -> Self {
+        TierQueues {
+            hot: "sales".into(),
+            warm: "sales".into(),
+            cold: "marketing".into(),
+            disqualified: "suppressed".into(),
+        }
+    }
+}
+
+/// A `[[rule]]`.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub group: Option<GroupId>,
+    /// `None`: the rule applies to every contact (useful with `points_per`).
+    pub when: Option<Condition>,
+    pub points: Option<Points>,
+    pub disqualify: bool,
+    pub span: Span,
+}
+
+/// What a matching rule adds to the score.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Points {
+    Fixed(f64),
+    /// `points` times the cell's number; the product is capped at `max` in size.
+    /// An empty, negative or unreadable cell gives 0.
+    Per {
+        field: FieldRef,
+        points: f64,
+        max: Option<f64>,
+    },
+}
+
+/// A `[[route]]`: checked in order for contacts that are not disqualified.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub when: Condition,
+    pub queue: String,
+    pub span: Span,
+}
+
+/// A `when` condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Test(Test),
+}
+
+/// One operator applied to one field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Test {
+    pub field: FieldRef,
+    pub op: Op,
+    pub case_sensitive: bool,
+    pub span: Span,
+}
+
+/// A field named in a condition: a `[fields]` entry or a CSV header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldRef {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A literal in `equals` / `in`: its type decides how the cell is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Date(Date),
+}
+
+/// The operators of DESIGN.md.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Equals(Scalar),
+    NotEquals(Scalar),
+    In(Vec<Scalar>),
+    NotIn(Vec<Scalar>),
+    Contains(String),
+    ContainsAny(Vec<String>),
+    StartsWith(String),
+    EndsWith(String),
+    Matches(String),
+    DomainIn(Vec<String>),
+    Is(bool),
+    /// `present = true` or `missing = false` is `Present(true)`.
+    Present(bool),
+    Gt(f64),
+    AtLeast(f64),
+    Lt(f64),
+    AtMost(f64),
+    Between(f64, f64),
+    DateBetween(Date, Date),
+    WithinDays(i64),
+    OlderThanDays(i64),
+    Before(Date),
+    After(Date),
+}
+
+impl Op {
+    /// The operator's key in rules.toml.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Op::Equals(_) => "equals",
+            Op::NotEquals(_) => "not_equals",
+            Op::In(_) => "in",
+            Op::NotIn(_) => "not_in",
+            Op::Contains(_) => "contains",
+            Op::ContainsAny(_) => "contains_any",
+            Op::StartsWith(_) => "starts_with",
+            Op::EndsWith(_) => "ends_with",
+            Op::Matches(_) => "matches",
+            Op::DomainIn(_) => "domain_in",
+            Op::Is(_) => "is",
+            Op::Present(true) => "present",
+            Op::Present(false) => "missing",
+            Op::Gt(_) => "gt",
+            Op::AtLeast(_) => "at_least",
+            Op::Lt(_) => "lt",
+            Op::AtMost(_) => "at_most",
+            Op::Between(..) | Op::DateBetween(..) => "between",
+            Op::WithinDays(_) => "within_days",
+            Op::OlderThanDays(_) => "older_than_days",
+            Op::Before(_) => "before",
+            Op::After(_) => "after",
+        }
+    }
+}
+
+impl Condition {
+    /// Every test in this condition, depth first.
+    pub fn tests(&self) -> Vec<&Test> {
+        let mut out = Vec::new();
+        self.collect_tests(&mut out);
+        out
+    }
+
+    fn collect_tests<'a>(&'a self, out: &mut Vec<&'a Test>) {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| c.collect_tests(out)),
+            Condition::Not(c) => c.collect_tests(out),
+            Condition::Test(t) => out.push(t),
+        }
+    }
+}
+
+impl Rules {
+    /// The `[fields]` entry with this name, if any.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Every field reference in the rules and routes, in file order.
+    pub fn field_refs(&self) -> Vec<&FieldRef> {
+        let mut refs = Vec::new();
+        for rule in &self.rules {
+            if let Some(when) = &rule.when {
+                refs.extend(when.tests().into_iter().map(|t| &t.field));
+            }
+            if let Some(Points::Per { field, .. }) = &rule.points {
+                refs.push(field);
+            }
+        }
+        for route in &self.routes {
+            refs.extend(route.when.tests().into_iter().map(|t| &t.field));
+        }
+        refs
+    }
+
+    /// The queues contacts can be sent to, in a stable order: the tier queues (hot only when
+    /// a hot tier exists), then the queues routes name, each once.
+    pub fn queue_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let tiers = [
+            self.tiers.hot.as_ref().map(|_| self.queues.hot.as_str()),
+            Some(self.queues.warm.as_str()),
+            Some(self.queues.cold.as_str()),
+            Some(self.queues.disqualified.as_str()),
+        ];
+        for name in tiers
+            .into_iter()
+            .flatten()
+            .chain(self.routes.iter().map(|r| r.queue.as_str()))
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}

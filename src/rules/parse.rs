@@ -1,0 +1,1150 @@
+//! rules.toml → the validated model, collecting every problem with its place in the file.
+//!
+//! The TOML is parsed into a tree that keeps a span for every key and value
+//! (`toml::de::DeTable`), then walked by hand. Walking by hand, rather than deriving serde
+//! structs, lets one run report all problems at once, each at the exact key or value, with a
+//! did-you-mean drawn from the keys that were valid at that spot.
+
+use std::collections::HashSet;
+
+use jiff::civil::Date;
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use super::diag::{Diagnostic, did_you_mean};
+use super::model::*;
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Parse and validate `source`. On failure, every error found.
+pub fn parse(source: Source) -> Result<(Rules, Vec<Diagnostic>), (Source, Vec<Diagnostic>)> {
+    let (rules, diagnostics) = {
+        let text = source.text.as_str();
+        let doc = match DeTable::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                let message = format!("invalid TOML: {}", e.message().trim_end());
+                return Err((source.clone(), vec![Diagnostic::error(span, message)]));
+            }
+        };
+        let mut cx = Walker::default();
+        let rules = cx.document(doc.get_ref(), doc.span());
+        (rules, cx.diagnostics)
+    };
+    let has_errors = diagnostics
+        .iter()
+        .any(|d| d.severity == super::diag::Severity::Error);
+    match rules {
+        Some(mut parts) if !has_errors => {
+            parts.source = source;
+            Ok((parts, diagnostics))
+        }
+        _ => {
+            let mut diagnostics = diagnostics;
+            diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+            Err((source, diagnostics))
+        }
+    }
+}
+
+/// A table being read: remembers which keys were asked for, so that whatever is left over
+/// is an unknown key, with a suggestion from the keys that were valid here.
+struct Table<'a, 'i> {
+    entries: &'a DeTable<'i>,
+    span: Span,
+    /// Names the table in messages, e.g. `rule "Decision maker"`.
+    what: String,
+    asked: Vec<&'static str>,
+}
+
+impl<'a, 'i> Table<'a, 'i> {
+    fn new(entries: &'a DeTable<'i>, span: Span, what: impl Into<String>) -> Self {
+        Table {
+            entries,
+            span,
+            what: what.into(),
+            asked: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Value<'i>> {
+        self.asked.push(key);
+        self.entries
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == key)
+            .map(|(_, v)| v)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|(k, _)| k.get_ref().as_ref() == key)
+    }
+
+    /// Report every key that was never asked for.
+    fn finish(self, cx: &mut Walker) {
+        for (key, _) in self.entries.iter() {
+            let name = key.get_ref().as_ref();
+            if self.asked.contains(&name) {
+                continue;
+            }
+            let hint = did_you_mean(name, self.asked.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| {
+                    (!self.asked.is_empty())
+                        .then(|| format!("expected one of {}", list(&self.asked)))
+                });
+            cx.push(
+                Diagnostic::error(key.span(), format!("unknown key `{name}` in {}", self.what))
+                    .label("unknown key")
+                    .maybe_help(hint),
+            );
+        }
+    }
+}
+
+fn list(keys: &[&str]) -> String {
+    let mut seen = Vec::new();
+    for k in keys {
+        if !seen.contains(k) {
+            seen.push(k);
+        }
+    }
+    seen.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every operator a condition accepts, in the order the docs list them.
+pub const OPERATORS: [&str; 23] = [
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains",
+    "contains_any",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "domain_in",
+    "is",
+    "present",
+    "missing",
+    "gt",
+    "at_least",
+    "lt",
+    "at_most",
+    "between",
+    "within_days",
+    "older_than_days",
+    "before",
+    "after",
+    "case_sensitive",
+];
+
+const RESERVED_QUEUES: [&str; 2] = ["rejected", "summary"];
+
+#[derive(Default)]
+struct Walker {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Walker {
+    fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    // ---- typed values -------------------------------------------------------------------
+
+    fn type_error(&mut self, v: &Value, key: &str, expected: &str) {
+        self.push(
+            Diagnostic::error(
+                v.span(),
+                format!("`{key}` must be {expected}, not {}", describe(v.get_ref())),
+            )
+            .label(format!("expected {expected}")),
+        );
+    }
+
+    fn string(&mut self, v: &Value, key: &str) -> Option<String> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            _ => {
+                self.type_error(v, key, "a string");
+                None
+            }
+        }
+    }
+
+    fn nonempty_string(&mut self, v: &Value, key: &str) -> Option<String> {
+        let s = self.string(v, key)?;
+        if s.trim().is_empty() {
+            self.push(
+                Diagnostic::error(v.span(), format!("`{key}` must not be empty")).label("empty"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    fn boolean(&mut self, v: &Value, key: &str) -> Option<bool> {
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.type_error(v, key, "true or false");
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, v: &Value, key: &str) -> Option<f64> {
+        let n = match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|i| i as f64),
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            _ => {
+                self.type_error(v, key, "a number");
+                return None;
+            }
+        };
+        match n {
+            Some(n) if n.is_finite() => Some(n),
+            _ => {
+                self.push(Diagnostic::error(
+                    v.span(),
+                    format!("`{key}` must be a finite number"),
+                ));
+                None
+            }
+        }
+    }
+
+    fn whole_days(&mut self, v: &Value, key: &str) -> Option<i64> {
+        match v.get_ref() {
+            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) if n >= 0 => Some(n),
+                _ => {
+                    self.push(
+                        Diagnostic::error(v.span(), format!("`{key}` must be 0 or more days"))
+                            .label("expected a number of days"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.type_error(v, key, "a whole number of days");
+                None
+            }
+        }
+    }
+
+    /// A TOML date (`2026-01-31`) or a string holding one.
+    fn date(&mut self, v: &Value, key: &str) -> Option<Date> {
+        let parsed = match v.get_ref() {
+            DeValue::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+                .date
+                .and_then(|d| Date::new(d.year as i16, d.month as i8, d.day as i8).ok()),
+            DeValue::String(s) => crate::engine::cell::parse_iso_date(s.trim()),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!(
+                        "`{key}` must be a date like 2026-01-31, not {}",
+                        describe(v.get_ref())
+                    ),
+                )
+                .label("expected a date"),
+            );
+        }
+        parsed
+    }
+
+    fn array<'a, 'i>(
+        &mut self,
+        v: &'a Value<'i>,
+        key: &str,
+        expected: &str,
+    ) -> Option<&'a DeArray<'i>> {
+        match v.get_ref() {
+            DeValue::Array(a) => Some(a),
+            _ => {
+                self.type_error(v, key, expected);
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, v: &Value, key: &str) -> Option<Vec<String>> {
+        let items = self.array(v, key, "a list of strings")?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items.iter() {
+            match self.string(item, key) {
+                Some(s) => out.push(s),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// A string or a list of strings, as in `column = "x"` or `column = ["x", "y"]`.
+    fn one_or_more_strings(&mut self, v: &Value, key: &str) -> Option<Vec<String>> {
+        let out = match v.get_ref() {
+            DeValue::String(s) => vec![s.to_string()],
+            DeValue::Array(_) => self.strings(v, key)?,
+            _ => {
+                self.type_error(v, key, "a string or a list of strings");
+                return None;
+            }
+        };
+        if out.is_empty() || out.iter().any(|s| s.trim().is_empty()) {
+            self.push(Diagnostic::error(
+                v.span(),
+                format!("`{key}` needs at least one non-empty name"),
+            ));
+            return None;
+        }
+        Some(out)
+    }
+
+    fn table<'a, 'i>(
+        &mut self,
+        v: &'a Value<'i>,
+        key: &str,
+        what: impl Into<String>,
+    ) -> Option<Table<'a, 'i>> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(Table::new(t, v.span(), what)),
+            _ => {
+                self.type_error(v, key, "a table");
+                None
+            }
+        }
+    }
+
+    fn scalar(&mut self, v: &Value, key: &str) -> Option<Scalar> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(Scalar::Text(s.to_string())),
+            DeValue::Integer(_) | DeValue::Float(_) => self.number(v, key).map(Scalar::Number),
+            DeValue::Boolean(b) => Some(Scalar::Bool(*b)),
+            DeValue::Datetime(_) => self.date(v, key).map(Scalar::Date),
+            _ => {
+                self.type_error(v, key, "a string, number, true/false or date");
+                None
+            }
+        }
+    }
+
+    fn scalars(&mut self, v: &Value, key: &str) -> Option<Vec<Scalar>> {
+        let items = self.array(v, key, "a list")?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items.iter() {
+            match self.scalar(item, key) {
+                Some(s) => out.push(s),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    // ---- the document ------------------------------------------------------------------
+
+    fn document(&mut self, doc: &DeTable, span: Span) -> Option<Rules> {
+        let mut top = Table::new(doc, span, "rules.toml");
+        let end = doc_end(doc);
+        match top.get("version") {
+            None => self.push(
+                Diagnostic::error(0..0, "missing `version = 1`")
+                    .label("expected `version = 1` at the top of the file")
+                    .help("add `version = 1` as the first line: it is the rules format version"),
+            ),
+            Some(v) => match v.get_ref() {
+                DeValue::Integer(i) if i.as_str() == "1" => {}
+                _ => self.push(
+                    Diagnostic::error(v.span(), "unsupported rules format version")
+                        .label("this leadsort reads version 1")
+                        .help("set `version = 1`"),
+                ),
+            },
+        }
+        let fields = top.get("fields").map_or_else(Vec::new, |v| self.fields(v));
+        let groups = top.get("groups").map_or_else(Vec::new, |v| self.groups(v));
+        let tiers = match top.get("tiers") {
+            Some(v) => self.tiers(v, &groups),
+            None => {
+                self.push(
+                    Diagnostic::error(end..end, "missing `[tiers]` table")
+                        .label("expected a [tiers] table")
+                        .help("add `[tiers]` with `warm = 50` (the score from which a contact is warm)"),
+                );
+                None
+            }
+        };
+        let queues = top
+            .get("queues")
+            .map_or_else(|| Some(TierQueues::default()), |v| self.queues(v));
+        let rules = top.get("rule").map_or_else(Vec::new, |v| {
+            self.array_of_tables(v, "rule", |cx, t| cx.rule(t, &groups))
+        });
+        let routes = top.get("route").map_or_else(Vec::new, |v| {
+            self.array_of_tables(v, "route", |cx, t| cx.route(t))
+        });
+        if let Some(v) = top.get("balance") {
+            self.push(
+                Diagnostic::error(
+                    v.span(),
+                    "`[balance]` is not supported by this version of leadsort yet",
+                )
+                .label("not supported yet")
+                .help("remove the [balance] table for now: every warm contact goes to sales"),
+            );
+        }
+        top.finish(self);
+        self.check_unique(rules.iter().map(|r| (&r.name, r.span.clone())), "rule");
+        self.check_unique(routes.iter().map(|r| (&r.name, r.span.clone())), "route");
+        Some(Rules {
+            source: Source {
+                path: Default::default(),
+                text: String::new(),
+            },
+            fields,
+            groups,
+            tiers: tiers?,
+            queues: queues?,
+            rules,
+            routes,
+        })
+    }
+
+    fn check_unique<'a>(&mut self, names: impl Iterator<Item = (&'a String, Span)>, kind: &str) {
+        let mut seen: HashSet<String> = HashSet::new();
+        for (name, span) in names {
+            if !seen.insert(name.trim().to_lowercase()) {
+                self.push(
+                    Diagnostic::error(span, format!("duplicate {kind} name \"{name}\""))
+                        .label(format!("a {kind} with this name already exists"))
+                        .help(format!(
+                            "give every {kind} its own name: reasons and explanations show it"
+                        )),
+                );
+            }
+        }
+    }
+
+    fn array_of_tables<T>(
+        &mut self,
+        v: &Value,
+        key: &'static str,
+        mut each: impl FnMut(&mut Self, Table) -> Option<T>,
+    ) -> Vec<T> {
+        let Some(items) = self.array(v, key, &format!("an array of tables, written [[{key}]]"))
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            if let Some(t) = self.table(item, key, format!("[[{key}]]"))
+                && let Some(x) = each(self, t)
+            {
+                out.push(x);
+            }
+        }
+        out
+    }
+
+    // ---- [fields] ------------------------------------------------------------------------
+
+    fn fields(&mut self, v: &Value) -> Vec<Field> {
+        let Some(table) = self.table(v, "fields", "[fields]") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter() {
+            let name = key.get_ref().to_string();
+            let span = key.span().start..value.span().end;
+            let field = match value.get_ref() {
+                DeValue::String(_) | DeValue::Array(_) => {
+                    self.one_or_more_strings(value, &name).map(|columns| Field {
+                        name: name.clone(),
+                        columns,
+                        kind: FieldKind::Text,
+                        formats: Vec::new(),
+                        optional: false,
+                        span: span.clone(),
+                    })
+                }
+                DeValue::Table(_) => self.field_table(&name, value, span),
+                _ => {
+                    self.type_error(value, &name, "a column name, a list of them, or a table");
+                    None
+                }
+            };
+            out.extend(field);
+        }
+        out
+    }
+
+    fn field_table(&mut self, name: &str, v: &Value, span: Span) -> Option<Field> {
+        let mut t = self.table(v, name, format!("field `{name}`"))?;
+        let columns = match t.get("column") {
+            Some(c) => self.one_or_more_strings(c, "column"),
+            None => {
+                self.push(
+                    Diagnostic::error(v.span(), format!("field `{name}` has no `column`"))
+                        .label("expected `column = \"Header\"` or a list of headers"),
+                );
+                None
+            }
+        };
+        let kind = match t.get("type") {
+            None => Some(FieldKind::Text),
+            Some(tv) => self.string(tv, "type").and_then(|s| {
+                let kind = FieldKind::from_name(&s);
+                if kind.is_none() {
+                    self.push(
+                        Diagnostic::error(tv.span(), format!("unknown field type `{s}`"))
+                            .label("unknown type")
+                            .maybe_help(
+                                did_you_mean(&s, FieldKind::NAMES)
+                                    .map(|m| format!("did you mean `{m}`?"))
+                                    .or(Some("the types are text, number, date and bool".into())),
+                            ),
+                    );
+                }
+                kind
+            }),
+        };
+        let optional = t
+            .get("optional")
+            .map_or(Some(false), |o| self.boolean(o, "optional"));
+        let formats = match t.get("formats") {
+            None => Some(Vec::new()),
+            Some(fv) => {
+                let formats = self.strings(fv, "formats");
+                if kind.is_some_and(|k| k != FieldKind::Date) {
+                    self.push(
+                        Diagnostic::error(
+                            fv.span(),
+                            "`formats` only applies to fields with `type = \"date\"`",
+                        )
+                        .label("not a date field"),
+                    );
+                }
+                if let Some(bad) = formats.iter().flatten().find(|f| !f.contains('%')) {
+                    self.push(
+                        Diagnostic::error(
+                            fv.span(),
+                            format!("date format \"{bad}\" has no % directive"),
+                        )
+                        .help("formats are strftime patterns, e.g. \"%m/%d/%Y\" or \"%d.%m.%Y\""),
+                    );
+                }
+                formats
+            }
+        };
+        t.finish(self);
+        Some(Field {
+            name: name.to_string(),
+            columns: columns?,
+            kind: kind?,
+            formats: formats?,
+            optional: optional?,
+            span,
+        })
+    }
+
+    // ---- [groups] ------------------------------------------------------------------------
+
+    fn groups(&mut self, v: &Value) -> Vec<Group> {
+        let Some(table) = self.table(v, "groups", "[groups]") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.entries.iter() {
+            let name = key.get_ref().to_string();
+            if !is_identifier(&name) {
+                self.push(
+                    Diagnostic::error(key.span(), format!("group name `{name}` cannot be a column name"))
+                        .help("use letters, digits, `_` and `-`: the subtotal is written as column score_<group>"),
+                );
+                continue;
+            }
+            let Some(mut t) = self.table(value, &name, format!("group `{name}`")) else {
+                continue;
+            };
+            let max = t.get("max").and_then(|m| self.number(m, "max"));
+            let min = t.get("min").and_then(|m| self.number(m, "min"));
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                self.push(
+                    Diagnostic::error(
+                        value.span(),
+                        format!("group `{name}` has min {lo} above max {hi}"),
+                    )
+                    .label("min must not exceed max"),
+                );
+            }
+            t.finish(self);
+            out.push(Group {
+                name,
+                max,
+                min,
+                span: key.span().start..value.span().end,
+            });
+        }
+        out
+    }
+
+    // ---- [tiers] and [queues] ----------------------------------------------------------
+
+    fn tiers(&mut self, v: &Value, groups: &[Group]) -> Option<Tiers> {
+        let mut t = self.table(v, "tiers", "[tiers]")?;
+        let warm = match t.get("warm") {
+            Some(w) => self.tier_rule(w, "warm", groups),
+            None => {
+                self.push(
+                    Diagnostic::error(v.span(), "`[tiers]` has no `warm` threshold")
+                        .label("expected `warm = <score>`")
+                        .help("add `warm = 50`: contacts scoring at least that are warm"),
+                );
+                None
+            }
+        };
+        let hot = t.get("hot").map(|h| (h, self.tier_rule(h, "hot", groups)));
+        if let Some(c) = t
+            .entries
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == "cold")
+        {
+            t.asked.push("cold");
+            self.push(
+                Diagnostic::error(
+                    c.0.span(),
+                    "`cold` has no threshold: it is every contact below warm",
+                )
+                .label("remove this"),
+            );
+        }
+        t.finish(self);
+        let warm = warm?;
+        let hot = match hot {
+            Some((hv, Some(hot))) => {
+                if hot.score < warm.score {
+                    self.push(
+                        Diagnostic::error(
+                            hv.span(),
+                            format!("hot ({}) is below warm ({})", hot.score, warm.score),
+                        )
+                        .label("hot must need at least the warm score"),
+                    );
+                }
+                Some(hot)
+            }
+            Some((_, None)) => return None,
+            None => None,
+        };
+        Some(Tiers { warm, hot })
+    }
+
+    fn tier_rule(&mut self, v: &Value, tier: &str, groups: &[Group]) -> Option<TierRule> {
+        match v.get_ref() {
+            DeValue::Integer(_) | DeValue::Float(_) => self.number(v, tier).map(|score| TierRule {
+                score,
+                groups: Vec::new(),
+                span: v.span(),
+            }),
+            DeValue::Table(entries) => {
+                let mut score = None;
+                let mut reqs = Vec::new();
+                let mut ok = true;
+                for (key, value) in entries.iter() {
+                    let name = key.get_ref().as_ref();
+                    if name == "score" {
+                        score = self.number(value, "score");
+                        ok &= score.is_some();
+                    } else if let Some(id) = groups.iter().position(|g| g.name == name) {
+                        match self.number(value, name) {
+                            Some(n) => reqs.push((id, n)),
+                            None => ok = false,
+                        }
+                    } else {
+                        ok = false;
+                        let candidates =
+                            std::iter::once("score").chain(groups.iter().map(|g| g.name.as_str()));
+                        self.push(
+                            Diagnostic::error(
+                                key.span(),
+                                format!("`{name}` in tier `{tier}` is not `score` or a group"),
+                            )
+                            .label("unknown group")
+                            .maybe_help(
+                                did_you_mean(name, candidates)
+                                    .map(|m| format!("did you mean `{m}`?")),
+                            ),
+                        );
+                    }
+                }
+                if score.is_none() && ok {
+                    self.push(
+                        Diagnostic::error(v.span(), format!("tier `{tier}` has no `score`"))
+                            .label("expected `score = <points>`"),
+                    );
+                }
+                (ok && score.is_some()).then(|| TierRule {
+                    score: score.unwrap_or_default(),
+                    groups: reqs,
+                    span: v.span(),
+                })
+            }
+            _ => {
+                self.type_error(v, tier, "a score or a table like { score = 80, fit = 30 }");
+                None
+            }
+        }
+    }
+
+    fn queues(&mut self, v: &Value) -> Option<TierQueues> {
+        let mut t = self.table(v, "queues", "[queues]")?;
+        let mut q = TierQueues::default();
+        let mut ok = true;
+        for (key, slot) in [
+            ("hot", &mut q.hot),
+            ("warm", &mut q.warm),
+            ("cold", &mut q.cold),
+            ("disqualified", &mut q.disqualified),
+        ] {
+            if let Some(value) = t.get(key) {
+                match self.queue_name(value, key) {
+                    Some(name) => *slot = name,
+                    None => ok = false,
+                }
+            }
+        }
+        t.finish(self);
+        ok.then_some(q)
+    }
+
+    fn queue_name(&mut self, v: &Value, key: &str) -> Option<String> {
+        let name = self.nonempty_string(v, key)?;
+        if !is_identifier(&name) || RESERVED_QUEUES.contains(&name.to_lowercase().as_str()) {
+            self.push(
+                Diagnostic::error(v.span(), format!("\"{name}\" cannot be a queue name"))
+                    .label("invalid queue name")
+                    .help("use letters, digits, `_` and `-` (a queue becomes a file name); `rejected` and `summary` are taken"),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    // ---- [[rule]] and [[route]] --------------------------------------------------------
+
+    fn rule(&mut self, mut t: Table, groups: &[Group]) -> Option<Rule> {
+        let name = match t.get("name") {
+            Some(v) => self.rule_name(v),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), "rule has no `name`")
+                        .label("expected `name = \"...\"`"),
+                );
+                None
+            }
+        };
+        if let Some(n) = &name {
+            t.what = format!("rule \"{n}\"");
+        }
+        let group = t.get("group").and_then(|g| {
+            let gname = self.string(g, "group")?;
+            let id = groups.iter().position(|x| x.name == gname);
+            if id.is_none() {
+                let help = did_you_mean(&gname, groups.iter().map(|x| x.name.as_str()))
+                    .map(|m| format!("did you mean `{m}`?"))
+                    .unwrap_or_else(|| {
+                        "declare it under [groups], e.g. `fit = { max = 50 }`".to_string()
+                    });
+                self.push(
+                    Diagnostic::error(g.span(), format!("unknown group `{gname}`"))
+                        .label("not declared in [groups]")
+                        .help(help),
+                );
+            }
+            Some(id)
+        });
+        let when = t.get("when").map(|w| self.condition(w));
+        let fixed = t.get("points").map(|p| self.number(p, "points"));
+        let per = t.get("points_per").map(|p| (p.span(), self.points_per(p)));
+        let disqualify = t.get("disqualify").map(|d| self.boolean(d, "disqualify"));
+        let points = match (fixed, per) {
+            (Some(_), Some((span, _))) => {
+                self.push(
+                    Diagnostic::error(span, "a rule has `points` or `points_per`, not both")
+                        .label("remove one"),
+                );
+                return None;
+            }
+            (Some(Some(n)), None) => Some(Points::Fixed(n)),
+            (None, Some((_, Some(p)))) => Some(p),
+            (None, None) => None,
+            _ => return None, // the value was invalid and reported
+        };
+        let disqualify = match disqualify {
+            Some(Some(d)) => d,
+            Some(None) => return None,
+            None => false,
+        };
+        if points.is_none() && !disqualify {
+            self.push(
+                Diagnostic::error(t.span.clone(), format!("{} gives no points", t.what))
+                    .label("this rule does nothing")
+                    .help("add `points = <n>`, `points_per = { field = \"...\", points = 1, max = 10 }` or `disqualify = true`"),
+            );
+        }
+        let span = t.span.clone();
+        t.finish(self);
+        Some(Rule {
+            name: name?,
+            group: group.unwrap_or(None),
+            when: match when {
+                Some(Some(c)) => Some(c),
+                Some(None) => return None,
+                None => None,
+            },
+            points,
+            disqualify,
+            span,
+        })
+    }
+
+    fn rule_name(&mut self, v: &Value) -> Option<String> {
+        let name = self.nonempty_string(v, "name")?;
+        if name.contains([';', '\n', '\r']) {
+            self.push(
+                Diagnostic::error(v.span(), "a name cannot contain `;` or a line break")
+                    .label("reasons are separated by `;`"),
+            );
+            return None;
+        }
+        Some(name.trim().to_string())
+    }
+
+    fn points_per(&mut self, v: &Value) -> Option<Points> {
+        let mut t = self.table(v, "points_per", "`points_per`")?;
+        let field = t.get("field").and_then(|f| self.field_ref(f));
+        let points = t.get("points").and_then(|p| self.number(p, "points"));
+        let max = match t.get("max") {
+            None => Some(None),
+            Some(m) => match self.number(m, "max") {
+                Some(n) if n > 0.0 => Some(Some(n)),
+                Some(_) => {
+                    self.push(
+                        Diagnostic::error(m.span(), "`max` must be above 0")
+                            .label("a cap on the points"),
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        if !t.has("field") || !t.has("points") {
+            self.push(
+                Diagnostic::error(v.span(), "`points_per` needs `field` and `points`")
+                    .help("e.g. points_per = { field = \"page_views\", points = 1, max = 10 }"),
+            );
+        }
+        t.finish(self);
+        Some(Points::Per {
+            field: field?,
+            points: points?,
+            max: max?,
+        })
+    }
+
+    fn route(&mut self, mut t: Table) -> Option<Route> {
+        let name = match t.get("name") {
+            Some(v) => self.rule_name(v),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), "route has no `name`")
+                        .label("expected `name = \"...\"`"),
+                );
+                None
+            }
+        };
+        if let Some(n) = &name {
+            t.what = format!("route \"{n}\"");
+        }
+        let when = match t.get("when") {
+            Some(w) => self.condition(w),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), format!("{} has no `when`", t.what))
+                        .label("expected `when = { ... }`"),
+                );
+                None
+            }
+        };
+        let queue = match t.get("queue") {
+            Some(q) => self.queue_name(q, "queue"),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), format!("{} has no `queue`", t.what))
+                        .label("expected `queue = \"...\"`"),
+                );
+                None
+            }
+        };
+        let span = t.span.clone();
+        t.finish(self);
+        Some(Route {
+            name: name?,
+            when: when?,
+            queue: queue?,
+            span,
+        })
+    }
+
+    // ---- conditions --------------------------------------------------------------------
+
+    fn field_ref(&mut self, v: &Value) -> Option<FieldRef> {
+        self.nonempty_string(v, "field").map(|name| FieldRef {
+            name,
+            span: v.span(),
+        })
+    }
+
+    fn condition(&mut self, v: &Value) -> Option<Condition> {
+        let mut t = self.table(v, "when", "condition")?;
+        let combinators: Vec<&str> = ["all", "any", "not"]
+            .into_iter()
+            .filter(|k| t.has(k))
+            .collect();
+        if !combinators.is_empty() {
+            if combinators.len() > 1 || t.entries.len() > 1 {
+                self.push(
+                    Diagnostic::error(
+                        v.span(),
+                        format!("`{}` must be alone in its table", combinators[0]),
+                    )
+                    .label("one combinator per table")
+                    .help("nest them: { all = [ { field = ..., ... }, { any = [...] } ] }"),
+                );
+                return None;
+            }
+            let key = combinators[0];
+            let inner = t.get(if key == "all" {
+                "all"
+            } else if key == "any" {
+                "any"
+            } else {
+                "not"
+            })?;
+            return if key == "not" {
+                self.condition(inner).map(|c| Condition::Not(Box::new(c)))
+            } else {
+                let items = self.array(inner, key, "a list of conditions")?;
+                if items.is_empty() {
+                    self.push(Diagnostic::error(
+                        inner.span(),
+                        format!("`{key}` needs at least one condition"),
+                    ));
+                    return None;
+                }
+                let mut parts = Vec::new();
+                let mut ok = true;
+                for item in items.iter() {
+                    match self.condition(item) {
+                        Some(c) => parts.push(c),
+                        None => ok = false,
+                    }
+                }
+                ok.then(|| {
+                    if key == "all" {
+                        Condition::All(parts)
+                    } else {
+                        Condition::Any(parts)
+                    }
+                })
+            };
+        }
+        let Some(field_v) = t.get("field") else {
+            self.push(
+                Diagnostic::error(v.span(), "condition has no `field`")
+                    .label("expected `field = \"...\"`, or `all`, `any` or `not`"),
+            );
+            return None;
+        };
+        let field = self.field_ref(field_v);
+        let case_sensitive = t
+            .get("case_sensitive")
+            .map_or(Some(false), |c| self.boolean(c, "case_sensitive"));
+        let mut tests = Vec::new();
+        let mut ok = field.is_some() && case_sensitive.is_some();
+        for (key, value) in t.entries.iter() {
+            let op_name = key.get_ref().as_ref();
+            if op_name == "field" || op_name == "case_sensitive" {
+                continue;
+            }
+            if !OPERATORS.contains(&op_name) {
+                let hint = did_you_mean(op_name, OPERATORS.iter().copied().chain(["field"]))
+                    .map(|m| format!("did you mean `{m}`?"))
+                    .unwrap_or_else(|| {
+                        "see the operator list in README (equals, in, contains, at_least, ...)"
+                            .into()
+                    });
+                self.push(
+                    Diagnostic::error(key.span(), format!("unknown operator `{op_name}`"))
+                        .label("unknown operator")
+                        .help(hint),
+                );
+                ok = false;
+                continue;
+            }
+            match self.op(op_name, value, case_sensitive.unwrap_or(false)) {
+                Some(op) => tests.push((op, key.span().start..value.span().end)),
+                None => ok = false,
+            }
+        }
+        // Every key was checked in the loop above (unknown operators included), so there is
+        // no `t.finish` here: it would report them twice.
+        if ok && tests.is_empty() {
+            self.push(
+                Diagnostic::error(v.span(), "condition has no operator")
+                    .label("expected e.g. `equals = \"...\"`, `in = [...]` or `at_least = 10`"),
+            );
+            return None;
+        }
+        if !ok {
+            return None;
+        }
+        let field = field?;
+        let case_sensitive = case_sensitive?;
+        let mut tests: Vec<Condition> = tests
+            .into_iter()
+            .map(|(op, span)| {
+                Condition::Test(Test {
+                    field: field.clone(),
+                    op,
+                    case_sensitive,
+                    span,
+                })
+            })
+            .collect();
+        // Several operators on one field all have to hold.
+        Some(if tests.len() == 1 {
+            tests.remove(0)
+        } else {
+            Condition::All(tests)
+        })
+    }
+
+    fn op(&mut self, key: &str, v: &Value, case_sensitive: bool) -> Option<Op> {
+        Some(match key {
+            "equals" => Op::Equals(self.scalar(v, key)?),
+            "not_equals" => Op::NotEquals(self.scalar(v, key)?),
+            "in" => Op::In(self.scalars(v, key)?),
+            "not_in" => Op::NotIn(self.scalars(v, key)?),
+            "contains" => Op::Contains(self.nonempty_string(v, key)?),
+            "contains_any" => Op::ContainsAny(self.strings(v, key)?),
+            "starts_with" => Op::StartsWith(self.nonempty_string(v, key)?),
+            "ends_with" => Op::EndsWith(self.nonempty_string(v, key)?),
+            "domain_in" => Op::DomainIn(self.strings(v, key)?),
+            "matches" => {
+                let pattern = self.string(v, key)?;
+                if let Err(e) = regex::RegexBuilder::new(&pattern)
+                    .case_insensitive(!case_sensitive)
+                    .build()
+                {
+                    let detail = e.to_string();
+                    let last = detail.lines().rfind(|l| l.starts_with("error:"));
+                    self.push(
+                        Diagnostic::error(v.span(), "invalid regular expression")
+                            .label(last.unwrap_or("invalid regex").trim_start_matches("error: ").to_string())
+                            .help("patterns use Rust regex syntax: https://docs.rs/regex/latest/regex/#syntax"),
+                    );
+                    return None;
+                }
+                Op::Matches(pattern)
+            }
+            "is" => Op::Is(self.boolean(v, key)?),
+            "present" => Op::Present(self.boolean(v, key)?),
+            "missing" => Op::Present(!self.boolean(v, key)?),
+            "gt" => Op::Gt(self.number(v, key)?),
+            "at_least" => Op::AtLeast(self.number(v, key)?),
+            "lt" => Op::Lt(self.number(v, key)?),
+            "at_most" => Op::AtMost(self.number(v, key)?),
+            "between" => return self.between(v),
+            "within_days" => Op::WithinDays(self.whole_days(v, key)?),
+            "older_than_days" => Op::OlderThanDays(self.whole_days(v, key)?),
+            "before" => Op::Before(self.date(v, key)?),
+            "after" => Op::After(self.date(v, key)?),
+            _ => return None,
+        })
+    }
+
+    fn between(&mut self, v: &Value) -> Option<Op> {
+        let items = self.array(v, "between", "a list of two bounds, [low, high]")?;
+        if items.len() != 2 {
+            self.push(
+                Diagnostic::error(v.span(), "`between` needs exactly two bounds, [low, high]")
+                    .label(format!("{} given", items.len())),
+            );
+            return None;
+        }
+        let (lo, hi) = (&items[0], &items[1]);
+        let dates = matches!(lo.get_ref(), DeValue::Datetime(_) | DeValue::String(_));
+        if dates {
+            let (lo, hi) = (self.date(lo, "between")?, self.date(hi, "between")?);
+            if lo > hi {
+                self.push(
+                    Diagnostic::error(v.span(), "`between` bounds are the wrong way round")
+                        .label("low must come first"),
+                );
+                return None;
+            }
+            Some(Op::DateBetween(lo, hi))
+        } else {
+            let (lo, hi) = (self.number(lo, "between")?, self.number(hi, "between")?);
+            if lo > hi {
+                self.push(
+                    Diagnostic::error(v.span(), "`between` bounds are the wrong way round")
+                        .label("low must come first"),
+                );
+                return None;
+            }
+            Some(Op::Between(lo, hi))
+        }
+    }
+}
+
+/// Letters, digits, `_`, `-`, `.`: safe as a file name and a column suffix.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(['.', '-'])
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn describe(v: &DeValue) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a decimal number",
+        DeValue::Boolean(_) => "true/false",
+        DeValue::Datetime(_) => "a date",
+        DeValue::Array(_) => "a list",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// The end of the last value in the document: where "missing table" errors point.
+fn doc_end(doc: &DeTable) -> usize {
+    doc.iter().map(|(_, v)| v.span().end).max().unwrap_or(0)
+}

@@ -1,0 +1,115 @@
+//! The account of a run: how many contacts went where, what could not be read.
+//! Printed on stderr (terminal or `-v`) and written as JSON (`--summary`, `--split`).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+/// Counts by name, serialised as a JSON object that keeps this order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(pub Vec<(String, u64)>);
+
+impl Counts {
+    pub fn get(&self, name: &str) -> u64 {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, c)| *c)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, c)| c).sum()
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub leadsort_version: &'static str,
+    pub input: String,
+    pub rules: String,
+    pub as_of: String,
+    /// Records read after the header: `contacts + rejected`.
+    pub rows: u64,
+    pub contacts: u64,
+    pub rejected: u64,
+    /// Contacts per queue; adds up to `contacts`.
+    pub queues: Counts,
+    /// Contacts per tier; adds up to `contacts`.
+    pub tiers: Counts,
+    /// Per field: contacts whose cell could not be read as the type its conditions need.
+    pub unreadable: Counts,
+    /// Optional fields not in this input (read as empty).
+    pub missing_optional_fields: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Summary {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string());
+        s.push('\n');
+        s
+    }
+
+    /// A few lines for a person at a terminal.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} contacts from {} (as of {}), rules {}",
+            self.contacts, self.input, self.as_of, self.rules
+        );
+        let width = self
+            .queues
+            .0
+            .iter()
+            .map(|(q, _)| q.len())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        for (q, n) in &self.queues.0 {
+            let _ = writeln!(
+                out,
+                "  {q:<width$} {n:>8}  {:>5.1}%",
+                percent(*n, self.contacts)
+            );
+        }
+        let _ = writeln!(out, "  {:<width$} {:>8}", "rejected", self.rejected);
+        let tiers: Vec<String> = self
+            .tiers
+            .0
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        let _ = writeln!(out, "  tiers: {}", tiers.join(", "));
+        let bad: Vec<String> = self
+            .unreadable
+            .0
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
+        if !bad.is_empty() {
+            let _ = writeln!(out, "  unreadable cells: {}", bad.join(", "));
+        }
+        out
+    }
+}
+
+fn percent(n: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    }
+}

@@ -1,0 +1,80 @@
+//! What a run tells the person (or cron) watching stderr.
+//!
+//! stdout carries data only. stderr carries diagnostics, each line prefixed `leadsort:`.
+//! Warnings print unless `-q`; the run summary prints only on a terminal or with `-v`, so a
+//! cron job stays quiet unless something is wrong.
+
+use std::io::{IsTerminal, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub verbosity: Verbosity,
+    pub stderr_is_terminal: bool,
+    pub color: bool,
+}
+
+impl Ui {
+    pub fn new(quiet: bool, verbose: bool) -> Ui {
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Ui {
+            verbosity: if quiet {
+                Verbosity::Quiet
+            } else if verbose {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
+            stderr_is_terminal,
+            color: stderr_is_terminal && !no_color,
+        }
+    }
+
+    /// Something the user should know; the run goes on.
+    pub fn warn(&self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            emit("warning: ", message);
+        }
+    }
+
+    /// Detail for `-v`.
+    pub fn info(&self, message: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            emit("", message);
+        }
+    }
+
+    /// Whether the end-of-run summary should be printed.
+    pub fn show_summary(&self) -> bool {
+        match self.verbosity {
+            Verbosity::Quiet => false,
+            Verbosity::Normal => self.stderr_is_terminal,
+            Verbosity::Verbose => true,
+        }
+    }
+
+    /// Print a block of lines (already without prefixes) to stderr, each prefixed.
+    pub fn block(&self, text: &str) {
+        for line in text.lines() {
+            emit("", line);
+        }
+    }
+}
+
+fn emit(kind: &str, message: &str) {
+    let mut err = std::io::stderr().lock();
+    for (i, line) in message.lines().enumerate() {
+        let _ = if i == 0 {
+            writeln!(err, "leadsort: {kind}{line}")
+        } else {
+            writeln!(err, "leadsort:   {line}")
+        };
+    }
+}
