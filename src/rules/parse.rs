@@ -76,6 +76,13 @@ impl<'a, 'i> Table<'a, 'i> {
             .map(|(_, v)| v)
     }
 
+    /// Whether a key was given that has not been asked for (so far).
+    fn has_unknown(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|(k, _)| !self.asked.contains(&k.get_ref().as_ref()))
+    }
+
     fn has(&self, key: &str) -> bool {
         self.entries
             .iter()
@@ -149,6 +156,8 @@ const RESERVED_QUEUES: [&str; 2] = ["rejected", "summary"];
 #[derive(Default)]
 struct Walker {
     diagnostics: Vec<Diagnostic>,
+    /// Rule and route names as read (even from invalid entries), to find duplicates.
+    names: Vec<(&'static str, String, Span)>,
 }
 
 impl Walker {
@@ -407,8 +416,8 @@ impl Walker {
             );
         }
         top.finish(self);
-        self.check_unique(rules.iter().map(|r| (&r.name, r.span.clone())), "rule");
-        self.check_unique(routes.iter().map(|r| (&r.name, r.span.clone())), "route");
+        self.check_unique("rule");
+        self.check_unique("route");
         Some(Rules {
             source: Source {
                 path: Default::default(),
@@ -423,15 +432,21 @@ impl Walker {
         })
     }
 
-    fn check_unique<'a>(&mut self, names: impl Iterator<Item = (&'a String, Span)>, kind: &str) {
+    fn check_unique(&mut self, kind: &str) {
         let mut seen: HashSet<String> = HashSet::new();
+        let names: Vec<(String, Span)> = self
+            .names
+            .iter()
+            .filter(|(k, _, _)| *k == kind)
+            .map(|(_, n, s)| (n.clone(), s.clone()))
+            .collect();
         for (name, span) in names {
-            if !seen.insert(name.trim().to_lowercase()) {
+            if !seen.insert(name.to_lowercase()) {
                 self.push(
                     Diagnostic::error(span, format!("duplicate {kind} name \"{name}\""))
-                        .label(format!("a {kind} with this name already exists"))
+                        .label(format!("another {kind} already has this name"))
                         .help(format!(
-                            "give every {kind} its own name: reasons and explanations show it"
+                            "give every {kind} its own name (case is ignored): reasons and explanations show it"
                         )),
                 );
             }
@@ -749,7 +764,7 @@ impl Walker {
 
     fn rule(&mut self, mut t: Table, groups: &[Group]) -> Option<Rule> {
         let name = match t.get("name") {
-            Some(v) => self.rule_name(v),
+            Some(v) => self.rule_name(v, "rule"),
             None => {
                 self.push(
                     Diagnostic::error(t.span.clone(), "rule has no `name`")
@@ -800,7 +815,9 @@ impl Walker {
             Some(None) => return None,
             None => false,
         };
-        if points.is_none() && !disqualify {
+        // A typo such as `pionts` is reported as an unknown key; "gives no points" would
+        // only repeat it.
+        if points.is_none() && !disqualify && !t.has_unknown() {
             self.push(
                 Diagnostic::error(t.span.clone(), format!("{} gives no points", t.what))
                     .label("this rule does nothing")
@@ -823,7 +840,7 @@ impl Walker {
         })
     }
 
-    fn rule_name(&mut self, v: &Value) -> Option<String> {
+    fn rule_name(&mut self, v: &Value, kind: &'static str) -> Option<String> {
         let name = self.nonempty_string(v, "name")?;
         if name.contains([';', '\n', '\r']) {
             self.push(
@@ -832,7 +849,9 @@ impl Walker {
             );
             return None;
         }
-        Some(name.trim().to_string())
+        let name = name.trim().to_string();
+        self.names.push((kind, name.clone(), v.span()));
+        Some(name)
     }
 
     fn points_per(&mut self, v: &Value) -> Option<Points> {
@@ -869,7 +888,7 @@ impl Walker {
 
     fn route(&mut self, mut t: Table) -> Option<Route> {
         let name = match t.get("name") {
-            Some(v) => self.rule_name(v),
+            Some(v) => self.rule_name(v, "route"),
             None => {
                 self.push(
                     Diagnostic::error(t.span.clone(), "route has no `name`")
