@@ -28,7 +28,7 @@ Examples:
 
 Rules are found at --rules PATH, else $LEADSORT_RULES, else ./rules.toml.
 Exit codes: 0 ok, 2 usage, 65 bad input data, 66 input missing, 70 bug,
-73 output cannot be created, 74 I/O error, 75 locked, 78 rules.toml error.";
+73 output cannot be created, 74 I/O error, 78 rules.toml error.";
 
 #[derive(Debug, Parser)]
 #[command(name = "leadsort", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -137,12 +137,13 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage.into()
-            } else {
-                Exit::Success.into()
-            };
+            if !e.use_stderr() {
+                // --help and --version: not errors, printed on stdout.
+                let _ = e.print();
+                return Exit::Success.into();
+            }
+            eprint!("leadsort: {}", e.render());
+            return Exit::Usage.into();
         }
     };
     let ui = Ui::new(cli.quiet, cli.verbose);

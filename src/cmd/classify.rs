@@ -90,9 +90,12 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             rejected: args.rejected.clone(),
         },
     };
-    refuse_overwriting_input(&source, args)?;
 
     let rules = args.rules.load()?;
+    refuse_overwriting_input(
+        &source,
+        &destination.files(&rules.queue_names(), args.summary.as_deref()),
+    )?;
     let as_of = args.as_of.unwrap_or_else(today);
     let mut input = Input::open(&source, &args.csv.options())?;
     let engine = Engine::compile(&rules, input.header(), as_of)
@@ -194,31 +197,17 @@ fn today() -> Date {
 }
 
 /// Writing over the input would destroy it mid-read: refuse before anything is opened.
-fn refuse_overwriting_input(source: &Source, args: &Args) -> Result<()> {
+fn refuse_overwriting_input(source: &Source, outputs: &[PathBuf]) -> Result<()> {
     let Some(input) = source.path().and_then(|p| p.canonicalize().ok()) else {
         return Ok(());
     };
-    let mut outputs: Vec<PathBuf> = args
-        .output
-        .iter()
-        .chain(&args.rejected)
-        .chain(&args.summary)
-        .cloned()
-        .collect();
-    if let Some(dir) = &args.split
-        && let Ok(entries) = std::fs::read_dir(dir)
-    {
-        outputs.extend(entries.flatten().map(|e| e.path()));
+    match outputs.iter().find(|out| same_file(&input, out)) {
+        Some(out) => Err(Error::Usage(format!(
+            "{} is both the input and an output; write the output somewhere else",
+            out.display()
+        ))),
+        None => Ok(()),
     }
-    for out in outputs {
-        if same_file(&input, &out) {
-            return Err(Error::Usage(format!(
-                "{} is both the input and an output; write the output somewhere else",
-                out.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn same_file(canonical_input: &Path, output: &Path) -> bool {
@@ -293,6 +282,10 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
         match &u.problem {
             Problem::Missing { closest } => {
                 msg.push_str(&format!("{input} has no column for field `{}` (used at {at})", u.field));
+                if u.tried.len() > 1 || u.tried.first() != Some(&u.field) {
+                    let tried: Vec<&str> = u.tried.iter().map(String::as_str).collect();
+                    msg.push_str(&format!("\nlooked for {}", quoted(&tried)));
+                }
                 if let Some(c) = closest {
                     msg.push_str(&format!("\nclosest header: `{c}`"));
                 }

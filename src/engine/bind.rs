@@ -54,13 +54,29 @@ impl Header {
         }
     }
 
-    /// The header most like `name`, for "did you mean".
+    /// The header most like `name`, for "did you mean": a close spelling (`employes` for
+    /// `employees`), or one name inside the other (`demo` in `Demo Requested`).
     pub fn closest(&self, name: &str) -> Option<&str> {
         let key = loose(name);
+        let similarity = |h: &str| {
+            let h = loose(h);
+            let spelling = strsim::normalized_damerau_levenshtein(&key, &h);
+            let (short, long) = if key.len() <= h.len() {
+                (&key, &h)
+            } else {
+                (&h, &key)
+            };
+            let inside = if short.chars().count() >= 4 && long.contains(short.as_str()) {
+                0.7
+            } else {
+                0.0
+            };
+            spelling.max(inside)
+        };
         self.names
             .iter()
-            .map(|h| (strsim::jaro_winkler(&key, &loose(h)), h))
-            .filter(|(score, _)| *score > 0.7)
+            .map(|h| (similarity(h), h))
+            .filter(|(score, _)| *score > 0.6)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, h)| h.as_str())
     }
@@ -93,6 +109,8 @@ pub struct Binding {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unbound {
     pub field: String,
+    /// The header names looked for (a `[fields]` entry's columns, or the field's own name).
+    pub tried: Vec<String>,
     /// Where the rules use it first.
     pub span: Span,
     pub problem: Problem,
@@ -154,6 +172,7 @@ pub fn bind(rules: &Rules, header: &Header) -> Result<Vec<Binding>, Vec<Unbound>
         };
         unbound.push(Unbound {
             field: r.name.clone(),
+            tried: candidates.iter().map(|c| c.to_string()).collect(),
             span: r.span.clone(),
             problem,
         });
@@ -207,6 +226,10 @@ mod tests {
         let h = header(&["email", "employees", "industry"]);
         assert_eq!(h.closest("employes"), Some("employees"));
         assert_eq!(h.closest("zzz"), None);
+        let h = header(&["Country", "Demo Requested", "Job Title"]);
+        assert_eq!(h.closest("industry"), None, "not Country");
+        assert_eq!(h.closest("demo"), Some("Demo Requested"));
+        assert_eq!(h.closest("job_titel"), Some("Job Title"));
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl AtomicFile {
             .tempfile_in(dir)
             .map_err(|e| Error::CantCreate {
                 path: path.to_path_buf(),
-                source: e,
+                source: without_temp_name(e),
             })?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
@@ -75,6 +75,19 @@ impl AtomicFile {
         }
         Ok(())
     }
+}
+
+/// tempfile's errors name the temp file; the user only knows the output's name.
+fn without_temp_name(e: io::Error) -> io::Error {
+    let text = match e.kind() {
+        io::ErrorKind::NotFound => "the folder does not exist",
+        io::ErrorKind::PermissionDenied => "permission denied",
+        io::ErrorKind::ReadOnlyFilesystem => "read-only file system",
+        io::ErrorKind::StorageFull => "no space left on device",
+        io::ErrorKind::NotADirectory => "a part of the path is not a folder",
+        kind => return io::Error::from(kind),
+    };
+    io::Error::new(e.kind(), text)
 }
 
 impl Write for AtomicFile {

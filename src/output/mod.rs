@@ -4,6 +4,7 @@
 mod atomic;
 mod csv;
 
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,12 @@ use crate::summary::Summary;
 pub enum Target {
     Stdout(BufWriter<io::Stdout>),
     File(AtomicFile),
+    /// A path that exists but is not a regular file (`/dev/null`, a FIFO): written in place,
+    /// since renaming a file over a device would replace the device.
+    Special {
+        path: PathBuf,
+        file: BufWriter<File>,
+    },
 }
 
 impl Target {
@@ -27,6 +34,20 @@ impl Target {
     }
 
     pub fn file(path: &Path) -> Result<Target> {
+        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if special {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::CantCreate {
+                    path: path.to_path_buf(),
+                    source: e,
+                })?;
+            return Ok(Target::Special {
+                path: path.to_path_buf(),
+                file: BufWriter::with_capacity(1 << 16, file),
+            });
+        }
         AtomicFile::create(path).map(Target::File)
     }
 
@@ -35,6 +56,7 @@ impl Target {
         match self {
             Target::Stdout(_) => "stdout".to_string(),
             Target::File(f) => f.path().display().to_string(),
+            Target::Special { path, .. } => path.display().to_string(),
         }
     }
 
@@ -43,6 +65,9 @@ impl Target {
         match self {
             Target::Stdout(mut w) => w.flush().map_err(|e| Error::io("cannot write stdout", e)),
             Target::File(f) => f.commit(),
+            Target::Special { path, mut file } => {
+                file.flush().map_err(|e| Error::writing(&path, e))
+            }
         }
     }
 }
@@ -52,6 +77,7 @@ impl Write for Target {
         match self {
             Target::Stdout(w) => w.write(buf),
             Target::File(f) => f.write(buf),
+            Target::Special { file, .. } => file.write(buf),
         }
     }
 
@@ -59,6 +85,7 @@ impl Write for Target {
         match self {
             Target::Stdout(w) => w.flush(),
             Target::File(f) => f.flush(),
+            Target::Special { file, .. } => file.flush(),
         }
     }
 }
@@ -101,6 +128,29 @@ pub enum Destination {
     },
     /// `--split DIR`: `<queue>.csv` per queue, `rejected.csv`, `summary.json` last.
     Split { dir: PathBuf },
+}
+
+impl Destination {
+    /// The file a queue's contacts go to with `--split`.
+    pub fn queue_file(dir: &Path, queue: &str) -> PathBuf {
+        dir.join(format!("{queue}.csv"))
+    }
+
+    /// Every file this destination writes for these queues (stdout is not a file).
+    pub fn files(&self, queues: &[&str], summary: Option<&Path>) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = match self {
+            Destination::Single { output, rejected } => {
+                output.iter().chain(rejected).cloned().collect()
+            }
+            Destination::Split { dir } => queues
+                .iter()
+                .map(|q| Destination::queue_file(dir, q))
+                .chain([dir.join("rejected.csv"), dir.join("summary.json")])
+                .collect(),
+        };
+        files.extend(summary.map(Path::to_path_buf));
+        files
+    }
 }
 
 /// Settings every writer shares.
@@ -158,13 +208,16 @@ impl Outputs {
                 if !dir.is_dir() {
                     return Err(Error::CantCreate {
                         path: dir.clone(),
-                        source: io::Error::new(io::ErrorKind::NotFound, "no such folder"),
+                        source: io::Error::new(
+                            io::ErrorKind::NotFound,
+                            "the --split folder does not exist (leadsort writes into it but does not make it)",
+                        ),
                     });
                 }
                 let writers = engine
                     .queues
                     .iter()
-                    .map(|q| open(Target::file(&dir.join(format!("{q}.csv")))?))
+                    .map(|q| open(Target::file(&Destination::queue_file(dir, q))?))
                     .collect::<Result<Vec<_>>>()?;
                 let rejected =
                     RejectedWriter::new(Target::file(&dir.join("rejected.csv"))?, format)?;
