@@ -23,9 +23,10 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
 }
 
 /// A number as CRM exports write them: `1200`, `-3`, `1200.5`, `1,200`, `1,200.50`,
-/// `1.200,50` (the last separator is the decimal one when both appear), with an optional
-/// currency sign (`$`, `€`, `£`, `¥`) before or after. Ambiguous forms such as `1,5` and
-/// anything else (`N/A`, `12 employees`, `1e3`) are unreadable.
+/// `1.200,50` and `1.200.000` (the last separator is the decimal one when both appear), with
+/// an optional currency sign (`$`, `€`, `£`, `¥`) before or after. Ambiguous forms are
+/// unreadable rather than guessed: `1,5` (a decimal comma?), `1.200` (1.2, or 1200 written
+/// the German way?); so is anything else (`N/A`, `12 employees`, `1e3`).
 pub fn parse_number(cell: &str) -> Option<f64> {
     let s = strip_currency(cell);
     let (negative, body) = match s.as_bytes().first()? {
@@ -42,7 +43,20 @@ pub fn parse_number(cell: &str) -> Option<f64> {
     }
     let last_comma = body.rfind(',');
     let last_dot = body.rfind('.');
+    let dots = body.matches('.').count();
     let plain: String = match (last_comma, last_dot) {
+        // `1.200.000`: dots group thousands.
+        (None, Some(_)) if dots > 1 => {
+            grouped(body, '.', body.len()).then(|| body.replace('.', ""))?
+        }
+        // `1.200`: three digits after one dot reads as a thousands group too; refuse to guess.
+        (None, Some(d))
+            if body.len() - d - 1 == 3
+                && grouped(body, '.', body.len())
+                && !body.starts_with('0') =>
+        {
+            return None;
+        }
         (None, _) => body.to_string(),
         // `1,200` or `1,200.50`: commas group thousands.
         (Some(_), None) => grouped(body, ',', body.len()).then(|| body.replace(',', ""))?,
@@ -105,13 +119,15 @@ pub fn parse_iso_date(cell: &str) -> Option<Date> {
     Date::new(y as i16, m as i8, d as i8).ok()
 }
 
-/// ISO 8601 first, then each of `formats` (strftime-style, e.g. `%m/%d/%Y`).
+/// ISO 8601 first, then each of `formats` (strftime-style, e.g. `%m/%d/%Y`). A year read
+/// through a format must have four digits: `%Y` would otherwise take `1/2/26` as the year 26.
 pub fn parse_date(cell: &str, formats: &[String]) -> Option<Date> {
     parse_iso_date(cell).or_else(|| {
         formats.iter().find_map(|f| {
             jiff::fmt::strtime::parse(f, cell)
                 .ok()
                 .and_then(|tm| tm.to_date().ok())
+                .filter(|d| d.year() >= 1000)
         })
     })
 }
@@ -169,6 +185,15 @@ mod tests {
             ("1,20", None),
             ("12,34,567", None),
             ("1.2.3", None),
+            ("1.200", None),
+            ("8.000", None),
+            ("€8.000", None),
+            ("999.999", None),
+            ("1.200.000", Some(1_200_000.0)),
+            ("0.125", Some(0.125)),
+            ("1.2000", Some(1.2)),
+            ("1234.567", Some(1234.567)),
+            ("12.5", Some(12.5)),
             ("N/A", None),
             ("12 employees", None),
             ("1e3", None),
@@ -206,6 +231,17 @@ mod tests {
         assert_eq!(parse_date("2026-03-04", &formats), want);
         assert_eq!(parse_date("03/04/2026", &[]), None);
         assert_eq!(parse_date("13/45/2026", &formats), None);
+        assert_eq!(
+            parse_date("1/2/26", &formats),
+            None,
+            "two-digit year through %Y"
+        );
+        let short = vec!["%m/%d/%y".to_string()];
+        assert_eq!(
+            parse_date("03/04/26", &short),
+            want,
+            "%y is for two-digit years"
+        );
     }
 
     #[test]

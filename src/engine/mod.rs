@@ -584,6 +584,22 @@ impl Compiler<'_> {
         }
     }
 
+    /// A string literal on a field declared `number`, `date` or `bool` means a value of that
+    /// type: `equals = "2026-11-03"` on a date field matches `11/03/2026` too.
+    fn typed_literal(&self, field: &str, s: &Scalar) -> Scalar {
+        let (Some(f), Scalar::Text(text)) = (self.rules.field(field), s) else {
+            return s.clone();
+        };
+        let text = text.trim();
+        let converted = match f.kind {
+            FieldKind::Number => cell::parse_number(text).map(Scalar::Number),
+            FieldKind::Date => cell::parse_date(text, &f.formats).map(Scalar::Date),
+            FieldKind::Bool if !text.is_empty() => cell::parse_bool(text).map(Scalar::Bool),
+            _ => None,
+        };
+        converted.unwrap_or_else(|| s.clone())
+    }
+
     fn test(&mut self, t: &Test) -> Cond {
         let fold = !t.case_sensitive;
         let word = |s: &str| fold_needle(s, fold);
@@ -592,7 +608,7 @@ impl Compiler<'_> {
         match &t.op {
             Op::Equals(s) | Op::NotEquals(s) => {
                 let negate = matches!(t.op, Op::NotEquals(_));
-                match s {
+                match &self.typed_literal(&t.field.name, s) {
                     Scalar::Text(s) => self.text(
                         t,
                         if negate {
@@ -624,7 +640,11 @@ impl Compiler<'_> {
             }
             Op::In(list) | Op::NotIn(list) => {
                 let negate = matches!(t.op, Op::NotIn(_));
-                self.membership(t, list, negate)
+                let list: Vec<Scalar> = list
+                    .iter()
+                    .map(|s| self.typed_literal(&t.field.name, s))
+                    .collect();
+                self.membership(t, &list, negate)
             }
             Op::Contains(s) => self.text(t, TextKind::Contains(finder(&word(s)))),
             Op::ContainsAny(list) => {
@@ -785,3 +805,6 @@ impl Compiler<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

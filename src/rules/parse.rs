@@ -158,6 +158,8 @@ struct Walker {
     diagnostics: Vec<Diagnostic>,
     /// Rule and route names as read (even from invalid entries), to find duplicates.
     names: Vec<(&'static str, String, Span)>,
+    /// Queue names as written in [queues] and routes, to find names differing only in case.
+    queue_spans: Vec<(String, Span)>,
 }
 
 impl Walker {
@@ -416,6 +418,9 @@ impl Walker {
             );
         }
         top.finish(self);
+        if let Some(q) = &queues {
+            self.check_queue_case(q);
+        }
         self.check_unique("rule");
         self.check_unique("route");
         Some(Rules {
@@ -757,7 +762,33 @@ impl Walker {
             );
             return None;
         }
+        self.queue_spans.push((name.clone(), v.span()));
         Some(name)
+    }
+
+    /// `Sales` next to `sales` would be two queues and two files that collide on systems
+    /// that ignore case in file names.
+    fn check_queue_case(&mut self, queues: &TierQueues) {
+        let mut known: Vec<String> = vec![
+            queues.hot.clone(),
+            queues.warm.clone(),
+            queues.cold.clone(),
+            queues.disqualified.clone(),
+        ];
+        for (name, span) in self.queue_spans.clone() {
+            if let Some(other) = known
+                .iter()
+                .find(|k| **k != name && k.eq_ignore_ascii_case(&name))
+            {
+                self.push(
+                    Diagnostic::error(span, format!("queue \"{name}\" differs from \"{other}\" only in case"))
+                        .label("same name, different case")
+                        .help(format!("write \"{other}\": queue names become file names, and some systems ignore case")),
+                );
+            } else {
+                known.push(name);
+            }
+        }
     }
 
     // ---- [[rule]] and [[route]] --------------------------------------------------------
