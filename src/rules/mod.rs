@@ -25,3 +25,6 @@ pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
             diagnostics,
         })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,687 @@
+//! Every operator and the score arithmetic, on single cells. As of 2026-11-27 throughout.
+
+use std::path::Path;
+
+use jiff::civil::Date;
+
+use super::*;
+use crate::rules;
+
+fn as_of() -> Date {
+    Date::new(2026, 11, 27).unwrap()
+}
+
+/// An engine for `body` (rules.toml without version and tiers) over `header`.
+fn engine(body: &str, header: &[&str]) -> Engine {
+    let text = format!("version = 1\n[tiers]\nwarm = 50\n{body}");
+    let rules =
+        rules::from_str(Path::new("test.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let header = Header::new(header.iter().map(|s| s.to_string()).collect());
+    Engine::compile(&rules, &header, as_of()).unwrap()
+}
+
+fn run(engine: &Engine, row: &[&str]) -> (Outcome, String, Stats) {
+    let mut scratch = engine.scratch();
+    let mut out = Outcome::default();
+    engine.evaluate(row, &mut scratch, &mut out);
+    let mut reasons = String::new();
+    engine.write_reasons(&out, &mut reasons);
+    (out, reasons, scratch.stats)
+}
+
+/// Whether `when` (on field `f`) matches a contact whose `f` cell is `cell`.
+fn matches(when: &str, cell: &str) -> bool {
+    let e = engine(
+        &format!("[[rule]]\nname = \"R\"\nwhen = {when}\npoints = 1\n"),
+        &["f"],
+    );
+    !run(&e, &[cell]).0.hits.is_empty()
+}
+
+/// Check a table of (cell, expected) for one condition.
+fn check(when: &str, cases: &[(&str, bool)]) {
+    for (cell, want) in cases {
+        assert_eq!(matches(when, cell), *want, "when = {when}, cell {cell:?}");
+    }
+}
+
+#[test]
+fn equals_text_ignores_case_and_surrounding_space() {
+    check(
+        r#"{ field = "f", equals = "Software" }"#,
+        &[
+            ("software", true),
+            (" SOFTWARE ", true),
+            ("Software\t", true),
+            ("Softwares", false),
+            ("", false),
+        ],
+    );
+}
+
+#[test]
+fn equals_case_sensitive_still_trims() {
+    check(
+        r#"{ field = "f", equals = "Software", case_sensitive = true }"#,
+        &[
+            ("Software", true),
+            (" Software ", true),
+            ("software", false),
+        ],
+    );
+}
+
+#[test]
+fn equals_folds_non_ascii_case() {
+    check(
+        r#"{ field = "f", equals = "Müller" }"#,
+        &[("MÜLLER", true), ("müller", true), ("Muller", false)],
+    );
+}
+
+#[test]
+fn equals_number_bool_and_date_compare_by_type() {
+    check(
+        r#"{ field = "f", equals = 200 }"#,
+        &[
+            ("200", true),
+            ("200.0", true),
+            (" 200 ", true),
+            ("1,200", false),
+            ("abc", false),
+            ("", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", equals = true }"#,
+        &[("yes", true), ("X", true), ("no", false), ("", false)],
+    );
+    check(
+        r#"{ field = "f", equals = 2026-01-05 }"#,
+        &[
+            ("2026-01-05", true),
+            ("2026-01-05T09:00:00Z", true),
+            ("2026-01-06", false),
+        ],
+    );
+}
+
+#[test]
+fn string_literals_take_the_declared_type_of_their_field() {
+    let e = engine(
+        "[fields]\nd = { column = \"d\", type = \"date\", formats = [\"%m/%d/%Y\"] }\n\
+         n = { column = \"n\", type = \"number\" }\nb = { column = \"b\", type = \"bool\" }\n\
+         [[rule]]\nname = \"D\"\nwhen = { field = \"d\", equals = \"2026-11-03\" }\npoints = 1\n\
+         [[rule]]\nname = \"N\"\nwhen = { field = \"n\", in = [\"1,200\", \"5\"] }\npoints = 10\n\
+         [[rule]]\nname = \"B\"\nwhen = { field = \"b\", equals = \"yes\" }\npoints = 100\n",
+        &["d", "n", "b"],
+    );
+    assert_eq!(run(&e, &["11/03/2026", "1200", "TRUE"]).0.score, 111);
+    assert_eq!(run(&e, &["2026-11-03T10:00:00Z", "5.0", "1"]).0.score, 111);
+    assert_eq!(run(&e, &["2026-11-04", "12", "no"]).0.score, 0);
+}
+
+#[test]
+fn not_equals() {
+    check(
+        r#"{ field = "f", not_equals = "Software" }"#,
+        &[("Retail", true), (" software", false), ("", true)],
+    );
+    // A number test on an empty or unreadable cell is false, whichever way it points.
+    check(
+        r#"{ field = "f", not_equals = 5 }"#,
+        &[("6", true), ("5", false), ("", false), ("five", false)],
+    );
+}
+
+#[test]
+fn in_and_not_in() {
+    check(
+        r#"{ field = "f", in = ["US", "CA"] }"#,
+        &[("us", true), (" CA ", true), ("UK", false), ("", false)],
+    );
+    check(
+        r#"{ field = "f", in = [1, 2] }"#,
+        &[("2", true), ("2.0", true), ("3", false), ("", false)],
+    );
+    check(
+        r#"{ field = "f", in = ["none", 0] }"#,
+        &[("None", true), ("0", true), ("1", false)],
+    );
+    check(
+        r#"{ field = "f", not_in = ["student", "intern"] }"#,
+        &[
+            ("Student", false),
+            (" INTERN ", false),
+            ("Engineer", true),
+            ("", true),
+        ],
+    );
+    check(
+        r#"{ field = "f", in = [] }"#,
+        &[("anything", false), ("", false)],
+    );
+}
+
+#[test]
+fn substring_operators() {
+    check(
+        r#"{ field = "f", contains = "director" }"#,
+        &[
+            ("Art Director", true),
+            ("DIRECTORATE", true),
+            ("dir", false),
+            ("", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", contains_any = ["vp", "chief", "head of"] }"#,
+        &[
+            ("SVP Ops", true),
+            ("Chief of Staff", true),
+            ("HEAD OF GROWTH", true),
+            ("Vice President", false),
+            ("", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", starts_with = "head" }"#,
+        &[
+            ("Head of Growth", true),
+            ("  head of data", true),
+            ("Ahead", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", ends_with = "officer" }"#,
+        &[
+            ("Chief Executive Officer", true),
+            ("CFO officer ", true),
+            ("Officer Dibble", false),
+        ],
+    );
+}
+
+#[test]
+fn matches_is_a_case_insensitive_regex_unless_told() {
+    check(
+        r#"{ field = "f", matches = "^(vp|svp)\\b" }"#,
+        &[
+            ("VP Sales", true),
+            (" svp, ops", true),
+            ("vpn admin", false),
+            ("", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", matches = "^VP", case_sensitive = true }"#,
+        &[("VP Sales", true), ("vp sales", false)],
+    );
+}
+
+#[test]
+fn domain_in_reads_after_the_last_at() {
+    check(
+        r#"{ field = "f", domain_in = ["gmail.com", "yahoo.com"] }"#,
+        &[
+            ("ann@Gmail.com", true),
+            ("ann@gmail.com ", true),
+            ("x@y@yahoo.com", true),
+            ("ann@sub.gmail.com", false),
+            ("gmail.com", false),
+            ("", false),
+        ],
+    );
+}
+
+#[test]
+fn is_reads_booleans() {
+    check(
+        r#"{ field = "f", is = true }"#,
+        &[
+            ("yes", true),
+            ("Y", true),
+            ("1", true),
+            ("x", true),
+            ("TRUE", true),
+            ("no", false),
+            ("", false),
+            ("maybe", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", is = false }"#,
+        &[
+            ("no", true),
+            ("", true),
+            ("0", true),
+            ("N", true),
+            ("yes", false),
+            ("maybe", false),
+        ],
+    );
+}
+
+#[test]
+fn present_and_missing_treat_blank_as_empty() {
+    check(
+        r#"{ field = "f", present = true }"#,
+        &[("a", true), ("  ", false), ("", false)],
+    );
+    check(
+        r#"{ field = "f", missing = true }"#,
+        &[("", true), (" \t", true), ("a", false)],
+    );
+    check(
+        r#"{ field = "f", missing = false }"#,
+        &[("a", true), ("", false)],
+    );
+}
+
+#[test]
+fn number_comparisons() {
+    let bad = [("", false), ("N/A", false), ("ten", false)];
+    check(
+        r#"{ field = "f", gt = 10 }"#,
+        &[("11", true), ("10", false), ("10.5", true)],
+    );
+    check(
+        r#"{ field = "f", at_least = 10 }"#,
+        &[("10", true), ("9.99", false), ("1,200", true)],
+    );
+    check(
+        r#"{ field = "f", lt = 10 }"#,
+        &[("9", true), ("10", false), ("-3", true)],
+    );
+    check(
+        r#"{ field = "f", at_most = 10 }"#,
+        &[("10", true), ("10.01", false)],
+    );
+    check(
+        r#"{ field = "f", between = [10, 20] }"#,
+        &[("10", true), ("20", true), ("20.01", false), ("9", false)],
+    );
+    for op in [
+        "gt = 0",
+        "at_least = 0",
+        "lt = 100",
+        "at_most = 100",
+        "between = [0, 100]",
+    ] {
+        check(&format!("{{ field = \"f\", {op} }}"), &bad);
+    }
+}
+
+#[test]
+fn several_operators_in_one_table_all_hold() {
+    check(
+        r#"{ field = "f", at_least = 10, at_most = 20 }"#,
+        &[("15", true), ("25", false), ("5", false)],
+    );
+}
+
+#[test]
+fn day_arithmetic_at_the_boundaries() {
+    // 2026-10-28 is exactly 30 days before 2026-11-27.
+    check(
+        r#"{ field = "f", within_days = 30 }"#,
+        &[
+            ("2026-10-28", true),
+            ("2026-10-27", false),
+            ("2026-12-25", true),
+            ("2026-11-27T23:00:00", true),
+            ("", false),
+            ("soon", false),
+        ],
+    );
+    // 2026-05-31 is exactly 180 days before.
+    check(
+        r#"{ field = "f", older_than_days = 180 }"#,
+        &[
+            ("2026-05-31", false),
+            ("2026-05-30", true),
+            ("", false),
+            ("31/05/2026", false),
+        ],
+    );
+    check(
+        r#"{ field = "f", before = 2026-01-01 }"#,
+        &[("2025-12-31", true), ("2026-01-01", false)],
+    );
+    check(
+        r#"{ field = "f", after = "2026-01-01" }"#,
+        &[("2026-01-02", true), ("2026-01-01", false)],
+    );
+    check(
+        r#"{ field = "f", between = [2026-01-01, 2026-01-31] }"#,
+        &[
+            ("2026-01-01", true),
+            ("2026-01-31", true),
+            ("2026-02-01", false),
+        ],
+    );
+}
+
+#[test]
+fn date_formats_come_from_the_field() {
+    let e = engine(
+        "[fields]\nseen = { column = \"Seen\", type = \"date\", formats = [\"%d/%m/%Y\"] }\n\
+         [[rule]]\nname = \"Recent\"\nwhen = { field = \"seen\", within_days = 30 }\npoints = 10\n",
+        &["Seen"],
+    );
+    assert_eq!(run(&e, &["05/11/2026"]).0.score, 10);
+    assert_eq!(run(&e, &["2026-11-05"]).0.score, 10);
+    assert_eq!(run(&e, &["05/11/2025"]).0.score, 0);
+    let (_, _, stats) = run(&e, &["11/25/2026"]);
+    assert_eq!(stats.unreadable, vec![1]);
+}
+
+#[test]
+fn combinators() {
+    check(
+        r#"{ all = [ { field = "f", contains = "a" }, { field = "f", contains = "b" } ] }"#,
+        &[("ab", true), ("a", false)],
+    );
+    check(
+        r#"{ any = [ { field = "f", equals = "x" }, { field = "f", equals = "y" } ] }"#,
+        &[("Y", true), ("z", false)],
+    );
+    check(
+        r#"{ not = { field = "f", in = ["x", "y"] } }"#,
+        &[("z", true), ("x", false)],
+    );
+    // `not` inverts the result; an unreadable cell made the inner test false.
+    check(
+        r#"{ not = { field = "f", at_least = 10 } }"#,
+        &[("5", true), ("15", false), ("n/a", true)],
+    );
+}
+
+#[test]
+fn points_per_multiplies_and_caps() {
+    let e = engine(
+        "[[rule]]\nname = \"Views\"\npoints_per = { field = \"f\", points = 1, max = 10 }\n",
+        &["f"],
+    );
+    let score = |cell: &str| run(&e, &[cell]).0.score;
+    assert_eq!(score("3"), 3);
+    assert_eq!(score("15"), 10);
+    assert_eq!(score("-5"), 0);
+    assert_eq!(score(""), 0);
+    assert_eq!(score("2.5"), 3, "half away from zero");
+    let (out, reasons, stats) = run(&e, &["lots"]);
+    assert_eq!((out.score, out.hits.len(), reasons.as_str()), (0, 0, ""));
+    assert_eq!(stats.unreadable, vec![1]);
+    assert_eq!(run(&e, &["4"]).1, "Views +4");
+
+    let neg = engine(
+        "[[rule]]\nname = \"Bounces\"\npoints_per = { field = \"f\", points = -2, max = 10 }\n",
+        &["f"],
+    );
+    assert_eq!(run(&neg, &["3"]).0.score, -6);
+    assert_eq!(run(&neg, &["8"]).0.score, -10);
+    assert_eq!(run(&neg, &["8"]).1, "Bounces -10");
+}
+
+const GROUPED: &str = r#"
+[groups]
+fit = { max = 30, min = -5 }
+engagement = {}
+
+[[rule]]
+name = "Title"
+group = "fit"
+when = { field = "title", contains = "director" }
+points = 20
+
+[[rule]]
+name = "Size"
+group = "fit"
+when = { field = "size", at_least = 200 }
+points = 15
+
+[[rule]]
+name = "Tiny"
+group = "fit"
+when = { field = "size", at_most = 5 }
+points = -25
+
+[[rule]]
+name = "Demo"
+group = "engagement"
+when = { field = "demo", is = true }
+points = 30
+
+[[rule]]
+name = "Free mail"
+when = { field = "email", domain_in = ["gmail.com"] }
+points = -10
+"#;
+
+#[test]
+fn group_caps_and_floors_show_in_the_reasons() {
+    let e = engine(GROUPED, &["title", "size", "demo", "email"]);
+    let (out, reasons, _) = run(&e, &["Director", "500", "yes", "a@gmail.com"]);
+    assert_eq!(out.groups, vec![30, 30]);
+    assert_eq!(out.score, 50);
+    assert_eq!(
+        reasons,
+        "Title +20; Size +15; Demo +30; Free mail -10; fit capped at 30 -5"
+    );
+
+    let (out, reasons, _) = run(&e, &["Intern", "3", "no", "a@acme.com"]);
+    assert_eq!(out.groups, vec![-5, 0]);
+    assert_eq!(out.score, -5);
+    assert_eq!(reasons, "Tiny -25; fit floored at -5 +20");
+}
+
+#[test]
+fn the_score_is_the_capped_sum_of_the_reasons() {
+    let e = engine(GROUPED, &["title", "size", "demo", "email"]);
+    for row in [
+        ["Director", "500", "yes", "a@gmail.com"],
+        ["Intern", "3", "no", "a@acme.com"],
+        ["", "", "", ""],
+        ["director", "1,000", "x", "b@GMAIL.COM"],
+    ] {
+        let (out, _, _) = run(&e, &row);
+        let hits: f64 = out.hits.iter().map(|h| h.points).sum();
+        let clamps: f64 = out.clamps.iter().map(|c| c.delta).sum();
+        assert_eq!(out.score, (hits + clamps).round() as i64, "{row:?}");
+    }
+}
+
+const TIERED: &str = r#"
+[groups]
+fit = { max = 50 }
+
+[tiers]
+warm = 50
+hot = { score = 80, fit = 30 }
+
+[queues]
+hot = "key-accounts"
+
+[[rule]]
+name = "Fit"
+group = "fit"
+points_per = { field = "fit", points = 1 }
+
+[[rule]]
+name = "Other"
+points_per = { field = "other", points = 1 }
+
+[[rule]]
+name = "Unsubscribed"
+when = { field = "unsub", is = true }
+disqualify = true
+
+[[route]]
+name = "Partner"
+when = { field = "status", equals = "partner" }
+queue = "partners"
+
+[[route]]
+name = "Also partner"
+when = { field = "status", contains = "part" }
+queue = "marketing"
+"#;
+
+/// TIERED has its own [tiers]; build it without the default ones.
+fn tiered() -> Engine {
+    let rules = rules::from_str(Path::new("t.toml"), &format!("version = 1\n{TIERED}")).unwrap();
+    let header = Header::new(
+        ["fit", "other", "unsub", "status"]
+            .map(String::from)
+            .to_vec(),
+    );
+    Engine::compile(&rules, &header, as_of()).unwrap()
+}
+
+#[test]
+fn tiers_from_the_top_with_group_requirements() {
+    let e = tiered();
+    let tier = |fit: &str, other: &str| {
+        let (out, _, _) = run(&e, &[fit, other, "", ""]);
+        (out.tier(), e.queue_name(&out).to_string())
+    };
+    assert_eq!(tier("30", "50"), (Tier::Hot, "key-accounts".into()));
+    assert_eq!(
+        tier("29", "60"),
+        (Tier::Warm, "sales".into()),
+        "hot needs fit 30"
+    );
+    assert_eq!(
+        tier("20", "30"),
+        (Tier::Warm, "sales".into()),
+        "warm from exactly 50"
+    );
+    assert_eq!(tier("20", "29"), (Tier::Cold, "marketing".into()));
+    assert_eq!(
+        e.queues,
+        vec![
+            "key-accounts",
+            "sales",
+            "marketing",
+            "suppressed",
+            "partners"
+        ]
+    );
+}
+
+#[test]
+fn disqualified_keeps_its_score_and_skips_routes() {
+    let e = tiered();
+    let (out, reasons, _) = run(&e, &["40", "50", "yes", "partner"]);
+    assert_eq!(out.score, 90);
+    assert_eq!(out.tier(), Tier::Disqualified);
+    assert_eq!(e.queue_name(&out), "suppressed");
+    assert_eq!(out.route, None);
+    assert_eq!(reasons, "Fit +40; Other +50; Unsubscribed (disqualified)");
+}
+
+#[test]
+fn the_first_matching_route_decides() {
+    let e = tiered();
+    let (out, reasons, _) = run(&e, &["40", "50", "no", "Partner"]);
+    assert_eq!(
+        out.tier(),
+        Tier::Hot,
+        "a route changes the queue, not the tier"
+    );
+    assert_eq!(e.queue_name(&out), "partners");
+    assert!(reasons.ends_with("; route: Partner"), "{reasons}");
+    let (out, _, _) = run(&e, &["0", "0", "", "partial"]);
+    assert_eq!(e.queue_name(&out), "marketing");
+}
+
+#[test]
+fn unreadable_cells_count_once_per_row_and_field() {
+    let e = engine(
+        "[[rule]]\nname = \"A\"\nwhen = { field = \"n\", at_least = 5 }\npoints = 1\n\
+         [[rule]]\nname = \"B\"\nwhen = { field = \"n\", lt = 2 }\npoints = 1\n\
+         [[rule]]\nname = \"C\"\nwhen = { field = \"d\", within_days = 5 }\npoints = 1\n",
+        &["n", "d"],
+    );
+    let mut scratch = e.scratch();
+    let mut out = Outcome::default();
+    for row in [
+        ["x", "2026-11-27"],
+        ["1,5", "yesterday"],
+        ["3", ""],
+        ["", "2026-02-30"],
+    ] {
+        e.evaluate(&row[..], &mut scratch, &mut out);
+    }
+    assert_eq!(e.typed_fields, vec!["n", "d"]);
+    assert_eq!(scratch.stats.unreadable, vec![2, 2]);
+}
+
+#[test]
+fn a_declared_type_counts_unreadable_cells_even_for_text_rules() {
+    let e = engine(
+        "[fields]\nsize = { column = \"Size\", type = \"number\" }\n\
+         [[rule]]\nname = \"A\"\nwhen = { field = \"size\", equals = \"unknown\" }\npoints = 1\n",
+        &["Size"],
+    );
+    let (out, _, stats) = run(&e, &["Unknown"]);
+    assert_eq!(out.score, 1);
+    assert_eq!(stats.unreadable, vec![1]);
+}
+
+#[test]
+fn optional_fields_absent_from_the_input_read_as_empty() {
+    let e = engine(
+        "[fields]\nstatus = { column = \"Status\", optional = true }\n\
+         [[rule]]\nname = \"No status\"\nwhen = { field = \"status\", missing = true }\npoints = 5\n",
+        &["Other"],
+    );
+    assert_eq!(
+        e.bindings,
+        vec![Binding {
+            field: "status".into(),
+            column: None
+        }]
+    );
+    assert_eq!(run(&e, &["x"]).0.score, 5);
+}
+
+#[test]
+fn fields_resolve_by_alias_then_loosely() {
+    let e = engine(
+        "[fields]\ntitle = [\"Job Title\", \"title\"]\n\
+         [[rule]]\nname = \"T\"\nwhen = { field = \"title\", present = true }\npoints = 1\n\
+         [[rule]]\nname = \"S\"\nwhen = { field = \"company_size\", at_least = 1 }\npoints = 1\n",
+        &["title", "Company Size", "Job Title"],
+    );
+    assert_eq!(e.bindings[0].column, Some(2), "first alias present wins");
+    assert_eq!(e.bindings[1].column, Some(1), "company_size ~ Company Size");
+}
+
+#[test]
+fn missing_columns_name_the_closest_header() {
+    let text = "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\nwhen = { field = \"employes\", gt = 1 }\npoints = 1\n";
+    let rules = rules::from_str(Path::new("t.toml"), text).unwrap();
+    let header = Header::new(vec!["email".into(), "employees".into()]);
+    let err = Engine::compile(&rules, &header, as_of()).unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert_eq!(err[0].field, "employes");
+    assert_eq!(
+        err[0].problem,
+        Problem::Missing {
+            closest: Some("employees".into())
+        }
+    );
+    assert_eq!(rules.source.position(&err[0].span), "t.toml:6:18");
+}
+
+#[test]
+fn points_format_in_reasons() {
+    assert_eq!(fmt_number(20.0), "20");
+    assert_eq!(fmt_number(-10.0), "-10");
+    assert_eq!(fmt_number(2.5), "2.5");
+    assert_eq!(fmt_number(1.0 / 3.0), "0.33");
+    let e = engine("[[rule]]\nname = \"Half\"\npoints = 0.5\n", &["f"]);
+    assert_eq!(run(&e, &["x"]).1, "Half +0.5");
+    assert_eq!(run(&e, &["x"]).0.score, 1, "0.5 rounds away from zero");
+}

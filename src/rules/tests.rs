@@ -1,0 +1,411 @@
+//! The rules format: what valid files mean, and where invalid ones are wrong.
+
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str) -> Result<Rules, RulesError> {
+    from_str(Path::new("rules.toml"), text)
+}
+
+fn ok(body: &str) -> Rules {
+    let text = format!("version = 1\n[tiers]\nwarm = 50\n{body}");
+    parse(&text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The errors of `text` as `line:col message` lines.
+fn errors(text: &str) -> Vec<String> {
+    let err = parse(text).expect_err("expected errors");
+    err.errors()
+        .map(|d| {
+            let (line, col) = err.source.line_col(d.span.start);
+            format!("{line}:{col} {}", d.message)
+        })
+        .collect()
+}
+
+/// Like `errors`, with `version = 1` and `[tiers] warm = 50` first (so lines start at 4).
+fn body_errors(body: &str) -> Vec<String> {
+    errors(&format!("version = 1\n[tiers]\nwarm = 50\n{body}"))
+}
+
+#[test]
+fn design_md_example_without_balance_means_what_it_says() {
+    let text = include_str!("../../tests/fixtures/design_example.toml");
+    let without_balance = &text[..text.find("[balance]").unwrap()];
+    let r = parse(without_balance).unwrap();
+    assert_eq!(r.fields.len(), 4);
+    let employees = r.field("employees").unwrap();
+    assert_eq!(
+        employees.columns,
+        ["Company Size", "company_size", "employees"]
+    );
+    assert_eq!(employees.kind, FieldKind::Number);
+    assert_eq!(r.field("title").unwrap().kind, FieldKind::Text);
+    assert_eq!(r.field("demo").unwrap().columns, ["demo_requested"]);
+    assert_eq!(
+        r.groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.max))
+            .collect::<Vec<_>>(),
+        [("fit", Some(50.0)), ("engagement", Some(60.0))]
+    );
+    assert_eq!(r.tiers.warm.score, 50.0);
+    let hot = r.tiers.hot.as_ref().unwrap();
+    assert_eq!((hot.score, hot.groups.clone()), (80.0, vec![(0, 30.0)]));
+    assert_eq!(r.rules.len(), 9);
+    assert_eq!(r.rules[0].name, "Decision maker");
+    assert_eq!(r.rules[0].group, Some(0));
+    assert_eq!(r.rules[0].points, Some(Points::Fixed(20.0)));
+    let Some(Condition::Test(t)) = &r.rules[0].when else {
+        panic!()
+    };
+    assert_eq!(t.field.name, "title");
+    assert_eq!(
+        t.op,
+        Op::ContainsAny(vec![
+            "director".into(),
+            "vp".into(),
+            "chief".into(),
+            "head of".into()
+        ])
+    );
+    assert!(
+        matches!(&r.rules[3].points, Some(Points::Per { points, max: Some(m), .. }) if *points == 1.0 && *m == 10.0)
+    );
+    assert!(matches!(&r.rules[7].when, Some(Condition::All(parts)) if parts.len() == 2));
+    assert!(r.rules[8].disqualify);
+    assert_eq!(r.routes[0].queue, "marketing");
+    assert_eq!(r.queue_names(), ["sales", "marketing", "suppressed"]);
+}
+
+#[test]
+fn design_md_balance_is_refused_clearly_for_now() {
+    let text = include_str!("../../tests/fixtures/design_example.toml");
+    let errs = errors(text);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("`[balance]` is not supported by this version of leadsort yet"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn defaults() {
+    let r = ok("");
+    assert!(r.tiers.hot.is_none());
+    assert_eq!(r.queues.warm, "sales");
+    assert_eq!(r.queues.cold, "marketing");
+    assert_eq!(r.queues.disqualified, "suppressed");
+    assert_eq!(r.queue_names(), ["sales", "marketing", "suppressed"]);
+}
+
+#[test]
+fn fields_accept_a_string_a_list_or_a_table() {
+    let r = ok(r#"
+[fields]
+a = "A"
+b = ["B", "b"]
+c = { column = "C", type = "date", formats = ["%d.%m.%Y"], optional = true }
+"#);
+    assert_eq!(r.field("a").unwrap().columns, ["A"]);
+    assert_eq!(r.field("b").unwrap().columns, ["B", "b"]);
+    let c = r.field("c").unwrap();
+    assert_eq!(
+        (c.kind, c.optional, c.formats.clone()),
+        (FieldKind::Date, true, vec!["%d.%m.%Y".to_string()])
+    );
+}
+
+#[test]
+fn multiple_operators_become_all() {
+    let r = ok(
+        "[[rule]]\nname = \"R\"\nwhen = { field = \"n\", at_least = 1, at_most = 5 }\npoints = 1\n",
+    );
+    let Some(Condition::All(parts)) = &r.rules[0].when else {
+        panic!()
+    };
+    assert_eq!(parts.len(), 2);
+}
+
+#[test]
+fn operators_parse_their_values() {
+    let op = |when: &str| {
+        let r = ok(&format!(
+            "[[rule]]\nname = \"R\"\nwhen = {when}\npoints = 1\n"
+        ));
+        match r.rules[0].when.clone() {
+            Some(Condition::Test(t)) => t.op,
+            other => panic!("{other:?}"),
+        }
+    };
+    let d = |y, m, dd| jiff::civil::Date::new(y, m, dd).unwrap();
+    assert_eq!(
+        op(r#"{ field = "f", equals = "x" }"#),
+        Op::Equals(Scalar::Text("x".into()))
+    );
+    assert_eq!(
+        op(r#"{ field = "f", equals = 3 }"#),
+        Op::Equals(Scalar::Number(3.0))
+    );
+    assert_eq!(
+        op(r#"{ field = "f", not_equals = false }"#),
+        Op::NotEquals(Scalar::Bool(false))
+    );
+    assert_eq!(
+        op(r#"{ field = "f", in = ["a", 2] }"#),
+        Op::In(vec![Scalar::Text("a".into()), Scalar::Number(2.0)])
+    );
+    assert_eq!(op(r#"{ field = "f", missing = true }"#), Op::Present(false));
+    assert_eq!(
+        op(r#"{ field = "f", between = [1, 2.5] }"#),
+        Op::Between(1.0, 2.5)
+    );
+    assert_eq!(
+        op(r#"{ field = "f", between = [2026-01-01, "2026-02-01"] }"#),
+        Op::DateBetween(d(2026, 1, 1), d(2026, 2, 1))
+    );
+    assert_eq!(
+        op(r#"{ field = "f", before = 2026-01-01 }"#),
+        Op::Before(d(2026, 1, 1))
+    );
+    assert_eq!(
+        op(r#"{ field = "f", after = "2026-01-01" }"#),
+        Op::After(d(2026, 1, 1))
+    );
+    assert_eq!(
+        op(r#"{ field = "f", within_days = 30 }"#),
+        Op::WithinDays(30)
+    );
+    assert_eq!(op(r#"{ field = "f", gt = 1_000 }"#), Op::Gt(1000.0));
+}
+
+#[test]
+fn version_is_required_and_must_be_1() {
+    assert_eq!(errors("[tiers]\nwarm = 1\n"), ["1:1 missing `version = 1`"]);
+    assert_eq!(
+        errors("version = 2\n[tiers]\nwarm = 1\n"),
+        ["1:11 unsupported rules format version"]
+    );
+}
+
+#[test]
+fn tiers_are_required() {
+    assert_eq!(errors("version = 1\n"), ["1:12 missing `[tiers]` table"]);
+    assert_eq!(
+        errors("version = 1\n[tiers]\nhot = 80\n"),
+        ["2:1 `[tiers]` has no `warm` threshold"]
+    );
+}
+
+#[test]
+fn invalid_toml_points_at_the_syntax_error() {
+    let errs = errors("version = 1\n[tiers]\nwarm = \n");
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].starts_with("3:") && errs[0].contains("invalid TOML"),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn unknown_keys_everywhere_with_suggestions() {
+    let err = parse("version = 1\n[tiers]\nwarm = 50\n[[rule]]\nname = \"A\"\npionts = 20\n[[rules]]\nname = \"B\"\n").unwrap_err();
+    let found: Vec<(String, Option<String>)> = err
+        .errors()
+        .map(|d| (d.message.clone(), d.help.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "unknown key `pionts` in rule \"A\"".to_string(),
+                Some("did you mean `points`?".to_string())
+            ),
+            (
+                "unknown key `rules` in rules.toml".to_string(),
+                Some("did you mean `rule`?".to_string())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn wrong_types() {
+    assert_eq!(
+        body_errors("[[rule]]\nname = \"A\"\npoints = \"20\"\n"),
+        ["6:10 `points` must be a number, not a string"]
+    );
+    assert_eq!(
+        body_errors("[[rule]]\nname = \"A\"\nwhen = { field = \"f\", in = \"x\" }\npoints = 1\n"),
+        ["6:28 `in` must be a list, not a string"]
+    );
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", within_days = -1 }\npoints = 1\n"
+        ),
+        ["6:37 `within_days` must be 0 or more days"]
+    );
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", before = \"soon\" }\npoints = 1\n"
+        ),
+        ["6:32 `before` must be a date like 2026-01-31, not a string"]
+    );
+}
+
+#[test]
+fn bad_regex() {
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", matches = \"([a-z\" }\npoints = 1\n"
+        ),
+        ["6:33 invalid regular expression"]
+    );
+}
+
+#[test]
+fn unknown_group_and_operator_with_suggestions() {
+    let err = parse(
+        "version = 1\n[groups]\nfit = {}\n[tiers]\nwarm = 50\nhot = { score = 80, fitt = 1 }\n\
+         [[rule]]\nname = \"A\"\ngroup = \"fitt\"\nwhen = { field = \"f\", equal = 1 }\npoints = 1\n",
+    )
+    .unwrap_err();
+    let found: Vec<(String, Option<String>)> = err
+        .errors()
+        .map(|d| (d.message.clone(), d.help.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "`fitt` in tier `hot` is not `score` or a group".into(),
+                Some("did you mean `fit`?".into())
+            ),
+            (
+                "unknown group `fitt`".into(),
+                Some("did you mean `fit`?".into())
+            ),
+            (
+                "unknown operator `equal`".into(),
+                Some("did you mean `equals`?".into())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn duplicate_names_ignore_case() {
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"Demo\"\npoints = 1\n[[rule]]\nname = \"demo \"\npoints = 2\n"
+        ),
+        ["8:8 duplicate rule name \"demo\""]
+    );
+    assert_eq!(
+        body_errors(
+            "[[route]]\nname = \"R\"\nwhen = { field = \"f\", present = true }\nqueue = \"a\"\n\
+             [[route]]\nname = \"r\"\nwhen = { field = \"f\", present = true }\nqueue = \"b\"\n"
+        ),
+        ["9:8 duplicate route name \"r\""]
+    );
+}
+
+#[test]
+fn queue_names_must_be_safe_file_names() {
+    for bad in ["sales/../x", "rejected", "Summary", "", "a b"] {
+        let errs = body_errors(&format!(
+            "[[route]]\nname = \"R\"\nwhen = {{ field = \"f\", present = true }}\nqueue = \"{bad}\"\n"
+        ));
+        assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+    }
+    assert_eq!(body_errors("[queues]\nwarm = \"sd r\"\n").len(), 1);
+    assert_eq!(
+        body_errors(
+            "[[route]]\nname = \"R\"\nwhen = { field = \"f\", present = true }\nqueue = \"Sales\"\n"
+        ),
+        ["7:9 queue \"Sales\" differs from \"sales\" only in case"]
+    );
+    assert_eq!(
+        body_errors(
+            "[queues]\ncold = \"Nurture\"\n[[route]]\nname = \"R\"\nwhen = { field = \"f\", present = true }\nqueue = \"nurture\"\n"
+        ),
+        ["9:9 queue \"nurture\" differs from \"Nurture\" only in case"]
+    );
+    assert_eq!(
+        body_errors("[queues]\nlukewarm = \"sdr\"\n"),
+        ["5:1 unknown key `lukewarm` in [queues]"]
+    );
+}
+
+#[test]
+fn rule_shape_errors() {
+    assert_eq!(
+        body_errors("[[rule]]\nname = \"A\"\n"),
+        ["4:1 rule \"A\" gives no points"]
+    );
+    assert_eq!(
+        body_errors("[[rule]]\npoints = 1\n"),
+        ["4:1 rule has no `name`"]
+    );
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\npoints = 1\npoints_per = { field = \"f\", points = 1 }\n"
+        ),
+        ["7:14 a rule has `points` or `points_per`, not both"]
+    );
+    assert_eq!(
+        body_errors("[[rule]]\nname = \"A; B\"\npoints = 1\n"),
+        ["5:8 a name cannot contain `;` or a line break"]
+    );
+    assert_eq!(
+        body_errors("[[rule]]\nname = \"A\"\nwhen = { field = \"f\" }\npoints = 1\n"),
+        ["6:8 condition has no operator"]
+    );
+    assert_eq!(
+        body_errors("[[rule]]\nname = \"A\"\nwhen = { all = [], field = \"f\" }\npoints = 1\n"),
+        ["6:8 `all` must be alone in its table"]
+    );
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", between = [5, 1] }\npoints = 1\n"
+        ),
+        ["6:33 `between` bounds are the wrong way round"]
+    );
+}
+
+#[test]
+fn tier_and_group_consistency() {
+    assert_eq!(
+        errors("version = 1\n[tiers]\nwarm = 50\nhot = 40\ncold = 10\n"),
+        [
+            "4:7 hot (40) is below warm (50)",
+            "5:1 `cold` has no threshold: it is every contact below warm"
+        ]
+    );
+    assert_eq!(
+        body_errors("[groups]\nfit = { min = 10, max = 5 }\n"),
+        ["5:7 group `fit` has min 10 above max 5"]
+    );
+    assert_eq!(
+        body_errors("[fields]\nx = { column = \"X\", type = \"numbr\" }\n"),
+        ["5:28 unknown field type `numbr`"]
+    );
+    assert_eq!(
+        body_errors("[fields]\nx = { column = \"X\", formats = [\"%Y\"] }\n"),
+        ["5:31 `formats` only applies to fields with `type = \"date\"`"]
+    );
+}
+
+#[test]
+fn every_error_in_one_run() {
+    let text = "version = 1\n[tiers]\nwarm = 50\n\
+                [[rule]]\nname = \"A\"\npionts = 20\n\
+                [[rule]]\nname = \"B\"\nwhen = { field = \"f\", matches = \"(\" }\npoints = 1\n\
+                [[rule]]\nname = \"C\"\ngroup = \"nope\"\npoints = 1\n";
+    let errs = errors(text);
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(errs[0].starts_with("6:1 unknown key `pionts`"));
+    assert!(errs[1].starts_with("9:33 invalid regular expression"));
+    assert!(errs[2].starts_with("13:9 unknown group `nope`"));
+}
