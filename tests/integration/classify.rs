@@ -1,1 +1,996 @@
-//! (being written)
+//! `leadsort classify`, end to end: every flag and the output contract of DESIGN.md.
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use predicates::prelude::*;
+
+use crate::util::{self, CONTACTS, Env, RULES};
+
+/// The header leadsort writes for `CONTACTS` scored with `RULES`.
+const OUT_HEADER: &str = "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,\
+                          score,score_fit,tier,queue,reasons";
+
+/// Each contact of `CONTACTS` scored with `RULES` as of 2026-11-27, worked out by hand:
+/// fit is capped at 30, warm from 40, hot (70) is out of reach, the route sends contact 4 to
+/// marketing, and contact 3 is disqualified but keeps its score.
+const OUT_ROWS: [&str; 5] = [
+    // Decision maker 20 + Large company 15 = fit 35, capped at 30; + demo 30 = 60: warm.
+    "1,ann@acme.com,VP Sales,500,yes,no,,60,30,warm,sales,\
+     Decision maker +20; Large company +15; Asked for a demo +30; fit capped at 30 -5",
+    // Only the free mail rule: -10, cold.
+    "2,bob@gmail.com,Engineer,10,no,no,,-10,0,cold,marketing,Free mail -10",
+    // fit 35 capped at 30; unsubscribed: disqualified, score still 30.
+    "3,cy@initech.io,Director,250,no,yes,,30,30,disqualified,suppressed,\
+     Decision maker +20; Large company +15; Unsubscribed (disqualified); fit capped at 30 -5",
+    // Like contact 1 (\"1,200\" reads as 1200), but sales gave up: back to marketing.
+    "4,di@globex.com,Chief of Staff,\"1,200\",true,,no response,60,30,warm,marketing,\
+     Decision maker +20; Large company +15; Asked for a demo +30; fit capped at 30 -5; \
+     route: Sales gave up",
+    // Decision maker 20 (fit, under the cap) + demo 30 = 50: warm.
+    "5,ed@acme.com,Director of IT,50,yes,no,,50,20,warm,sales,\
+     Decision maker +20; Asked for a demo +30",
+];
+
+/// The header and the given contacts (1-based, as in `CONTACTS`), each line ending in `\n`.
+fn expected(contacts: &[usize]) -> String {
+    let mut out = format!("{OUT_HEADER}\n");
+    for &c in contacts {
+        out.push_str(OUT_ROWS[c - 1]);
+        out.push('\n');
+    }
+    out
+}
+
+const INPUT_HEADER: &str = "id,email,Job Title,Company Size,demo,unsubscribed,sales_status";
+
+fn run(cmd: &mut assert_cmd::Command) -> Output {
+    cmd.output().expect("leadsort runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// The run succeeded; its stdout.
+#[track_caller]
+fn ok_stdout(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `leadsort classify --as-of DATE ARGS...` (for tests that pick their own date).
+fn classify_as_of(env: &Env, date: &str, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.arg("classify").arg("--as-of").arg(date).args(args);
+    cmd
+}
+
+/// Every file under `dir` (relative name → bytes).
+fn snapshot(dir: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    snapshot(dir).into_keys().collect()
+}
+
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+// ---- the default output -----------------------------------------------------------------
+
+#[test]
+fn stdout_has_input_columns_then_score_groups_tier_queue_reasons() {
+    let env = Env::standard();
+    let out = run(&mut env.classify(&["contacts.csv"]));
+    assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn input_cells_are_passed_through_unchanged_and_in_order() {
+    let env = Env::standard();
+    let out = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    let input = util::rows(CONTACTS);
+    let output = util::rows(&out);
+    assert_eq!(output.len(), input.len());
+    for (i, o) in input.iter().zip(&output) {
+        assert_eq!(&o[..i.len()], &i[..]);
+        assert_eq!(
+            o.len(),
+            i.len() + 5,
+            "score, score_fit, tier, queue, reasons"
+        );
+    }
+}
+
+#[test]
+fn group_subtotal_is_capped_and_the_cap_shown_in_reasons() {
+    let env = Env::standard();
+    let out = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    assert_eq!(
+        util::column(&out, "score_fit"),
+        ["30", "0", "30", "30", "20"]
+    );
+    assert_eq!(util::column(&out, "score"), ["60", "-10", "30", "60", "50"]);
+    let reasons = util::column(&out, "reasons");
+    assert!(
+        reasons[0].ends_with("; fit capped at 30 -5"),
+        "{}",
+        reasons[0]
+    );
+    assert!(!reasons[4].contains("capped"), "{}", reasons[4]);
+}
+
+#[test]
+fn route_overrides_the_tier_queue_and_is_named_last_in_reasons() {
+    let env = Env::standard();
+    let out = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    assert_eq!(
+        util::column(&out, "tier"),
+        ["warm", "cold", "disqualified", "warm", "warm"]
+    );
+    assert_eq!(
+        util::column(&out, "queue"),
+        ["sales", "marketing", "suppressed", "marketing", "sales"]
+    );
+    let reasons = util::column(&out, "reasons");
+    assert!(
+        reasons[3].ends_with("; route: Sales gave up"),
+        "{}",
+        reasons[3]
+    );
+    assert_eq!(
+        reasons.iter().filter(|r| r.contains("route:")).count(),
+        1,
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn disqualified_contact_keeps_its_score_and_is_suppressed() {
+    let env = Env::standard();
+    // Even a route that matches does not move a disqualified contact.
+    env.write(
+        "contacts.csv",
+        format!("{INPUT_HEADER}\n3,cy@initech.io,Director,250,no,yes,no response\n"),
+    );
+    let out = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    assert_eq!(
+        out,
+        format!(
+            "{OUT_HEADER}\n3,cy@initech.io,Director,250,no,yes,no response,30,30,disqualified,\
+             suppressed,Decision maker +20; Large company +15; Unsubscribed (disqualified); \
+             fit capped at 30 -5\n"
+        )
+    );
+}
+
+#[test]
+fn hot_tier_needs_its_score_and_group_subtotal() {
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        r#"version = 1
+
+[groups]
+fit = { max = 50 }
+
+[tiers]
+warm = 20
+hot = { score = 40, fit = 30 }
+
+[[rule]]
+name = "Decision maker"
+group = "fit"
+when = { field = "title", contains = "director" }
+points = 30
+
+[[rule]]
+name = "Demo"
+when = { field = "demo", is = true }
+points = 40
+"#,
+    );
+    env.write(
+        "c.csv",
+        "id,title,demo\n1,Director,yes\n2,Clerk,yes\n3,Director,no\n4,Clerk,no\n",
+    );
+    let out = ok_stdout(&run(&mut env.classify(&["c.csv"])));
+    assert_eq!(
+        out,
+        "id,title,demo,score,score_fit,tier,queue,reasons\n\
+         1,Director,yes,70,30,hot,sales,Decision maker +30; Demo +40\n\
+         2,Clerk,yes,40,0,warm,sales,Demo +40\n\
+         3,Director,no,30,30,warm,sales,Decision maker +30\n\
+         4,Clerk,no,0,0,cold,marketing,\n"
+    );
+}
+
+// ---- where the rules come from ----------------------------------------------------------
+
+/// A rules file whose one rule is named `name` and gives `points` for a demo.
+fn marker_rules(name: &str, points: i32) -> String {
+    format!(
+        "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"{name}\"\n\
+         when = {{ field = \"demo\", is = true }}\npoints = {points}\n"
+    )
+}
+
+#[test]
+fn rules_default_to_rules_toml_in_the_working_folder() {
+    let env = Env::standard();
+    env.write("rules.toml", marker_rules("From default", 3));
+    let out = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    assert_eq!(
+        util::column(&out, "reasons"),
+        [
+            "From default +3",
+            "",
+            "",
+            "From default +3",
+            "From default +3"
+        ]
+    );
+}
+
+#[test]
+fn leadsort_rules_env_var_overrides_the_default() {
+    let env = Env::standard();
+    env.write("conf/env.toml", marker_rules("From env", 5));
+    let out = ok_stdout(&run(env
+        .classify(&["contacts.csv"])
+        .env("LEADSORT_RULES", "conf/env.toml")));
+    assert_eq!(
+        util::column(&out, "reasons"),
+        ["From env +5", "", "", "From env +5", "From env +5"]
+    );
+    assert_eq!(util::column(&out, "score"), ["5", "0", "0", "5", "5"]);
+}
+
+#[test]
+fn rules_flag_overrides_the_env_var_and_the_default() {
+    let env = Env::standard();
+    env.write("conf/env.toml", marker_rules("From env", 5));
+    env.write("conf/flag.toml", marker_rules("From flag", 7));
+    for flag in ["-r", "--rules"] {
+        let out = ok_stdout(&run(env
+            .classify(&[flag, "conf/flag.toml", "contacts.csv"])
+            .env("LEADSORT_RULES", "conf/env.toml")));
+        assert_eq!(
+            util::column(&out, "reasons"),
+            ["From flag +7", "", "", "From flag +7", "From flag +7"],
+            "{flag}"
+        );
+    }
+}
+
+// ---- stdin, determinism -----------------------------------------------------------------
+
+#[test]
+fn stdin_dash_gives_the_same_bytes_as_the_file() {
+    let env = Env::standard();
+    let from_file = run(&mut env.classify(&["contacts.csv"])).stdout;
+    let out = run(env.classify(&["-"]).write_stdin(CONTACTS));
+    assert_eq!(ok_stdout(&out), text(&from_file));
+    assert_eq!(text(&from_file), expected(&[1, 2, 3, 4, 5]));
+}
+
+#[test]
+fn piped_stdin_without_a_file_argument_gives_the_same_bytes_as_the_file() {
+    let env = Env::standard();
+    let from_file = run(&mut env.classify(&["contacts.csv"])).stdout;
+    let out = run(env.classify(&[]).write_stdin(CONTACTS));
+    assert_eq!(ok_stdout(&out), text(&from_file));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn two_runs_give_identical_bytes() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("a")).unwrap();
+    std::fs::create_dir(env.path("b")).unwrap();
+    let first = run(&mut env.classify(&["contacts.csv"]));
+    let second = run(&mut env.classify(&["contacts.csv"]));
+    assert_eq!(ok_stdout(&first), ok_stdout(&second));
+    run(&mut env.classify(&["--split", "a", "contacts.csv"]));
+    run(&mut env.classify(&["--split", "b", "contacts.csv"]));
+    let (a, b) = (snapshot(&env.path("a")), snapshot(&env.path("b")));
+    assert_eq!(a.len(), 5);
+    assert_eq!(a, b);
+}
+
+// ---- -o FILE ----------------------------------------------------------------------------
+
+#[test]
+fn output_file_gets_the_stdout_bytes_and_stdout_stays_empty() {
+    let env = Env::standard();
+    let stdout = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    for flag in ["-o", "--output"] {
+        let out = run(&mut env.classify(&[flag, "scored.csv", "contacts.csv"]));
+        assert_eq!(ok_stdout(&out), "", "{flag}");
+        assert_eq!(stderr(&out), "");
+        assert_eq!(env.read("scored.csv"), stdout, "{flag}");
+    }
+    assert_eq!(env.files(), ["contacts.csv", "rules.toml", "scored.csv"]);
+}
+
+#[test]
+fn output_file_replaces_an_older_one() {
+    let env = Env::standard();
+    env.write(
+        "scored.csv",
+        "old contents that are longer than nothing\n".repeat(100),
+    );
+    ok_stdout(&run(&mut env.classify(&[
+        "-o",
+        "scored.csv",
+        "contacts.csv",
+    ])));
+    assert_eq!(env.read("scored.csv"), expected(&[1, 2, 3, 4, 5]));
+}
+
+#[cfg(unix)]
+#[test]
+fn output_files_are_readable_by_the_owner_only() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    ok_stdout(&run(&mut env.classify(&[
+        "-o",
+        "scored.csv",
+        "contacts.csv",
+    ])));
+    assert_eq!(mode(&env.path("scored.csv")), 0o600);
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    for name in names(&env.path("out")) {
+        assert_eq!(mode(&env.path("out").join(&name)), 0o600, "{name}");
+    }
+}
+
+// ---- --split DIR ------------------------------------------------------------------------
+
+/// `CONTACTS` plus a row with too few fields (record 6, line 7).
+fn contacts_with_a_bad_row() -> String {
+    format!("{CONTACTS}6,fay@acme.com,Director\n")
+}
+
+#[test]
+fn split_writes_one_file_per_queue_with_only_its_contacts() {
+    let env = Env::standard();
+    env.write("contacts.csv", contacts_with_a_bad_row());
+    std::fs::create_dir(env.path("out")).unwrap();
+    let out = run(&mut env.classify(&["--split", "out", "contacts.csv"]));
+    assert_eq!(ok_stdout(&out), "", "nothing on stdout with --split");
+    let dir = env.path("out");
+    // No temp file (`.….leadsort-tmp`) left behind.
+    assert_eq!(
+        names(&dir),
+        [
+            "marketing.csv",
+            "rejected.csv",
+            "sales.csv",
+            "summary.json",
+            "suppressed.csv"
+        ]
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(read("sales.csv"), expected(&[1, 5]));
+    assert_eq!(read("marketing.csv"), expected(&[2, 4]));
+    assert_eq!(read("suppressed.csv"), expected(&[3]));
+    assert_eq!(
+        read("rejected.csv"),
+        "record,line,reason,row\n6,7,\"expected 7 fields, found 3\",\"6,fay@acme.com,Director\"\n"
+    );
+}
+
+#[test]
+fn split_summary_counts_add_up_to_the_input_rows() {
+    let env = Env::standard();
+    env.write("contacts.csv", contacts_with_a_bad_row());
+    std::fs::create_dir(env.path("out")).unwrap();
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    let s = json(&env.path("out/summary.json"));
+    assert_eq!(s["input"], "contacts.csv");
+    assert_eq!(s["as_of"], "2026-11-27");
+    assert_eq!(s["rows"], 6);
+    assert_eq!(s["contacts"], 5);
+    assert_eq!(s["rejected"], 1);
+    assert_eq!(
+        s["queues"],
+        serde_json::json!({"sales": 2, "marketing": 2, "suppressed": 1})
+    );
+    assert_eq!(
+        s["tiers"],
+        serde_json::json!({"hot": 0, "warm": 3, "cold": 1, "disqualified": 1})
+    );
+    let sum = |v: &serde_json::Value| -> u64 {
+        v.as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum()
+    };
+    let data_rows = contacts_with_a_bad_row().lines().count() as u64 - 1;
+    assert_eq!(s["rows"].as_u64(), Some(data_rows));
+    assert_eq!(
+        sum(&s["queues"]) + s["rejected"].as_u64().unwrap(),
+        data_rows
+    );
+    assert_eq!(
+        sum(&s["tiers"]) + s["rejected"].as_u64().unwrap(),
+        data_rows
+    );
+}
+
+#[test]
+fn split_writes_a_file_for_a_route_queue_and_header_only_files_for_empty_queues() {
+    let env = Env::standard();
+    env.write(
+        "rules.toml",
+        RULES.replacen("queue = \"marketing\"", "queue = \"recycle\"", 1),
+    );
+    // No disqualified contact: suppressed stays empty.
+    let without_3: String = CONTACTS
+        .lines()
+        .filter(|l| !l.starts_with("3,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write("contacts.csv", without_3);
+    std::fs::create_dir(env.path("out")).unwrap();
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    let dir = env.path("out");
+    assert_eq!(
+        names(&dir),
+        [
+            "marketing.csv",
+            "recycle.csv",
+            "rejected.csv",
+            "sales.csv",
+            "summary.json",
+            "suppressed.csv"
+        ]
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(
+        read("recycle.csv"),
+        expected(&[4]).replace(",marketing,", ",recycle,")
+    );
+    assert_eq!(read("marketing.csv"), expected(&[2]));
+    assert_eq!(read("sales.csv"), expected(&[1, 5]));
+    assert_eq!(read("suppressed.csv"), format!("{OUT_HEADER}\n"));
+    assert_eq!(read("rejected.csv"), "record,line,reason,row\n");
+    let s = json(&dir.join("summary.json"));
+    assert_eq!(
+        s["queues"],
+        serde_json::json!({"sales": 2, "marketing": 1, "suppressed": 0, "recycle": 1})
+    );
+}
+
+#[test]
+fn split_into_the_folder_holding_the_input_is_allowed() {
+    // The input is not one of the files --split writes, so nothing refuses the run.
+    let env = Env::standard();
+    let out = run(&mut env.classify(&["--split", ".", "contacts.csv"]));
+    assert_eq!(ok_stdout(&out), "");
+    assert_eq!(env.read("contacts.csv"), CONTACTS);
+    assert_eq!(env.read("sales.csv"), expected(&[1, 5]));
+}
+
+#[test]
+fn failed_runs_leave_previous_split_outputs_byte_identical() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    let before = snapshot(&env.path("out"));
+    assert_eq!(before.len(), 5);
+
+    // A field the rules need is missing.
+    env.write(
+        "needs_phone.toml",
+        "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"Phone\"\n\
+         when = { field = \"phone\", present = true }\npoints = 1\n",
+    );
+    let out = run(&mut env.classify(&["-r", "needs_phone.toml", "--split", "out", "contacts.csv"]));
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert_eq!(snapshot(&env.path("out")), before);
+
+    // A bad row under --strict, after good rows were already scored.
+    env.write("bad.csv", contacts_with_a_bad_row());
+    let out = run(&mut env.classify(&["--strict", "--split", "out", "bad.csv"]));
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert_eq!(snapshot(&env.path("out")), before);
+}
+
+// ---- --as-of and day-based rules --------------------------------------------------------
+
+const DAY_RULES: &str = r#"version = 1
+
+[fields]
+last_seen = { column = "last_seen", type = "date" }
+
+[tiers]
+warm = 10
+
+[[rule]]
+name = "Recently active"
+when = { field = "last_seen", within_days = 30 }
+points = 10
+
+[[rule]]
+name = "Gone quiet"
+when = { field = "last_seen", older_than_days = 180 }
+points = -20
+"#;
+
+/// 30 and 31 days, 180 and 181 days before 2026-11-27; empty, unreadable, in the future.
+const DAYS: &str = "id,last_seen\n1,2026-10-28\n2,2026-10-27\n3,2026-05-31\n4,2026-05-30\n\
+                    5,\n6,soon\n7,2026-12-25\n";
+
+fn day_env() -> Env {
+    let env = Env::new();
+    env.write("rules.toml", DAY_RULES);
+    env.write("days.csv", DAYS);
+    env
+}
+
+#[test]
+fn within_days_holds_up_to_exactly_n_days_and_older_than_days_from_n_plus_one() {
+    let env = day_env();
+    let out = ok_stdout(&run(&mut classify_as_of(&env, "2026-11-27", &["days.csv"])));
+    assert_eq!(
+        out,
+        "id,last_seen,score,tier,queue,reasons\n\
+         1,2026-10-28,10,warm,sales,Recently active +10\n\
+         2,2026-10-27,0,cold,marketing,\n\
+         3,2026-05-31,0,cold,marketing,\n\
+         4,2026-05-30,-20,cold,marketing,Gone quiet -20\n\
+         5,,0,cold,marketing,\n\
+         6,soon,0,cold,marketing,\n\
+         7,2026-12-25,10,warm,sales,Recently active +10\n"
+    );
+}
+
+#[test]
+fn as_of_moves_the_day_boundaries() {
+    let env = day_env();
+    let out = ok_stdout(&run(&mut classify_as_of(&env, "2026-11-28", &["days.csv"])));
+    assert_eq!(
+        util::column(&out, "reasons"),
+        [
+            "",
+            "",
+            "Gone quiet -20",
+            "Gone quiet -20",
+            "",
+            "",
+            "Recently active +10"
+        ]
+    );
+    // A year later everything dated is quiet, the future date included.
+    let out = ok_stdout(&run(&mut classify_as_of(&env, "2027-11-27", &["days.csv"])));
+    assert_eq!(
+        util::column(&out, "score"),
+        ["-20", "-20", "-20", "-20", "0", "0", "-20"]
+    );
+}
+
+#[test]
+fn unreadable_dates_are_counted_in_the_summary() {
+    let env = day_env();
+    ok_stdout(&run(&mut env.classify(&[
+        "--summary",
+        "s.json",
+        "days.csv",
+    ])));
+    assert_eq!(
+        json(&env.path("s.json"))["unreadable"],
+        serde_json::json!({"last_seen": 1})
+    );
+}
+
+// ---- delimiters -------------------------------------------------------------------------
+
+/// `CONTACTS` with another delimiter (the quoted `"1,200"` written as `1200`).
+fn contacts_delimited_by(delimiter: char) -> String {
+    CONTACTS
+        .replace("\"1,200\"", "1200")
+        .replace(',', &delimiter.to_string())
+}
+
+#[test]
+fn delimiter_flag_reads_semicolon_files() {
+    let env = Env::standard();
+    env.write("semi.csv", contacts_delimited_by(';'));
+    let want = expected(&[1, 2, 3, 4, 5]).replace("\"1,200\"", "1200");
+    for args in [["-d", ";"], ["--delimiter", ";"]] {
+        let out = run(env.classify(&args).arg("semi.csv"));
+        assert_eq!(ok_stdout(&out), want, "{args:?}");
+    }
+}
+
+#[test]
+fn tsv_file_is_read_as_tab_separated() {
+    let env = Env::standard();
+    env.write("contacts.tsv", contacts_delimited_by('\t'));
+    let out = run(&mut env.classify(&["contacts.tsv"]));
+    assert_eq!(
+        ok_stdout(&out),
+        expected(&[1, 2, 3, 4, 5]).replace("\"1,200\"", "1200")
+    );
+}
+
+#[test]
+fn semicolon_file_without_delimiter_flag_exits_65_suggesting_it() {
+    let env = Env::standard();
+    env.write("semi.csv", contacts_delimited_by(';'));
+    env.classify(&["semi.csv"])
+        .assert()
+        .code(65)
+        .stdout("")
+        .stderr(predicate::str::starts_with("leadsort: "))
+        .stderr(predicate::str::contains("semi.csv"))
+        .stderr(predicate::str::contains("--delimiter ';'"));
+}
+
+// ---- rows that cannot be read -----------------------------------------------------------
+
+/// Record 1 spans lines 2-3 (a quoted newline); records 2, 3 and 4 are bad (too few fields,
+/// too many, invalid UTF-8) on lines 4, 5 and 6; record 5 (line 7) is fine.
+const BAD_ROWS: &[u8] = b"id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n\
+1,ann@acme.com,\"VP\nSales\",500,yes,no,\n\
+2,short@x.com,Engineer\n\
+3,cy@initech.io,Director,250,no,no,,extra\n\
+4,\xff\xfe@x.com,Director,250,no,no,\n\
+5,ed@acme.com,Director of IT,50,yes,no,\n";
+
+#[test]
+fn bad_rows_go_to_the_rejected_file_with_record_line_and_reason() {
+    let env = Env::standard();
+    env.write("bad.csv", BAD_ROWS);
+    let out = run(&mut env.classify(&["--rejected", "rejected.csv", "bad.csv"]));
+    let stdout = ok_stdout(&out);
+    let rejected = std::fs::read(env.path("rejected.csv")).unwrap();
+    assert_eq!(
+        rejected,
+        b"record,line,reason,row\n\
+2,4,\"expected 7 fields, found 3\",\"2,short@x.com,Engineer\"\n\
+3,5,\"expected 7 fields, found 8\",\"3,cy@initech.io,Director,250,no,no,,extra\"\n\
+4,6,column 2 (email) is not valid UTF-8; is the file in another encoding?,\
+\"4,\xff\xfe@x.com,Director,250,no,no,\"\n"
+            .to_vec(),
+        "{}",
+        String::from_utf8_lossy(&rejected)
+    );
+    // The readable rows are still scored.
+    assert_eq!(
+        stdout,
+        format!(
+            "{OUT_HEADER}\n1,ann@acme.com,\"VP\nSales\",500,yes,no,,60,30,warm,sales,\
+             Decision maker +20; Large company +15; Asked for a demo +30; fit capped at 30 -5\n{}\n",
+            OUT_ROWS[4]
+        )
+    );
+    assert_eq!(
+        stderr(&out),
+        "leadsort: warning: 3 of 5 rows in bad.csv could not be read and were rejected \
+         (see rejected.csv)\n"
+    );
+}
+
+#[test]
+fn bad_rows_without_a_rejected_file_are_counted_in_a_warning() {
+    let env = Env::standard();
+    env.write("bad.csv", BAD_ROWS);
+    let out = run(&mut env.classify(&["bad.csv"]));
+    assert_eq!(util::column(&ok_stdout(&out), "id"), ["1", "5"]);
+    assert_eq!(
+        stderr(&out),
+        "leadsort: warning: 3 of 5 rows in bad.csv could not be read and were rejected \
+         (use --rejected FILE to keep them)\n"
+    );
+    assert_eq!(env.files(), ["bad.csv", "contacts.csv", "rules.toml"]);
+}
+
+#[test]
+fn strict_exits_65_at_the_first_bad_row() {
+    let env = Env::standard();
+    env.write("bad.csv", BAD_ROWS);
+    env.write("scored.csv", "before\n");
+    env.classify(&["--strict", "-o", "scored.csv", "bad.csv"])
+        .assert()
+        .code(65)
+        .stderr(predicate::str::starts_with(
+            "leadsort: error: bad.csv: record 2 (line 4): expected 7 fields, found 3\n",
+        ))
+        .stderr(predicate::str::contains("record 3").not());
+    assert_eq!(env.read("scored.csv"), "before\n");
+}
+
+// ---- what the run says ------------------------------------------------------------------
+
+#[test]
+fn summary_flag_writes_the_counts_as_json() {
+    let env = Env::standard();
+    let out = run(&mut env.classify(&["--summary", "s.json", "contacts.csv"]));
+    assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+    let s = json(&env.path("s.json"));
+    assert_eq!(s["leadsort_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(s["input"], "contacts.csv");
+    assert_eq!(s["rules"], "rules.toml");
+    assert_eq!(s["as_of"], "2026-11-27");
+    assert_eq!(s["rows"], 5);
+    assert_eq!(s["contacts"], 5);
+    assert_eq!(s["rejected"], 0);
+    assert_eq!(
+        s["queues"],
+        serde_json::json!({"sales": 2, "marketing": 2, "suppressed": 1})
+    );
+    assert_eq!(
+        s["tiers"],
+        serde_json::json!({"hot": 0, "warm": 3, "cold": 1, "disqualified": 1})
+    );
+    assert_eq!(s["missing_optional_fields"], serde_json::json!([]));
+    assert_eq!(s["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn verbose_prints_the_run_summary_on_stderr() {
+    let env = Env::standard();
+    for flag in ["-v", "--verbose"] {
+        let out =
+            run(env
+                .cmd()
+                .arg(flag)
+                .args(["classify", "--as-of", "2026-11-27", "contacts.csv"]));
+        assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(
+                "leadsort: 5 contacts from contacts.csv (as of 2026-11-27), rules rules.toml\n"
+            ),
+            "{err}"
+        );
+        for line in [
+            r"(?m)^leadsort:\s+sales\s+2\s+40\.0%$",
+            r"(?m)^leadsort:\s+marketing\s+2\s+40\.0%$",
+            r"(?m)^leadsort:\s+suppressed\s+1\s+20\.0%$",
+            r"(?m)^leadsort:\s+rejected\s+0$",
+            r"(?m)^leadsort:\s+tiers: hot 0, warm 3, cold 1, disqualified 1$",
+        ] {
+            assert!(
+                predicate::str::is_match(line).unwrap().eval(&err),
+                "{line} in\n{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn quiet_prints_nothing_on_stderr_even_with_rejected_rows() {
+    let env = Env::standard();
+    env.write("bad.csv", BAD_ROWS);
+    for flag in ["-q", "--quiet"] {
+        let out = run(env
+            .cmd()
+            .arg(flag)
+            .args(["classify", "--as-of", "2026-11-27", "bad.csv"]));
+        assert_eq!(util::column(&ok_stdout(&out), "id"), ["1", "5"], "{flag}");
+        assert_eq!(stderr(&out), "", "{flag}");
+    }
+}
+
+#[test]
+fn clean_run_prints_nothing_on_stderr_when_it_is_not_a_terminal() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    for args in [
+        &["contacts.csv"][..],
+        &["-o", "scored.csv", "contacts.csv"],
+        &["--split", "out", "contacts.csv"],
+    ] {
+        let out = run(&mut env.classify(args));
+        ok_stdout(&out);
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
+// ---- formulas ---------------------------------------------------------------------------
+
+const FORMULA_RULES: &str = r#"version = 1
+[tiers]
+warm = 10
+[[rule]]
+name = "Demo"
+when = { field = "demo", is = true }
+points = 20
+"#;
+
+const FORMULAS: &str = "id,name,note,demo\n\
+1,\"=HYPERLINK(\"\"http://evil\"\")\",-5,yes\n\
+2,+1 555 0100,@SUM(A1),no\n\
+3,-2+3,=1+1,no\n\
+4,\"\tcmd\",+3.25,no\n";
+
+#[test]
+fn formula_cells_get_a_leading_quote_but_plain_numbers_do_not() {
+    let env = Env::new();
+    env.write("rules.toml", FORMULA_RULES);
+    env.write("f.csv", FORMULAS);
+    let out = ok_stdout(&run(&mut env.classify(&["f.csv"])));
+    assert_eq!(
+        out,
+        "id,name,note,demo,score,tier,queue,reasons\n\
+         1,\"'=HYPERLINK(\"\"http://evil\"\")\",-5,yes,20,warm,sales,Demo +20\n\
+         2,'+1 555 0100,'@SUM(A1),no,0,cold,marketing,\n\
+         3,'-2+3,'=1+1,no,0,cold,marketing,\n\
+         4,'\tcmd,+3.25,no,0,cold,marketing,\n"
+    );
+}
+
+#[test]
+fn no_escape_formulas_writes_cells_exactly_as_read() {
+    let env = Env::new();
+    env.write("rules.toml", FORMULA_RULES);
+    env.write("f.csv", FORMULAS);
+    let out = ok_stdout(&run(&mut env.classify(&["--no-escape-formulas", "f.csv"])));
+    assert_eq!(
+        out,
+        "id,name,note,demo,score,tier,queue,reasons\n\
+         1,\"=HYPERLINK(\"\"http://evil\"\")\",-5,yes,20,warm,sales,Demo +20\n\
+         2,+1 555 0100,@SUM(A1),no,0,cold,marketing,\n\
+         3,-2+3,=1+1,no,0,cold,marketing,\n\
+         4,\tcmd,+3.25,no,0,cold,marketing,\n"
+    );
+}
+
+// ---- odd but valid inputs ---------------------------------------------------------------
+
+#[test]
+fn header_only_input_gives_header_only_output_and_a_warning() {
+    let env = Env::standard();
+    env.write("contacts.csv", format!("{INPUT_HEADER}\n"));
+    let out = run(&mut env.classify(&["contacts.csv"]));
+    assert_eq!(ok_stdout(&out), format!("{OUT_HEADER}\n"));
+    assert_eq!(
+        stderr(&out),
+        "leadsort: warning: contacts.csv has a header but no contacts\n"
+    );
+}
+
+#[test]
+fn missing_optional_field_reads_as_empty_and_is_named_once() {
+    let env = Env::standard();
+    env.write(
+        "rules.toml",
+        r#"version = 1
+
+[fields]
+phone = { column = ["Phone", "phone_number"], optional = true }
+
+[tiers]
+warm = 1
+
+[[rule]]
+name = "No phone"
+when = { field = "phone", missing = true }
+points = -5
+
+[[rule]]
+name = "Has phone"
+when = { field = "phone", present = true }
+points = 5
+
+[[rule]]
+name = "Landline"
+when = { field = "phone", starts_with = "0" }
+points = 1
+"#,
+    );
+    let out = run(&mut env.classify(&["--summary", "s.json", "contacts.csv"]));
+    let stdout = ok_stdout(&out);
+    assert_eq!(util::column(&stdout, "reasons"), ["No phone -5"; 5]);
+    assert_eq!(util::column(&stdout, "score"), ["-5"; 5]);
+    assert_eq!(
+        stderr(&out),
+        "leadsort: warning: optional field `phone` not in the input: read as empty for every \
+         contact\n"
+    );
+    assert_eq!(
+        json(&env.path("s.json"))["missing_optional_fields"],
+        serde_json::json!(["phone"])
+    );
+}
+
+#[test]
+fn duplicate_header_used_by_a_rule_exits_65() {
+    let env = Env::standard();
+    env.write(
+        "contacts.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,email\n\
+         1,ann@acme.com,VP Sales,500,yes,no,,ann@gmail.com\n",
+    );
+    env.classify(&["contacts.csv"])
+        .assert()
+        .code(65)
+        .stdout("")
+        .stderr(predicate::str::starts_with("leadsort: "))
+        .stderr(predicate::str::contains("field `email`"))
+        .stderr(predicate::str::contains("rules.toml:34:18"))
+        .stderr(predicate::str::contains("more than once"))
+        .stderr(predicate::str::contains("ann@").not());
+}
+
+#[test]
+fn duplicate_header_not_used_by_the_rules_only_warns() {
+    let env = Env::standard();
+    let doubled: String = CONTACTS
+        .lines()
+        .map(|l| {
+            let id = l.split(',').next().unwrap();
+            format!("{id},{l}\n")
+        })
+        .collect();
+    env.write("contacts.csv", doubled);
+    let out = run(&mut env.classify(&["contacts.csv"]));
+    let want: String = expected(&[1, 2, 3, 4, 5])
+        .lines()
+        .map(|l| {
+            let id = l.split(',').next().unwrap();
+            format!("{id},{l}\n")
+        })
+        .collect();
+    assert_eq!(ok_stdout(&out), want);
+    assert_eq!(
+        stderr(&out),
+        "leadsort: warning: the header repeats `id` (the rules do not use it)\n"
+    );
+}
+
+#[test]
+fn blank_lines_and_crlf_line_endings_are_accepted() {
+    let env = Env::standard();
+    env.write(
+        "contacts.csv",
+        format!("\r\n{}\r\n", CONTACTS.replace('\n', "\r\n\r\n")),
+    );
+    let out = run(&mut env.classify(&["--rejected", "rejected.csv", "contacts.csv"]));
+    assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(env.read("rejected.csv"), "record,line,reason,row\n");
+}
+
+#[test]
+fn utf8_bom_is_stripped_from_the_header() {
+    let env = Env::standard();
+    env.write("contacts.csv", format!("\u{feff}{CONTACTS}"));
+    let out = run(&mut env.classify(&["contacts.csv"]));
+    let stdout = ok_stdout(&out);
+    assert!(stdout.starts_with("id,"), "{stdout:?}");
+    assert_eq!(stdout, expected(&[1, 2, 3, 4, 5]));
+}

@@ -1,1 +1,246 @@
-//! (being written)
+//! The shipped rules and examples, and the rules in README, never rot: each parses, each
+//! example classifies its CSV cleanly, and the main example's output is snapshot-tested.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{column, rows};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn parse(path: &Path) -> leadsort::rules::Rules {
+    let text = std::fs::read_to_string(path).unwrap();
+    leadsort::rules::from_str(path, &text)
+        .unwrap_or_else(|e| panic!("{}\n{}", path.display(), e.render(false)))
+}
+
+/// `leadsort classify` run from the repository root.
+fn classify(args: &[&str]) -> std::process::Output {
+    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"));
+    cmd.current_dir(root())
+        .env_remove("LEADSORT_RULES")
+        .arg("classify")
+        .arg("--as-of")
+        .arg("2026-11-27")
+        .args(args);
+    cmd.output().unwrap()
+}
+
+fn example_rule_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_shipped_rules_parse() {
+    let rules = parse(&root().join("rules.toml"));
+    assert!(!rules.rules.is_empty());
+    assert!(!rules.groups.is_empty(), "the starter shows groups");
+    assert!(
+        rules.rules.iter().any(|r| r.disqualify),
+        "the starter shows a disqualifier"
+    );
+    assert!(
+        !rules.routes.is_empty(),
+        "the starter shows a recycling route"
+    );
+    assert!(rules.tiers.hot.is_some(), "the starter shows a hot tier");
+}
+
+#[test]
+fn every_example_rule_set_classifies_its_csv_cleanly() {
+    let files = example_rule_files();
+    assert!(
+        files.len() >= 2,
+        "examples/ holds other rule sets: {files:?}"
+    );
+    for toml in files {
+        parse(&toml);
+        let csv = toml.with_extension("csv");
+        assert!(
+            csv.exists(),
+            "{} has no matching {}",
+            toml.display(),
+            csv.display()
+        );
+        let out = classify(&["--rules", toml.to_str().unwrap(), csv.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.is_empty(),
+            "{}: {stderr}",
+            toml.display()
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let queues = column(&stdout, "queue");
+        assert!(queues.len() >= 30, "{}", toml.display());
+        assert!(
+            queues.iter().any(|q| q != &queues[0]),
+            "{}: every contact in one queue",
+            toml.display()
+        );
+    }
+}
+
+#[test]
+fn the_main_example_runs_with_the_default_rules_and_matches_its_snapshot() {
+    // The README's first command, without cargo: ./rules.toml is found by default.
+    let out = classify(&["examples/contacts.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let table = rows(&stdout);
+    assert!(table.len() > 200, "at least 200 contacts");
+    let queues = column(&stdout, "queue");
+    for q in ["sales", "marketing", "suppressed"] {
+        assert!(queues.iter().any(|x| x == q), "nobody in {q}");
+    }
+    assert!(
+        column(&stdout, "reasons")
+            .iter()
+            .any(|r| r.contains("route: ")),
+        "the recycling route fires"
+    );
+    insta::assert_snapshot!("contacts_classified", stdout);
+}
+
+#[test]
+fn the_main_example_split_summary_adds_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = classify(&[
+        "examples/contacts.csv",
+        "--split",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let contacts = summary["contacts"].as_u64().unwrap();
+    let sum = |key: &str| {
+        summary[key]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(sum("queues"), contacts);
+    assert_eq!(sum("tiers"), contacts);
+    assert_eq!(
+        summary["rows"].as_u64().unwrap(),
+        contacts + summary["rejected"].as_u64().unwrap()
+    );
+    insta::assert_snapshot!(
+        "contacts_summary",
+        serde_json::to_string_pretty(&summary).unwrap()
+    );
+}
+
+/// ```toml blocks in README.md: a block with `version` is a whole file; others are
+/// snippets that must parse after a minimal header.
+#[test]
+fn readme_rules_blocks_parse() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut blocks = 0;
+    for block in readme.split("```toml\n").skip(1) {
+        let body = &block[..block.find("```").unwrap()];
+        let text = if body.contains("version = 1") {
+            body.to_string()
+        } else {
+            format!("version = 1\n[tiers]\nwarm = 50\n{body}")
+        };
+        leadsort::rules::from_str(Path::new("README.md"), &text).unwrap_or_else(|e| {
+            panic!("README block does not parse:\n{body}\n{}", e.render(false))
+        });
+        blocks += 1;
+    }
+    assert!(blocks >= 2);
+}
+
+/// The summary.json shown in README.md is the real one for the shipped example.
+#[test]
+fn readme_summary_json_is_the_real_one() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("```json\n").expect("a json block in README") + "```json\n".len();
+    let shown: serde_json::Value =
+        serde_json::from_str(&readme[start..start + readme[start..].find("```").unwrap()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = classify(&[
+        "examples/contacts.csv",
+        "--split",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let real: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(shown, real);
+}
+
+/// The counts table in examples/README.md matches what each example gives.
+#[test]
+fn examples_readme_counts_are_the_real_ones() {
+    let readme = std::fs::read_to_string(root().join("examples/README.md")).unwrap();
+    let mut checked = 0;
+    for line in readme.lines() {
+        // | `saas-trial.toml` | sales 5, sdr 6, ... | hot 9, warm 7, ... |
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() != 5
+            || !cells[1].starts_with('`')
+            || !cells[1].ends_with(".toml`")
+            || cells[2].contains('[')
+        {
+            continue;
+        }
+        let toml = cells[1].trim_matches('`');
+        let rules = if toml == "rules.toml" {
+            root().join(toml)
+        } else {
+            root().join("examples").join(toml)
+        };
+        let csv = if toml == "rules.toml" {
+            root().join("examples/contacts.csv")
+        } else {
+            root().join("examples").join(toml).with_extension("csv")
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = classify(&[
+            "--rules",
+            rules.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            "--split",
+            dir.path().to_str().unwrap(),
+        ]);
+        assert!(out.status.success());
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        let listed = |obj: &serde_json::Value| {
+            obj.as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, n)| n.as_u64() != Some(0))
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+        };
+        let mut want_queues: Vec<String> = cells[2].split(", ").map(String::from).collect();
+        let mut want_tiers: Vec<String> = cells[3].split(", ").map(String::from).collect();
+        let (mut queues, mut tiers) = (listed(&summary["queues"]), listed(&summary["tiers"]));
+        for v in [&mut want_queues, &mut want_tiers, &mut queues, &mut tiers] {
+            v.sort();
+        }
+        assert_eq!((queues, tiers), (want_queues, want_tiers), "{toml}");
+        checked += 1;
+    }
+    assert!(
+        checked >= 3,
+        "found {checked} rows in the examples README table"
+    );
+}
