@@ -737,34 +737,16 @@ impl Compiler<'_> {
     fn membership(&mut self, t: &Test, list: &[Scalar], negate: bool) -> Cond {
         let fold = !t.case_sensitive;
         let mut parts = Vec::new();
-        let texts: Vec<String> = list
-            .iter()
-            .filter_map(|s| match s {
-                Scalar::Text(s) => Some(fold_needle(s, fold)),
-                _ => None,
-            })
-            .collect();
-        let numbers: Vec<f64> = list
-            .iter()
-            .filter_map(|s| match s {
-                Scalar::Number(n) => Some(*n),
-                _ => None,
-            })
-            .collect();
-        let bools: Vec<bool> = list
-            .iter()
-            .filter_map(|s| match s {
-                Scalar::Bool(b) => Some(*b),
-                _ => None,
-            })
-            .collect();
-        let days: Vec<i32> = list
-            .iter()
-            .filter_map(|s| match s {
-                Scalar::Date(d) => Some(cell::day_number(*d)),
-                _ => None,
-            })
-            .collect();
+        let (mut texts, mut numbers, mut bools, mut days) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for s in list {
+            match s {
+                Scalar::Text(s) => texts.push(fold_needle(s, fold)),
+                Scalar::Number(n) => numbers.push(*n),
+                Scalar::Bool(b) => bools.push(*b),
+                Scalar::Date(d) => days.push(cell::day_number(*d)),
+            }
+        }
         if !texts.is_empty() || list.is_empty() {
             let set = WordSet::new(texts);
             parts.push(self.text(

@@ -291,17 +291,21 @@ impl Walker {
         }
     }
 
+    /// A list whose every item `item` can read; every bad item is reported.
+    fn list<T>(
+        &mut self,
+        v: &Value,
+        key: &str,
+        expected: &str,
+        item: impl Fn(&mut Self, &Value, &str) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let items = self.array(v, key, expected)?;
+        let read: Vec<Option<T>> = items.iter().map(|i| item(self, i, key)).collect();
+        read.into_iter().collect()
+    }
+
     fn strings(&mut self, v: &Value, key: &str) -> Option<Vec<String>> {
-        let items = self.array(v, key, "a list of strings")?;
-        let mut out = Vec::new();
-        let mut ok = true;
-        for item in items.iter() {
-            match self.string(item, key) {
-                Some(s) => out.push(s),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+        self.list(v, key, "a list of strings", Self::string)
     }
 
     /// A string or a list of strings, as in `column = "x"` or `column = ["x", "y"]`.
@@ -353,16 +357,7 @@ impl Walker {
     }
 
     fn scalars(&mut self, v: &Value, key: &str) -> Option<Vec<Scalar>> {
-        let items = self.array(v, key, "a list")?;
-        let mut out = Vec::new();
-        let mut ok = true;
-        for item in items.iter() {
-            match self.scalar(item, key) {
-                Some(s) => out.push(s),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+        self.list(v, key, "a list", Self::scalar)
     }
 
     // ---- the document ------------------------------------------------------------------
