@@ -49,6 +49,14 @@ pub struct Cli {
 pub enum Command {
     /// Score, tier and route every contact
     Classify(cmd::classify::Args),
+    /// Validate rules.toml, lint it, run its [[test]]s, and show how it fits a CSV
+    Check(cmd::check::Args),
+    /// Show one contact's score rule by rule
+    Explain(cmd::explain::Args),
+    /// Write a commented starter rules.toml, from a CSV's headers if given
+    Init(cmd::init::Args),
+    /// Show what a rule change would move between tiers and queues
+    Diff(cmd::diff::Args),
 }
 
 /// Where the rules come from: `--rules`, else `$LEADSORT_RULES`, else `./rules.toml`.
@@ -73,20 +81,24 @@ impl RulesArg {
 
     /// Read and validate the rules file.
     pub fn load(&self) -> Result<Rules> {
-        let path = self.path();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            let hint = if self.rules.is_none() && e.kind() == std::io::ErrorKind::NotFound {
-                " (no --rules given and LEADSORT_RULES is not set, so leadsort looked in the current folder)"
-            } else {
-                ""
-            };
-            Error::NoInput {
-                path: path.clone(),
-                source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
-            }
-        })?;
-        Ok(rules::from_str(&path, &text)?)
+        load_rules(&self.path(), self.rules.is_none())
     }
+}
+
+/// Read and validate a rules file. `defaulted`: the path was not given, only assumed.
+pub fn load_rules(path: &std::path::Path, defaulted: bool) -> Result<Rules> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let hint = if defaulted && e.kind() == std::io::ErrorKind::NotFound {
+            " (no --rules given and LEADSORT_RULES is not set, so leadsort looked in the current folder)"
+        } else {
+            ""
+        };
+        Error::NoInput {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
+        }
+    })?;
+    Ok(rules::from_str(path, &text)?)
 }
 
 /// How to read CSV input.
@@ -159,6 +171,10 @@ pub fn main() -> ExitCode {
 pub fn run(command: Command, ui: &Ui) -> Result<()> {
     match command {
         Command::Classify(args) => cmd::classify::run(&args, ui),
+        Command::Check(args) => cmd::check::run(&args, ui),
+        Command::Explain(args) => cmd::explain::run(&args, ui),
+        Command::Init(args) => cmd::init::run(&args, ui),
+        Command::Diff(args) => cmd::diff::run(&args, ui),
     }
 }
 

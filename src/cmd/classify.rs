@@ -7,7 +7,7 @@ use csv::StringRecord;
 use jiff::civil::Date;
 
 use crate::cli::{CsvArgs, RulesArg};
-use crate::engine::{Engine, Header, Outcome, Problem, Unbound};
+use crate::engine::{Engine, Header, Outcome};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
 use crate::output::{Destination, Format, Outputs, Scored};
@@ -96,10 +96,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         &source,
         &destination.files(&rules.queue_names(), args.summary.as_deref()),
     )?;
-    let as_of = args.as_of.unwrap_or_else(today);
+    let as_of = args.as_of.unwrap_or_else(super::today);
     let mut input = Input::open(&source, &args.csv.options())?;
-    let engine = Engine::compile(&rules, input.header(), as_of)
-        .map_err(|unbound| unbound_error(&rules, input.header(), input.name(), &unbound))?;
+    let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = header_warnings(&rules, &engine, input.header());
 
     let format = Format {
@@ -191,11 +190,6 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// Today in the local time zone (what a cron job means by "today").
-fn today() -> Date {
-    jiff::ZonedDateTime::now().date()
-}
-
 /// Writing over the input would destroy it mid-read: refuse before anything is opened.
 fn refuse_overwriting_input(source: &Source, outputs: &[PathBuf]) -> Result<()> {
     let Some(input) = source.path().and_then(|p| p.canonicalize().ok()) else {
@@ -227,14 +221,14 @@ fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<Strin
         warnings.push(format!(
             "optional field{} {} not in the input: read as empty for every contact",
             if missing.len() > 1 { "s" } else { "" },
-            quoted(&missing)
+            super::quoted(&missing)
         ));
     }
     let dups = header.duplicates();
     if !dups.is_empty() {
         warnings.push(format!(
             "the header repeats {} (the rules do not use {})",
-            quoted(&dups),
+            super::quoted(&dups),
             if dups.len() > 1 { "them" } else { "it" }
         ));
     }
@@ -254,62 +248,12 @@ fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<Strin
     if !clash.is_empty() {
         warnings.push(format!(
             "the input already has {} column{}: the output will have {} twice (is this an earlier output?)",
-            quoted(&clash),
+            super::quoted(&clash),
             if clash.len() > 1 { "s" } else { "" },
             if clash.len() > 1 { "them" } else { "it" },
         ));
     }
     warnings
-}
-
-fn quoted(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The input cannot feed the rules: name each field, where the rules use it, the closest
-/// header, and the headers there are.
-pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unbound]) -> Error {
-    let mut msg = String::new();
-    for (i, u) in unbound.iter().enumerate() {
-        if i > 0 {
-            msg.push('\n');
-        }
-        let at = rules.source.position(&u.span);
-        match &u.problem {
-            Problem::Missing { closest } => {
-                msg.push_str(&format!("{input} has no column for field `{}` (used at {at})", u.field));
-                if u.tried.len() > 1 || u.tried.first() != Some(&u.field) {
-                    let tried: Vec<&str> = u.tried.iter().map(String::as_str).collect();
-                    msg.push_str(&format!("\nlooked for {}", quoted(&tried)));
-                }
-                if let Some(c) = closest {
-                    msg.push_str(&format!("\nclosest header: `{c}`"));
-                }
-            }
-            Problem::Ambiguous { columns } => msg.push_str(&format!(
-                "field `{}` (used at {at}) matches several columns of {input}: {}; name one exactly under [fields]",
-                u.field,
-                quoted(&columns.iter().map(String::as_str).collect::<Vec<_>>())
-            )),
-            Problem::Duplicate { column } => msg.push_str(&format!(
-                "field `{}` (used at {at}) reads column `{column}`, which appears more than once in {input}'s header",
-                u.field
-            )),
-        }
-    }
-    let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
-    msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
-    if unbound
-        .iter()
-        .any(|u| matches!(u.problem, Problem::Missing { .. }))
-    {
-        msg.push_str("\nfix the name in the rules, list the header under [fields], or mark the field `optional = true`");
-    }
-    Error::Data(msg)
 }
 
 /// Counts kept while contacts stream past.

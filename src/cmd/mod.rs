@@ -1,4 +1,106 @@
 //! One module per subcommand: each has its `Args` and a `run` that reads like the story of
-//! the command.
+//! the command. Helpers several commands share live here.
 
+pub mod check;
 pub mod classify;
+pub mod diff;
+pub mod explain;
+pub mod init;
+
+use jiff::civil::Date;
+
+use crate::engine::{Engine, Header, Problem, Unbound};
+use crate::error::{Error, Result};
+use crate::input::Input;
+use crate::rules::Rules;
+
+/// Today in the local time zone (what a cron job means by "today").
+pub fn today() -> Date {
+    jiff::ZonedDateTime::now().date()
+}
+
+/// Compile the rules for this input; a field the input lacks is a data error (exit 65).
+pub fn compile(rules: &Rules, input: &Input, as_of: Date) -> Result<Engine> {
+    Engine::compile(rules, input.header(), as_of)
+        .map_err(|unbound| unbound_error(rules, input.header(), input.name(), &unbound))
+}
+
+/// The column that identifies contacts: `--id-column`, else `[input] id`, resolved like any
+/// field (a `[fields]` entry or a header). `None` when neither is given.
+pub fn id_column(
+    rules: &Rules,
+    header: &Header,
+    input: &str,
+    flag: Option<&str>,
+) -> Result<Option<usize>> {
+    let (name, origin) = match (flag, &rules.input.id) {
+        (Some(f), _) => (f.to_string(), "--id-column".to_string()),
+        (None, Some(r)) => (
+            r.name.clone(),
+            format!("[input] id at {}", rules.source.position(&r.span)),
+        ),
+        (None, None) => return Ok(None),
+    };
+    match crate::engine::bind::resolve_field(rules, header, &name) {
+        Ok(Some(col)) => Ok(Some(col)),
+        Ok(None) | Err(_) => {
+            let mut msg = format!("{input} has no id column `{name}` (from {origin})");
+            if let Some(c) = header.closest(&name) {
+                msg.push_str(&format!("\nclosest header: `{c}`"));
+            }
+            let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
+            msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+            Err(Error::Data(msg))
+        }
+    }
+}
+
+pub fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The input cannot feed the rules: name each field, where the rules use it, the closest
+/// header, and the headers there are.
+pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unbound]) -> Error {
+    let mut msg = String::new();
+    for (i, u) in unbound.iter().enumerate() {
+        if i > 0 {
+            msg.push('\n');
+        }
+        let at = rules.source.position(&u.span);
+        match &u.problem {
+            Problem::Missing { closest } => {
+                msg.push_str(&format!("{input} has no column for field `{}` (used at {at})", u.field));
+                if u.tried.len() > 1 || u.tried.first() != Some(&u.field) {
+                    let tried: Vec<&str> = u.tried.iter().map(String::as_str).collect();
+                    msg.push_str(&format!("\nlooked for {}", quoted(&tried)));
+                }
+                if let Some(c) = closest {
+                    msg.push_str(&format!("\nclosest header: `{c}`"));
+                }
+            }
+            Problem::Ambiguous { columns } => msg.push_str(&format!(
+                "field `{}` (used at {at}) matches several columns of {input}: {}; name one exactly under [fields]",
+                u.field,
+                quoted(&columns.iter().map(String::as_str).collect::<Vec<_>>())
+            )),
+            Problem::Duplicate { column } => msg.push_str(&format!(
+                "field `{}` (used at {at}) reads column `{column}`, which appears more than once in {input}'s header",
+                u.field
+            )),
+        }
+    }
+    let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
+    msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    if unbound
+        .iter()
+        .any(|u| matches!(u.problem, Problem::Missing { .. }))
+    {
+        msg.push_str("\nfix the name in the rules, list the header under [fields], or mark the field `optional = true`");
+    }
+    Error::Data(msg)
+}

@@ -184,6 +184,22 @@ pub fn bind(rules: &Rules, header: &Header) -> Result<Vec<Binding>, Vec<Unbound>
     }
 }
 
+/// The column of one field name: its `[fields]` entry's headers, or the name as a header.
+/// `Err` lists the columns when several match loosely.
+pub fn resolve_field(
+    rules: &Rules,
+    header: &Header,
+    name: &str,
+) -> Result<Option<usize>, Vec<usize>> {
+    match rules.field(name) {
+        Some(f) => {
+            let candidates: Vec<&str> = f.columns.iter().map(String::as_str).collect();
+            resolve(header, &candidates)
+        }
+        None => resolve(header, &[name]),
+    }
+}
+
 /// The first candidate present exactly, else the first present loosely.
 fn resolve(header: &Header, candidates: &[&str]) -> Result<Option<usize>, Vec<usize>> {
     if let Some(i) = candidates

@@ -6,6 +6,7 @@
 
 pub mod bind;
 pub mod cell;
+pub mod explain;
 mod matcher;
 
 use std::fmt::Write as _;
@@ -14,6 +15,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use jiff::civil::Date;
 
 pub use bind::{Binding, Header, Problem, Unbound};
+pub use explain::{Explanation, GroupTrace, Read, RouteTrace, RuleTrace, TierTrace, Trace};
 pub use matcher::Value;
 use matcher::{
     Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, finder, fold_needle,
@@ -119,7 +121,7 @@ enum SlotKind {
 }
 
 /// One typed cell, parsed once per row whatever the number of conditions reading it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Slot {
     col: Col,
     kind: SlotKind,
@@ -178,13 +180,24 @@ pub struct Engine {
     pub typed_fields: Vec<String>,
     /// How every field the rules use was bound to this header.
     pub bindings: Vec<Binding>,
+    /// The as-of day, days since 1970-01-01.
+    as_of: i32,
 }
 
 impl Engine {
     /// Compile `rules` for inputs with this header. Fails if a field the rules need has no
     /// column.
     pub fn compile(rules: &Rules, header: &Header, as_of: Date) -> Result<Engine, Vec<Unbound>> {
-        let bindings = bind::bind(rules, header)?;
+        Ok(Engine::compile_bound(
+            rules,
+            bind::bind(rules, header)?,
+            as_of,
+        ))
+    }
+
+    /// Compile `rules` with fields already bound to columns (for contacts that do not come
+    /// from a CSV, such as a `[[test]]`'s).
+    pub fn compile_bound(rules: &Rules, bindings: Vec<Binding>, as_of: Date) -> Engine {
         let queues: Vec<String> = rules
             .queue_names()
             .into_iter()
@@ -241,9 +254,10 @@ impl Engine {
         let Compiler {
             slots,
             typed_fields,
+            as_of,
             ..
         } = cx;
-        Ok(Engine {
+        Engine {
             rules: compiled_rules,
             routes,
             warm: tier(&rules.tiers.warm),
@@ -263,7 +277,8 @@ impl Engine {
             typed_fields,
             queues,
             bindings,
-        })
+            as_of,
+        }
     }
 
     /// Fresh per-worker state.

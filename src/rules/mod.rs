@@ -3,6 +3,7 @@
 //! `load` is the one entry point; `model` is what every other part of leadsort reads.
 
 pub mod diag;
+mod display;
 mod model;
 mod parse;
 

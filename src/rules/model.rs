@@ -23,6 +23,39 @@ pub struct Rules {
     pub queues: TierQueues,
     pub rules: Vec<Rule>,
     pub routes: Vec<Route>,
+    pub input: InputSettings,
+    /// `[[test]]`: contacts with their expected outcome, run by `leadsort check`.
+    pub tests: Vec<RuleTest>,
+}
+
+/// `[input]`: facts about the CSV that are not rules.
+#[derive(Debug, Clone, Default)]
+pub struct InputSettings {
+    /// The column that identifies a contact (`explain --id`, `diff`).
+    pub id: Option<FieldRef>,
+}
+
+/// A `[[test]]`: a contact, a few of its values, and what the rules must make of it.
+#[derive(Debug, Clone)]
+pub struct RuleTest {
+    pub name: String,
+    /// Field (or header) name, the cell's text, and where the value is written.
+    pub contact: Vec<(String, String, Span)>,
+    /// The as-of date for day rules; else the run's.
+    pub as_of: Option<Date>,
+    pub expect: Expect,
+    pub span: Span,
+}
+
+/// What a `[[test]]` expects; absent keys are not checked.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub tier: Option<Tier>,
+    pub queue: Option<String>,
+    pub score: Option<i64>,
+    /// Exactly these rules match (any order).
+    pub rules: Option<Vec<String>>,
+    pub span: Span,
 }
 
 /// The rules file's path and text, for rendering positions.
@@ -125,6 +158,10 @@ pub enum Tier {
 
 impl Tier {
     pub const ALL: [Tier; 4] = [Tier::Hot, Tier::Warm, Tier::Cold, Tier::Disqualified];
+
+    pub fn from_name(name: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == name)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -346,6 +383,11 @@ impl Rules {
             refs.extend(route.when.tests().into_iter().map(|t| &t.field));
         }
         refs
+    }
+
+    /// The rule with this name, if any.
+    pub fn rule(&self, name: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.name == name)
     }
 
     /// The queues contacts can be sent to, in a stable order: the tier queues (hot only when

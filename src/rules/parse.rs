@@ -153,6 +153,13 @@ pub const OPERATORS: [&str; 23] = [
 
 const RESERVED_QUEUES: [&str; 2] = ["rejected", "summary"];
 
+/// What a `[[test]]` may name: the rules' queues and rules.
+struct TestContext {
+    queues: Vec<String>,
+    rules: Vec<String>,
+    has_hot: bool,
+}
+
 #[derive(Default)]
 struct Walker {
     diagnostics: Vec<Diagnostic>,
@@ -402,6 +409,29 @@ impl Walker {
         let routes = top.get("route").map_or_else(Vec::new, |v| {
             self.array_of_tables(v, "route", |cx, t| cx.route(t))
         });
+        let input = top
+            .get("input")
+            .map_or_else(|| Some(InputSettings::default()), |v| self.input(v));
+        let tests = match (&queues, &tiers) {
+            (Some(q), Some(t)) => {
+                let mut known: Vec<String> =
+                    vec![q.warm.clone(), q.cold.clone(), q.disqualified.clone()];
+                if t.hot.is_some() {
+                    known.push(q.hot.clone());
+                }
+                known.extend(routes.iter().map(|r| r.queue.clone()));
+                let names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
+                let cx = TestContext {
+                    queues: known,
+                    rules: names,
+                    has_hot: t.hot.is_some(),
+                };
+                top.get("test").map_or_else(Vec::new, |v| {
+                    self.array_of_tables(v, "test", |w, t| w.test(t, &cx))
+                })
+            }
+            _ => Vec::new(),
+        };
         if let Some(v) = top.get("balance") {
             self.push(
                 Diagnostic::error(
@@ -418,6 +448,7 @@ impl Walker {
         }
         self.check_unique("rule");
         self.check_unique("route");
+        self.check_unique("test");
         Some(Rules {
             source: Source {
                 path: Default::default(),
@@ -429,6 +460,210 @@ impl Walker {
             queues: queues?,
             rules,
             routes,
+            input: input?,
+            tests,
+        })
+    }
+
+    // ---- [input] and [[test]] ----------------------------------------------------------
+
+    fn input(&mut self, v: &Value) -> Option<InputSettings> {
+        let mut t = self.table(v, "input", "[input]")?;
+        let id = t.get("id").map(|i| self.field_ref(i));
+        t.finish(self);
+        Some(InputSettings {
+            id: match id {
+                Some(Some(f)) => Some(f),
+                Some(None) => return None,
+                None => None,
+            },
+        })
+    }
+
+    fn test(&mut self, mut t: Table, cx: &TestContext) -> Option<RuleTest> {
+        let name = match t.get("name") {
+            Some(v) => self.rule_name(v, "test"),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), "test has no `name`")
+                        .label("expected `name = \"...\"`"),
+                );
+                None
+            }
+        };
+        if let Some(n) = &name {
+            t.what = format!("test \"{n}\"");
+        }
+        let contact = match t.get("contact") {
+            Some(c) => self.contact(c),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), format!("{} has no `contact`", t.what))
+                        .label("expected `contact = { field = \"value\", ... }`"),
+                );
+                None
+            }
+        };
+        let as_of = match t.get("as_of") {
+            Some(d) => self.date(d, "as_of").map(Some),
+            None => Some(None),
+        };
+        let expect = match t.get("expect") {
+            Some(e) => self.expect(e, cx),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), format!("{} has no `expect`", t.what))
+                        .label("expected `expect = { tier = \"warm\", ... }`"),
+                );
+                None
+            }
+        };
+        let span = t.span.clone();
+        t.finish(self);
+        Some(RuleTest {
+            name: name?,
+            contact: contact?,
+            as_of: as_of?,
+            expect: expect?,
+            span,
+        })
+    }
+
+    /// `contact = { field = value, ... }`: values of any scalar type, kept as cell text.
+    fn contact(&mut self, v: &Value) -> Option<Vec<(String, String, Span)>> {
+        let DeValue::Table(entries) = v.get_ref() else {
+            self.type_error(v, "contact", "a table of field values");
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (key, value) in entries.iter() {
+            let text = match value.get_ref() {
+                DeValue::String(s) => Some(s.to_string()),
+                DeValue::Integer(i) => Some(i.as_str().to_string()),
+                DeValue::Float(f) => Some(f.as_str().to_string()),
+                DeValue::Boolean(b) => Some(b.to_string()),
+                DeValue::Datetime(d) => Some(d.to_string()),
+                _ => {
+                    self.type_error(
+                        value,
+                        key.get_ref(),
+                        "a cell value (text, number, true/false or date)",
+                    );
+                    None
+                }
+            };
+            match text {
+                Some(t) => out.push((
+                    key.get_ref().to_string(),
+                    t,
+                    key.span().start..value.span().end,
+                )),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn expect(&mut self, v: &Value, cx: &TestContext) -> Option<Expect> {
+        let mut t = self.table(v, "expect", "`expect`")?;
+        let mut ok = true;
+        let tier = t.get("tier").and_then(|tv| {
+            let name = self.string(tv, "tier")?;
+            let tier = Tier::from_name(&name).filter(|t| *t != Tier::Hot || cx.has_hot);
+            if tier.is_none() {
+                let names: Vec<&str> = Tier::ALL
+                    .iter()
+                    .filter(|t| **t != Tier::Hot || cx.has_hot)
+                    .map(|t| t.as_str())
+                    .collect();
+                self.push(
+                    Diagnostic::error(tv.span(), format!("unknown tier `{name}`"))
+                        .label("not a tier of these rules")
+                        .help(match did_you_mean(&name, names.iter().copied()) {
+                            Some(m) => format!("did you mean `{m}`?"),
+                            None => format!("the tiers are {}", list(&names)),
+                        }),
+                );
+            }
+            tier
+        });
+        ok &= t.has("tier") == tier.is_some();
+        let queue = t.get("queue").and_then(|qv| {
+            let name = self.string(qv, "queue")?;
+            if cx.queues.contains(&name) {
+                return Some(name);
+            }
+            self.push(
+                Diagnostic::error(qv.span(), format!("unknown queue `{name}`"))
+                    .label("no tier or route sends contacts here")
+                    .help(
+                        match did_you_mean(&name, cx.queues.iter().map(String::as_str)) {
+                            Some(m) => format!("did you mean `{m}`?"),
+                            None => {
+                                let names: Vec<&str> =
+                                    cx.queues.iter().map(String::as_str).collect();
+                                format!("the queues are {}", list(&names))
+                            }
+                        },
+                    ),
+            );
+            None
+        });
+        ok &= t.has("queue") == queue.is_some();
+        let score = t
+            .get("score")
+            .and_then(|sv| match self.number(sv, "score") {
+                Some(n) if n.fract() == 0.0 => Some(n as i64),
+                Some(_) => {
+                    self.push(Diagnostic::error(
+                        sv.span(),
+                        "`score` must be a whole number: scores are rounded",
+                    ));
+                    None
+                }
+                None => None,
+            });
+        ok &= t.has("score") == score.is_some();
+        let rules = match t.get("rules") {
+            None => None,
+            Some(rv) => {
+                let names = self.strings(rv, "rules");
+                let items: Vec<Value> = match rv.get_ref() {
+                    DeValue::Array(a) => a.iter().cloned().collect(),
+                    _ => Vec::new(),
+                };
+                for (name, item) in names.iter().flatten().zip(&items) {
+                    if !cx.rules.contains(name) {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(item.span(), format!("no rule is named \"{name}\""))
+                                .label("unknown rule")
+                                .maybe_help(
+                                    did_you_mean(name, cx.rules.iter().map(String::as_str))
+                                        .map(|m| format!("did you mean \"{m}\"?")),
+                                ),
+                        );
+                    }
+                }
+                ok &= names.is_some();
+                names
+            }
+        };
+        if t.entries.is_empty() {
+            self.push(
+                Diagnostic::error(v.span(), "`expect` checks nothing")
+                    .label("expected `tier`, `queue`, `score` or `rules`"),
+            );
+            ok = false;
+        }
+        t.finish(self);
+        ok.then(|| Expect {
+            tier,
+            queue,
+            score,
+            rules,
+            span: v.span(),
         })
     }
 

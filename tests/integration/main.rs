@@ -3,8 +3,12 @@
 
 mod util;
 
+mod check;
 mod classify;
+mod diff;
 mod examples;
 mod exit_codes;
+mod explain;
+mod init;
 mod properties;
 mod workload;

@@ -1,0 +1,264 @@
+//! One contact, rule by rule: what each condition read, whether it held, what it added.
+//!
+//! Explanations re-compile each condition leaf with the same compiler the engine used, so a
+//! leaf holds here exactly when it holds in `Engine::evaluate`; the hot path carries no
+//! bookkeeping for this.
+
+use super::matcher::{Cond, Value};
+use super::{Compiler, Engine, Outcome, Row, RulePoints};
+use crate::rules::{Condition, Points, Rules, Tier};
+
+/// Why one contact got its score, tier and queue.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub outcome: Outcome,
+    /// Every rule, in file order.
+    pub rules: Vec<RuleTrace>,
+    /// Every group's subtotal before and after its cap and floor.
+    pub groups: Vec<GroupTrace>,
+    /// The tiers from the highest down, with what this contact met or missed.
+    pub tiers: Vec<TierTrace>,
+    /// The routes checked, in order, up to the one that matched.
+    pub routes: Vec<RouteTrace>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleTrace {
+    pub rule: usize,
+    pub matched: bool,
+    /// The points this rule added (0 when it did not match).
+    pub points: f64,
+    pub when: Option<Trace>,
+    /// For `points_per`: the cell the points were counted from.
+    pub per: Option<Read>,
+}
+
+/// A condition's result, with each of its tests.
+#[derive(Debug, Clone)]
+pub enum Trace {
+    All {
+        holds: bool,
+        parts: Vec<Trace>,
+    },
+    Any {
+        holds: bool,
+        parts: Vec<Trace>,
+    },
+    Not {
+        holds: bool,
+        inner: Box<Trace>,
+    },
+    Test {
+        holds: bool,
+        test: String,
+        read: Read,
+    },
+}
+
+impl Trace {
+    pub fn holds(&self) -> bool {
+        match self {
+            Trace::All { holds, .. }
+            | Trace::Any { holds, .. }
+            | Trace::Not { holds, .. }
+            | Trace::Test { holds, .. } => *holds,
+        }
+    }
+}
+
+/// A cell as a test read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub field: String,
+    /// The column index, or `None` for an optional field absent from the input.
+    pub column: Option<usize>,
+    pub cell: String,
+    /// The cell is not empty but could not be read as the type the test needs.
+    pub unreadable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupTrace {
+    pub group: usize,
+    pub raw: f64,
+    pub capped: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TierTrace {
+    pub tier: Tier,
+    pub score_needed: f64,
+    /// Group requirements: group, subtotal needed.
+    pub groups: Vec<(usize, f64)>,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteTrace {
+    pub route: usize,
+    pub when: Trace,
+}
+
+impl Engine {
+    /// Explain one contact. `rules` must be the rules this engine was compiled from.
+    pub fn explain<R: Row + ?Sized>(&self, rules: &Rules, row: &R) -> Explanation {
+        let mut scratch = self.scratch();
+        let mut outcome = Outcome::default();
+        self.evaluate(row, &mut scratch, &mut outcome);
+        let values = &scratch.values;
+        let mut cx = Compiler {
+            rules,
+            bindings: &self.bindings,
+            slots: self.slots.clone(),
+            typed_fields: self.typed_fields.clone(),
+            as_of: self.as_of,
+        };
+        let mut buf = String::new();
+        let rule_traces = rules
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                let hit = outcome.hits.iter().find(|h| h.rule == i);
+                let per = match (&rule.points, &self.rules[i].points) {
+                    (Some(Points::Per { field, .. }), RulePoints::Per { slot, .. }) => {
+                        Some(cx.read(&field.name, row, values.get(*slot).copied()))
+                    }
+                    _ => None,
+                };
+                RuleTrace {
+                    rule: i,
+                    matched: hit.is_some(),
+                    points: hit.map_or(0.0, |h| h.points),
+                    when: rule
+                        .when
+                        .as_ref()
+                        .map(|c| cx.trace(c, row, values, &mut buf)),
+                    per,
+                }
+            })
+            .collect();
+        let mut raw = vec![0.0; rules.groups.len()];
+        for hit in &outcome.hits {
+            if let Some(g) = rules.rules[hit.rule].group {
+                raw[g] += hit.points;
+            }
+        }
+        let groups = rules
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| GroupTrace {
+                group: g,
+                raw: raw[g],
+                capped: group.clamp(raw[g]),
+            })
+            .collect();
+        let tier_rules = rules
+            .tiers
+            .hot
+            .as_ref()
+            .map(|h| (Tier::Hot, h))
+            .into_iter()
+            .chain([(Tier::Warm, &rules.tiers.warm)]);
+        let tiers = tier_rules
+            .map(|(tier, t)| TierTrace {
+                tier,
+                score_needed: t.score,
+                groups: t.groups.clone(),
+                met: outcome.score as f64 >= t.score
+                    && t.groups.iter().all(|&(g, n)| outcome.groups[g] as f64 >= n),
+            })
+            .collect();
+        let mut routes = Vec::new();
+        if !outcome.disqualified {
+            for (i, route) in rules.routes.iter().enumerate() {
+                let when = cx.trace(&route.when, row, values, &mut buf);
+                let holds = when.holds();
+                routes.push(RouteTrace { route: i, when });
+                if holds {
+                    break;
+                }
+            }
+        }
+        Explanation {
+            outcome,
+            rules: rule_traces,
+            groups,
+            tiers,
+            routes,
+        }
+    }
+}
+
+impl Compiler<'_> {
+    fn read<R: Row + ?Sized>(&self, field: &str, row: &R, value: Option<Value>) -> Read {
+        let column = self.column(field);
+        Read {
+            field: field.to_string(),
+            column,
+            cell: super::matcher::cell(row, column).to_string(),
+            unreadable: value == Some(Value::Unreadable),
+        }
+    }
+
+    fn trace<R: Row + ?Sized>(
+        &mut self,
+        c: &Condition,
+        row: &R,
+        values: &[Value],
+        buf: &mut String,
+    ) -> Trace {
+        match c {
+            Condition::All(parts) => {
+                let parts: Vec<Trace> = parts
+                    .iter()
+                    .map(|p| self.trace(p, row, values, buf))
+                    .collect();
+                Trace::All {
+                    holds: parts.iter().all(Trace::holds),
+                    parts,
+                }
+            }
+            Condition::Any(parts) => {
+                let parts: Vec<Trace> = parts
+                    .iter()
+                    .map(|p| self.trace(p, row, values, buf))
+                    .collect();
+                Trace::Any {
+                    holds: parts.iter().any(Trace::holds),
+                    parts,
+                }
+            }
+            Condition::Not(inner) => {
+                let inner = self.trace(inner, row, values, buf);
+                Trace::Not {
+                    holds: !inner.holds(),
+                    inner: Box::new(inner),
+                }
+            }
+            Condition::Test(t) => {
+                let cond = self.test(t);
+                let holds = cond.eval(row, values, buf);
+                let unreadable = slots_of(&cond).any(|s| values.get(s) == Some(&Value::Unreadable));
+                let mut read = self.read(&t.field.name, row, None);
+                read.unreadable = unreadable;
+                Trace::Test {
+                    holds,
+                    test: t.to_string(),
+                    read,
+                }
+            }
+        }
+    }
+}
+
+/// The typed slots a compiled condition reads.
+fn slots_of(c: &Cond) -> Box<dyn Iterator<Item = usize> + '_> {
+    match c {
+        Cond::All(cs) | Cond::Any(cs) => Box::new(cs.iter().flat_map(slots_of)),
+        Cond::Not(c) => slots_of(c),
+        Cond::Text(_) => Box::new(std::iter::empty()),
+        Cond::Typed { slot, .. } => Box::new(std::iter::once(*slot)),
+    }
+}
