@@ -11,6 +11,7 @@ pub mod error;
 pub mod input;
 pub mod output;
 pub mod rules;
+pub mod selftest;
 pub mod summary;
 pub mod ui;
 

@@ -1,13 +1,289 @@
-//! `leadsort check` (being written).
+//! `leadsort check`: is this rules file right? Errors, lints, its own tests, and how it fits
+//! a CSV, before anything goes live.
 
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use csv::StringRecord;
+use jiff::civil::Date;
+
+use crate::cli::{CsvArgs, RulesArg};
+use crate::engine::{Engine, Outcome};
 use crate::error::{Error, Result};
-use crate::ui::Ui;
+use crate::input::{Input, Next, Source};
+use crate::rules::{Rules, RulesError, Severity, lint};
+use crate::selftest::{TestRun, run_tests};
+use crate::ui::{Ui, Verbosity};
 
+const EXAMPLES: &str = "\
+Examples:
+  # Validate ./rules.toml, lint it and run its [[test]]s
+  leadsort check
+
+  # The same, and show how it fits an export: columns, hit rate of each rule
+  leadsort check --rules rules.toml contacts.csv
+
+  # In CI: fail on warnings too
+  leadsort check --deny-warnings
+
+Every problem is reported at once, each with its line and column. Warnings are
+legal but suspicious: a tier no contact can reach, a rule that can never match,
+a group cap smaller than one rule's points, a route to a queue nothing else
+mentions, two rules with the same condition. A [[test]] that fails shows what it
+expected, what it got, and the contact's breakdown rule by rule.
+Exit codes: 0 clean (warnings allowed), 78 errors, failed tests, or warnings
+with --deny-warnings, 65 the CSV does not fit the rules.";
+
+/// Validate rules.toml, lint it, run its [[test]]s, and show how it fits a CSV.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_long_help = EXAMPLES)]
+pub struct Args {
+    /// A contacts CSV to check the rules against; `-` reads stdin
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
 
-pub fn run(_args: &Args, _ui: &Ui) -> Result<()> {
-    Err(Error::Internal(
-        "`leadsort check` is not written yet".into(),
-    ))
+    #[command(flatten)]
+    pub rules: RulesArg,
+
+    /// The date for day-based rules in tests without their own `as_of`, and for the CSV
+    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
+    pub as_of: Option<Date>,
+
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
+    /// Exit 78 on warnings too, not only on errors and failed tests
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+pub fn run(args: &Args, ui: &Ui) -> Result<()> {
+    let rules = args.rules.load()?;
+    let as_of = args.as_of.unwrap_or_else(super::today);
+
+    let findings = lint(&rules);
+    let warnings = findings
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    if ui.verbosity != Verbosity::Quiet {
+        for d in &findings {
+            eprintln!("leadsort: {}", d.render(&rules.source, ui.color));
+        }
+    }
+    let runs = run_tests(&rules, as_of).map_err(|diagnostics| {
+        Error::Rules(RulesError {
+            source: rules.source.clone(),
+            diagnostics,
+        })
+    })?;
+
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "{}: {} rules, {} routes, {} groups, {} tests; {} warning{}",
+        rules.source.path.display(),
+        rules.rules.len(),
+        rules.routes.len(),
+        rules.groups.len(),
+        rules.tests.len(),
+        warnings,
+        if warnings == 1 { "" } else { "s" }
+    );
+    report.push_str(&tests_report(&rules, &runs));
+    if let Some(path) = &args.input {
+        let mut input = Input::open(&Source::from_arg(Some(path)), &args.csv.options())?;
+        let engine = super::compile(&rules, &input, as_of)?;
+        report.push_str(&fit_report(&rules, &engine, &mut input, as_of, ui)?);
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(report.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("cannot write stdout", e))?;
+
+    let failed = runs.iter().filter(|r| !r.passed()).count();
+    if failed > 0 {
+        return Err(Error::Config(format!(
+            "{failed} of {} tests in {} failed",
+            runs.len(),
+            rules.source.path.display()
+        )));
+    }
+    if args.deny_warnings && warnings > 0 {
+        return Err(Error::Config(format!(
+            "{warnings} warning{} in {} (--deny-warnings)",
+            if warnings == 1 { "" } else { "s" },
+            rules.source.path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// One line per test; a failing one with expected vs actual and its breakdown.
+fn tests_report(rules: &Rules, runs: &[TestRun]) -> String {
+    let mut out = String::new();
+    if runs.is_empty() {
+        return out;
+    }
+    let passed = runs.iter().filter(|r| r.passed()).count();
+    let _ = writeln!(
+        out,
+        "\ntests: {passed} passed, {} failed",
+        runs.len() - passed
+    );
+    for run in runs {
+        let test = &rules.tests[run.test];
+        if run.passed() {
+            let _ = writeln!(out, "  ok      {}", test.name);
+            continue;
+        }
+        let (line, _) = rules.source.line_col(test.span.start);
+        let _ = writeln!(out, "  FAILED  {} (line {line})", test.name);
+        for m in &run.mismatches {
+            let _ = writeln!(
+                out,
+                "          {}: expected {}, got {}",
+                m.what, m.expected, m.actual
+            );
+        }
+        for l in super::explain::render_text(rules, &run.explanation, &run.columns).lines() {
+            let pad = if l.is_empty() { "" } else { "          " };
+            let _ = writeln!(out, "{pad}{l}");
+        }
+    }
+    out
+}
+
+/// How the rules fit one CSV: where each field was found, how often each rule and route
+/// matched, which cells could not be read, and where contacts would go.
+fn fit_report(
+    rules: &Rules,
+    engine: &Engine,
+    input: &mut Input,
+    as_of: Date,
+    ui: &Ui,
+) -> Result<String> {
+    let header = input.header().names.clone();
+    let mut rule_hits = vec![0u64; rules.rules.len()];
+    let mut route_hits = vec![0u64; rules.routes.len()];
+    let mut queues = vec![0u64; engine.queues.len()];
+    let mut tiers = [0u64; 4];
+    let (mut contacts, mut rejected) = (0u64, 0u64);
+    let mut record = StringRecord::new();
+    let mut scratch = engine.scratch();
+    let mut outcome = Outcome::default();
+    while let Some(next) = input.next(&mut record)? {
+        if next == Next::Rejected {
+            rejected += 1;
+            continue;
+        }
+        engine.evaluate(&record, &mut scratch, &mut outcome);
+        contacts += 1;
+        for h in &outcome.hits {
+            rule_hits[h.rule] += 1;
+        }
+        if let Some(r) = outcome.route {
+            route_hits[r] += 1;
+        }
+        queues[outcome.queue] += 1;
+        tiers[outcome.tier() as usize] += 1;
+    }
+    if rejected > 0 {
+        ui.warn(&format!(
+            "{rejected} rows of {} could not be read and were left out",
+            input.name()
+        ));
+    }
+    let share = |n: u64| {
+        if contacts == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / contacts as f64
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{}: {contacts} contacts, {rejected} rejected, as of {as_of}",
+        input.name()
+    );
+    let _ = writeln!(out, "\nfields");
+    let width = engine
+        .bindings
+        .iter()
+        .map(|b| b.field.chars().count())
+        .max()
+        .unwrap_or(0);
+    for b in &engine.bindings {
+        let column = match b.column {
+            Some(c) => format!("{:?} (column {})", header[c], c + 1),
+            None => "not in the input: optional, read as empty".to_string(),
+        };
+        let _ = writeln!(out, "  {:<width$}  {column}", b.field);
+    }
+    let name_width = rules
+        .rules
+        .iter()
+        .map(|r| r.name.chars().count())
+        .chain(rules.routes.iter().map(|r| r.name.chars().count()))
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(out, "\nrules{:>w$}", "matches", w = name_width + 9);
+    for (rule, n) in rules.rules.iter().zip(&rule_hits) {
+        let never = if *n == 0 && contacts > 0 {
+            "  (never)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {:<name_width$}  {n:>10}  {:>5.1}%{never}",
+            rule.name,
+            share(*n)
+        );
+    }
+    if !rules.routes.is_empty() {
+        let _ = writeln!(out, "\nroutes");
+        for (route, n) in rules.routes.iter().zip(&route_hits) {
+            let _ = writeln!(
+                out,
+                "  {:<name_width$}  {n:>10}  {:>5.1}%  -> {}",
+                route.name,
+                share(*n),
+                route.queue
+            );
+        }
+    }
+    let unreadable: Vec<String> = engine
+        .typed_fields
+        .iter()
+        .zip(&scratch.stats.unreadable)
+        .filter(|(_, n)| **n > 0)
+        .map(|(f, n)| format!("{f} {n}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nunreadable cells: {}",
+        if unreadable.is_empty() {
+            "none".to_string()
+        } else {
+            unreadable.join(", ")
+        }
+    );
+    let queue_list: Vec<String> = engine
+        .queues
+        .iter()
+        .zip(&queues)
+        .map(|(q, n)| format!("{q} {n} ({:.1}%)", share(*n)))
+        .collect();
+    let _ = writeln!(out, "queues: {}", queue_list.join(", "));
+    let tier_list: Vec<String> = engine
+        .tiers()
+        .iter()
+        .map(|t| format!("{} {}", t.as_str(), tiers[*t as usize]))
+        .collect();
+    let _ = writeln!(out, "tiers: {}", tier_list.join(", "));
+    Ok(out)
 }

@@ -1,13 +1,537 @@
-//! `leadsort explain` (being written).
+//! `leadsort explain`: one contact's score, rule by rule.
 
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use csv::StringRecord;
+use jiff::civil::Date;
+use serde_json::{Value, json};
+
+use crate::cli::{CsvArgs, RulesArg};
+use crate::engine::{Explanation, Read, Trace, fmt_number};
 use crate::error::{Error, Result};
+use crate::input::{Input, Next, Source};
+use crate::rules::{Points, Rules, Tier};
 use crate::ui::Ui;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+const EXAMPLES: &str = "\
+Examples:
+  # Why did contact 51200117 get its score? (the id column from [input] id)
+  leadsort explain examples/contacts.csv --id 51200117
 
-pub fn run(_args: &Args, _ui: &Ui) -> Result<()> {
-    Err(Error::Internal(
-        "`leadsort explain` is not written yet".into(),
-    ))
+  # The 3rd contact of the file, with an id column named on the command line
+  leadsort explain contacts.csv --row 3 --id-column \"Contact ID\"
+
+  # For a program: the breakdown as JSON
+  leadsort explain contacts.csv --id 51200117 --format json
+
+The breakdown shows every rule with the cell it read and whether it matched,
+each group's subtotal before and after its cap, the tiers' requirements met or
+missed, and the route or tier that decided the queue. Unlike other commands,
+explain shows the contact's values: that is its point.";
+
+/// Show one contact's score, rule by rule.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["id", "row"]))]
+pub struct Args {
+    /// Contacts CSV; `-` reads stdin
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// The contact whose id column holds VALUE (the first one, if several do)
+    #[arg(long, value_name = "VALUE")]
+    pub id: Option<String>,
+
+    /// The N-th contact of the file, counting from 1 after the header
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub row: Option<u64>,
+
+    /// The column that identifies contacts [default: [input] id in rules.toml]
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    #[command(flatten)]
+    pub rules: RulesArg,
+
+    /// Compute day-based rules as of this date (YYYY-MM-DD) instead of today
+    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
+    pub as_of: Option<Date>,
+
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Where the contact was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub record: u64,
+    pub line: u64,
+    pub id: Option<String>,
+}
+
+pub fn run(args: &Args, ui: &Ui) -> Result<()> {
+    let source = Source::from_arg(Some(&args.input));
+    if source == Source::Stdin && std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "no input: give a CSV file or pipe one into stdin".into(),
+        ));
+    }
+    let rules = args.rules.load()?;
+    let as_of = args.as_of.unwrap_or_else(super::today);
+    let mut input = Input::open(&source, &args.csv.options())?;
+    let engine = super::compile(&rules, &input, as_of)?;
+    let id_col = super::id_column(
+        &rules,
+        input.header(),
+        input.name(),
+        args.id_column.as_deref(),
+    )?;
+    if args.id.is_some() && id_col.is_none() {
+        return Err(Error::Usage(
+            "--id needs an id column: pass --id-column NAME or set `[input] id = \"...\"` in rules.toml".into(),
+        ));
+    }
+
+    let (record, found) = find(&mut input, args, id_col, ui)?;
+    let explanation = engine.explain(&rules, &record);
+    let header = &input.header().names;
+    let text = match args.format {
+        Format::Text => {
+            let mut out = String::new();
+            let id = found
+                .id
+                .as_deref()
+                .map(|i| format!("contact {i}, "))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{id}record {} (line {}) of {}, as of {as_of}",
+                found.record,
+                found.line,
+                input.name()
+            );
+            out.push_str(&render_text(&rules, &explanation, header));
+            out
+        }
+        Format::Json => {
+            let mut value = to_json(&rules, &explanation, header);
+            value["contact"] =
+                json!({ "record": found.record, "line": found.line, "id": found.id });
+            value["as_of"] = json!(as_of.to_string());
+            let mut s =
+                serde_json::to_string_pretty(&value).map_err(|e| Error::Internal(e.to_string()))?;
+            s.push('\n');
+            s
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("cannot write stdout", e))
+}
+
+/// Read until the contact asked for; with `--id`, read on to warn about duplicates.
+fn find(
+    input: &mut Input,
+    args: &Args,
+    id_col: Option<usize>,
+    ui: &Ui,
+) -> Result<(StringRecord, Found)> {
+    let mut record = StringRecord::new();
+    let mut found: Option<(StringRecord, Found)> = None;
+    let mut duplicates = 0;
+    while let Some(next) = input.next(&mut record)? {
+        let n = input.records();
+        match (next, args.row) {
+            (Next::Rejected, Some(row)) if row == n => {
+                let r = input.rejected.take();
+                let reason = r
+                    .map(|r| format!(" (line {}): {}", r.line, r.reason))
+                    .unwrap_or_default();
+                return Err(Error::Data(format!(
+                    "{}: record {n} could not be read{reason}",
+                    input.name()
+                )));
+            }
+            (Next::Rejected, _) => {}
+            (Next::Contact { record: rec, line }, Some(row)) => {
+                if rec == row {
+                    let id = id_col.map(|c| record.get(c).unwrap_or("").to_string());
+                    return Ok((
+                        record,
+                        Found {
+                            record: rec,
+                            line,
+                            id,
+                        },
+                    ));
+                }
+            }
+            (Next::Contact { record: rec, line }, None) => {
+                let (Some(want), Some(col)) = (&args.id, id_col) else {
+                    continue;
+                };
+                if record.get(col).unwrap_or("").trim() != want.trim() {
+                    continue;
+                }
+                if found.is_some() {
+                    duplicates += 1;
+                } else {
+                    let id = Some(record.get(col).unwrap_or("").to_string());
+                    found = Some((
+                        record.clone(),
+                        Found {
+                            record: rec,
+                            line,
+                            id,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    match found {
+        Some((record, f)) => {
+            if duplicates > 0 {
+                ui.warn(&format!(
+                    "{} more contact{} in {} {} this id; showing the first (record {})",
+                    duplicates,
+                    if duplicates > 1 { "s" } else { "" },
+                    input.name(),
+                    if duplicates > 1 { "have" } else { "has" },
+                    f.record
+                ));
+            }
+            Ok((record, f))
+        }
+        None => Err(Error::Data(match (&args.id, args.row) {
+            (Some(id), _) => format!("{}: no contact has the id {id:?}", input.name()),
+            (None, Some(row)) => format!(
+                "{} has {} records, not {row}",
+                input.name(),
+                input.records()
+            ),
+            (None, None) => "no contact asked for".into(),
+        })),
+    }
+}
+
+/// The column a read came from, as people know it.
+fn column_name(read: &Read, header: &[String]) -> String {
+    match read.column {
+        Some(c) => header.get(c).cloned().unwrap_or_else(|| read.field.clone()),
+        None => format!("{} (not in the input)", read.field),
+    }
+}
+
+fn describe_read(read: &Read, header: &[String]) -> String {
+    let mut s = format!("{} = {:?}", column_name(read, header), read.cell);
+    if read.unreadable {
+        s.push_str(" (unreadable)");
+    }
+    s
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn signed(p: f64) -> String {
+    if p >= 0.0 {
+        format!("+{}", fmt_number(p))
+    } else {
+        fmt_number(p)
+    }
+}
+
+/// The breakdown as text: rules, groups, tiers, queue.
+pub fn render_text(rules: &Rules, e: &Explanation, header: &[String]) -> String {
+    let o = &e.outcome;
+    let queues = rules.queue_names();
+    let queue = queues.get(o.queue).copied().unwrap_or("?");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "score {}, tier {}, queue {queue}",
+        o.score,
+        o.tier().as_str()
+    );
+    let _ = writeln!(out, "\nrules");
+    let width = rules
+        .rules
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    for t in &e.rules {
+        let rule = &rules.rules[t.rule];
+        let points = match (t.matched, &rule.points, rule.disqualify) {
+            (true, _, true) => "disqualifies".to_string(),
+            (true, Some(_), false) => signed(t.points),
+            (true, None, false) => "+0".to_string(),
+            (false, _, _) => "-".to_string(),
+        };
+        let group = rule
+            .group
+            .map(|g| format!("  ({})", rules.groups[g].name))
+            .unwrap_or_default();
+        let mark = if t.matched { "[x]" } else { "[ ]" };
+        let _ = writeln!(out, "  {mark} {:<width$}  {points:>12}{group}", rule.name);
+        if let Some(when) = &t.when {
+            trace_lines(&mut out, when, header, 8);
+        }
+        if let (Some(read), Some(Points::Per { points, max, .. })) = (&t.per, &rule.points) {
+            let cap = max
+                .map(|m| format!(" (at most {})", fmt_number(m)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "        {} x {}{cap}",
+                fmt_number(*points),
+                describe_read(read, header)
+            );
+        }
+    }
+    if !e.groups.is_empty() {
+        let _ = writeln!(out, "\ngroups");
+        for g in &e.groups {
+            let group = &rules.groups[g.group];
+            let limits = match (group.min, group.max) {
+                (None, None) => String::new(),
+                (min, max) => {
+                    let mut parts = Vec::new();
+                    if let Some(m) = min {
+                        parts.push(format!("min {}", fmt_number(m)));
+                    }
+                    if let Some(m) = max {
+                        parts.push(format!("max {}", fmt_number(m)));
+                    }
+                    format!("  ({})", parts.join(", "))
+                }
+            };
+            let value = if g.raw == g.capped {
+                fmt_number(g.raw)
+            } else {
+                format!("{} -> {}", fmt_number(g.raw), fmt_number(g.capped))
+            };
+            let _ = writeln!(out, "  {:<12} {value}{limits}", group.name);
+        }
+    }
+    let _ = writeln!(out, "\ntiers, from the top");
+    if o.disqualified {
+        let by: Vec<&str> = o
+            .hits
+            .iter()
+            .filter(|h| rules.rules[h.rule].disqualify)
+            .map(|h| rules.rules[h.rule].name.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  disqualified by {} (the score still counts, the tier does not)",
+            by.join(", ")
+        );
+    }
+    for t in &e.tiers {
+        let _ = writeln!(
+            out,
+            "  {:<5} {}",
+            t.tier.as_str(),
+            tier_line(rules, o.score, &o.groups, t)
+        );
+    }
+    let _ = writeln!(out, "\nqueue");
+    for r in &e.routes {
+        let route = &rules.routes[r.route];
+        let holds = r.when.holds();
+        let _ = writeln!(
+            out,
+            "  route \"{}\": {}",
+            route.name,
+            if holds {
+                format!("matched, so {}", route.queue)
+            } else {
+                "no".into()
+            }
+        );
+        trace_lines(&mut out, &r.when, header, 6);
+    }
+    if o.route.is_none() {
+        let tier = o.tier();
+        let why = if tier == Tier::Disqualified {
+            "disqualified contacts".to_string()
+        } else {
+            format!("tier {}", tier.as_str())
+        };
+        let _ = writeln!(out, "  {why} goes to {queue}");
+    }
+    out
+}
+
+/// `score 62 >= 50, engagement 20 >= 15: met` or `score 38, 12 points short of 50`.
+fn tier_line(rules: &Rules, score: i64, groups: &[i64], t: &crate::engine::TierTrace) -> String {
+    let mut parts = Vec::new();
+    let need = t.score_needed;
+    if score as f64 >= need {
+        parts.push(format!("score {score} >= {}", fmt_number(need)));
+    } else {
+        parts.push(format!(
+            "score {score}, {} short of {}",
+            fmt_number(need - score as f64),
+            fmt_number(need)
+        ));
+    }
+    for &(g, n) in &t.groups {
+        let have = groups[g];
+        let name = &rules.groups[g].name;
+        if have as f64 >= n {
+            parts.push(format!("{name} {have} >= {}", fmt_number(n)));
+        } else {
+            parts.push(format!(
+                "{name} {have}, {} short of {}",
+                fmt_number(n - have as f64),
+                fmt_number(n)
+            ));
+        }
+    }
+    format!(
+        "{}: {}",
+        parts.join(", "),
+        if t.met { "met" } else { "not met" }
+    )
+}
+
+fn trace_lines(out: &mut String, t: &Trace, header: &[String], indent: usize) {
+    let pad = " ".repeat(indent);
+    match t {
+        Trace::Test { holds, test, read } => {
+            let _ = writeln!(
+                out,
+                "{pad}{test}: {} -> {}",
+                describe_read(read, header),
+                yes(*holds)
+            );
+        }
+        Trace::All { holds, parts } | Trace::Any { holds, parts } => {
+            let kind = if matches!(t, Trace::All { .. }) {
+                "all of"
+            } else {
+                "any of"
+            };
+            let _ = writeln!(out, "{pad}{kind} -> {}", yes(*holds));
+            for p in parts {
+                trace_lines(out, p, header, indent + 2);
+            }
+        }
+        Trace::Not { holds, inner } => {
+            let _ = writeln!(out, "{pad}not -> {}", yes(*holds));
+            trace_lines(out, inner, header, indent + 2);
+        }
+    }
+}
+
+fn trace_json(t: &Trace, header: &[String]) -> Value {
+    match t {
+        Trace::Test { holds, test, read } => json!({
+            "test": test,
+            "field": read.field,
+            "column": read.column.map(|_| column_name(read, header)),
+            "cell": read.cell,
+            "unreadable": read.unreadable,
+            "holds": holds,
+        }),
+        Trace::All { holds, parts } => {
+            json!({ "all": parts.iter().map(|p| trace_json(p, header)).collect::<Vec<_>>(), "holds": holds })
+        }
+        Trace::Any { holds, parts } => {
+            json!({ "any": parts.iter().map(|p| trace_json(p, header)).collect::<Vec<_>>(), "holds": holds })
+        }
+        Trace::Not { holds, inner } => json!({ "not": trace_json(inner, header), "holds": holds }),
+    }
+}
+
+/// The breakdown for programs.
+pub fn to_json(rules: &Rules, e: &Explanation, header: &[String]) -> Value {
+    let o = &e.outcome;
+    let queues = rules.queue_names();
+    let rule_list: Vec<Value> = e
+        .rules
+        .iter()
+        .map(|t| {
+            let rule = &rules.rules[t.rule];
+            json!({
+                "name": rule.name,
+                "matched": t.matched,
+                "points": t.points,
+                "group": rule.group.map(|g| rules.groups[g].name.clone()),
+                "disqualify": rule.disqualify,
+                "when": t.when.as_ref().map(|w| trace_json(w, header)),
+                "per": t.per.as_ref().map(|r| json!({
+                    "field": r.field,
+                    "column": r.column.map(|_| column_name(r, header)),
+                    "cell": r.cell,
+                    "unreadable": r.unreadable,
+                })),
+            })
+        })
+        .collect();
+    let groups: Vec<Value> = e
+        .groups
+        .iter()
+        .map(|g| {
+            let group = &rules.groups[g.group];
+            json!({ "name": group.name, "before_cap": g.raw, "after_cap": g.capped, "min": group.min, "max": group.max })
+        })
+        .collect();
+    let tiers: Vec<Value> = e
+        .tiers
+        .iter()
+        .map(|t| {
+            let short = (t.score_needed - o.score as f64).max(0.0);
+            let groups: serde_json::Map<String, Value> = t
+                .groups
+                .iter()
+                .map(|&(g, n)| (rules.groups[g].name.clone(), json!({ "needed": n, "has": o.groups[g] })))
+                .collect();
+            json!({ "tier": t.tier.as_str(), "score_needed": t.score_needed, "points_short": short, "groups": groups, "met": t.met })
+        })
+        .collect();
+    let routes: Vec<Value> = e
+        .routes
+        .iter()
+        .map(|r| {
+            let route = &rules.routes[r.route];
+            json!({ "name": route.name, "queue": route.queue, "matched": r.when.holds(), "when": trace_json(&r.when, header) })
+        })
+        .collect();
+    let decided_by = match o.route {
+        Some(r) => json!({ "route": rules.routes[r].name }),
+        None => json!({ "tier": o.tier().as_str() }),
+    };
+    let mut value = json!({
+        "score": o.score,
+        "tier": o.tier().as_str(),
+        "queue": queues.get(o.queue),
+        "decided_by": decided_by,
+        "rules": rule_list,
+        "tiers": tiers,
+        "routes": routes,
+    });
+    if !groups.is_empty() {
+        value["groups"] = json!(groups);
+    }
+    value
 }

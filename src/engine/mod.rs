@@ -174,7 +174,7 @@ pub struct Engine {
     route_names: Vec<String>,
     group_names: Vec<String>,
     group_limits: Vec<(Option<f64>, Option<f64>)>,
-    /// Queue names, in the order of `Rules::queue_names`.
+    /// Queue names: `Rules::queue_names`, in that order (a `QueueId` indexes both).
     pub queues: Vec<String>,
     /// Fields whose cells typed conditions read, for unreadable-cell counts.
     pub typed_fields: Vec<String>,

@@ -11,6 +11,8 @@ use super::model::{Source, Span};
 pub enum Severity {
     Error,
     Warning,
+    /// Worth knowing, not a problem (`check` shows it; `--deny-warnings` ignores it).
+    Note,
 }
 
 /// One problem in a rules file.
@@ -43,6 +45,13 @@ impl Diagnostic {
         }
     }
 
+    pub fn note(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(span, message)
+        }
+    }
+
     pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = label.into();
         self
@@ -66,6 +75,7 @@ impl Diagnostic {
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
+            Severity::Note => Level::NOTE,
         };
         // A span past the end (e.g. "missing key" at the end of the file) is clamped.
         let end = self.span.end.min(source.text.len());

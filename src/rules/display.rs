@@ -36,6 +36,9 @@ fn texts(f: &mut fmt::Formatter<'_>, items: &[String]) -> fmt::Result {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let num = crate::engine::fmt_number;
+        if let Op::Present(_) = self {
+            return f.write_str(self.key());
+        }
         write!(f, "{} ", self.key())?;
         match self {
             Op::Equals(s) | Op::NotEquals(s) => write!(f, "{s}"),
@@ -45,7 +48,7 @@ impl fmt::Display for Op {
             }
             Op::ContainsAny(v) | Op::DomainIn(v) => texts(f, v),
             Op::Is(b) => write!(f, "{b}"),
-            Op::Present(_) => f.write_str("true"),
+            Op::Present(_) => Ok(()),
             Op::Gt(n) | Op::AtLeast(n) | Op::Lt(n) | Op::AtMost(n) => f.write_str(&num(*n)),
             Op::Between(lo, hi) => write!(f, "[{}, {}]", num(*lo), num(*hi)),
             Op::DateBetween(lo, hi) => write!(f, "[{lo}, {hi}]"),
@@ -107,7 +110,7 @@ points = 1
         let rules = crate::rules::from_str(Path::new("t.toml"), text).unwrap();
         assert_eq!(
             rules.rules[0].when.as_ref().unwrap().to_string(),
-            r#"all(title contains_any ["director", "vp"], not(email domain_in ["gmail.com"]), n between [1, 2.5], s equals "X" (case-sensitive), d missing true)"#
+            r#"all(title contains_any ["director", "vp"], not(email domain_in ["gmail.com"]), n between [1, 2.5], s equals "X" (case-sensitive), d missing)"#
         );
     }
 }

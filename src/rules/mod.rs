@@ -4,12 +4,14 @@
 
 pub mod diag;
 mod display;
+mod lint;
 mod model;
 mod parse;
 
 use std::path::Path;
 
-pub use diag::{Diagnostic, RulesError, Severity};
+pub use diag::{Diagnostic, RulesError, Severity, did_you_mean};
+pub use lint::lint;
 pub use model::*;
 pub use parse::OPERATORS;
 

@@ -1,0 +1,454 @@
+//! What is legal in rules.toml but almost certainly not what the author meant: a tier no
+//! contact can reach, a rule that can never match, a cap smaller than one rule's points, a
+//! route to a queue nothing else mentions (a typo?), two rules with the same condition.
+
+use super::diag::{Diagnostic, did_you_mean};
+use super::model::*;
+
+/// Every lint finding, in file order.
+pub fn lint(rules: &Rules) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    unreachable_tiers(rules, &mut out);
+    never_matching(rules, &mut out);
+    caps_below_points(rules, &mut out);
+    lonely_route_queues(rules, &mut out);
+    identical_conditions(rules, &mut out);
+    unused_fields(rules, &mut out);
+    out.sort_by_key(|d| (d.span.start, d.span.end));
+    out
+}
+
+/// The most (and least) a rule can add: `points`, or `points_per` up to its `max`.
+fn range(rule: &Rule) -> (f64, f64) {
+    match &rule.points {
+        None => (0.0, 0.0),
+        Some(Points::Fixed(p)) => (p.min(0.0), p.max(0.0)),
+        Some(Points::Per { points, max, .. }) => {
+            let m = max.unwrap_or(f64::INFINITY);
+            if *points >= 0.0 { (0.0, m) } else { (-m, 0.0) }
+        }
+    }
+}
+
+/// The highest and lowest score and subtotals the rules allow.
+struct Bounds {
+    score: (f64, f64),
+    groups: Vec<(f64, f64)>,
+}
+
+fn bounds(rules: &Rules) -> Bounds {
+    let mut groups = vec![(0.0, 0.0); rules.groups.len()];
+    let mut ungrouped = (0.0, 0.0);
+    for rule in &rules.rules {
+        let (lo, hi) = range(rule);
+        let slot = match rule.group {
+            Some(g) => &mut groups[g],
+            None => &mut ungrouped,
+        };
+        slot.0 += lo;
+        slot.1 += hi;
+    }
+    for (g, group) in rules.groups.iter().enumerate() {
+        groups[g] = (group.clamp(groups[g].0), group.clamp(groups[g].1));
+    }
+    let score = groups
+        .iter()
+        .fold(ungrouped, |acc, g| (acc.0 + g.0, acc.1 + g.1));
+    Bounds { score, groups }
+}
+
+fn unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let b = bounds(rules);
+    let num = crate::engine::fmt_number;
+    let tiers = [
+        ("warm", Some(&rules.tiers.warm)),
+        ("hot", rules.tiers.hot.as_ref()),
+    ];
+    for (name, tier) in tiers {
+        let Some(t) = tier else { continue };
+        if t.score > b.score.1 {
+            out.push(
+                Diagnostic::warning(t.span.clone(), format!("no contact can be {name}"))
+                    .label(format!("needs a score of {}", num(t.score)))
+                    .help(format!(
+                        "the highest score these rules can give is {} (every positive rule matching, after caps)",
+                        num(b.score.1)
+                    )),
+            );
+        }
+        for &(g, need) in &t.groups {
+            if need > b.groups[g].1 {
+                out.push(
+                    Diagnostic::warning(t.span.clone(), format!("no contact can be {name}"))
+                        .label(format!("needs {} {}", rules.groups[g].name, num(need)))
+                        .help(format!(
+                            "the most group `{}` can reach is {}",
+                            rules.groups[g].name,
+                            num(b.groups[g].1)
+                        )),
+                );
+            }
+        }
+        if name == "warm" && t.groups.is_empty() && t.score <= b.score.0 {
+            out.push(
+                Diagnostic::warning(t.span.clone(), "every contact is warm")
+                    .label(format!("needs a score of {}", num(t.score)))
+                    .help(format!(
+                        "the lowest score these rules can give is {}",
+                        num(b.score.0)
+                    )),
+            );
+        }
+    }
+}
+
+fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    for rule in &rules.rules {
+        let Some(when) = &rule.when else { continue };
+        for t in when.tests() {
+            if let Some(why) = cannot_match(rules, t) {
+                out.push(
+                    Diagnostic::warning(
+                        t.span.clone(),
+                        format!("rule \"{}\" can never match here", rule.name),
+                    )
+                    .label(why),
+                );
+            }
+        }
+    }
+    for route in &rules.routes {
+        for t in route.when.tests() {
+            if let Some(why) = cannot_match(rules, t) {
+                out.push(
+                    Diagnostic::warning(
+                        t.span.clone(),
+                        format!("route \"{}\" can never match here", route.name),
+                    )
+                    .label(why),
+                );
+            }
+        }
+    }
+}
+
+/// Why a test cannot hold for any cell, if it cannot.
+fn cannot_match(rules: &Rules, t: &Test) -> Option<String> {
+    let declared = rules.field(&t.field.name).map(|f| f.kind);
+    let op = t.op.key();
+    let (needs, kind) = match &t.op {
+        Op::In(v) if v.is_empty() => return Some("`in = []` matches no cell".into()),
+        Op::ContainsAny(v) if v.is_empty() => {
+            return Some("`contains_any = []` matches no cell".into());
+        }
+        Op::DomainIn(v) if v.is_empty() => return Some("`domain_in = []` matches no cell".into()),
+        Op::Gt(_) | Op::AtLeast(_) | Op::Lt(_) | Op::AtMost(_) | Op::Between(..) => {
+            ("a number", FieldKind::Number)
+        }
+        Op::WithinDays(_)
+        | Op::OlderThanDays(_)
+        | Op::Before(_)
+        | Op::After(_)
+        | Op::DateBetween(..) => ("a date", FieldKind::Date),
+        Op::Is(_) => ("true or false", FieldKind::Bool),
+        _ => return None,
+    };
+    match declared {
+        Some(k) if k != kind && k != FieldKind::Text => {
+            let declared = FieldKind::NAMES[k as usize];
+            Some(format!(
+                "`{op}` reads {needs}, but field `{}` is declared {declared}",
+                t.field.name
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn caps_below_points(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let num = crate::engine::fmt_number;
+    for rule in &rules.rules {
+        let Some(g) = rule.group else { continue };
+        let group = &rules.groups[g];
+        let (lo, hi) = range(rule);
+        if let Some(max) = group.max
+            && hi > max
+        {
+            out.push(
+                Diagnostic::warning(
+                    rule.span.clone(),
+                    format!("rule \"{}\" can give more than its group allows", rule.name),
+                )
+                .label(format!("up to {} points", num(hi)))
+                .help(format!(
+                    "group `{}` is capped at {}, so the rest never counts",
+                    group.name,
+                    num(max)
+                )),
+            );
+        }
+        if let Some(min) = group.min
+            && lo < min
+        {
+            out.push(
+                Diagnostic::warning(
+                    rule.span.clone(),
+                    format!("rule \"{}\" can take more than its group allows", rule.name),
+                )
+                .label(format!("down to {} points", num(lo)))
+                .help(format!("group `{}` is floored at {}", group.name, num(min))),
+            );
+        }
+    }
+}
+
+fn lonely_route_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let q = &rules.queues;
+    let mut tier_queues = vec![q.warm.as_str(), q.cold.as_str(), q.disqualified.as_str()];
+    if rules.tiers.hot.is_some() {
+        tier_queues.push(q.hot.as_str());
+    }
+    for (i, route) in rules.routes.iter().enumerate() {
+        let elsewhere = tier_queues.contains(&route.queue.as_str())
+            || rules
+                .routes
+                .iter()
+                .enumerate()
+                .any(|(j, r)| j != i && r.queue == route.queue);
+        if elsewhere {
+            continue;
+        }
+        let others: Vec<&str> = tier_queues
+            .iter()
+            .copied()
+            .chain(rules.routes.iter().map(|r| r.queue.as_str()))
+            .filter(|n| *n != route.queue)
+            .collect();
+        match did_you_mean(&route.queue, others) {
+            Some(similar) => out.push(
+                Diagnostic::warning(
+                    route.span.clone(),
+                    format!(
+                        "route \"{}\" sends contacts to `{}`, which nothing else mentions",
+                        route.name, route.queue
+                    ),
+                )
+                .label("a queue of its own")
+                .help(format!("did you mean `{similar}`?")),
+            ),
+            None => out.push(
+                Diagnostic::note(
+                    route.span.clone(),
+                    format!(
+                        "queue `{}` is used only by route \"{}\"",
+                        route.queue, route.name
+                    ),
+                )
+                .label("a queue of its own")
+                .help(format!(
+                    "contacts routed here get their own file, {}.csv, with --split",
+                    route.queue
+                )),
+            ),
+        }
+    }
+}
+
+fn identical_conditions(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(String, &Rule)> = Vec::new();
+    for rule in &rules.rules {
+        let Some(when) = &rule.when else { continue };
+        let text = when.to_string();
+        if let Some((_, first)) = seen.iter().find(|(t, _)| *t == text) {
+            let (line, _) = rules.source.line_col(first.span.start);
+            out.push(
+                Diagnostic::warning(
+                    rule.span.clone(),
+                    format!(
+                        "rules \"{}\" and \"{}\" have the same condition",
+                        first.name, rule.name
+                    ),
+                )
+                .label("same `when` as a rule above")
+                .help(format!(
+                    "\"{}\" is at line {line}; merge them into one rule, or make them differ",
+                    first.name
+                )),
+            );
+        } else {
+            seen.push((text, rule));
+        }
+    }
+}
+
+fn unused_fields(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let used: Vec<&str> = rules
+        .field_refs()
+        .into_iter()
+        .map(|r| r.name.as_str())
+        .chain(rules.input.id.iter().map(|r| r.name.as_str()))
+        .collect();
+    for f in &rules.fields {
+        if !used.contains(&f.name.as_str()) {
+            out.push(
+                Diagnostic::note(
+                    f.span.clone(),
+                    format!("field `{}` is not used by any rule or route", f.name),
+                )
+                .label("unused"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::rules::Severity;
+
+    fn findings(body: &str) -> Vec<(Severity, String, String)> {
+        let text = format!("version = 1\n{body}");
+        let rules =
+            crate::rules::from_str(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+        lint(&rules)
+            .into_iter()
+            .map(|d| {
+                let (line, col) = rules.source.line_col(d.span.start);
+                (
+                    d.severity,
+                    format!("{line}:{col} {}", d.message),
+                    d.help.unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    fn warnings(body: &str) -> Vec<String> {
+        findings(body)
+            .into_iter()
+            .filter(|(s, _, _)| *s == Severity::Warning)
+            .map(|(_, m, _)| m)
+            .collect()
+    }
+
+    #[test]
+    fn a_clean_file_has_no_warnings() {
+        assert!(warnings("[tiers]\nwarm = 20\n[[rule]]\nname = \"A\"\nwhen = { field = \"x\", equals = \"y\" }\npoints = 30\n").is_empty());
+    }
+
+    #[test]
+    fn unreachable_tiers_use_caps_and_per_maxima() {
+        let body = "[groups]\nfit = { max = 30 }\n[tiers]\nwarm = 50\nhot = { score = 60, fit = 40 }\n\
+                    [[rule]]\nname = \"A\"\ngroup = \"fit\"\npoints = 45\n\
+                    [[rule]]\nname = \"B\"\npoints_per = { field = \"v\", points = 1, max = 15 }\n";
+        let found = findings(body);
+        let hot: Vec<_> = found
+            .iter()
+            .filter(|f| f.1.contains("no contact can be hot"))
+            .collect();
+        assert_eq!(hot.len(), 2, "score 60 > 45 and fit 40 > 30: {found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.1.starts_with("5:8 no contact can be warm") && f.2.contains("is 45")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_unbounded_points_per_makes_every_tier_reachable() {
+        let body = "[tiers]\nwarm = 500\n[[rule]]\nname = \"B\"\npoints_per = { field = \"v\", points = 1 }\n";
+        assert!(warnings(body).is_empty());
+    }
+
+    #[test]
+    fn everyone_warm() {
+        let body = "[tiers]\nwarm = 0\n[[rule]]\nname = \"A\"\nwhen = { field = \"x\", present = true }\npoints = 5\n";
+        assert_eq!(warnings(body), ["3:8 every contact is warm"]);
+    }
+
+    #[test]
+    fn operators_that_cannot_match_the_declared_type_or_an_empty_list() {
+        let body = "[fields]\ndemo = { column = \"Demo\", type = \"bool\" }\nn = { column = \"N\", type = \"number\" }\n\
+                    [tiers]\nwarm = 1\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"demo\", at_least = 1 }\npoints = 1\n\
+                    [[rule]]\nname = \"B\"\nwhen = { field = \"n\", within_days = 3 }\npoints = 1\n\
+                    [[rule]]\nname = \"C\"\nwhen = { field = \"x\", in = [] }\npoints = 1\n\
+                    [[rule]]\nname = \"D\"\nwhen = { field = \"n\", is = true }\npoints = 1\n";
+        assert_eq!(
+            warnings(body),
+            [
+                "9:26 rule \"A\" can never match here",
+                "13:23 rule \"B\" can never match here",
+                "17:23 rule \"C\" can never match here",
+                "21:23 rule \"D\" can never match here",
+            ]
+        );
+    }
+
+    #[test]
+    fn caps_smaller_than_a_rule() {
+        let body = "[groups]\nfit = { max = 50, min = -5 }\n[tiers]\nwarm = 10\n\
+                    [[rule]]\nname = \"Huge\"\ngroup = \"fit\"\npoints = 60\n\
+                    [[rule]]\nname = \"Per\"\ngroup = \"fit\"\npoints_per = { field = \"v\", points = -1, max = 10 }\n";
+        assert_eq!(
+            warnings(body),
+            [
+                "6:1 rule \"Huge\" can give more than its group allows",
+                "10:1 rule \"Per\" can take more than its group allows",
+            ]
+        );
+    }
+
+    #[test]
+    fn route_queues_nothing_else_mentions() {
+        let route = |q: &str| {
+            format!(
+                "[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\npoints = 1\n[[route]]\nname = \"R\"\nwhen = {{ field = \"s\", present = true }}\nqueue = \"{q}\"\n"
+            )
+        };
+        let typo = findings(&route("marketting"));
+        assert_eq!(typo.len(), 1);
+        assert_eq!(typo[0].0, Severity::Warning);
+        assert_eq!(typo[0].2, "did you mean `marketing`?");
+        let own = findings(&route("customers"));
+        assert_eq!(own.len(), 1);
+        assert_eq!(
+            own[0].0,
+            Severity::Note,
+            "a queue of its own is fine: {own:?}"
+        );
+        assert!(findings(&route("marketing")).is_empty());
+    }
+
+    #[test]
+    fn identical_conditions_name_the_first_rule() {
+        let body = "[tiers]\nwarm = 1\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"t\", contains_any = [\"vp\", \"chief\"] }\npoints = 1\n\
+                    [[rule]]\nname = \"B\"\nwhen = { field = \"t\",   contains_any = [\"vp\",\"chief\"] }\npoints = 2\n\
+                    [[rule]]\nname = \"C\"\nwhen = { field = \"t\", contains_any = [\"vp\"] }\npoints = 3\n";
+        let found = findings(body);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].1,
+            "8:1 rules \"A\" and \"B\" have the same condition"
+        );
+        assert!(found[0].2.contains("line 4"));
+    }
+
+    #[test]
+    fn unused_fields_are_noted() {
+        let body = "[fields]\nx = \"X\"\ny = \"Y\"\n[input]\nid = \"y\"\n[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\npoints = 1\n";
+        let found = findings(body);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (
+                Severity::Note,
+                "3:1 field `x` is not used by any rule or route"
+            )
+        );
+    }
+}
