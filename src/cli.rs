@@ -73,6 +73,11 @@ pub struct RulesArg {
 }
 
 impl RulesArg {
+    /// Whether the path is the assumed `./rules.toml` rather than one the user gave.
+    pub fn defaulted(&self) -> bool {
+        self.rules.is_none()
+    }
+
     pub fn path(&self) -> PathBuf {
         self.rules
             .clone()
@@ -87,7 +92,13 @@ impl RulesArg {
 
 /// Read and validate a rules file. `defaulted`: the path was not given, only assumed.
 pub fn load_rules(path: &std::path::Path, defaulted: bool) -> Result<Rules> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_rules_text(path, defaulted)?;
+    Ok(rules::from_str(path, &text)?)
+}
+
+/// The rules file's text; a missing file is exit 66 with a hint when the path was assumed.
+pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
         let hint = if defaulted && e.kind() == std::io::ErrorKind::NotFound {
             " (no --rules given and LEADSORT_RULES is not set, so leadsort looked in the current folder)"
         } else {
@@ -97,8 +108,7 @@ pub fn load_rules(path: &std::path::Path, defaulted: bool) -> Result<Rules> {
             path: path.to_path_buf(),
             source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
         }
-    })?;
-    Ok(rules::from_str(path, &text)?)
+    })
 }
 
 /// How to read CSV input.

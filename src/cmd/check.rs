@@ -9,10 +9,10 @@ use csv::StringRecord;
 use jiff::civil::Date;
 
 use crate::cli::{CsvArgs, RulesArg};
-use crate::engine::{Engine, Outcome};
+use crate::engine::{Engine, Outcome, Problem, Unbound};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
-use crate::rules::{Rules, RulesError, Severity, lint};
+use crate::rules::{Diagnostic, Rules, RulesError, Severity, lint};
 use crate::selftest::{TestRun, run_tests};
 use crate::ui::{Ui, Verbosity};
 
@@ -59,43 +59,79 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, ui: &Ui) -> Result<()> {
-    let rules = args.rules.load()?;
+    let path = args.rules.path();
+    let text = crate::cli::read_rules_text(&path, args.rules.defaulted())?;
     let as_of = args.as_of.unwrap_or_else(super::today);
+    let mut input = match &args.input {
+        Some(p) => Some(Input::open(
+            &Source::from_arg(Some(p)),
+            &args.csv.options(),
+        )?),
+        None => None,
+    };
 
-    let findings = lint(&rules);
-    let warnings = findings
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .count();
-    if ui.verbosity != Verbosity::Quiet {
-        for d in &findings {
-            eprintln!("leadsort: {}", d.render(&rules.source, ui.color));
+    // Every problem in one run: errors in the file, lints and the CSV's fit are found on
+    // whatever part of the rules is valid.
+    let (rules, mut found) = crate::rules::from_str_lenient(&path, &text);
+    let mut engine = None;
+    let mut unbound = 0;
+    if let Some(rules) = &rules {
+        found.diagnostics.extend(lint(rules));
+        if let Some(input) = &input {
+            match Engine::compile(rules, input.header(), as_of) {
+                Ok(e) => engine = Some(e),
+                Err(problems) => {
+                    unbound = problems.len();
+                    found
+                        .diagnostics
+                        .extend(problems.iter().map(|u| unbound_diagnostic(input, u)));
+                }
+            }
         }
     }
+    found
+        .diagnostics
+        .sort_by_key(|d| (d.span.start, d.span.end));
+    let count = |s: Severity| found.diagnostics.iter().filter(|d| d.severity == s).count();
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let shown = found
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || ui.verbosity != Verbosity::Quiet);
+    for (i, d) in shown.enumerate() {
+        let gap = if i > 0 { "\n" } else { "" };
+        eprintln!("{gap}leadsort: {}", d.render(&found.source, ui.color));
+    }
+    let (Some(rules), 0) = (rules, errors) else {
+        let message = format!("{}: {}", path.display(), plural(errors, "error"));
+        // Only the CSV's fault: the input does not fit the rules.
+        return Err(if errors == unbound {
+            Error::Data(message)
+        } else {
+            Error::Config(message)
+        });
+    };
+
     let runs = run_tests(&rules, as_of).map_err(|diagnostics| {
         Error::Rules(RulesError {
             source: rules.source.clone(),
             diagnostics,
         })
     })?;
-
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "{}: {} rules, {} routes, {} groups, {} tests; {} warning{}",
+        "{}: {}, {}, {}, {}; {}",
         rules.source.path.display(),
-        rules.rules.len(),
-        rules.routes.len(),
-        rules.groups.len(),
-        rules.tests.len(),
-        warnings,
-        if warnings == 1 { "" } else { "s" }
+        plural(rules.rules.len(), "rule"),
+        plural(rules.routes.len(), "route"),
+        plural(rules.groups.len(), "group"),
+        plural(rules.tests.len(), "test"),
+        plural(warnings, "warning"),
     );
     report.push_str(&tests_report(&rules, &runs));
-    if let Some(path) = &args.input {
-        let mut input = Input::open(&Source::from_arg(Some(path)), &args.csv.options())?;
-        let engine = super::compile(&rules, &input, as_of)?;
-        report.push_str(&fit_report(&rules, &engine, &mut input, as_of, ui)?);
+    if let (Some(input), Some(engine)) = (&mut input, &engine) {
+        report.push_str(&fit_report(&rules, engine, input, as_of, ui)?);
     }
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -106,19 +142,69 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let failed = runs.iter().filter(|r| !r.passed()).count();
     if failed > 0 {
         return Err(Error::Config(format!(
-            "{failed} of {} tests in {} failed",
-            runs.len(),
+            "{failed} of {} in {} failed",
+            plural(runs.len(), "test"),
             rules.source.path.display()
         )));
     }
     if args.deny_warnings && warnings > 0 {
         return Err(Error::Config(format!(
-            "{warnings} warning{} in {} (--deny-warnings)",
-            if warnings == 1 { "" } else { "s" },
+            "{} in {} (--deny-warnings)",
+            plural(warnings, "warning"),
             rules.source.path.display()
         )));
     }
     Ok(())
+}
+
+/// `1 rule`, `3 rules`.
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A field the CSV cannot provide, shown at the place the rules use it.
+fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
+    let name = input.name();
+    let header = input.header();
+    match &u.problem {
+        Problem::Missing { closest } => {
+            let d = Diagnostic::error(
+                u.span.clone(),
+                format!("{name} has no column for field `{}`", u.field),
+            )
+            .label("unknown field");
+            match closest {
+                Some(c) => d.help(format!("did you mean `{c}`? (a header of {name})")),
+                None => {
+                    let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
+                    d.help(format!(
+                        "the headers of {name} are {}",
+                        super::quoted(&names)
+                    ))
+                }
+            }
+        }
+        Problem::Ambiguous { columns } => {
+            let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+            Diagnostic::error(
+                u.span.clone(),
+                format!("field `{}` matches several columns of {name}", u.field),
+            )
+            .label("ambiguous")
+            .help(format!(
+                "{} all match; name one exactly under [fields]",
+                super::quoted(&cols)
+            ))
+        }
+        Problem::Duplicate { column } => Diagnostic::error(
+            u.span.clone(),
+            format!(
+                "field `{}` reads column `{column}`, which {name} has more than once",
+                u.field
+            ),
+        )
+        .label("repeated header"),
+    }
 }
 
 /// One line per test; a failing one with expected vs actual and its breakdown.

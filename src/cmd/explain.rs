@@ -372,11 +372,11 @@ pub fn render_text(rules: &Rules, e: &Explanation, header: &[String]) -> String 
     if o.route.is_none() {
         let tier = o.tier();
         let why = if tier == Tier::Disqualified {
-            "disqualified contacts".to_string()
+            "disqualified contacts go".to_string()
         } else {
-            format!("tier {}", tier.as_str())
+            format!("tier {} goes", tier.as_str())
         };
-        let _ = writeln!(out, "  {why} goes to {queue}");
+        let _ = writeln!(out, "  {why} to {queue}");
     }
     out
 }

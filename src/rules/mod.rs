@@ -17,16 +17,31 @@ pub use parse::OPERATORS;
 
 /// Parse and validate rules from text. `path` is only used in messages.
 pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
-    let source = Source {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-    };
-    parse::parse(source)
-        .map(|(rules, _warnings)| rules)
-        .map_err(|(source, diagnostics)| RulesError {
+    parse::parse(source(path, text)).map_err(|(source, diagnostics)| RulesError {
+        source,
+        diagnostics,
+    })
+}
+
+/// The valid part of the rules (if the file's skeleton holds) and every error: for `check`,
+/// which reports all problems of a file in one run.
+pub fn from_str_lenient(path: &Path, text: &str) -> (Option<Rules>, RulesError) {
+    let source = source(path, text);
+    let (rules, diagnostics) = parse::parse_lenient(source.clone());
+    (
+        rules,
+        RulesError {
             source,
             diagnostics,
-        })
+        },
+    )
+}
+
+fn source(path: &Path, text: &str) -> Source {
+    Source {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -11,41 +11,48 @@ use jiff::civil::Date;
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
-use super::diag::{Diagnostic, did_you_mean};
+use super::diag::{Diagnostic, Severity, did_you_mean};
 use super::model::*;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
-/// Parse and validate `source`. On failure, every error found.
-pub fn parse(source: Source) -> Result<(Rules, Vec<Diagnostic>), (Source, Vec<Diagnostic>)> {
-    let (rules, diagnostics) = {
+/// Parse and validate `source`: the rules if there is no error, else every error found.
+pub fn parse(source: Source) -> Result<Rules, (Source, Vec<Diagnostic>)> {
+    match parse_lenient(source.clone()) {
+        (Some(rules), diagnostics)
+            if !diagnostics.iter().any(|d| d.severity == Severity::Error) =>
+        {
+            Ok(rules)
+        }
+        (_, diagnostics) => Err((source, diagnostics)),
+    }
+}
+
+/// Parse as much as can be parsed: the valid part of the rules (entries with errors left
+/// out), if the file's skeleton (TOML syntax, `[tiers]`) holds, and every error, in file
+/// order. `check` lints and binds the partial rules so one run reports everything.
+pub fn parse_lenient(source: Source) -> (Option<Rules>, Vec<Diagnostic>) {
+    let (rules, mut diagnostics) = {
         let text = source.text.as_str();
-        let doc = match DeTable::parse(text) {
-            Ok(doc) => doc,
+        match DeTable::parse(text) {
+            Ok(doc) => {
+                let mut cx = Walker::default();
+                let rules = cx.document(doc.get_ref(), doc.span());
+                (rules, cx.diagnostics)
+            }
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
                 let message = format!("invalid TOML: {}", e.message().trim_end());
-                return Err((source.clone(), vec![Diagnostic::error(span, message)]));
+                (None, vec![Diagnostic::error(span, message)])
             }
-        };
-        let mut cx = Walker::default();
-        let rules = cx.document(doc.get_ref(), doc.span());
-        (rules, cx.diagnostics)
+        }
     };
-    let has_errors = diagnostics
-        .iter()
-        .any(|d| d.severity == super::diag::Severity::Error);
-    match rules {
-        Some(mut parts) if !has_errors => {
-            parts.source = source;
-            Ok((parts, diagnostics))
-        }
-        _ => {
-            let mut diagnostics = diagnostics;
-            diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-            Err((source, diagnostics))
-        }
-    }
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    let rules = rules.map(|mut r| {
+        r.source = source.clone();
+        r
+    });
+    (rules, diagnostics)
 }
 
 /// A table being read: remembers which keys were asked for, so that whatever is left over

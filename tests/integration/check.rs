@@ -1,1 +1,334 @@
-//! (being written)
+//! `leadsort check`: every problem of a rules file in one run, lints, [[test]]s, and the fit
+//! to a CSV. Rendered messages are snapshot-tested so their quality cannot decay unnoticed.
+
+use std::process::Output;
+
+use crate::util::{CONTACTS, Env, RULES};
+
+fn check(env: &Env, args: &[&str]) -> Output {
+    env.cmd()
+        .arg("check")
+        .arg("--as-of")
+        .arg("2026-11-27")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// The file of the issue's acceptance test: a misspelt key, a bad regex, a field the CSV
+/// does not have, and a tier no contact can reach.
+const FOUR_PROBLEMS: &str = r#"version = 1
+
+[tiers]
+warm = 60
+
+[[rule]]
+name = "Decision maker"
+when = { field = "Job Title", contains_any = ["director", "vp"] }
+pionts = 20
+
+[[rule]]
+name = "Work email"
+when = { field = "email", matches = "@(?!gmail)" }
+points = 10
+
+[[rule]]
+name = "Large company"
+when = { field = "employes", at_least = 200 }
+points = 15
+"#;
+
+#[test]
+fn four_problems_are_reported_in_one_run_each_at_its_place() {
+    let env = Env::new();
+    env.write("rules.toml", FOUR_PROBLEMS);
+    env.write("contacts.csv", "Job Title,email,employees\nVP,a@b.c,300\n");
+    let out = check(&env, &["contacts.csv"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = stderr(&out);
+    for place in [
+        "rules.toml:4:8",   // warm = 60 is unreachable
+        "rules.toml:9:1",   // pionts
+        "rules.toml:13:37", // the regex
+        "rules.toml:18:18", // employes
+    ] {
+        assert!(err.contains(place), "{place} missing from:\n{err}");
+    }
+    assert!(err.contains("did you mean `points`?"));
+    assert!(err.contains("did you mean `employees`?"));
+    insta::assert_snapshot!("four_problems", err);
+}
+
+#[test]
+fn rendered_errors_keep_their_shape() {
+    // One snapshot per kind of mistake people make.
+    let cases = [
+        ("invalid_toml", "version = 1\n[tiers]\nwarm = \n"),
+        (
+            "unknown_operator",
+            "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\nwhen = { field = \"x\", equal = \"y\" }\npoints = 1\n",
+        ),
+        (
+            "unknown_group",
+            "version = 1\n[groups]\nfit = {}\n[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\ngroup = \"fitt\"\npoints = 1\n",
+        ),
+        (
+            "duplicate_rule",
+            "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"Demo\"\npoints = 1\n[[rule]]\nname = \"demo\"\npoints = 2\n",
+        ),
+        (
+            "test_expects_unknown_queue",
+            "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\npoints = 1\n[[test]]\nname = \"t\"\ncontact = {}\nexpect = { queue = \"slaes\" }\n",
+        ),
+        (
+            "balance",
+            "version = 1\n[tiers]\nwarm = 1\n[balance]\nsales_capacity = 10\n",
+        ),
+    ];
+    for (name, rules) in cases {
+        let env = Env::new();
+        env.write("rules.toml", rules);
+        let out = check(&env, &[]);
+        assert_eq!(out.status.code(), Some(78), "{name}");
+        insta::assert_snapshot!(name, stderr(&out));
+    }
+}
+
+#[test]
+fn a_clean_file_exits_0_and_says_so() {
+    let env = Env::new();
+    // RULES' hot tier is out of reach (a lint); without it the file is clean.
+    env.write("rules.toml", RULES.replace("hot = 70\n", ""));
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "rules.toml: 5 rules, 1 route, 1 group, 0 tests; 0 warnings\n"
+    );
+}
+
+#[test]
+fn warnings_alone_exit_0_unless_denied() {
+    let env = Env::new();
+    env.write("rules.toml", RULES.replace("hot = 70", "hot = 700"));
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("warning: no contact can be hot"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("1 warning"));
+    let denied = check(&env, &["--deny-warnings"]);
+    assert_eq!(denied.status.code(), Some(78));
+    assert!(stderr(&denied).contains("1 warning in rules.toml (--deny-warnings)"));
+    // -q hides warnings but not the verdict.
+    let quiet = env
+        .cmd()
+        .args(["check", "-q", "--deny-warnings"])
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(78));
+    assert!(!stderr(&quiet).contains("no contact can be hot"));
+}
+
+#[test]
+fn lints_find_what_is_legal_but_wrong() {
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        r#"version = 1
+[fields]
+demo = { column = "demo", type = "bool" }
+[groups]
+fit = { max = 10 }
+[tiers]
+warm = 20
+[[rule]]
+name = "Big"
+group = "fit"
+when = { field = "demo", at_least = 1 }
+points = 25
+[[rule]]
+name = "Same"
+when = { field = "demo", at_least = 1 }
+points = 5
+[[rule]]
+name = "Nothing"
+when = { field = "x", in = [] }
+points = 5
+[[route]]
+name = "Typo"
+when = { field = "x", present = true }
+queue = "marketting"
+"#,
+    );
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    for want in [
+        "rule \"Big\" can never match here",
+        "rule \"Big\" can give more than its group allows",
+        "rules \"Big\" and \"Same\" have the same condition",
+        "rule \"Nothing\" can never match here",
+        "sends contacts to `marketting`, which nothing else mentions",
+        "did you mean `marketing`?",
+    ] {
+        assert!(err.contains(want), "{want:?} missing from:\n{err}");
+    }
+}
+
+const TESTED: &str = r#"version = 1
+[fields]
+title = ["Job Title", "title"]
+[tiers]
+warm = 20
+[[rule]]
+name = "Director"
+when = { field = "title", contains = "director" }
+points = 20
+[[rule]]
+name = "Unsubscribed"
+when = { field = "unsubscribed", is = true }
+disqualify = true
+
+[[test]]
+name = "Directors are warm"
+contact = { "Job Title" = "Art Director" }
+expect = { tier = "warm", queue = "sales", score = 20, rules = ["Director"] }
+
+[[test]]
+name = "Unsubscribed directors are suppressed"
+contact = { title = "Director", unsubscribed = "yes" }
+expect = { tier = "disqualified", queue = "suppressed" }
+"#;
+
+#[test]
+fn tests_in_the_rules_file_pass() {
+    let env = Env::new();
+    env.write("rules.toml", TESTED);
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "rules.toml: 2 rules, 0 routes, 0 groups, 2 tests; 0 warnings\n\n\
+         tests: 2 passed, 0 failed\n  ok      Directors are warm\n  ok      Unsubscribed directors are suppressed\n"
+    );
+}
+
+#[test]
+fn a_failing_test_shows_expected_actual_and_the_breakdown() {
+    let env = Env::new();
+    env.write("rules.toml", TESTED.replace("score = 20", "score = 25"));
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(78));
+    let text = stdout(&out);
+    assert!(text.contains("tests: 1 passed, 1 failed"), "{text}");
+    assert!(
+        text.contains("  FAILED  Directors are warm (line 15)"),
+        "{text}"
+    );
+    assert!(text.contains("score: expected 25, got 20"), "{text}");
+    assert!(text.contains("[x] Director"), "{text}");
+    assert!(
+        text.contains("title contains \"director\": title = \"Art Director\" -> yes"),
+        "{text}"
+    );
+    assert!(stderr(&out).contains("1 of 2 tests in rules.toml failed"));
+}
+
+#[test]
+fn a_test_naming_an_unknown_field_is_an_error_at_its_place() {
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        TESTED.replace("title = \"Director\"", "titel = \"Director\""),
+    );
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = stderr(&out);
+    assert!(err.contains("rules.toml:22:13"), "{err}");
+    assert!(err.contains("did you mean `title`?"), "{err}");
+}
+
+#[test]
+fn with_a_csv_it_shows_bindings_hit_rates_and_unreadable_cells() {
+    let env = Env::standard();
+    env.write(
+        "contacts.csv",
+        format!("{CONTACTS}6,x@y.z,Intern,lots,maybe,no,\n"),
+    );
+    let out = check(&env, &["contacts.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("contacts.csv: 6 contacts, 0 rejected, as of 2026-11-27"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  title         \"Job Title\" (column 3)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  employees     \"Company Size\" (column 4)"),
+        "{text}"
+    );
+    // Decision maker: contacts 1, 3, 4, 5 of 6.
+    assert!(
+        text.contains("  Decision maker             4   66.7%"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Sales gave up              1   16.7%  -> marketing"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unreadable cells: employees 1, demo 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("queues: sales 2 (33.3%), marketing 3 (50.0%), suppressed 1 (16.7%)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_csv_that_does_not_fit_exits_65() {
+    let env = Env::standard();
+    env.write("other.csv", "id,email\n1,a@b.c\n");
+    let out = check(&env, &["other.csv"]);
+    assert_eq!(out.status.code(), Some(65));
+    let err = stderr(&out);
+    assert!(
+        err.contains("other.csv has no column for field `title`"),
+        "{err}"
+    );
+    assert!(err.contains("rules.toml:"), "{err}");
+    assert!(!err.contains("a@b.c"), "no contact data in messages");
+}
+
+#[test]
+fn the_shipped_rules_pass_their_own_tests_on_the_shipped_example() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
+        .current_dir(&root)
+        .args([
+            "check",
+            "--as-of",
+            "2026-11-27",
+            "--deny-warnings",
+            "examples/contacts.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("tests: 4 passed, 0 failed"));
+}

@@ -259,6 +259,20 @@ proptest! {
             let dq = out.hits.iter().any(|h| parsed.rules[h.rule].disqualify);
             prop_assert_eq!(out.disqualified, dq);
             prop_assert_eq!(out.tier() == leadsort::rules::Tier::Disqualified, dq);
+            // explain sees the same outcome, and its points add up to the score.
+            let e = engine.explain(&parsed, &row[..]);
+            prop_assert_eq!(&e.outcome, &out);
+            let traced: f64 = e.rules.iter().map(|r| r.points).sum::<f64>()
+                + e.groups.iter().map(|g| g.capped - g.raw).sum::<f64>();
+            prop_assert_eq!(traced.round() as i64, out.score);
+            for t in &e.rules {
+                let holds = t.when.as_ref().is_none_or(|w| w.holds());
+                let per = matches!(parsed.rules[t.rule].points, Some(leadsort::rules::Points::Per { .. }));
+                // A matched rule's condition holds; a rule whose condition holds matched,
+                // unless it counts points per unit and the cell gave none.
+                prop_assert!(!t.matched || holds, "{}", parsed.rules[t.rule].name);
+                prop_assert!(t.matched || !holds || per, "{}", parsed.rules[t.rule].name);
+            }
             // The reasons name every matched rule, in order, and add up to the score.
             engine.write_reasons(&out, &mut reasons);
             let named: Vec<usize> = out.hits.iter().map(|h| h.rule).collect();
