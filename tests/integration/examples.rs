@@ -142,25 +142,47 @@ fn the_main_example_split_summary_adds_up() {
     );
 }
 
-/// ```toml blocks in README.md: a block with `version` is a whole file; others are
-/// snippets that must parse after a minimal header.
+/// ```toml blocks in README.md: the block with `version` is a whole file; other blocks are
+/// snippets that must parse after a minimal header, and `[[test]]` snippets are appended to
+/// the whole file and must pass `leadsort check`.
 #[test]
-fn readme_rules_blocks_parse() {
+fn readme_rules_blocks_parse_and_its_tests_pass() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let mut blocks = 0;
-    for block in readme.split("```toml\n").skip(1) {
-        let body = &block[..block.find("```").unwrap()];
-        let text = if body.contains("version = 1") {
-            body.to_string()
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .collect();
+    let whole = blocks
+        .iter()
+        .find(|b| b.contains("version = 1"))
+        .expect("a whole rules file in README");
+    leadsort::rules::from_str(Path::new("README.md"), whole)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let mut tests = 0;
+    for body in blocks.iter().filter(|b| !b.contains("version = 1")) {
+        if body.contains("[[test]]") {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("rules.toml"), format!("{whole}\n{body}")).unwrap();
+            let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
+                .current_dir(dir.path())
+                .args(["check", "-q"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "README test fails:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            tests += 1;
         } else {
-            format!("version = 1\n[tiers]\nwarm = 50\n{body}")
-        };
-        leadsort::rules::from_str(Path::new("README.md"), &text).unwrap_or_else(|e| {
-            panic!("README block does not parse:\n{body}\n{}", e.render(false))
-        });
-        blocks += 1;
+            let text = format!("version = 1\n[tiers]\nwarm = 50\n{body}");
+            leadsort::rules::from_str(Path::new("README.md"), &text).unwrap_or_else(|e| {
+                panic!("README block does not parse:\n{body}\n{}", e.render(false))
+            });
+        }
     }
-    assert!(blocks >= 2);
+    assert!(blocks.len() >= 3 && tests >= 1);
 }
 
 /// The summary.json shown in README.md is the real one for the shipped example.
