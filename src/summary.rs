@@ -6,9 +6,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-/// Counts by name, serialised as a JSON object that keeps this order.
+/// Values by name, serialised as a JSON object that keeps this order (serde_json's own
+/// maps sort their keys).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counts(pub Vec<(String, u64)>);
+pub struct Ordered<T>(pub Vec<(String, T)>);
+
+/// Counts by name, in a meaningful order (queues as the rules list them, tiers from the top).
+pub type Counts = Ordered<u64>;
 
 impl Counts {
     pub fn get(&self, name: &str) -> u64 {
@@ -23,7 +27,7 @@ impl Counts {
     }
 }
 
-impl Serialize for Counts {
+impl<T: Serialize> Serialize for Ordered<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {

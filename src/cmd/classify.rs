@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
 use crate::output::{Destination, Format, Outputs, Scored};
 use crate::rules::Rules;
-use crate::summary::{Counts, Summary};
+use crate::summary::{Ordered, Summary};
 use crate::ui::Ui;
 
 const EXAMPLES: &str = "\
@@ -92,10 +92,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
 
     let rules = args.rules.load()?;
-    refuse_overwriting_input(
-        &source,
-        &destination.files(&rules.queue_names(), args.summary.as_deref()),
-    )?;
+    let outputs = destination.files(&rules.queue_names(), args.summary.as_deref());
+    super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &outputs)?;
     let as_of = args.as_of.unwrap_or_else(super::today);
     let mut input = Input::open(&source, &args.csv.options())?;
     let engine = super::compile(&rules, &input, as_of)?;
@@ -190,24 +188,6 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// Writing over the input would destroy it mid-read: refuse before anything is opened.
-fn refuse_overwriting_input(source: &Source, outputs: &[PathBuf]) -> Result<()> {
-    let Some(input) = source.path().and_then(|p| p.canonicalize().ok()) else {
-        return Ok(());
-    };
-    match outputs.iter().find(|out| same_file(&input, out)) {
-        Some(out) => Err(Error::Usage(format!(
-            "{} is both the input and an output; write the output somewhere else",
-            out.display()
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn same_file(canonical_input: &Path, output: &Path) -> bool {
-    output.canonicalize().is_ok_and(|o| o == canonical_input)
-}
-
 /// Warnings about the header that do not stop the run.
 fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -296,7 +276,7 @@ impl Tally {
             rows: self.contacts + self.rejected,
             contacts: self.contacts,
             rejected: self.rejected,
-            queues: Counts(
+            queues: Ordered(
                 engine
                     .queues
                     .iter()
@@ -304,14 +284,14 @@ impl Tally {
                     .zip(self.queues.iter().copied())
                     .collect(),
             ),
-            tiers: Counts(
+            tiers: Ordered(
                 engine
                     .tiers()
                     .iter()
                     .map(|t| (t.as_str().to_string(), self.tiers[*t as usize]))
                     .collect(),
             ),
-            unreadable: Counts(
+            unreadable: Ordered(
                 engine
                     .typed_fields
                     .iter()

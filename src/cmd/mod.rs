@@ -7,6 +7,8 @@ pub mod diff;
 pub mod explain;
 pub mod init;
 
+use std::path::{Path, PathBuf};
+
 use jiff::civil::Date;
 
 use crate::engine::{Engine, Header, Problem, Unbound};
@@ -52,6 +54,26 @@ pub fn id_column(
             msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
             Err(Error::Data(msg))
         }
+    }
+}
+
+/// Writing over a file being read would destroy it mid-read: refuse (exit 2) before
+/// anything is opened for writing.
+pub fn refuse_overwriting(inputs: &[Option<&Path>], outputs: &[PathBuf]) -> Result<()> {
+    let inputs: Vec<PathBuf> = inputs
+        .iter()
+        .flatten()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let clash = outputs
+        .iter()
+        .find(|out| out.canonicalize().is_ok_and(|o| inputs.contains(&o)));
+    match clash {
+        Some(out) => Err(Error::Usage(format!(
+            "{} is both an input and an output; write the output somewhere else",
+            out.display()
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -166,8 +166,7 @@ impl Engine {
                 tier,
                 score_needed: t.score,
                 groups: t.groups.clone(),
-                met: outcome.score as f64 >= t.score
-                    && t.groups.iter().all(|&(g, n)| outcome.groups[g] as f64 >= n),
+                met: t.met_by(outcome.score, |g| outcome.groups[g]),
             })
             .collect();
         let mut routes = Vec::new();

@@ -148,25 +148,12 @@ struct CompiledRule {
     group: Option<GroupId>,
 }
 
-#[derive(Debug)]
-struct CompiledTier {
-    score: f64,
-    groups: Vec<(GroupId, f64)>,
-}
-
-impl CompiledTier {
-    fn met(&self, score: i64, groups: &[i64]) -> bool {
-        score as f64 >= self.score && self.groups.iter().all(|&(g, min)| groups[g] as f64 >= min)
-    }
-}
-
 /// Rules compiled for one header.
 #[derive(Debug)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
     routes: Vec<(Cond, QueueId)>,
-    warm: CompiledTier,
-    hot: Option<CompiledTier>,
+    tiers: crate::rules::Tiers,
     tier_queue: [QueueId; 4],
     slots: Vec<Slot>,
     /// Rule and group names, for reasons.
@@ -246,10 +233,6 @@ impl Engine {
                 }
             }
         }
-        let tier = |t: &crate::rules::TierRule| CompiledTier {
-            score: t.score,
-            groups: t.groups.clone(),
-        };
         let q = &rules.queues;
         let Compiler {
             slots,
@@ -260,8 +243,7 @@ impl Engine {
         Engine {
             rules: compiled_rules,
             routes,
-            warm: tier(&rules.tiers.warm),
-            hot: rules.tiers.hot.as_ref().map(tier),
+            tiers: rules.tiers.clone(),
             // Indexed by `Tier as usize`: Disqualified, Cold, Warm, Hot.
             tier_queue: [
                 queue_id(&q.disqualified),
@@ -297,7 +279,7 @@ impl Engine {
     pub fn tiers(&self) -> Vec<Tier> {
         Tier::ALL
             .into_iter()
-            .filter(|t| *t != Tier::Hot || self.hot.is_some())
+            .filter(|t| *t != Tier::Hot || self.tiers.hot.is_some())
             .collect()
     }
 
@@ -372,16 +354,9 @@ impl Engine {
         out.score = round(total);
         let tier = if out.disqualified {
             Tier::Disqualified
-        } else if self
-            .hot
-            .as_ref()
-            .is_some_and(|h| h.met(out.score, &out.groups))
-        {
-            Tier::Hot
-        } else if self.warm.met(out.score, &out.groups) {
-            Tier::Warm
         } else {
-            Tier::Cold
+            let groups = &out.groups;
+            self.tiers.tier_for(out.score, |g| groups[g])
         };
         out.tier = Some(tier);
         out.queue = self.tier_queue[tier as usize];

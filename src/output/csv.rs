@@ -156,7 +156,8 @@ fn is_plain_number(cell: &[u8]) -> bool {
             .all(|b| b.is_ascii_digit() || *b == b'.' || *b == b',')
 }
 
-fn csv_error(name: &str, e: csv::Error) -> Error {
+/// A CSV write failure: an I/O error (disk full, closed pipe), or a bug.
+pub fn csv_error(name: &str, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::io(format!("cannot write {name}"), io),
         other => Error::Internal(format!("writing {name}: {other:?}")),

@@ -9,7 +9,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub use self::atomic::{AtomicFile, TEMP_SUFFIX};
-pub use self::csv::{CsvWriter, RejectedWriter, escape_formula};
+pub use self::csv::{CsvWriter, RejectedWriter, csv_error, escape_formula};
 use crate::engine::{Engine, Header, QueueId};
 use crate::error::{Error, Result};
 use crate::input::Rejected;

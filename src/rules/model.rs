@@ -188,6 +188,31 @@ pub struct TierRule {
     pub span: Span,
 }
 
+impl TierRule {
+    /// Whether a contact with this score and these group subtotals (by group id) meets it.
+    pub fn met_by(&self, score: i64, subtotal: impl Fn(GroupId) -> i64) -> bool {
+        score as f64 >= self.score
+            && self
+                .groups
+                .iter()
+                .all(|&(g, min)| subtotal(g) as f64 >= min)
+    }
+}
+
+impl Tiers {
+    /// The tier of a contact that is not disqualified: the highest whose requirements it
+    /// meets, else cold.
+    pub fn tier_for(&self, score: i64, subtotal: impl Fn(GroupId) -> i64 + Copy) -> Tier {
+        if self.hot.as_ref().is_some_and(|h| h.met_by(score, subtotal)) {
+            Tier::Hot
+        } else if self.warm.met_by(score, subtotal) {
+            Tier::Warm
+        } else {
+            Tier::Cold
+        }
+    }
+}
+
 /// `[queues]`: the queue each tier goes to.
 #[derive(Debug, Clone)]
 pub struct TierQueues {

@@ -153,14 +153,22 @@ fn bad_delimiter_exits_2() {
 fn output_path_equal_to_input_path_exits_2_and_leaves_the_input_untouched() {
     let env = Env::standard();
     let out = run(&mut env.classify(&["-o", "contacts.csv", "contacts.csv"]));
-    assert_error(&out, 2, &["contacts.csv is both the input and an output"]);
+    assert_error(&out, 2, &["contacts.csv is both an input and an output"]);
     assert_eq!(env.read("contacts.csv"), CONTACTS);
     assert_eq!(files(&env), ["contacts.csv", "rules.toml"]);
 
     // The same file under another spelling is still the input.
     let out = run(&mut env.classify(&["-o", "./contacts.csv", "contacts.csv"]));
-    assert_error(&out, 2, &["contacts.csv is both the input and an output"]);
+    assert_error(&out, 2, &["contacts.csv is both an input and an output"]);
     assert_eq!(env.read("contacts.csv"), CONTACTS);
+}
+
+#[test]
+fn output_over_the_rules_file_exits_2_and_leaves_it_untouched() {
+    let env = Env::standard();
+    let out = run(&mut env.classify(&["-o", "rules.toml", "contacts.csv"]));
+    assert_error(&out, 2, &["rules.toml is both an input and an output"]);
+    assert_eq!(env.read("rules.toml"), RULES);
 }
 
 #[test]
@@ -169,7 +177,7 @@ fn split_that_would_overwrite_the_input_exits_2_and_leaves_it_untouched() {
     // The input is named like the queue file --split would write next to it.
     env.write("out/sales.csv", CONTACTS);
     let out = run(&mut env.classify(&["--split", "out", "out/sales.csv"]));
-    assert_error(&out, 2, &["sales.csv is both the input and an output"]);
+    assert_error(&out, 2, &["sales.csv is both an input and an output"]);
     assert_eq!(env.read("out/sales.csv"), CONTACTS);
     assert_eq!(files(&env), ["contacts.csv", "out/sales.csv", "rules.toml"]);
 }
