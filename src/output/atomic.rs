@@ -55,8 +55,32 @@ impl AtomicFile {
         &self.path
     }
 
+    /// Give the file these permission bits instead of owner-only (unix; ignored elsewhere).
+    pub fn set_mode(&mut self, mode: u32) -> Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let perms = std::fs::Permissions::from_mode(mode);
+            std::fs::set_permissions(self.temp.get_ref().path(), perms)
+                .map_err(|e| Error::writing(&self.path, e))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        Ok(())
+    }
+
     /// Flush, sync to disk, and rename over the target.
     pub fn commit(self) -> Result<()> {
+        self.finish(true)
+    }
+
+    /// Like `commit`, but never replace a file: if one appeared at the path meanwhile, fail
+    /// (exit 73) and leave it alone.
+    pub fn commit_new(self) -> Result<()> {
+        self.finish(false)
+    }
+
+    fn finish(self, replace: bool) -> Result<()> {
         let path = self.path;
         let temp = self
             .temp
@@ -65,8 +89,19 @@ impl AtomicFile {
         temp.as_file()
             .sync_all()
             .map_err(|e| Error::writing(&path, e))?;
-        temp.persist(&path)
-            .map_err(|e| Error::writing(&path, e.error))?;
+        if replace {
+            temp.persist(&path)
+                .map_err(|e| Error::writing(&path, e.error))?;
+        } else {
+            temp.persist_noclobber(&path)
+                .map_err(|e| match e.error.kind() {
+                    io::ErrorKind::AlreadyExists => Error::CantCreate {
+                        path: path.clone(),
+                        source: io::Error::new(io::ErrorKind::AlreadyExists, "it already exists"),
+                    },
+                    _ => Error::writing(&path, e.error),
+                })?;
+        }
         // Make the rename itself durable.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(d) = File::open(dir)
@@ -130,6 +165,36 @@ mod tests {
         f.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(entries(dir.path()), vec!["out.csv"]);
+    }
+
+    #[test]
+    fn commit_new_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"new").unwrap();
+        std::fs::write(&path, "someone else's").unwrap();
+        assert!(matches!(
+            f.commit_new().unwrap_err(),
+            Error::CantCreate { .. }
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "someone else's");
+        assert_eq!(entries(dir.path()), vec!["rules.toml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mode_can_be_asked_for() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.set_mode(0o644).unwrap();
+        f.commit().unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
     }
 
     #[test]

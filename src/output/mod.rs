@@ -34,8 +34,7 @@ impl Target {
     }
 
     pub fn file(path: &Path) -> Result<Target> {
-        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
-        if special {
+        if is_special(path) {
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -88,6 +87,11 @@ impl Write for Target {
             Target::Special { file, .. } => file.flush(),
         }
     }
+}
+
+/// A path that exists but is neither a regular file nor a folder: a device or a FIFO.
+pub fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// One scored contact, as writers see it.
