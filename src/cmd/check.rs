@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use csv::StringRecord;
 use jiff::civil::Date;
 
-use crate::cli::{CsvArgs, RulesArg};
+use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Outcome, Problem, Unbound};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
@@ -32,6 +32,7 @@ legal but suspicious: a tier no contact can reach, a rule that can never match,
 a group cap smaller than one rule's points, a route to a queue nothing else
 mentions, two rules with the same condition. A [[test]] that fails shows what it
 expected, what it got, and the contact's breakdown rule by rule.
+--as-of applies to the CSV and to the tests that do not set their own as_of.
 Exit codes: 0 clean (warnings allowed), 78 errors, failed tests, or warnings
 with --deny-warnings, 65 the CSV does not fit the rules.";
 
@@ -46,9 +47,8 @@ pub struct Args {
     #[command(flatten)]
     pub rules: RulesArg,
 
-    /// The date for day-based rules in tests without their own `as_of`, and for the CSV
-    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
-    pub as_of: Option<Date>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
 
     #[command(flatten)]
     pub csv: CsvArgs,
@@ -61,7 +61,7 @@ pub struct Args {
 pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let path = args.rules.path();
     let text = crate::cli::read_rules_text(&path, args.rules.defaulted())?;
-    let as_of = args.as_of.unwrap_or_else(super::today);
+    let as_of = args.as_of.date();
     let mut input = match &args.input {
         Some(p) => Some(Input::open(
             &Source::from_arg(Some(p)),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use csv::StringRecord;
 use jiff::civil::Date;
 
-use crate::cli::{CsvArgs, RulesArg};
+use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Header, Outcome};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
@@ -51,9 +51,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub split: Option<PathBuf>,
 
-    /// Compute day-based rules as of this date (YYYY-MM-DD) instead of today
-    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
-    pub as_of: Option<Date>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
 
     #[command(flatten)]
     pub csv: CsvArgs,
@@ -94,7 +93,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let rules = args.rules.load()?;
     let outputs = destination.files(&rules.queue_names(), args.summary.as_deref());
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &outputs)?;
-    let as_of = args.as_of.unwrap_or_else(super::today);
+    let as_of = args.as_of.date();
     let mut input = Input::open(&source, &args.csv.options())?;
     let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = header_warnings(&rules, &engine, input.header());

@@ -13,7 +13,7 @@ use csv::StringRecord;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::cli::{CsvArgs, load_rules};
+use crate::cli::{AsOfArg, CsvArgs, load_rules};
 use crate::engine::{Engine, Outcome, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
@@ -60,9 +60,8 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
 
-    /// Compute day-based rules as of this date (YYYY-MM-DD) instead of today
-    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
-    pub as_of: Option<Date>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
 
     #[command(flatten)]
     pub csv: CsvArgs,
@@ -108,7 +107,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 
     let old_rules = load_rules(&args.old, false)?;
     let new_rules = load_rules(&args.new, false)?;
-    let as_of = args.as_of.unwrap_or_else(super::today);
+    let as_of = args.as_of.date();
     let mut input = Input::open(&source, &args.csv.options())?;
     let old_engine = compile(&old_rules, &input, as_of, "old", &args.old)?;
     let new_engine = compile(&new_rules, &input, as_of, "new", &args.new)?;

@@ -5,10 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use csv::StringRecord;
-use jiff::civil::Date;
 use serde_json::{Value, json};
 
-use crate::cli::{CsvArgs, RulesArg};
+use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Explanation, Read, Trace, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Source};
@@ -55,9 +54,8 @@ pub struct Args {
     #[command(flatten)]
     pub rules: RulesArg,
 
-    /// Compute day-based rules as of this date (YYYY-MM-DD) instead of today
-    #[arg(long, value_name = "DATE", value_parser = crate::cli::parse_date)]
-    pub as_of: Option<Date>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
 
     #[command(flatten)]
     pub csv: CsvArgs,
@@ -89,7 +87,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
     let rules = args.rules.load()?;
-    let as_of = args.as_of.unwrap_or_else(super::today);
+    let as_of = args.as_of.date();
     let mut input = Input::open(&source, &args.csv.options())?;
     let engine = super::compile(&rules, &input, as_of)?;
     let id_col = super::id_column(
