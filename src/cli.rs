@@ -130,17 +130,58 @@ impl AsOfArg {
 /// How to read CSV input.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CsvArgs {
-    /// Field delimiter of the input: one character, or `tab` [default: `,`, tab for .tsv]
+    /// The input's field delimiter: one character, or `tab` [default: Excel's `sep=` line,
+    /// tab for .tsv, else sniffed from the header: `,` `;` tab `|`]
     #[arg(short = 'd', long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+
+    /// The input's text encoding, e.g. windows-1252 for older Excel exports, or utf-16le
+    /// [default: UTF-8, or UTF-16 when the file starts with its byte order mark]
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Reject any record larger than SIZE bytes (suffixes K, M), keeping memory bounded
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1M")]
+    pub max_record_size: usize,
 }
 
 impl CsvArgs {
     pub fn options(&self) -> crate::input::Options {
         crate::input::Options {
             delimiter: self.delimiter,
+            encoding: self.encoding,
+            max_record: self.max_record_size,
+            hash: false,
         }
     }
+}
+
+/// An encoding label as browsers know them: utf-8, windows-1252, latin1, utf-16le, ...
+fn parse_encoding(s: &str) -> std::result::Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label(s.trim().as_bytes())
+        .or_else(|| {
+            s.eq_ignore_ascii_case("utf16")
+                .then_some(encoding_rs::UTF_16LE)
+        })
+        .ok_or_else(|| {
+            "expected an encoding such as utf-8, windows-1252, latin1, utf-16le".to_string()
+        })
+}
+
+/// `4096`, `64K`, `1M`.
+fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&s[..i], 1 << 10),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&s[..i], 1 << 20),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| "expected a size in bytes, such as 65536, 64K or 1M".to_string())
 }
 
 fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
@@ -151,6 +192,14 @@ fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
         }
         _ => Err("expected one ASCII character (e.g. ';' or '|'), or `tab`".to_string()),
     }
+}
+
+/// Permission bits in octal: `600`, `0644`.
+pub fn parse_mode(s: &str) -> std::result::Result<u32, String> {
+    u32::from_str_radix(s.trim().trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| "expected permission bits in octal, such as 600 or 644".to_string())
 }
 
 /// `YYYY-MM-DD`.
@@ -189,7 +238,7 @@ pub fn main() -> ExitCode {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
             eprint!("{}", e.render(ui.color));
-            e.exit().into()
+            ExitCode::from(e.code())
         }
     }
 }
@@ -216,6 +265,22 @@ mod tests {
         assert!(parse_delimiter(";;").is_err());
         assert!(parse_delimiter("\"").is_err());
         assert!(parse_delimiter("é").is_err());
+    }
+
+    #[test]
+    fn encodings_and_sizes() {
+        assert_eq!(
+            parse_encoding("windows-1252"),
+            Ok(encoding_rs::WINDOWS_1252)
+        );
+        assert_eq!(parse_encoding("latin1"), Ok(encoding_rs::WINDOWS_1252));
+        assert_eq!(parse_encoding("UTF-16LE"), Ok(encoding_rs::UTF_16LE));
+        assert!(parse_encoding("klingon").is_err());
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("1m"), Ok(1 << 20));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("lots").is_err());
     }
 
     #[test]

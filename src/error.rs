@@ -56,6 +56,9 @@ pub enum Error {
     Locked(String),
     #[error("internal error (a bug in leadsort, please report it): {0}")]
     Internal(String),
+    /// SIGINT, SIGTERM or SIGHUP: the run stopped at a row boundary, outputs untouched.
+    #[error("stopped by signal {0} before finishing; no output file was replaced")]
+    Interrupted(i32),
     /// The reader of our stdout went away (`| head`): stop quietly, successfully.
     #[error("broken pipe")]
     BrokenPipe,
@@ -73,6 +76,16 @@ impl Error {
             Error::Locked(_) => Exit::Locked,
             Error::Internal(_) => Exit::Internal,
             Error::BrokenPipe => Exit::Success,
+            // 128 + the signal, as shells report it; only reached through `code`.
+            Error::Interrupted(_) => Exit::Internal,
+        }
+    }
+
+    /// The process exit code: `exit()`, or 128 + the signal for an interrupted run.
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Interrupted(sig) => u8::try_from(128 + sig).unwrap_or(128),
+            other => other.exit() as u8,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod engine;
 pub mod error;
+pub mod guard;
 pub mod input;
 pub mod output;
 pub mod rules;

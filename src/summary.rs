@@ -41,7 +41,10 @@ impl<T: Serialize> Serialize for Ordered<T> {
 pub struct Summary {
     pub leadsort_version: &'static str,
     pub input: String,
+    /// SHA-256 of the input as read (before decompression or decoding).
+    pub input_sha256: Option<String>,
     pub rules: String,
+    pub rules_sha256: String,
     pub as_of: String,
     /// Records read after the header: `contacts + rejected`.
     pub rows: u64,

@@ -5,13 +5,12 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
-use csv::StringRecord;
 use jiff::civil::Date;
 
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Outcome, Problem, Unbound};
 use crate::error::{Error, Result};
-use crate::input::{Input, Next, Source};
+use crate::input::{Input, Next, Record, Source};
 use crate::rules::{Diagnostic, Rules, RulesError, Severity, lint};
 use crate::selftest::{TestRun, run_tests};
 use crate::ui::{Ui, Verbosity};
@@ -257,7 +256,7 @@ fn fit_report(
     let mut queues = vec![0u64; engine.queues.len()];
     let mut tiers = [0u64; 4];
     let (mut contacts, mut rejected) = (0u64, 0u64);
-    let mut record = StringRecord::new();
+    let mut record = Record::default();
     let mut scratch = engine.scratch();
     let mut outcome = Outcome::default();
     while let Some(next) = input.next(&mut record)? {

@@ -1,15 +1,14 @@
 //! `leadsort classify`: score, tier and route every contact.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use csv::StringRecord;
 use jiff::civil::Date;
 
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Header, Outcome};
 use crate::error::{Error, Result};
-use crate::input::{Input, Next, Source};
+use crate::input::{Input, Next, Record, Source};
 use crate::output::{Destination, Format, Outputs, Scored};
 use crate::rules::Rules;
 use crate::summary::{Ordered, Summary};
@@ -72,6 +71,15 @@ pub struct Args {
     /// Write cells that start with = + - @ exactly as they are (unsafe in spreadsheets)
     #[arg(long)]
     pub no_escape_formulas: bool,
+
+    /// Hold this lock file for the run; another run holding it makes this one exit 75
+    /// [default with --split: DIR/.leadsort.lock]
+    #[arg(long, value_name = "PATH")]
+    pub lock: Option<PathBuf>,
+
+    /// Permission bits of the files written, in octal [default: 600, the owner only]
+    #[arg(long, value_name = "MODE", value_parser = crate::cli::parse_mode)]
+    pub file_mode: Option<u32>,
 }
 
 pub fn run(args: &Args, ui: &Ui) -> Result<()> {
@@ -91,16 +99,24 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
 
     let rules = args.rules.load()?;
-    let outputs = destination.files(&rules.queue_names(), args.summary.as_deref());
-    super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &outputs)?;
+    let files = destination.files(&rules.queue_names(), args.summary.as_deref());
+    super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &files)?;
+    let _lock = take_lock(args, &files)?;
+    crate::guard::catch_signals();
+
     let as_of = args.as_of.date();
-    let mut input = Input::open(&source, &args.csv.options())?;
+    let summarise = args.split.is_some() || args.summary.is_some();
+    let mut options = args.csv.options();
+    options.hash = summarise;
+    let mut input = Input::open(&source, &options)?;
     let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = header_warnings(&rules, &engine, input.header());
+    input.single_line_columns(super::single_line_columns(&rules, &engine, input.header()));
 
     let format = Format {
         delimiter: b',',
         escape_formulas: !args.no_escape_formulas,
+        file_mode: args.file_mode,
     };
     let mut outputs = Outputs::create(
         &destination,
@@ -109,13 +125,20 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         input.header(),
         format,
     )?;
+    let progress = super::Progress::new(ui, &source);
 
     let mut tally = Tally::new(&engine);
-    let mut record = StringRecord::new();
+    let mut record = Record::default();
     let mut scratch = engine.scratch();
     let mut outcome = Outcome::default();
     let mut reasons = String::new();
     while let Some(next) = input.next(&mut record)? {
+        if input.records() % 1024 == 0 {
+            if let Some(signal) = crate::guard::interrupted() {
+                return Err(Error::Interrupted(signal));
+            }
+            progress.set(input.bytes_read);
+        }
         match next {
             Next::Contact { .. } => {
                 engine.evaluate(&record, &mut scratch, &mut outcome);
@@ -145,28 +168,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                         rejected.reason
                     )));
                 }
+                if tally.first_not_utf8.is_none() && rejected.reason.contains("not valid UTF-8") {
+                    tally.first_not_utf8 = Some((rejected.record, rejected.line));
+                }
                 outputs.reject(&rejected)?;
                 tally.rejected += 1;
             }
         }
     }
+    progress.done();
 
-    if input.records() == 0 {
-        warnings.push(format!("{} has a header but no contacts", input.name()));
-    }
-    if tally.rejected > 0 {
-        let whereto = match (&args.split, &args.rejected) {
-            (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
-            (None, Some(file)) => format!("see {}", file.display()),
-            (None, None) => "use --rejected FILE to keep them".to_string(),
-        };
-        warnings.push(format!(
-            "{} of {} rows in {} could not be read and were rejected ({whereto})",
-            tally.rejected,
-            input.records(),
-            input.name()
-        ));
-    }
+    warnings.extend(tally.warnings(args, &input));
     for w in &warnings {
         ui.warn(w);
     }
@@ -175,7 +187,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         &scratch.stats.unreadable,
         SummaryContext {
             input: input.name(),
-            rules: &args.rules.path(),
+            input_sha256: input.sha256(),
+            rules: &rules,
             as_of,
             warnings,
         },
@@ -185,6 +198,32 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ui.block(&summary.to_text());
     }
     Ok(())
+}
+
+/// The run lock (`--lock`, or the --split folder's), and, while holding it, the temp files a
+/// killed run left behind removed.
+fn take_lock(args: &Args, files: &[PathBuf]) -> Result<Option<crate::guard::RunLock>> {
+    let path = match (&args.lock, &args.split) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dir)) => {
+            if !dir.is_dir() {
+                return Err(Error::CantCreate {
+                    path: dir.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "the --split folder does not exist (leadsort writes into it but does not make it)",
+                    ),
+                });
+            }
+            dir.join(".leadsort.lock")
+        }
+        (None, None) => return Ok(None),
+    };
+    let lock = crate::guard::lock(&path)?;
+    for f in files {
+        crate::output::remove_stale_temps(f);
+    }
+    Ok(Some(lock))
 }
 
 /// Warnings about the header that do not stop the run.
@@ -241,11 +280,14 @@ struct Tally {
     tiers: [u64; 4],
     contacts: u64,
     rejected: u64,
+    /// Record and line of the first row rejected for not being UTF-8.
+    first_not_utf8: Option<(u64, u64)>,
 }
 
 struct SummaryContext<'a> {
     input: &'a str,
-    rules: &'a Path,
+    input_sha256: Option<String>,
+    rules: &'a Rules,
     as_of: Date,
     warnings: Vec<String>,
 }
@@ -257,7 +299,37 @@ impl Tally {
             tiers: [0; 4],
             contacts: 0,
             rejected: 0,
+            first_not_utf8: None,
         }
+    }
+
+    /// What the run should say about its rows, one line each.
+    fn warnings(&self, args: &Args, input: &Input) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if input.records() == 0 {
+            warnings.push(format!("{} has a header but no contacts", input.name()));
+        }
+        if self.rejected > 0 {
+            let whereto = match (&args.split, &args.rejected) {
+                (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
+                (None, Some(file)) => format!("see {}", file.display()),
+                (None, None) => "use --rejected FILE to keep them".to_string(),
+            };
+            warnings.push(format!(
+                "{} of {} rows in {} could not be read and were rejected ({whereto})",
+                self.rejected,
+                input.records(),
+                input.name()
+            ));
+        }
+        if let Some((record, line)) = self.first_not_utf8 {
+            warnings.push(format!(
+                "{} has rows that are not UTF-8 (the first is record {record}, line {line}): \
+                 if it comes from an older Excel, run again with --encoding windows-1252",
+                input.name()
+            ));
+        }
+        warnings
     }
 
     fn count(&mut self, outcome: &Outcome) {
@@ -270,7 +342,9 @@ impl Tally {
         Summary {
             leadsort_version: env!("CARGO_PKG_VERSION"),
             input: cx.input.to_string(),
-            rules: cx.rules.display().to_string(),
+            input_sha256: cx.input_sha256,
+            rules: cx.rules.source.path.display().to_string(),
+            rules_sha256: crate::guard::sha256(cx.rules.source.text.as_bytes()),
             as_of: cx.as_of.to_string(),
             rows: self.contacts + self.rejected,
             contacts: self.contacts,

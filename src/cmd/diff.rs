@@ -9,14 +9,13 @@ use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::summary::Ordered;
-use csv::StringRecord;
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::cli::{AsOfArg, CsvArgs, load_rules};
 use crate::engine::{Engine, Outcome, fmt_number};
 use crate::error::{Error, Result};
-use crate::input::{Input, Next, Source};
+use crate::input::{Input, Next, Record, Source};
 use crate::output::{Target, escape_formula};
 use crate::rules::{Group, Rules, Tier, TierRule};
 use crate::ui::Ui;
@@ -135,7 +134,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
 
     let mut tally = Tally::new(&change);
-    let mut record = StringRecord::new();
+    let mut record = Record::default();
     let (mut old_scratch, mut new_scratch) = (old_engine.scratch(), new_engine.scratch());
     let (mut old, mut new) = (Outcome::default(), Outcome::default());
     while let Some(next) = input.next(&mut record)? {
@@ -888,7 +887,7 @@ impl Moved {
         Ok(moved)
     }
 
-    fn add(&mut self, cells: &StringRecord, contact: Move) -> Result<()> {
+    fn add(&mut self, cells: &Record, contact: Move) -> Result<()> {
         match self {
             Moved::Kept { moves, .. } => {
                 moves.push(contact);
@@ -908,7 +907,7 @@ impl Moved {
                     &contact.new.queue,
                     &changed_by,
                 ];
-                self.write_row(cells.iter().chain(added).map(str::as_bytes))
+                self.write_row(cells.fields().chain(added.iter().map(|a| a.as_bytes())))
             }
         }
     }

@@ -4,13 +4,12 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use csv::StringRecord;
 use serde_json::{Value, json};
 
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Explanation, Read, Trace, fmt_number};
 use crate::error::{Error, Result};
-use crate::input::{Input, Next, Source};
+use crate::input::{Input, Next, Record, Source};
 use crate::rules::{Points, Rules, Tier};
 use crate::ui::Ui;
 
@@ -142,14 +141,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 }
 
 /// Read until the contact asked for; with `--id`, read on to warn about duplicates.
-fn find(
-    input: &mut Input,
-    args: &Args,
-    id_col: Option<usize>,
-    ui: &Ui,
-) -> Result<(StringRecord, Found)> {
-    let mut record = StringRecord::new();
-    let mut found: Option<(StringRecord, Found)> = None;
+fn find(input: &mut Input, args: &Args, id_col: Option<usize>, ui: &Ui) -> Result<(Record, Found)> {
+    let mut record = Record::default();
+    let mut found: Option<(Record, Found)> = None;
     let mut duplicates = 0;
     while let Some(next) = input.next(&mut record)? {
         let n = input.records();

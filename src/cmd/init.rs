@@ -8,14 +8,13 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use csv::StringRecord;
 use jiff::civil::{Date, DateTime};
 
 use crate::cli::CsvArgs;
 use crate::engine::cell::{parse_bool, parse_date, parse_iso_date, parse_number};
 use crate::engine::{Binding, Engine, Header, Outcome};
 use crate::error::{Error, Result};
-use crate::input::{self, Input, Next, Source};
+use crate::input::{self, Input, Next, Record, Source};
 use crate::output::{AtomicFile, Target};
 use crate::rules::{self, FieldKind, Rules};
 use crate::ui::{Ui, Verbosity};
@@ -952,7 +951,7 @@ impl Survey {
     fn of_csv(source: &Source, options: &input::Options) -> Result<Survey> {
         let mut input = Input::open(source, options)?;
         let mut samples = Vec::new();
-        let mut record = StringRecord::new();
+        let mut record = Record::default();
         while samples.len() < SAMPLE_ROWS {
             match input.next(&mut record)? {
                 Some(Next::Contact { .. }) => samples.push(record.clone()),
@@ -979,7 +978,7 @@ impl Survey {
 
     /// Match each catalogue entry to the first of its headers present, each column at most
     /// once. A header that repeats is left out: the rules could not tell the columns apart.
-    fn recognise(input: Option<String>, header: Header, samples: &[StringRecord]) -> Survey {
+    fn recognise(input: Option<String>, header: Header, samples: &[Record]) -> Survey {
         let repeated = header.duplicates();
         let mut claimed = vec![false; header.len()];
         let mut found = Vec::new();
@@ -2059,8 +2058,8 @@ mod tests {
         Header::new(names.iter().map(|s| s.to_string()).collect())
     }
 
-    fn record(cells: &[&str]) -> StringRecord {
-        StringRecord::from(cells.to_vec())
+    fn record(cells: &[&str]) -> Record {
+        Record::from_fields(cells.iter().copied())
     }
 
     fn file(survey: &Survey) -> String {

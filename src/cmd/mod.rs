@@ -77,6 +77,77 @@ pub fn refuse_overwriting(inputs: &[Option<&Path>], outputs: &[PathBuf]) -> Resu
     }
 }
 
+/// Columns in which a line break means an unbalanced quote merged rows: the id column and
+/// the email fields (read by `domain_in`, or named like an email).
+pub fn single_line_columns(rules: &Rules, engine: &Engine, header: &Header) -> Vec<usize> {
+    let mut emails: Vec<&str> = Vec::new();
+    for rule in &rules.rules {
+        for t in rule.when.iter().flat_map(|w| w.tests()) {
+            if matches!(t.op, crate::rules::Op::DomainIn(_)) {
+                emails.push(&t.field.name);
+            }
+        }
+    }
+    let mut cols: Vec<usize> = engine
+        .bindings
+        .iter()
+        .filter(|b| emails.contains(&b.field.as_str()) || b.field.to_lowercase().contains("email"))
+        .filter_map(|b| b.column)
+        .collect();
+    if let Some(id) = &rules.input.id
+        && let Ok(Some(col)) = crate::engine::bind::resolve_field(rules, header, &id.name)
+    {
+        cols.push(col);
+    }
+    cols.sort_unstable();
+    cols.dedup();
+    cols
+}
+
+/// A progress bar on stderr for long inputs, only on a terminal and never with `-q`.
+#[derive(Debug)]
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    /// Inputs smaller than this finish before a bar would help.
+    const MIN_BYTES: u64 = 32 << 20;
+
+    pub fn new(ui: &crate::ui::Ui, source: &crate::input::Source) -> Progress {
+        if !ui.stderr_is_terminal || ui.verbosity == crate::ui::Verbosity::Quiet {
+            return Progress(None);
+        }
+        let size = source
+            .path()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len());
+        let bar = match size {
+            Some(n) if n >= Self::MIN_BYTES => indicatif::ProgressBar::new(n),
+            Some(_) => return Progress(None),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        let style = indicatif::ProgressStyle::with_template(
+            "leadsort: {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+        );
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+        Progress(Some(bar))
+    }
+
+    pub fn set(&self, bytes: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(bytes);
+        }
+    }
+
+    pub fn done(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 pub fn quoted(names: &[&str]) -> String {
     names
         .iter()

@@ -1,5 +1,10 @@
 //! Files that appear whole or not at all: written to a temp file in the destination folder,
 //! flushed and synced, then renamed over the target.
+//!
+//! Writing happens in two phases so that a run with several outputs can finish every file
+//! before replacing any: `AtomicFile::prepare` flushes and syncs (the step that fails when the
+//! disk is full), `Prepared::commit` renames. Dropping either without committing removes the
+//! temp file and leaves the old output as it was.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -12,17 +17,28 @@ use crate::error::{Error, Result};
 /// Temp files carry this suffix (and a leading dot), so nothing mistakes them for output.
 pub const TEMP_SUFFIX: &str = ".leadsort-tmp";
 
-/// An output file being written. Dropping it without `commit` removes the temp file and
-/// leaves any previous file at `path` as it was.
+/// An output file being written.
 #[derive(Debug)]
 pub struct AtomicFile {
     path: PathBuf,
     temp: BufWriter<NamedTempFile>,
 }
 
+/// An output file written and synced, waiting to replace the old one.
+#[derive(Debug)]
+pub struct Prepared {
+    path: PathBuf,
+    temp: NamedTempFile,
+}
+
 impl AtomicFile {
-    /// Start writing `path`. The temp file is readable by the owner only.
+    /// Start writing `path`. The temp file is readable by the owner only. A path that is a
+    /// symbolic link is refused: output is never written through a link.
     pub fn create(path: &Path) -> Result<AtomicFile> {
+        let cant = |source: io::Error| Error::CantCreate {
+            path: path.to_path_buf(),
+            source,
+        };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -32,19 +48,19 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if name.is_empty() || path.is_dir() {
-            return Err(Error::CantCreate {
-                path: path.to_path_buf(),
-                source: io::Error::other("is a directory, not a file name"),
-            });
+            return Err(cant(io::Error::other("is a directory, not a file name")));
         }
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(cant(io::Error::other(
+                "is a symbolic link, and leadsort does not write through links: remove the link or write elsewhere",
+            )));
+        }
+        fault("create", path).map_err(cant)?;
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
-            .map_err(|e| Error::CantCreate {
-                path: path.to_path_buf(),
-                source: without_temp_name(e),
-            })?;
+            .map_err(|e| cant(without_temp_name(e)))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             temp: BufWriter::with_capacity(1 << 16, temp),
@@ -69,31 +85,57 @@ impl AtomicFile {
         Ok(())
     }
 
-    /// Flush, sync to disk, and rename over the target.
-    pub fn commit(self) -> Result<()> {
-        self.finish(true)
-    }
-
-    /// Like `commit`, but never replace a file: if one appeared at the path meanwhile, fail
-    /// (exit 73) and leave it alone.
-    pub fn commit_new(self) -> Result<()> {
-        self.finish(false)
-    }
-
-    fn finish(self, replace: bool) -> Result<()> {
+    /// Flush and sync the temp file: everything is on disk, nothing is replaced yet.
+    pub fn prepare(self) -> Result<Prepared> {
         let path = self.path;
         let temp = self
             .temp
             .into_inner()
             .map_err(|e| Error::writing(&path, e.into_error()))?;
+        fault("sync", &path).map_err(|e| Error::writing(&path, e))?;
         temp.as_file()
             .sync_all()
             .map_err(|e| Error::writing(&path, e))?;
+        Ok(Prepared { path, temp })
+    }
+
+    /// Flush, sync to disk, and rename over the target.
+    pub fn commit(self) -> Result<()> {
+        self.prepare()?.commit()
+    }
+
+    /// Like `commit`, but never replace a file: if one appeared at the path meanwhile, fail
+    /// (exit 73) and leave it alone.
+    pub fn commit_new(self) -> Result<()> {
+        self.prepare()?.commit_new()
+    }
+}
+
+impl Prepared {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rename over the target.
+    pub fn commit(self) -> Result<()> {
+        self.rename(true)
+    }
+
+    /// Rename to the target only if nothing is there.
+    pub fn commit_new(self) -> Result<()> {
+        self.rename(false)
+    }
+
+    fn rename(self, replace: bool) -> Result<()> {
+        let path = self.path;
+        fault("rename", &path).map_err(|e| Error::writing(&path, e))?;
         if replace {
-            temp.persist(&path)
+            self.temp
+                .persist(&path)
                 .map_err(|e| Error::writing(&path, e.error))?;
         } else {
-            temp.persist_noclobber(&path)
+            self.temp
+                .persist_noclobber(&path)
                 .map_err(|e| match e.error.kind() {
                     io::ErrorKind::AlreadyExists => Error::CantCreate {
                         path: path.clone(),
@@ -112,6 +154,64 @@ impl AtomicFile {
     }
 }
 
+/// Remove temp files that a killed run left next to `path` (`.<name>.*.leadsort-tmp`), or,
+/// with `path` a folder, every leadsort temp file in it. Only safe while holding the run lock.
+pub fn remove_stale_temps(path: &Path) -> usize {
+    let (dir, prefix) = if path.is_dir() {
+        (path.to_path_buf(), ".".to_string())
+    } else {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (dir, format!(".{name}."))
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix)
+                && name.ends_with(TEMP_SUFFIX)
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// Test builds only: `LEADSORT_FAULT=step` or `step@file-name` makes that step fail, as a
+/// full disk would, so tests can check that a failure at any step leaves old outputs intact.
+/// Steps: `create`, `write`, `sync`, `rename`.
+pub fn fault(step: &str, path: &Path) -> io::Result<()> {
+    if !cfg!(debug_assertions) {
+        return Ok(());
+    }
+    let Some(want) = std::env::var_os("LEADSORT_FAULT") else {
+        return Ok(());
+    };
+    let want = want.to_string_lossy();
+    let (want_step, want_file) = want
+        .split_once('@')
+        .map_or((want.as_ref(), None), |(s, f)| (s, Some(f)));
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if want_step == step && want_file.is_none_or(|f| f == file) {
+        return Err(io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!("injected fault at {step}"),
+        ));
+    }
+    Ok(())
+}
+
 /// tempfile's errors name the temp file; the user only knows the output's name.
 fn without_temp_name(e: io::Error) -> io::Error {
     let text = match e.kind() {
@@ -127,6 +227,7 @@ fn without_temp_name(e: io::Error) -> io::Error {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        fault("write", &self.path)?;
         self.temp.write(buf)
     }
 
@@ -158,6 +259,17 @@ mod tests {
         f.write_all(b"half").unwrap();
         drop(f);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(entries(dir.path()), vec!["out.csv"]);
+
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"new").unwrap();
+        let prepared = f.prepare().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "old",
+            "prepared is not committed"
+        );
+        drop(prepared);
         assert_eq!(entries(dir.path()), vec!["out.csv"]);
 
         let mut f = AtomicFile::create(&path).unwrap();
@@ -195,6 +307,41 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o644
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.csv");
+        std::fs::write(&target, "precious").unwrap();
+        let link = dir.path().join("out.csv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            AtomicFile::create(&link).unwrap_err(),
+            Error::CantCreate { .. }
+        ));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+    }
+
+    #[test]
+    fn stale_temps_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "sales.csv",
+            ".sales.csv.a1b2.leadsort-tmp",
+            ".other.csv.x.leadsort-tmp",
+            ".hidden",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        assert_eq!(remove_stale_temps(&dir.path().join("sales.csv")), 1);
+        assert_eq!(
+            entries(dir.path()),
+            vec![".hidden", ".other.csv.x.leadsort-tmp", "sales.csv"]
+        );
+        assert_eq!(remove_stale_temps(dir.path()), 1);
+        assert_eq!(entries(dir.path()), vec![".hidden", "sales.csv"]);
     }
 
     #[test]

@@ -60,8 +60,8 @@ impl CsvWriter {
 
 impl ContactWriter for CsvWriter {
     fn write(&mut self, c: &Scored<'_>) -> Result<()> {
-        for cell in c.cells.iter() {
-            self.field(cell.as_bytes())?;
+        for cell in c.cells.fields() {
+            self.field(cell)?;
         }
         let mut num = itoa::Buffer::new();
         self.field(num.format(c.score).as_bytes())?;

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use self::atomic::{AtomicFile, TEMP_SUFFIX};
+pub use self::atomic::{AtomicFile, Prepared, TEMP_SUFFIX, remove_stale_temps};
 pub use self::csv::{CsvWriter, RejectedWriter, csv_error, escape_formula};
 use crate::engine::{Engine, Header, QueueId};
 use crate::error::{Error, Result};
@@ -31,6 +31,16 @@ pub enum Target {
 impl Target {
     pub fn stdout() -> Target {
         Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout()))
+    }
+
+    /// A file output: written in place for a device or FIFO, else atomically with the given
+    /// permission bits (owner-only when `None`).
+    pub fn file_with_mode(path: &Path, mode: Option<u32>) -> Result<Target> {
+        let mut target = Target::file(path)?;
+        if let (Target::File(f), Some(mode)) = (&mut target, mode) {
+            f.set_mode(mode)?;
+        }
+        Ok(target)
     }
 
     pub fn file(path: &Path) -> Result<Target> {
@@ -61,12 +71,34 @@ impl Target {
 
     /// Make the output final: flush stdout, or rename the temp file over the target.
     pub fn commit(self) -> Result<()> {
+        self.prepare()?.commit()
+    }
+
+    /// Write everything out; for a file, sync it but do not replace the old one yet.
+    pub fn prepare(self) -> Result<Ready> {
         match self {
-            Target::Stdout(mut w) => w.flush().map_err(|e| Error::io("cannot write stdout", e)),
-            Target::File(f) => f.commit(),
-            Target::Special { path, mut file } => {
-                file.flush().map_err(|e| Error::writing(&path, e))
+            Target::Stdout(mut w) => {
+                w.flush().map_err(|e| Error::io("cannot write stdout", e))?;
+                Ok(Ready(None))
             }
+            Target::File(f) => Ok(Ready(Some(f.prepare()?))),
+            Target::Special { path, mut file } => {
+                file.flush().map_err(|e| Error::writing(&path, e))?;
+                Ok(Ready(None))
+            }
+        }
+    }
+}
+
+/// An output written out, waiting for its rename (if it is a file).
+#[derive(Debug)]
+pub struct Ready(Option<Prepared>);
+
+impl Ready {
+    pub fn commit(self) -> Result<()> {
+        match self.0 {
+            Some(p) => p.commit(),
+            None => Ok(()),
         }
     }
 }
@@ -97,7 +129,7 @@ pub fn is_special(path: &Path) -> bool {
 /// One scored contact, as writers see it.
 #[derive(Debug, Clone, Copy)]
 pub struct Scored<'a> {
-    pub cells: &'a ::csv::StringRecord,
+    pub cells: &'a crate::input::Record,
     pub score: i64,
     /// Group subtotals, in `[groups]` order.
     pub groups: &'a [i64],
@@ -162,6 +194,8 @@ impl Destination {
 pub struct Format {
     pub delimiter: u8,
     pub escape_formulas: bool,
+    /// Permission bits for output files; `None`: readable by the owner only.
+    pub file_mode: Option<u32>,
 }
 
 /// The open writers of one run.
@@ -170,6 +204,7 @@ pub struct Outputs {
     split: bool,
     rejected: Option<RejectedWriter>,
     summaries: Vec<PathBuf>,
+    file_mode: Option<u32>,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -199,11 +234,14 @@ impl Outputs {
         let (writers, rejected, split) = match dest {
             Destination::Single { output, rejected } => {
                 let target = match output {
-                    Some(p) => Target::file(p)?,
+                    Some(p) => Target::file_with_mode(p, format.file_mode)?,
                     None => Target::stdout(),
                 };
                 let rejected = match rejected {
-                    Some(p) => Some(RejectedWriter::new(Target::file(p)?, format)?),
+                    Some(p) => Some(RejectedWriter::new(
+                        Target::file_with_mode(p, format.file_mode)?,
+                        format,
+                    )?),
                     None => None,
                 };
                 (vec![open(target)?], rejected, false)
@@ -221,10 +259,17 @@ impl Outputs {
                 let writers = engine
                     .queues
                     .iter()
-                    .map(|q| open(Target::file(&Destination::queue_file(dir, q))?))
+                    .map(|q| {
+                        open(Target::file_with_mode(
+                            &Destination::queue_file(dir, q),
+                            format.file_mode,
+                        )?)
+                    })
                     .collect::<Result<Vec<_>>>()?;
-                let rejected =
-                    RejectedWriter::new(Target::file(&dir.join("rejected.csv"))?, format)?;
+                let rejected = RejectedWriter::new(
+                    Target::file_with_mode(&dir.join("rejected.csv"), format.file_mode)?,
+                    format,
+                )?;
                 summaries.push(dir.join("summary.json"));
                 (writers, Some(rejected), true)
             }
@@ -235,6 +280,7 @@ impl Outputs {
             split,
             rejected,
             summaries,
+            file_mode: format.file_mode,
         })
     }
 
@@ -251,24 +297,27 @@ impl Outputs {
         }
     }
 
-    /// Make every output final: contacts and rejected rows first, then the summary.
+    /// Make every output final. Every file is written and synced first, the summary too;
+    /// only then are they renamed over the old ones, contacts and rejected rows first and the
+    /// summary last. A failure before the renames (a full disk, say) leaves every old output
+    /// as it was.
     pub fn commit(self, summary: &Summary) -> Result<()> {
-        let mut targets = Vec::new();
+        let mut ready = Vec::new();
         for w in self.writers {
-            targets.push(w.finish()?);
+            ready.push(w.finish()?.prepare()?);
         }
         if let Some(r) = self.rejected {
-            targets.push(r.finish()?);
+            ready.push(r.finish()?.prepare()?);
         }
-        for t in targets {
-            t.commit()?;
-        }
+        let json = summary.to_json();
         for path in &self.summaries {
-            let mut file = AtomicFile::create(path)?;
-            let json = summary.to_json();
+            let mut file = Target::file_with_mode(path, self.file_mode)?;
             file.write_all(json.as_bytes())
                 .map_err(|e| Error::writing(path, e))?;
-            file.commit()?;
+            ready.push(file.prepare()?);
+        }
+        for r in ready {
+            r.commit()?;
         }
         Ok(())
     }

@@ -322,7 +322,7 @@ fn two_runs_give_identical_bytes() {
     run(&mut env.classify(&["--split", "a", "contacts.csv"]));
     run(&mut env.classify(&["--split", "b", "contacts.csv"]));
     let (a, b) = (snapshot(&env.path("a")), snapshot(&env.path("b")));
-    assert_eq!(a.len(), 5);
+    assert_eq!(a.len(), 6, "5 outputs and the run lock");
     assert_eq!(a, b);
 }
 
@@ -392,6 +392,7 @@ fn split_writes_one_file_per_queue_with_only_its_contacts() {
     assert_eq!(
         names(&dir),
         [
+            ".leadsort.lock",
             "marketing.csv",
             "rejected.csv",
             "sales.csv",
@@ -468,6 +469,7 @@ fn split_writes_a_file_for_a_route_queue_and_header_only_files_for_empty_queues(
     assert_eq!(
         names(&dir),
         [
+            ".leadsort.lock",
             "marketing.csv",
             "recycle.csv",
             "rejected.csv",
@@ -508,7 +510,7 @@ fn failed_runs_leave_previous_split_outputs_byte_identical() {
     std::fs::create_dir(env.path("out")).unwrap();
     ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
     let before = snapshot(&env.path("out"));
-    assert_eq!(before.len(), 5);
+    assert_eq!(before.len(), 6, "5 outputs and the run lock");
 
     // A field the rules need is missing.
     env.write(
@@ -646,16 +648,30 @@ fn tsv_file_is_read_as_tab_separated() {
 }
 
 #[test]
-fn semicolon_file_without_delimiter_flag_exits_65_suggesting_it() {
+fn a_semicolon_file_without_delimiter_flag_is_sniffed_from_its_header() {
     let env = Env::standard();
     env.write("semi.csv", contacts_delimited_by(';'));
-    env.classify(&["semi.csv"])
-        .assert()
-        .code(65)
-        .stdout("")
-        .stderr(predicate::str::starts_with("leadsort: "))
-        .stderr(predicate::str::contains("semi.csv"))
-        .stderr(predicate::str::contains("--delimiter ';'"));
+    let out = run(&mut env.classify(&["semi.csv"]));
+    // Output is always comma-separated.
+    assert_eq!(
+        ok_stdout(&out),
+        expected(&[1, 2, 3, 4, 5]).replace("\"1,200\"", "1200")
+    );
+}
+
+#[test]
+fn an_excel_sep_line_sets_the_delimiter_and_is_not_a_contact() {
+    let env = Env::standard();
+    env.write(
+        "sep.csv",
+        format!("sep=;\r\n{}", contacts_delimited_by(';')),
+    );
+    let out = run(&mut env.classify(&["sep.csv", "--summary", "s.json"]));
+    assert_eq!(
+        ok_stdout(&out),
+        expected(&[1, 2, 3, 4, 5]).replace("\"1,200\"", "1200")
+    );
+    assert!(env.read("s.json").contains("\"rows\": 5,"));
 }
 
 // ---- rows that cannot be read -----------------------------------------------------------
@@ -681,7 +697,7 @@ fn bad_rows_go_to_the_rejected_file_with_record_line_and_reason() {
         b"record,line,reason,row\n\
 2,4,\"expected 7 fields, found 3\",\"2,short@x.com,Engineer\"\n\
 3,5,\"expected 7 fields, found 8\",\"3,cy@initech.io,Director,250,no,no,,extra\"\n\
-4,6,column 2 (email) is not valid UTF-8; is the file in another encoding?,\
+4,6,\"column 2 (email) is not valid UTF-8: if the file comes from an older Excel, pass --encoding windows-1252\",\
 \"4,\xff\xfe@x.com,Director,250,no,no,\"\n"
             .to_vec(),
         "{}",
@@ -699,7 +715,9 @@ fn bad_rows_go_to_the_rejected_file_with_record_line_and_reason() {
     assert_eq!(
         stderr(&out),
         "leadsort: warning: 3 of 5 rows in bad.csv could not be read and were rejected \
-         (see rejected.csv)\n"
+         (see rejected.csv)\n\
+         leadsort: warning: bad.csv has rows that are not UTF-8 (the first is record 4, line 6): \
+         if it comes from an older Excel, run again with --encoding windows-1252\n"
     );
 }
 
@@ -712,7 +730,9 @@ fn bad_rows_without_a_rejected_file_are_counted_in_a_warning() {
     assert_eq!(
         stderr(&out),
         "leadsort: warning: 3 of 5 rows in bad.csv could not be read and were rejected \
-         (use --rejected FILE to keep them)\n"
+         (use --rejected FILE to keep them)\n\
+         leadsort: warning: bad.csv has rows that are not UTF-8 (the first is record 4, line 6): \
+         if it comes from an older Excel, run again with --encoding windows-1252\n"
     );
     assert_eq!(env.files(), ["bad.csv", "contacts.csv", "rules.toml"]);
 }

@@ -538,13 +538,12 @@ fn missing_input_is_exit_66_and_writes_nothing() {
 }
 
 #[test]
-fn a_semicolon_export_needs_the_delimiter() {
+fn a_semicolon_export_is_sniffed_or_told() {
     let env = Env::new();
     env.write("export.csv", "Email;Job Title\na@acme.example;CTO\n");
-    let out = run(env.cmd().args(["init", "export.csv"]));
-    assert_eq!(out.status.code(), Some(65));
-    assert!(!env.exists("rules.toml"));
-    let (_, rules, _) = init(&env, &["-d", ";", "export.csv"]);
+    let (_, rules, _) = init(&env, &["export.csv"]);
+    assert_eq!(columns(&rules, "title")[0], "Job Title");
+    let (_, rules, _) = init(&env, &["--force", "-d", ";", "export.csv"]);
     assert_eq!(columns(&rules, "title")[0], "Job Title");
 }
 

@@ -1,0 +1,153 @@
+//! What keeps unattended runs safe beyond atomic files: one run at a time (a lock file),
+//! a clean stop on SIGINT, SIGTERM or SIGHUP (temp files removed, old outputs intact), a full
+//! disk under `ulimit -f` reported as an I/O error instead of killing the process, and the
+//! SHA-256 of what was read, so a run can be audited.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// A held run lock; released when dropped (or when the process ends, however it ends).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+/// Take the lock at `path` (created if needed, never deleted: deleting lock files races).
+/// Another run holding it is exit 75.
+pub fn lock(path: &Path) -> Result<RunLock> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(|e| Error::CantCreate {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    match file.try_lock() {
+        Ok(()) => Ok(RunLock {
+            _file: file,
+            path: path.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(format!(
+            "another leadsort run holds the lock {}: try again later",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::io(format!("cannot lock {}", path.display()), e))
+        }
+    }
+}
+
+static SIGNAL: LazyLock<Arc<AtomicUsize>> = LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
+
+/// From now on SIGINT, SIGTERM and SIGHUP only set a flag that `interrupted` reports, so a
+/// long run can stop at a row boundary and clean up; SIGXFSZ (a file-size limit) no longer
+/// kills the process: the write fails with an error instead. Call only where the work loop
+/// checks `interrupted`.
+pub fn catch_signals() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            let _ = signal_hook::flag::register_usize(sig, Arc::clone(&SIGNAL), sig as usize);
+        }
+        let ignored = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _ = signal_hook::flag::register(SIGXFSZ, ignored);
+    }
+}
+
+/// The signal asking this run to stop, if one came.
+pub fn interrupted() -> Option<i32> {
+    match SIGNAL.load(Ordering::Relaxed) {
+        0 => None,
+        sig => i32::try_from(sig).ok(),
+    }
+}
+
+/// A reader that hashes what passes through it.
+#[derive(Debug)]
+pub struct Hashing<R> {
+    inner: R,
+    hasher: Arc<std::sync::Mutex<Sha256>>,
+}
+
+/// The digest of what a `Hashing` reader has read, available once reading is done.
+#[derive(Debug, Clone)]
+pub struct Digester(Arc<std::sync::Mutex<Sha256>>);
+
+impl<R: Read> Hashing<R> {
+    pub fn new(inner: R) -> (Hashing<R>, Digester) {
+        let hasher = Arc::new(std::sync::Mutex::new(Sha256::new()));
+        (
+            Hashing {
+                inner,
+                hasher: Arc::clone(&hasher),
+            },
+            Digester(hasher),
+        )
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut h) = self.hasher.lock() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+impl Digester {
+    /// The SHA-256 so far, as lower-case hex.
+    pub fn hex(&self) -> String {
+        self.0
+            .lock()
+            .map(|h| hex(&h.clone().finalize()))
+            .unwrap_or_default()
+    }
+}
+
+/// SHA-256 of some bytes, as lower-case hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".leadsort.lock");
+        let first = lock(&path).unwrap();
+        assert!(matches!(lock(&path).unwrap_err(), Error::Locked(_)));
+        drop(first);
+        assert!(lock(&path).is_ok());
+    }
+
+    #[test]
+    fn hashing_reader_gives_the_sha256_of_what_it_read() {
+        let (mut r, digest) = Hashing::new(&b"abc"[..]);
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(
+            digest.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sha256(b"abc"), digest.hex());
+    }
+}
