@@ -26,6 +26,8 @@ pub enum Target {
         path: PathBuf,
         file: BufWriter<File>,
     },
+    /// In memory (tests, fuzzing).
+    Memory(Vec<u8>),
 }
 
 impl Target {
@@ -66,6 +68,7 @@ impl Target {
             Target::Stdout(_) => "stdout".to_string(),
             Target::File(f) => f.path().display().to_string(),
             Target::Special { path, .. } => path.display().to_string(),
+            Target::Memory(_) => "memory".to_string(),
         }
     }
 
@@ -86,6 +89,7 @@ impl Target {
                 file.flush().map_err(|e| Error::writing(&path, e))?;
                 Ok(Ready(None))
             }
+            Target::Memory(_) => Ok(Ready(None)),
         }
     }
 }
@@ -109,6 +113,7 @@ impl Write for Target {
             Target::Stdout(w) => w.write(buf),
             Target::File(f) => f.write(buf),
             Target::Special { file, .. } => file.write(buf),
+            Target::Memory(v) => v.write(buf),
         }
     }
 
@@ -117,6 +122,7 @@ impl Write for Target {
             Target::Stdout(w) => w.flush(),
             Target::File(f) => f.flush(),
             Target::Special { file, .. } => file.flush(),
+            Target::Memory(_) => Ok(()),
         }
     }
 }
