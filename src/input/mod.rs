@@ -7,12 +7,13 @@
 //! a record's size that keeps memory bounded, and the recovery of the rows an unterminated
 //! quote would otherwise swallow up to the end of the file.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use csv_core::{ReadRecordResult, Reader as CsvParser, ReaderBuilder as CsvParserBuilder};
+pub mod parse;
+
+use parse::{RecordParser, RecordView, Step};
 
 use crate::engine::{Header, Row};
 use crate::error::{Error, Result};
@@ -143,23 +144,6 @@ impl Record {
         }
         r
     }
-
-    /// The bytes of every field, end to end.
-    fn used(&self) -> &[u8] {
-        &self.fields[..self.ends.last().copied().unwrap_or(0)]
-    }
-
-    /// The first field boundary that splits a character, or the first field that is not
-    /// UTF-8: `None` when every field is valid text.
-    fn invalid_utf8_field(&self) -> Option<usize> {
-        match std::str::from_utf8(self.used()) {
-            Ok(all) => self.ends.iter().position(|&e| !all.is_char_boundary(e)),
-            Err(e) => {
-                let bad = e.valid_up_to();
-                Some(self.ends.iter().position(|&end| end > bad).unwrap_or(0))
-            }
-        }
-    }
 }
 
 impl Row for Record {
@@ -171,56 +155,30 @@ impl Row for Record {
 /// How many bytes to read at a time.
 const CHUNK: usize = 1 << 16;
 
-/// More fields than this in one record is not a contact list.
-const MAX_FIELDS: usize = 1 << 16;
-
-/// An open CSV input with its header read.
+/// An open CSV input with its header read, giving one record at a time. (`classify` reads
+/// through `crate::pipeline` instead, in parallel chunks, with the same parser and checks.)
 pub struct Input {
     source: Box<dyn Read>,
-    /// Bytes given back to be read again: the rows after an unterminated quote.
-    replay: VecDeque<u8>,
-    buf: Vec<u8>,
+    chunk: Vec<u8>,
     pos: usize,
-    len: usize,
     eof: bool,
-    parser: CsvParser,
+    parser: RecordParser,
     header: Header,
     name: String,
     delimiter: u8,
     max_record: usize,
+    /// Lines before the parser's first byte (an Excel `sep=` line).
+    line_offset: u64,
     /// Records read after the header.
     records: u64,
-    /// Line breaks consumed so far (the next record starts on `lines + 1`, give or take
-    /// blank lines).
-    lines: u64,
-    /// The last byte consumed was a CR (a CRLF may be split across reads).
-    after_cr: bool,
-    /// The record being read.
-    current: RawRecord,
-    /// Columns where a line break means rows were merged (ids, emails).
+    /// Columns where a line break means an unbalanced quote merged rows (ids, emails).
     single_line: Vec<usize>,
     /// Bytes read from the source so far (for progress).
     pub bytes_read: u64,
     digest: Option<crate::guard::Digester>,
+    raw_buf: Vec<u8>,
     /// The last rejected record, valid after `next` returned `Next::Rejected`.
     pub rejected: Option<Rejected>,
-}
-
-/// A record as parsed: fields, raw bytes, and what was odd about it.
-#[derive(Debug, Default)]
-struct RawRecord {
-    record: Record,
-    /// The bytes consumed for it, blank lines and line breaks before it included (up to the
-    /// size limit).
-    raw: Vec<u8>,
-    /// Line breaks among the bytes consumed for it.
-    lines: u64,
-    quotes: u64,
-    /// Bytes consumed for it, counted even past the size limit.
-    size: usize,
-    too_big: bool,
-    /// It opened a quote that the file never closes (its first line only is kept).
-    unterminated: bool,
 }
 
 impl std::fmt::Debug for Input {
@@ -232,10 +190,25 @@ impl std::fmt::Debug for Input {
     }
 }
 
-/// What a record read from the bytes ended as.
-enum Parsed {
-    Record,
-    End,
+/// What is left of an `Input` once its header is read, for readers that take over (the
+/// parallel pipeline): the stream and the bytes already read from it but not parsed.
+pub struct Stream {
+    pub source: Box<dyn Read>,
+    pub unparsed: Vec<u8>,
+    pub eof: bool,
+    /// The byte before `unparsed` was a CR (the header ended in CRLF, its LF still unread).
+    pub after_cr: bool,
+    /// Line breaks consumed before `unparsed`.
+    pub lines: u64,
+    pub bytes_read: u64,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("lines", &self.lines)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Input {
@@ -277,35 +250,34 @@ impl Input {
         } else {
             (raw, None)
         };
-        let (reader, first) = decoded(raw, &name, options)?;
+        let (source, first) = decoded(raw, &name, options)?;
         let mut input = Input {
-            source: reader,
-            replay: first.into(),
-            buf: vec![0; CHUNK],
+            source,
+            chunk: first,
             pos: 0,
-            len: 0,
             eof: false,
-            parser: CsvParser::new(),
+            parser: RecordParser::new(b',', options.max_record),
             header: Header::new(Vec::new()),
             name,
             delimiter: b',',
             max_record: options.max_record.max(1),
+            line_offset: 0,
             records: 0,
-            lines: 0,
-            after_cr: false,
-            current: RawRecord::default(),
             single_line: Vec::new(),
             bytes_read: 0,
             digest,
+            raw_buf: Vec::new(),
             rejected: None,
         };
-        input.fill()?;
+        if input.chunk.is_empty() {
+            input.refill()?;
+        }
         let excel_sep = input.excel_sep_line();
         input.delimiter = match (options.delimiter, excel_sep) {
             (Some(d), _) | (None, Some(d)) => d,
-            (None, None) => sniff(&input.buf[input.pos..input.len]),
+            (None, None) => sniff(&input.chunk[input.pos..]),
         };
-        input.parser = CsvParserBuilder::new().delimiter(input.delimiter).build();
+        input.parser = RecordParser::new(input.delimiter, input.max_record);
         input.read_header()?;
         Ok(input)
     }
@@ -322,10 +294,19 @@ impl Input {
         self.delimiter
     }
 
+    pub fn max_record(&self) -> usize {
+        self.max_record
+    }
+
     /// The SHA-256 of the input's bytes (as stored: before decompression or decoding), once
     /// read to the end; `None` unless asked for in `Options::hash`.
     pub fn sha256(&self) -> Option<String> {
         self.digest.as_ref().map(crate::guard::Digester::hex)
+    }
+
+    /// A handle on the digest, for readers that take the stream over.
+    pub fn digester(&self) -> Option<crate::guard::Digester> {
+        self.digest.clone()
     }
 
     /// Records read so far (contacts and rejected).
@@ -339,276 +320,139 @@ impl Input {
         self.single_line = columns;
     }
 
-    fn read_header(&mut self) -> Result<()> {
-        match self.parse()? {
-            Parsed::End => {
-                return Err(Error::Data(format!(
-                    "{} is empty: expected a header line with column names",
-                    self.name
-                )));
-            }
-            Parsed::Record => {}
+    pub fn single_line(&self) -> &[usize] {
+        &self.single_line
+    }
+
+    /// Hand the rest of the input over (after the header) to another reader.
+    pub fn into_stream(self) -> Stream {
+        Stream {
+            source: self.source,
+            unparsed: self.chunk[self.pos..].to_vec(),
+            eof: self.eof,
+            after_cr: self.parser.after_cr(),
+            lines: self.line_offset + self.parser.lines(),
+            bytes_read: self.bytes_read,
         }
-        self.lines += self.current.lines;
-        let rec = &self.current.record;
-        if self.current.too_big {
+    }
+
+    fn read_header(&mut self) -> Result<()> {
+        let (names, too_big, bad) = loop {
+            match self.parser.next(&self.chunk, &mut self.pos, self.eof) {
+                Step::Record(view) => {
+                    let names: Vec<String> = (0..view.len())
+                        .map(|i| {
+                            String::from_utf8_lossy(view.field(i).unwrap_or_default()).into_owned()
+                        })
+                        .collect();
+                    break (
+                        names,
+                        view.too_big,
+                        invalid_utf8_field(view.field_bytes(), view.ends()),
+                    );
+                }
+                Step::NeedMore => {
+                    let chunk = std::mem::take(&mut self.chunk);
+                    self.refill_into(chunk)?;
+                }
+                Step::End => {
+                    return Err(Error::Data(format!(
+                        "{} is empty: expected a header line with column names",
+                        self.name
+                    )));
+                }
+            }
+        };
+        if too_big {
             return Err(Error::Data(format!(
                 "{}: the header is larger than {} bytes: is this a CSV file?",
                 self.name, self.max_record
             )));
         }
-        if let Some(col) = rec.invalid_utf8_field() {
+        if let Some(col) = bad {
             return Err(Error::Data(format!(
-                "{}: the header (line 1, column {}) is not valid UTF-8\n\
+                "{}: the header (line {}, column {}) is not valid UTF-8\n\
                  if the file comes from an older Excel, pass --encoding windows-1252; else export it as \"CSV UTF-8\"",
                 self.name,
+                self.line_offset + 1,
                 col + 1
             )));
         }
-        let names: Vec<String> = (0..rec.len())
-            .map(|i| rec.get(i).unwrap_or("").to_string())
-            .collect();
         self.header = Header::new(names);
         Ok(())
     }
 
     /// Read the next record into `contact`. `Ok(None)` at the end of the input.
     pub fn next(&mut self, contact: &mut Record) -> Result<Option<Next>> {
-        if let Parsed::End = self.parse()? {
-            return Ok(None);
-        }
-        self.records += 1;
-        let record = self.records;
-        let line = self.lines + 1 + self.leading_lines();
-        self.lines += self.current.lines;
-        if let Some(reason) = self.problem() {
-            let raw = trim_line_breaks(&self.current.raw).to_vec();
-            self.rejected = Some(Rejected {
-                record,
-                line,
-                reason,
-                raw,
-            });
-            return Ok(Some(Next::Rejected));
-        }
-        std::mem::swap(contact, &mut self.current.record);
-        Ok(Some(Next::Contact { record, line }))
-    }
-
-    /// Line breaks before the record's first byte (blank lines, a CRLF's LF).
-    fn leading_lines(&self) -> u64 {
-        let raw = &self.current.raw;
-        let content = raw
-            .iter()
-            .position(|b| *b != b'\n' && *b != b'\r')
-            .unwrap_or(raw.len());
-        count_line_breaks(&raw[..content], false)
-    }
-
-    /// Why the record just parsed cannot be a contact, if it cannot.
-    fn problem(&mut self) -> Option<String> {
-        let r = &self.current;
-        if r.unterminated {
-            return Some(
-                "a quote opened on this line is never closed: the line is set aside and the lines \
-                 after it are read as rows again"
-                    .to_string(),
-            );
-        }
-        if r.too_big {
-            return Some(format!(
-                "record larger than {} bytes (--max-record-size): an unterminated quote? \
-                 (raw row cut at the limit)",
-                self.max_record
-            ));
-        }
-        let expected = self.header.len();
-        let found = r.record.len();
-        if found != expected {
-            let mut reason = format!("expected {expected} fields, found {found}");
-            let spanned = count_line_breaks(trim_line_breaks(&r.raw), false);
-            if spanned > 0 {
-                reason.push_str(&format!(
-                    "; the record spans {} lines: a stray quote may have merged rows",
-                    spanned + 1
-                ));
-            }
-            return Some(reason);
-        }
-        if let Some(col) = r.record.invalid_utf8_field() {
-            let name = self.header.names.get(col).map_or("?", String::as_str);
-            return Some(format!(
-                "column {} ({name}) is not valid UTF-8: if the file comes from an older Excel, \
-                 pass --encoding windows-1252",
-                col + 1
-            ));
-        }
-        if let Some(col) = self
-            .single_line
-            .iter()
-            .find(|&&c| r.record.field(c).is_some_and(|f| f.contains(&b'\n')))
-        {
-            let name = self.header.names.get(*col).map_or("?", String::as_str);
-            return Some(format!(
-                "column {} ({name}) holds a line break: a stray quote may have merged rows",
-                col + 1
-            ));
-        }
-        if r.record.used().contains(&0) {
-            return Some("contains a NUL byte".to_string());
-        }
-        None
-    }
-
-    /// Parse one record into `self.current`.
-    fn parse(&mut self) -> Result<Parsed> {
-        let cur = &mut self.current;
-        cur.raw.clear();
-        cur.lines = 0;
-        cur.quotes = 0;
-        cur.size = 0;
-        cur.too_big = false;
-        cur.unterminated = false;
-        if cur.record.fields.len() < 256 {
-            cur.record.fields.resize(256, 0);
-        }
-        if cur.record.ends.len() < 32 {
-            cur.record.ends.resize(32, 0);
-        }
-        let (mut out, mut nends) = (0usize, 0usize);
         loop {
-            if self.pos == self.len && !self.eof {
-                self.fill()?;
-            }
-            let input = &self.buf[self.pos..self.len];
-            let cur = &mut self.current;
-            let (result, nin, nout, nend) = self.parser.read_record(
-                input,
-                &mut cur.record.fields[out..],
-                &mut cur.record.ends[nends..],
-            );
-            let consumed = &input[..nin];
-            cur.size += nin;
-            if !cur.too_big {
-                cur.raw.extend_from_slice(
-                    &consumed[..nin.min(self.max_record.saturating_sub(cur.raw.len()))],
-                );
-            }
-            cur.lines += count_line_breaks(consumed, self.after_cr);
-            if let Some(last) = consumed.last() {
-                self.after_cr = *last == b'\r';
-            }
-            cur.quotes += memchr::memchr_iter(b'"', consumed).count() as u64;
-            self.pos += nin;
-            out += nout;
-            nends += nend;
-            match result {
-                ReadRecordResult::InputEmpty => {
-                    if self.eof && self.pos == self.len {
-                        // csv_core wants one call with empty input to finish the last record.
-                        continue;
+            match self.parser.next(&self.chunk, &mut self.pos, self.eof) {
+                Step::Record(view) => {
+                    self.records += 1;
+                    let record = self.records;
+                    let line = self.line_offset + view.line;
+                    if let Some(reason) =
+                        problem(&view, &self.header, &self.single_line, self.max_record)
+                    {
+                        let raw = view.raw(&mut self.raw_buf).to_vec();
+                        self.rejected = Some(Rejected {
+                            record,
+                            line,
+                            reason,
+                            raw,
+                        });
+                        self.replay_if_unterminated();
+                        return Ok(Some(Next::Rejected));
                     }
+                    contact.fields.clear();
+                    contact.fields.extend_from_slice(view.field_bytes());
+                    contact.ends.clear();
+                    contact.ends.extend_from_slice(view.ends());
+                    return Ok(Some(Next::Contact { record, line }));
                 }
-                ReadRecordResult::OutputFull => {
-                    let fields = &mut self.current.record.fields;
-                    if fields.len() >= self.max_record {
-                        // Too big: keep parsing to the record's end, keeping nothing more.
-                        self.current.too_big = true;
-                        out = 0;
-                        nends = 0;
-                    } else {
-                        let grown = (fields.len() * 2).min(self.max_record);
-                        fields.resize(grown, 0);
-                    }
+                Step::NeedMore => {
+                    let chunk = std::mem::take(&mut self.chunk);
+                    self.refill_into(chunk)?;
                 }
-                ReadRecordResult::OutputEndsFull => {
-                    let ends = &mut self.current.record.ends;
-                    if ends.len() >= MAX_FIELDS {
-                        self.current.too_big = true;
-                        nends = 0;
-                    } else {
-                        let grown = ends.len() * 2;
-                        ends.resize(grown, 0);
-                    }
-                }
-                ReadRecordResult::Record => {
-                    let cur = &mut self.current;
-                    cur.too_big |= cur.size > self.max_record;
-                    cur.record.ends.truncate(nends);
-                    // `fields` keeps its length as scratch space; `ends` says what is used.
-                    if self.eof && self.pos == self.len && cur.quotes % 2 == 1 && !cur.too_big {
-                        self.recover_unterminated_quote();
-                    }
-                    return Ok(Parsed::Record);
-                }
-                ReadRecordResult::End => return Ok(Parsed::End),
+                Step::End => return Ok(None),
             }
         }
     }
 
-    /// The record just parsed ends inside a quote at the end of the input: its quote was
-    /// never closed, and the parser took every following line into one field. Keep its first
-    /// line as the record (it will be rejected: too few fields) and read the rest again.
-    fn recover_unterminated_quote(&mut self) {
-        let cur = &mut self.current;
-        let start = cur
-            .raw
-            .iter()
-            .position(|b| *b != b'\n' && *b != b'\r')
-            .unwrap_or(0);
-        let Some(nl) = cur.raw[start..]
-            .iter()
-            .position(|b| *b == b'\n' || *b == b'\r')
-        else {
-            return;
-        };
-        let cut = start + nl;
-        let rest = cur.raw.split_off(cut);
-        // The rejected row is the unclosed line alone: one field per delimiter, so it never
-        // passes for a contact.
-        cur.record.ends.truncate(1);
-        cur.record.fields.truncate(0);
-        cur.record.ends[0] = 0;
-        cur.lines = count_line_breaks(&cur.raw, false);
-        cur.unterminated = true;
-        self.replay.extend(rest);
-        self.eof = false;
-        self.after_cr = false;
-        self.parser.reset();
+    /// After a quote that never closes, the lines after it are read again.
+    fn replay_if_unterminated(&mut self) {
+        if let Some(replay) = self.parser.take_replay() {
+            self.chunk = replay;
+            self.pos = 0;
+        }
     }
 
-    /// Read more bytes into the buffer: replayed bytes first, then the source.
-    fn fill(&mut self) -> Result<()> {
-        self.pos = 0;
-        self.len = 0;
-        if !self.replay.is_empty() {
-            let n = self.replay.len().min(self.buf.len());
-            for (slot, byte) in self.buf.iter_mut().zip(self.replay.drain(..n)) {
-                *slot = byte;
-            }
-            self.len = n;
-            return Ok(());
-        }
-        loop {
-            match self.source.read(&mut self.buf) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(());
-                }
-                Ok(n) => {
-                    self.len = n;
-                    self.bytes_read += n as u64;
-                    return Ok(());
-                }
+    fn refill(&mut self) -> Result<()> {
+        let chunk = std::mem::take(&mut self.chunk);
+        self.refill_into(chunk)
+    }
+
+    /// Read the next chunk from the source, reusing `buf`.
+    fn refill_into(&mut self, mut buf: Vec<u8>) -> Result<()> {
+        buf.clear();
+        buf.resize(CHUNK, 0);
+        let n = loop {
+            match self.source.read(&mut buf) {
+                Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io(format!("cannot read {}", self.name), e)),
             }
-        }
+        };
+        buf.truncate(n);
+        self.bytes_read += n as u64;
+        self.eof = n == 0;
+        self.chunk = buf;
+        self.pos = 0;
+        Ok(())
     }
 
     /// Excel's `sep=;` first line: the delimiter, and the line is skipped.
     fn excel_sep_line(&mut self) -> Option<u8> {
-        let head = &self.buf[self.pos..self.len];
+        let head = &self.chunk[self.pos..];
         let line_end = head.iter().position(|b| *b == b'\n' || *b == b'\r')?;
         let line = &head[..line_end];
         if line.len() == 5 && line[..4].eq_ignore_ascii_case(b"sep=") {
@@ -618,10 +462,81 @@ impl Input {
                 skip += 1;
             }
             self.pos += skip;
-            self.lines += 1;
+            self.line_offset += 1;
             return Some(d);
         }
         None
+    }
+}
+
+/// Why a parsed record cannot be a contact, if it cannot.
+pub fn problem(
+    view: &RecordView<'_>,
+    header: &Header,
+    single_line: &[usize],
+    max_record: usize,
+) -> Option<String> {
+    if view.unterminated {
+        return Some(
+            "a quote opened on this line is never closed: the line is set aside and the lines \
+             after it are read as rows again"
+                .to_string(),
+        );
+    }
+    if view.too_big {
+        return Some(format!(
+            "record larger than {max_record} bytes (--max-record-size): an unterminated quote? \
+             (raw row cut at the limit)"
+        ));
+    }
+    let expected = header.len();
+    let found = view.len();
+    if found != expected {
+        let mut reason = format!("expected {expected} fields, found {found}");
+        if view.inner_lines > 0 {
+            reason.push_str(&format!(
+                "; the record spans {} lines: a stray quote may have merged rows",
+                view.inner_lines + 1
+            ));
+        }
+        return Some(reason);
+    }
+    let bytes = view.field_bytes();
+    if let Some(col) = invalid_utf8_field(bytes, view.ends()) {
+        let name = header.names.get(col).map_or("?", String::as_str);
+        return Some(format!(
+            "column {} ({name}) is not valid UTF-8: if the file comes from an older Excel, \
+             pass --encoding windows-1252",
+            col + 1
+        ));
+    }
+    if view.inner_lines > 0
+        && let Some(col) = single_line.iter().find(|&&c| {
+            view.field(c)
+                .is_some_and(|f| memchr::memchr2(b'\n', b'\r', f).is_some())
+        })
+    {
+        let name = header.names.get(*col).map_or("?", String::as_str);
+        return Some(format!(
+            "column {} ({name}) holds a line break: a stray quote may have merged rows",
+            col + 1
+        ));
+    }
+    if memchr::memchr(0, bytes).is_some() {
+        return Some("contains a NUL byte".to_string());
+    }
+    None
+}
+
+/// The first field boundary that splits a character, or the first field that is not
+/// UTF-8: `None` when every field is valid text.
+pub fn invalid_utf8_field(bytes: &[u8], ends: &[usize]) -> Option<usize> {
+    match std::str::from_utf8(bytes) {
+        Ok(all) => ends.iter().position(|&e| !all.is_char_boundary(e)),
+        Err(e) => {
+            let bad = e.valid_up_to();
+            Some(ends.iter().position(|&end| end > bad).unwrap_or(0))
+        }
     }
 }
 
@@ -716,32 +631,6 @@ pub fn sniff(bytes: &[u8]) -> u8 {
     }
 }
 
-/// Line breaks in `bytes`: LF, CRLF and a lone CR each count once. `after_cr`: the byte before
-/// `bytes` was a CR (so a leading LF completes a CRLF already counted).
-fn count_line_breaks(bytes: &[u8], after_cr: bool) -> u64 {
-    let mut n = 0;
-    let mut prev_cr = after_cr;
-    for &b in bytes {
-        match b {
-            b'\n' if !prev_cr => n += 1,
-            b'\r' => n += 1,
-            _ => {}
-        }
-        prev_cr = b == b'\r';
-    }
-    n
-}
-
-fn trim_line_breaks(raw: &[u8]) -> &[u8] {
-    let is_break = |b: &u8| *b == b'\n' || *b == b'\r';
-    let start = raw.iter().position(|b| !is_break(b)).unwrap_or(raw.len());
-    let end = raw
-        .iter()
-        .rposition(|b| !is_break(b))
-        .map_or(start, |e| e + 1);
-    &raw[start..end.max(start)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -759,24 +648,26 @@ mod tests {
 
     #[test]
     fn line_breaks() {
+        use parse::count_line_breaks;
         assert_eq!(count_line_breaks(b"a\nb\r\nc\rd", false), 3);
         assert_eq!(count_line_breaks(b"\nx", true), 0);
+        assert_eq!(count_line_breaks(b"\nx\n", true), 1);
         assert_eq!(count_line_breaks(b"", false), 0);
     }
 
     #[test]
     fn records_split_characters_only_when_invalid() {
-        let record = |fields: &[u8], ends: &[usize]| Record {
-            fields: fields.to_vec(),
-            ends: ends.to_vec(),
-        };
-        let r = record(&[0xC3, 0xA9, b'x'], &[1, 3]);
-        assert_eq!(r.invalid_utf8_field(), Some(0), "é split across two fields");
-        let r = record(&[0xC3, 0xA9, b'x'], &[2, 3]);
-        assert_eq!(r.invalid_utf8_field(), None);
-        assert_eq!(r.get(0), Some("é"));
-        let r = record(&[b'a', 0xE9, b'b'], &[1, 3]);
-        assert_eq!(r.invalid_utf8_field(), Some(1), "Latin-1 é in the second field");
+        let bytes = [0xC3, 0xA9, b'x'];
+        assert_eq!(
+            invalid_utf8_field(&bytes, &[1, 3]),
+            Some(0),
+            "é split across two fields"
+        );
+        assert_eq!(invalid_utf8_field(&bytes, &[2, 3]), None);
+        assert_eq!(
+            invalid_utf8_field(&[b'a', 0xE9, b'b'], &[1, 3]),
+            Some(1),
+            "Latin-1 é"
+        );
     }
-
 }

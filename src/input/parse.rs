@@ -1,0 +1,552 @@
+//! Records out of bytes: `csv_core` driven over chunks of the input, keeping what a contact
+//! list needs that a plain CSV parser throws away: each record's raw bytes, where it starts,
+//! how many quotes it holds, and whether it is too big to keep.
+//!
+//! A record may span chunks: the parser carries its state (and the raw bytes seen so far, up
+//! to the size limit) into the next chunk. A record inside one chunk borrows its raw bytes
+//! from it; nothing is copied.
+
+use csv_core::{ReadRecordResult, Reader as CsvCore, ReaderBuilder};
+
+/// More fields than this in one record is not a contact list.
+const MAX_FIELDS: usize = 1 << 16;
+
+/// Parses records out of successive chunks of one stream.
+#[derive(Debug)]
+pub struct RecordParser {
+    csv: CsvCore,
+    delimiter: u8,
+    max_record: usize,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    out: usize,
+    nends: usize,
+    /// Raw bytes of the record in progress from earlier chunks (up to the size limit).
+    spill: Vec<u8>,
+    /// The record in progress started in an earlier chunk.
+    spilled: bool,
+    /// Where the record in progress starts in the current chunk (when not spilled).
+    start: usize,
+    /// Line breaks consumed by this parser before the record in progress.
+    lines: u64,
+    /// Line breaks within the record in progress (leading blank lines included).
+    record_lines: u64,
+    quotes: u64,
+    size: usize,
+    too_big: bool,
+    after_cr: bool,
+    /// `after_cr` when the record in progress started.
+    start_after_cr: bool,
+    /// Bytes to parse again after an unterminated quote (see `take_replay`).
+    replay: Option<Vec<u8>>,
+}
+
+/// One parsed record, borrowing the parser and the chunk.
+#[derive(Debug)]
+pub struct RecordView<'a> {
+    fields: &'a [u8],
+    ends: &'a [usize],
+    spill: &'a [u8],
+    chunk_part: &'a [u8],
+    /// The line the record starts on, counting from 1 at the parser's first byte.
+    pub line: u64,
+    /// Line breaks inside the record (between its first and last byte).
+    pub inner_lines: u64,
+    pub quotes: u64,
+    /// The record was larger than the limit: its fields and raw bytes are cut.
+    pub too_big: bool,
+    /// It opened a quote the input never closes: only its first line is kept, the rest is
+    /// to be parsed again (`RecordParser::take_replay`).
+    pub unterminated: bool,
+}
+
+impl<'a> RecordView<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn field(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.fields[start..end])
+    }
+
+    /// The bytes of every field, end to end.
+    pub fn field_bytes(&self) -> &'a [u8] {
+        &self.fields[..self.ends.last().copied().unwrap_or(0)]
+    }
+
+    pub fn ends(&self) -> &'a [usize] {
+        self.ends
+    }
+
+    /// The record as written in the input, without line breaks around it. When the record
+    /// spanned chunks this is assembled into `buf`.
+    pub fn raw<'b>(&self, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        if self.spill.is_empty() {
+            trim_line_breaks(self.chunk_part)
+        } else {
+            buf.clear();
+            buf.extend_from_slice(self.spill);
+            buf.extend_from_slice(self.chunk_part);
+            trim_line_breaks(buf)
+        }
+    }
+
+    /// The raw record, when it lies in the current chunk (no copy).
+    pub fn raw_in_chunk(&self) -> Option<&'a [u8]> {
+        self.spill
+            .is_empty()
+            .then(|| trim_line_breaks(self.chunk_part))
+    }
+}
+
+/// What `RecordParser::next` found.
+#[derive(Debug)]
+pub enum Step<'a> {
+    Record(RecordView<'a>),
+    /// The chunk is used up; a record may be in progress (see `is_between_records`).
+    NeedMore,
+    /// The end of the input (only with `eof`).
+    End,
+}
+
+impl RecordParser {
+    pub fn new(delimiter: u8, max_record: usize) -> RecordParser {
+        RecordParser {
+            csv: ReaderBuilder::new().delimiter(delimiter).build(),
+            delimiter,
+            max_record: max_record.max(1),
+            fields: vec![0; 1024],
+            ends: vec![0; 64],
+            out: 0,
+            nends: 0,
+            spill: Vec::new(),
+            spilled: false,
+            start: 0,
+            lines: 0,
+            record_lines: 0,
+            quotes: 0,
+            size: 0,
+            too_big: false,
+            after_cr: false,
+            start_after_cr: false,
+            replay: None,
+        }
+    }
+
+    /// A fresh parser with the same settings (for a chunk that starts a new stretch).
+    pub fn fresh(&self) -> RecordParser {
+        RecordParser::new(self.delimiter, self.max_record)
+    }
+
+    /// No record is in progress: the bytes consumed so far end at a record boundary.
+    pub fn is_between_records(&self) -> bool {
+        self.size == 0 || self.size == self.record_lines_bytes()
+    }
+
+    /// The last byte consumed was a CR (a CRLF's LF may come next).
+    pub fn after_cr(&self) -> bool {
+        self.after_cr
+    }
+
+    /// Start as if a CR came just before the first byte.
+    pub fn with_after_cr(mut self, after_cr: bool) -> RecordParser {
+        self.after_cr = after_cr;
+        self
+    }
+
+    /// Line breaks consumed so far, records and blank lines alike.
+    pub fn lines(&self) -> u64 {
+        self.lines + self.record_lines
+    }
+
+    /// Bytes consumed for the record in progress that are only line breaks (blank lines):
+    /// they do not make a record.
+    fn record_lines_bytes(&self) -> usize {
+        if self.nends == 0 && self.out == 0 && self.quotes == 0 && !self.too_big {
+            self.size
+        } else {
+            usize::MAX
+        }
+    }
+
+    /// After an unterminated quote: the bytes to parse again, as the next chunk.
+    pub fn take_replay(&mut self) -> Option<Vec<u8>> {
+        self.replay.take()
+    }
+
+    /// Parse the next record from `chunk[*pos..]`. `eof`: no chunk will follow this one.
+    pub fn next<'a>(&'a mut self, chunk: &'a [u8], pos: &mut usize, eof: bool) -> Step<'a> {
+        if self.size == 0 {
+            // A new record: the last view is gone, so its spilled bytes can go too.
+            self.spill.clear();
+            self.start = *pos;
+            self.spilled = false;
+            self.start_after_cr = self.after_cr;
+        }
+        loop {
+            let input = &chunk[*pos..];
+            if input.is_empty() && !eof {
+                self.spill_from(chunk);
+                return Step::NeedMore;
+            }
+            let (result, nin, nout, nend) = self.csv.read_record(
+                input,
+                &mut self.fields[self.out..],
+                &mut self.ends[self.nends..],
+            );
+            let consumed = &input[..nin];
+            self.size += nin;
+            self.record_lines += count_line_breaks(consumed, self.after_cr);
+            if let Some(last) = consumed.last() {
+                self.after_cr = *last == b'\r';
+            }
+            self.quotes += memchr::memchr_iter(b'"', consumed).count() as u64;
+            *pos += nin;
+            self.out += nout;
+            self.nends += nend;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    if !eof {
+                        self.spill_from(chunk);
+                        return Step::NeedMore;
+                    }
+                    // csv_core finishes the last record on a call with no input.
+                }
+                ReadRecordResult::OutputFull => {
+                    if self.fields.len() >= self.max_record {
+                        // Too big: parse on to the record's end, keeping nothing more.
+                        self.too_big = true;
+                        self.out = 0;
+                        self.nends = 0;
+                    } else {
+                        let grown = (self.fields.len() * 2).min(self.max_record);
+                        self.fields.resize(grown, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    if self.ends.len() >= MAX_FIELDS {
+                        self.too_big = true;
+                        self.nends = 0;
+                    } else {
+                        let grown = self.ends.len() * 2;
+                        self.ends.resize(grown, 0);
+                    }
+                }
+                ReadRecordResult::Record => return Step::Record(self.finish(chunk, *pos, eof)),
+                ReadRecordResult::End => {
+                    self.lines += self.record_lines;
+                    self.reset_record();
+                    return Step::End;
+                }
+            }
+        }
+    }
+
+    /// Keep the raw bytes of a record that continues in the next chunk.
+    fn spill_from(&mut self, chunk: &[u8]) {
+        if self.size == 0 {
+            return;
+        }
+        let from = if self.spilled { 0 } else { self.start };
+        let room = self.max_record.saturating_sub(self.spill.len());
+        let part = &chunk[from.min(chunk.len())..];
+        self.spill.extend_from_slice(&part[..part.len().min(room)]);
+        self.spilled = true;
+        self.start = 0;
+    }
+
+    fn finish<'a>(&'a mut self, chunk: &'a [u8], end: usize, eof: bool) -> RecordView<'a> {
+        self.too_big |= self.size > self.max_record;
+        let from = if self.spilled { 0 } else { self.start };
+        let chunk_part = &chunk[from..end];
+        let (leading, inner) = split_lines(
+            &self.spill,
+            chunk_part,
+            self.record_lines,
+            self.start_after_cr,
+        );
+        let line = self.lines + leading + 1;
+        let unterminated = eof && self.quotes % 2 == 1 && !self.too_big && inner > 0;
+        // A record over the limit keeps no fields: its field ends point past what was kept.
+        let mut view_ends_len = if self.too_big { 0 } else { self.nends };
+        let mut chunk_part = chunk_part;
+        if self.too_big {
+            // Keep the raw row within the limit too.
+            let room = self.max_record.saturating_sub(self.spill.len());
+            chunk_part = &chunk_part[..chunk_part.len().min(room)];
+        }
+        if unterminated {
+            // The quote never closes: keep the first line as the record and parse the rest
+            // again, so the rows it swallowed are not lost.
+            let mut raw = Vec::with_capacity(self.spill.len() + chunk_part.len());
+            raw.extend_from_slice(&self.spill);
+            raw.extend_from_slice(chunk_part);
+            let content = raw.iter().position(|b| !is_break(*b)).unwrap_or(0);
+            let cut = raw[content..]
+                .iter()
+                .position(|b| is_break(*b))
+                .map_or(raw.len(), |i| content + i);
+            self.replay = Some(raw.split_off(cut));
+            self.spill = raw;
+            chunk_part = &[];
+            // One empty field: never passes for a contact.
+            self.ends[0] = 0;
+            view_ends_len = 1;
+            self.csv.reset();
+            self.after_cr = false;
+        }
+        // Lines consumed by this record count once the next one starts.
+        self.lines += if unterminated {
+            leading
+        } else {
+            self.record_lines
+        };
+        self.record_lines = 0;
+        let view = RecordView {
+            fields: &self.fields,
+            ends: &self.ends[..view_ends_len],
+            spill: &self.spill,
+            chunk_part,
+            line,
+            inner_lines: if unterminated { 0 } else { inner },
+            quotes: self.quotes,
+            too_big: self.too_big,
+            unterminated,
+        };
+        // Ready for the next record; the view still borrows the buffers until it is dropped.
+        self.out = 0;
+        self.nends = 0;
+        self.size = 0;
+        self.quotes = 0;
+        self.too_big = false;
+        self.spilled = false;
+        self.start = end;
+        // `spill` is cleared when the next record starts (see `next`).
+        view
+    }
+
+    fn reset_record(&mut self) {
+        self.out = 0;
+        self.nends = 0;
+        self.size = 0;
+        self.quotes = 0;
+        self.record_lines = 0;
+        self.too_big = false;
+        self.spill.clear();
+        self.spilled = false;
+    }
+}
+
+/// Of a record's `total` line breaks, how many come before its first byte (blank lines, a
+/// CRLF's LF) and how many inside it (its own terminator is neither). `after_cr`: the byte
+/// before the record was a CR.
+fn split_lines(spill: &[u8], part: &[u8], total: u64, after_cr: bool) -> (u64, u64) {
+    let bytes = || spill.iter().chain(part).copied();
+    let mut leading = 0;
+    let mut prev_cr = after_cr;
+    for b in bytes().take_while(|b| is_break(*b)) {
+        if b == b'\r' || !prev_cr {
+            leading += 1;
+        }
+        prev_cr = b == b'\r';
+    }
+    // The record's own terminator: \n, \r, or \r\n.
+    let mut tail = bytes().rev().take_while(|b| is_break(*b));
+    let trailing = match (tail.next(), tail.next()) {
+        (None, _) => 0,
+        (Some(b'\n'), Some(b'\r')) | (Some(_), _) => 1,
+    };
+    (leading, total.saturating_sub(leading + trailing))
+}
+
+fn is_break(b: u8) -> bool {
+    b == b'\n' || b == b'\r'
+}
+
+/// Line breaks in `bytes`: LF, CRLF and a lone CR each count once. `after_cr`: the byte before
+/// `bytes` was a CR (so a leading LF completes a CRLF already counted).
+pub fn count_line_breaks(bytes: &[u8], after_cr: bool) -> u64 {
+    if !bytes.contains(&b'\r') {
+        let n = memchr::memchr_iter(b'\n', bytes).count() as u64;
+        // The LF of a CRLF whose CR came just before was counted with the CR.
+        return n - u64::from(after_cr && bytes.first() == Some(&b'\n'));
+    }
+    let mut n = 0;
+    let mut prev_cr = after_cr;
+    for &b in bytes {
+        match b {
+            b'\n' if !prev_cr => n += 1,
+            b'\r' => n += 1,
+            _ => {}
+        }
+        prev_cr = b == b'\r';
+    }
+    n
+}
+
+pub fn trim_line_breaks(raw: &[u8]) -> &[u8] {
+    let start = raw.iter().position(|b| !is_break(*b)).unwrap_or(raw.len());
+    let end = raw
+        .iter()
+        .rposition(|b| !is_break(*b))
+        .map_or(start, |e| e + 1);
+    &raw[start..end.max(start)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record of `chunks` as (line, fields, raw, flags).
+    fn parse(chunks: &[&[u8]], max: usize) -> Vec<(u64, Vec<String>, String, &'static str)> {
+        let mut p = RecordParser::new(b',', max);
+        let mut out = Vec::new();
+        let mut owned: Vec<Vec<u8>> = chunks.iter().map(|c| c.to_vec()).collect();
+        let mut i = 0;
+        while i < owned.len() {
+            let eof = i + 1 == owned.len();
+            let chunk = std::mem::take(&mut owned[i]);
+            let mut pos = 0;
+            loop {
+                match p.next(&chunk, &mut pos, eof) {
+                    Step::Record(v) => {
+                        let mut buf = Vec::new();
+                        let fields = (0..v.len())
+                            .map(|f| String::from_utf8_lossy(v.field(f).unwrap()).into_owned())
+                            .collect();
+                        let flag = if v.unterminated {
+                            "unterminated"
+                        } else if v.too_big {
+                            "too big"
+                        } else {
+                            ""
+                        };
+                        out.push((
+                            v.line,
+                            fields,
+                            String::from_utf8_lossy(v.raw(&mut buf)).into_owned(),
+                            flag,
+                        ));
+                    }
+                    Step::NeedMore => break,
+                    Step::End => break,
+                }
+            }
+            if let Some(replay) = p.take_replay() {
+                owned.insert(i + 1, replay);
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn lines_and_fields(chunks: &[&[u8]]) -> Vec<(u64, Vec<String>)> {
+        parse(chunks, 1 << 20)
+            .into_iter()
+            .map(|(l, f, _, _)| (l, f))
+            .collect()
+    }
+
+    #[test]
+    fn one_chunk_or_many_give_the_same_records() {
+        let data: &[u8] = b"h1,h2\n\n1,\"a\nb\"\r\n2,x\r\n\r\n3,\"q\"\"q\"\n";
+        let whole = lines_and_fields(&[data]);
+        assert_eq!(
+            whole,
+            vec![
+                (1, vec!["h1".into(), "h2".into()]),
+                (3, vec!["1".into(), "a\nb".into()]),
+                (5, vec!["2".into(), "x".into()]),
+                (7, vec!["3".into(), "q\"q".into()]),
+            ]
+        );
+        for cut in 1..data.len() {
+            let (a, b) = data.split_at(cut);
+            assert_eq!(lines_and_fields(&[a, b]), whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn raw_rows_are_the_bytes_as_written() {
+        let data: &[u8] = b"a,b\n1,\"x, y\"\r\n";
+        let recs = parse(&[data], 1 << 20);
+        assert_eq!(recs[1].2, "1,\"x, y\"");
+        let (a, b) = data.split_at(7);
+        assert_eq!(parse(&[a, b], 1 << 20)[1].2, "1,\"x, y\"");
+    }
+
+    #[test]
+    fn bare_cr_lines_count() {
+        assert_eq!(
+            lines_and_fields(&[b"a\rb\rc"]),
+            vec![
+                (1, vec!["a".into()]),
+                (2, vec!["b".into()]),
+                (3, vec!["c".into()])
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_quote_keeps_its_line_and_reads_the_rest_again() {
+        let recs = parse(&[b"h,i\n1,\"open\n2,b\n3,c\n"], 1 << 20);
+        let summary: Vec<(u64, String, &str)> = recs
+            .iter()
+            .map(|(l, _, raw, f)| (*l, raw.clone(), *f))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, "h,i".into(), ""),
+                (2, "1,\"open".into(), "unterminated"),
+                (3, "2,b".into(), ""),
+                (4, "3,c".into(), ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_marked_and_cut() {
+        let big = format!("a,b\n1,\"{}\"\n2,ok\n", "x".repeat(5000));
+        let recs = parse(&[big.as_bytes()], 1024);
+        assert_eq!(recs[1].3, "too big");
+        assert!(recs[1].2.len() <= 1024);
+        assert_eq!(recs[2].1, vec!["2".to_string(), "ok".to_string()]);
+        assert_eq!(recs[2].0, 3);
+    }
+
+    #[test]
+    fn between_records() {
+        let mut p = RecordParser::new(b',', 1024);
+        let mut pos = 0;
+        assert!(matches!(
+            p.next(b"a,b\n1,\"x", &mut pos, false),
+            Step::Record(_)
+        ));
+        assert!(matches!(
+            p.next(b"a,b\n1,\"x", &mut pos, false),
+            Step::NeedMore
+        ));
+        assert!(!p.is_between_records());
+        let mut p = RecordParser::new(b',', 1024);
+        let mut pos = 0;
+        assert!(matches!(
+            p.next(b"a,b\n\n", &mut pos, false),
+            Step::Record(_)
+        ));
+        assert!(matches!(
+            p.next(b"a,b\n\n", &mut pos, false),
+            Step::NeedMore
+        ));
+        assert!(p.is_between_records(), "a blank line is no record");
+    }
+}
