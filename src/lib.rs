@@ -11,6 +11,7 @@ pub mod error;
 pub mod guard;
 pub mod input;
 pub mod output;
+pub mod pipeline;
 pub mod rules;
 pub mod selftest;
 pub mod summary;

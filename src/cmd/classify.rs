@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use jiff::civil::Date;
 
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
-use crate::engine::{Engine, Header, Outcome};
+use crate::engine::{Engine, Header};
 use crate::error::{Error, Result};
-use crate::input::{Input, Next, Record, Source};
-use crate::output::{Destination, Format, Outputs, Scored};
+use crate::input::{Input, Rejected, Source};
+use crate::output::{Destination, Format, Outputs};
+use crate::pipeline::{Collector, Job, Totals};
 use crate::rules::Rules;
 use crate::summary::{Ordered, Summary};
 use crate::ui::Ui;
@@ -80,6 +81,19 @@ pub struct Args {
     /// Permission bits of the files written, in octal [default: 600, the owner only]
     #[arg(long, value_name = "MODE", value_parser = crate::cli::parse_mode)]
     pub file_mode: Option<u32>,
+
+    /// Worker threads [default: the number of cores]; the output is the same bytes for any N
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+impl Args {
+    fn threads(&self) -> usize {
+        match self.threads {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
 }
 
 pub fn run(args: &Args, ui: &Ui) -> Result<()> {
@@ -108,86 +122,63 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let summarise = args.split.is_some() || args.summary.is_some();
     let mut options = args.csv.options();
     options.hash = summarise;
-    let mut input = Input::open(&source, &options)?;
+    let input = Input::open(&source, &options)?;
     let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = header_warnings(&rules, &engine, input.header());
-    input.single_line_columns(super::single_line_columns(&rules, &engine, input.header()));
+    let single_line = super::single_line_columns(&rules, &engine, input.header());
 
     let format = Format {
         delimiter: b',',
+        input_delimiter: input.delimiter(),
         escape_formulas: !args.no_escape_formulas,
         file_mode: args.file_mode,
     };
+    let encoder = format.csv_encoder();
     let mut outputs = Outputs::create(
         &destination,
         args.summary.as_deref(),
         &engine,
         input.header(),
         format,
+        &encoder,
     )?;
-    let progress = super::Progress::new(ui, &source);
 
-    let mut tally = Tally::new(&engine);
-    let mut record = Record::default();
-    let mut scratch = engine.scratch();
-    let mut outcome = Outcome::default();
-    let mut reasons = String::new();
-    while let Some(next) = input.next(&mut record)? {
-        if input.records() % 1024 == 0 {
-            if let Some(signal) = crate::guard::interrupted() {
-                return Err(Error::Interrupted(signal));
-            }
-            progress.set(input.bytes_read);
-        }
-        match next {
-            Next::Contact { .. } => {
-                engine.evaluate(&record, &mut scratch, &mut outcome);
-                engine.write_reasons(&outcome, &mut reasons);
-                let contact = Scored {
-                    cells: &record,
-                    score: outcome.score,
-                    groups: &outcome.groups,
-                    tier: outcome.tier().as_str(),
-                    queue: engine.queue_name(&outcome),
-                    reasons: &reasons,
-                };
-                outputs.write(outcome.queue, &contact)?;
-                tally.count(&outcome);
-            }
-            Next::Rejected => {
-                let Some(rejected) = input.rejected.take() else {
-                    continue;
-                };
-                if args.strict {
-                    return Err(Error::Data(format!(
-                        "{}: record {} (line {}): {}\n--strict stops at the first row that cannot be read; \
-                         no output file was replaced",
-                        input.name(),
-                        rejected.record,
-                        rejected.line,
-                        rejected.reason
-                    )));
-                }
-                if tally.first_not_utf8.is_none() && rejected.reason.contains("not valid UTF-8") {
-                    tally.first_not_utf8 = Some((rejected.record, rejected.line));
-                }
-                outputs.reject(&rejected)?;
-                tally.rejected += 1;
-            }
-        }
-    }
+    let header = input.header().clone();
+    let name = input.name().to_string();
+    let digest = input.digester();
+    let job = Job {
+        engine: &engine,
+        encoder: &encoder,
+        header: &header,
+        single_line: &single_line,
+        delimiter: input.delimiter(),
+        max_record: input.max_record(),
+        strict: args.strict,
+        split: args.split.is_some(),
+    };
+    let progress = super::Progress::new(ui, &source);
+    let mut delivery = Delivery {
+        outputs: &mut outputs,
+        progress: &progress,
+    };
+    let totals = crate::pipeline::run(&job, input.into_stream(), args.threads(), &mut delivery)
+        .map_err(|e| match e {
+            // --strict: say which file.
+            Error::Data(msg) => Error::Data(format!("{name}: {msg}")),
+            other => other,
+        })?;
     progress.done();
 
-    warnings.extend(tally.warnings(args, &input));
+    warnings.extend(row_warnings(args, &name, &totals));
     for w in &warnings {
         ui.warn(w);
     }
-    let summary = tally.summary(
+    let summary = summary(
         &engine,
-        &scratch.stats.unreadable,
+        &totals,
         SummaryContext {
-            input: input.name(),
-            input_sha256: input.sha256(),
+            input: &name,
+            input_sha256: digest.map(|d| d.hex()),
             rules: &rules,
             as_of,
             warnings,
@@ -198,6 +189,30 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ui.block(&summary.to_text());
     }
     Ok(())
+}
+
+/// Where the pipeline's results go: the outputs, with a look at signals and progress.
+struct Delivery<'a> {
+    outputs: &'a mut Outputs,
+    progress: &'a super::Progress,
+}
+
+impl Collector for Delivery<'_> {
+    fn rows(&mut self, queue: usize, rows: &[u8]) -> Result<()> {
+        self.outputs.write_rows(queue, rows)
+    }
+
+    fn reject(&mut self, rejected: &Rejected) -> Result<()> {
+        self.outputs.reject(rejected)
+    }
+
+    fn tick(&mut self, bytes_read: u64) -> Result<()> {
+        if let Some(signal) = crate::guard::interrupted() {
+            return Err(Error::Interrupted(signal));
+        }
+        self.progress.set(bytes_read);
+        Ok(())
+    }
 }
 
 /// The run lock (`--lock`, or the --split folder's), and, while holding it, the temp files a
@@ -274,16 +289,6 @@ fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<Strin
     warnings
 }
 
-/// Counts kept while contacts stream past.
-struct Tally {
-    queues: Vec<u64>,
-    tiers: [u64; 4],
-    contacts: u64,
-    rejected: u64,
-    /// Record and line of the first row rejected for not being UTF-8.
-    first_not_utf8: Option<(u64, u64)>,
-}
-
 struct SummaryContext<'a> {
     input: &'a str,
     input_sha256: Option<String>,
@@ -292,93 +297,72 @@ struct SummaryContext<'a> {
     warnings: Vec<String>,
 }
 
-impl Tally {
-    fn new(engine: &Engine) -> Tally {
-        Tally {
-            queues: vec![0; engine.queues.len()],
-            tiers: [0; 4],
-            contacts: 0,
-            rejected: 0,
-            first_not_utf8: None,
-        }
+/// What the run should say about its rows, one line each.
+fn row_warnings(args: &Args, input: &str, t: &Totals) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if t.records == 0 {
+        warnings.push(format!("{input} has a header but no contacts"));
     }
-
-    /// What the run should say about its rows, one line each.
-    fn warnings(&self, args: &Args, input: &Input) -> Vec<String> {
-        let mut warnings = Vec::new();
-        if input.records() == 0 {
-            warnings.push(format!("{} has a header but no contacts", input.name()));
-        }
-        if self.rejected > 0 {
-            let whereto = match (&args.split, &args.rejected) {
-                (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
-                (None, Some(file)) => format!("see {}", file.display()),
-                (None, None) => "use --rejected FILE to keep them".to_string(),
-            };
-            warnings.push(format!(
-                "{} of {} rows in {} could not be read and were rejected ({whereto})",
-                self.rejected,
-                input.records(),
-                input.name()
-            ));
-        }
-        if let Some((record, line)) = self.first_not_utf8 {
-            warnings.push(format!(
-                "{} has rows that are not UTF-8 (the first is record {record}, line {line}): \
-                 if it comes from an older Excel, run again with --encoding windows-1252",
-                input.name()
-            ));
-        }
-        warnings
+    if t.rejected > 0 {
+        let whereto = match (&args.split, &args.rejected) {
+            (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
+            (None, Some(file)) => format!("see {}", file.display()),
+            (None, None) => "use --rejected FILE to keep them".to_string(),
+        };
+        warnings.push(format!(
+            "{} of {} rows in {input} could not be read and were rejected ({whereto})",
+            t.rejected, t.records
+        ));
     }
-
-    fn count(&mut self, outcome: &Outcome) {
-        self.contacts += 1;
-        self.queues[outcome.queue] += 1;
-        self.tiers[outcome.tier() as usize] += 1;
+    if let Some((record, line)) = t.first_not_utf8 {
+        warnings.push(format!(
+            "{input} has rows that are not UTF-8 (the first is record {record}, line {line}): \
+             if it comes from an older Excel, run again with --encoding windows-1252"
+        ));
     }
+    warnings
+}
 
-    fn summary(&self, engine: &Engine, unreadable: &[u64], cx: SummaryContext<'_>) -> Summary {
-        Summary {
-            leadsort_version: env!("CARGO_PKG_VERSION"),
-            input: cx.input.to_string(),
-            input_sha256: cx.input_sha256,
-            rules: cx.rules.source.path.display().to_string(),
-            rules_sha256: crate::guard::sha256(cx.rules.source.text.as_bytes()),
-            as_of: cx.as_of.to_string(),
-            rows: self.contacts + self.rejected,
-            contacts: self.contacts,
-            rejected: self.rejected,
-            queues: Ordered(
-                engine
-                    .queues
-                    .iter()
-                    .cloned()
-                    .zip(self.queues.iter().copied())
-                    .collect(),
-            ),
-            tiers: Ordered(
-                engine
-                    .tiers()
-                    .iter()
-                    .map(|t| (t.as_str().to_string(), self.tiers[*t as usize]))
-                    .collect(),
-            ),
-            unreadable: Ordered(
-                engine
-                    .typed_fields
-                    .iter()
-                    .cloned()
-                    .zip(unreadable.iter().copied())
-                    .collect(),
-            ),
-            missing_optional_fields: engine
-                .bindings
+fn summary(engine: &Engine, t: &Totals, cx: SummaryContext<'_>) -> Summary {
+    Summary {
+        leadsort_version: env!("CARGO_PKG_VERSION"),
+        input: cx.input.to_string(),
+        input_sha256: cx.input_sha256,
+        rules: cx.rules.source.path.display().to_string(),
+        rules_sha256: crate::guard::sha256(cx.rules.source.text.as_bytes()),
+        as_of: cx.as_of.to_string(),
+        rows: t.records,
+        contacts: t.contacts,
+        rejected: t.rejected,
+        queues: Ordered(
+            engine
+                .queues
                 .iter()
-                .filter(|b| b.column.is_none())
-                .map(|b| b.field.clone())
+                .cloned()
+                .zip(t.queues.iter().copied())
                 .collect(),
-            warnings: cx.warnings,
-        }
+        ),
+        tiers: Ordered(
+            engine
+                .tiers()
+                .iter()
+                .map(|tier| (tier.as_str().to_string(), t.tiers[*tier as usize]))
+                .collect(),
+        ),
+        unreadable: Ordered(
+            engine
+                .typed_fields
+                .iter()
+                .cloned()
+                .zip(t.stats.unreadable.iter().copied())
+                .collect(),
+        ),
+        missing_optional_fields: engine
+            .bindings
+            .iter()
+            .filter(|b| b.column.is_none())
+            .map(|b| b.field.clone())
+            .collect(),
+        warnings: cx.warnings,
     }
 }

@@ -135,6 +135,15 @@ impl Record {
         (0..self.len()).filter_map(|i| self.field(i))
     }
 
+    /// The cells for an encoder (no raw row: the fields are encoded).
+    pub fn cells(&self) -> crate::output::Cells<'_> {
+        crate::output::Cells {
+            fields: &self.fields[..self.ends.last().copied().unwrap_or(0)],
+            ends: &self.ends,
+            raw: None,
+        }
+    }
+
     /// A record from text fields (tests, and contacts that do not come from a file).
     pub fn from_fields<'a>(fields: impl IntoIterator<Item = &'a str>) -> Record {
         let mut r = Record::default();
@@ -158,7 +167,7 @@ const CHUNK: usize = 1 << 16;
 /// An open CSV input with its header read, giving one record at a time. (`classify` reads
 /// through `crate::pipeline` instead, in parallel chunks, with the same parser and checks.)
 pub struct Input {
-    source: Box<dyn Read>,
+    source: Box<dyn Read + Send>,
     chunk: Vec<u8>,
     pos: usize,
     eof: bool,
@@ -193,7 +202,7 @@ impl std::fmt::Debug for Input {
 /// What is left of an `Input` once its header is read, for readers that take over (the
 /// parallel pipeline): the stream and the bytes already read from it but not parsed.
 pub struct Stream {
-    pub source: Box<dyn Read>,
+    pub source: Box<dyn Read + Send>,
     pub unparsed: Vec<u8>,
     pub eof: bool,
     /// The byte before `unparsed` was a CR (the header ended in CRLF, its LF still unread).
@@ -215,8 +224,8 @@ impl Input {
     /// Open `source`, work out how it is written, and read its header.
     pub fn open(source: &Source, options: &Options) -> Result<Input> {
         let name = source.name();
-        let raw: Box<dyn Read> = match source {
-            Source::Stdin => Box::new(io::stdin().lock()),
+        let raw: Box<dyn Read + Send> = match source {
+            Source::Stdin => Box::new(io::stdin()),
             Source::File(path) => {
                 let file = File::open(path).map_err(|e| Error::NoInput {
                     path: path.clone(),
@@ -243,8 +252,12 @@ impl Input {
     }
 
     /// Read contacts from any reader; `name` is used in messages.
-    pub fn from_reader(raw: Box<dyn Read>, name: String, options: &Options) -> Result<Input> {
-        let (raw, digest): (Box<dyn Read>, _) = if options.hash {
+    pub fn from_reader(
+        raw: Box<dyn Read + Send>,
+        name: String,
+        options: &Options,
+    ) -> Result<Input> {
+        let (raw, digest): (Box<dyn Read + Send>, _) = if options.hash {
             let (hashing, digest) = crate::guard::Hashing::new(raw);
             (Box::new(hashing), Some(digest))
         } else {
@@ -543,10 +556,10 @@ pub fn invalid_utf8_field(bytes: &[u8], ends: &[usize]) -> Option<usize> {
 /// Open the decoding layers: gzip, then the text encoding. Returns the reader and the bytes
 /// already read from it (to be parsed first). Refuses what is not text.
 fn decoded(
-    mut raw: Box<dyn Read>,
+    mut raw: Box<dyn Read + Send>,
     name: &str,
     options: &Options,
-) -> Result<(Box<dyn Read>, Vec<u8>)> {
+) -> Result<(Box<dyn Read + Send>, Vec<u8>)> {
     let mut head = peek(&mut raw, name, 8192)?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(raw));
@@ -594,7 +607,7 @@ fn decoded(
 }
 
 /// Read up to `n` bytes without losing them (they are returned, the reader continues after).
-fn peek(r: &mut Box<dyn Read>, name: &str, n: usize) -> Result<Vec<u8>> {
+fn peek(r: &mut Box<dyn Read + Send>, name: &str, n: usize) -> Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     r.by_ref()
         .take(n as u64)

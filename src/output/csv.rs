@@ -2,85 +2,9 @@
 
 use std::borrow::Cow;
 
-use super::{ContactWriter, Format, Scored, Target};
-use crate::engine::Header;
+use super::{Format, Target};
 use crate::error::{Error, Result};
 use crate::input::Rejected;
-
-/// Scored contacts as CSV: the input's columns unchanged, then the added ones.
-#[derive(Debug)]
-pub struct CsvWriter {
-    w: csv::Writer<Target>,
-    name: String,
-    escape: bool,
-}
-
-impl CsvWriter {
-    /// Open the writer and write the header row.
-    pub fn new(
-        target: Target,
-        header: &Header,
-        added: &[String],
-        format: Format,
-    ) -> Result<CsvWriter> {
-        let name = target.name();
-        let w = csv::WriterBuilder::new()
-            .delimiter(format.delimiter)
-            .buffer_capacity(1 << 16)
-            .from_writer(target);
-        let mut me = CsvWriter {
-            w,
-            name,
-            escape: format.escape_formulas,
-        };
-        for h in header.names.iter().chain(added) {
-            me.field(h.as_bytes())?;
-        }
-        me.end()?;
-        Ok(me)
-    }
-
-    fn field(&mut self, cell: &[u8]) -> Result<()> {
-        let cell = if self.escape {
-            escape_formula(cell)
-        } else {
-            Cow::Borrowed(cell)
-        };
-        self.w
-            .write_field(cell)
-            .map_err(|e| csv_error(&self.name, e))
-    }
-
-    fn end(&mut self) -> Result<()> {
-        self.w
-            .write_record(None::<&[u8]>)
-            .map_err(|e| csv_error(&self.name, e))
-    }
-}
-
-impl ContactWriter for CsvWriter {
-    fn write(&mut self, c: &Scored<'_>) -> Result<()> {
-        for cell in c.cells.fields() {
-            self.field(cell)?;
-        }
-        let mut num = itoa::Buffer::new();
-        self.field(num.format(c.score).as_bytes())?;
-        for g in c.groups {
-            self.field(num.format(*g).as_bytes())?;
-        }
-        self.field(c.tier.as_bytes())?;
-        self.field(c.queue.as_bytes())?;
-        self.field(c.reasons.as_bytes())?;
-        self.end()
-    }
-
-    fn finish(self: Box<Self>) -> Result<Target> {
-        let name = self.name;
-        self.w
-            .into_inner()
-            .map_err(|e| Error::io(format!("cannot write {name}"), e.into_error()))
-    }
-}
 
 /// Rows that could not be read: `record,line,reason,row`.
 #[derive(Debug)]

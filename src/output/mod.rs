@@ -3,13 +3,15 @@
 
 mod atomic;
 mod csv;
+mod encode;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub use self::atomic::{AtomicFile, Prepared, TEMP_SUFFIX, remove_stale_temps};
-pub use self::csv::{CsvWriter, RejectedWriter, csv_error, escape_formula};
+pub use self::csv::{RejectedWriter, csv_error, escape_formula};
+pub use self::encode::{Cells, CsvEncoder, RowEncoder, Scored};
 use crate::engine::{Engine, Header, QueueId};
 use crate::error::{Error, Result};
 use crate::input::Rejected;
@@ -132,23 +134,43 @@ pub fn is_special(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
-/// One scored contact, as writers see it.
-#[derive(Debug, Clone, Copy)]
-pub struct Scored<'a> {
-    pub cells: &'a crate::input::Record,
-    pub score: i64,
-    /// Group subtotals, in `[groups]` order.
-    pub groups: &'a [i64],
-    pub tier: &'a str,
-    pub queue: &'a str,
-    pub reasons: &'a str,
-}
-
-/// A format for scored contacts (CSV today; JSON Lines and XLSX plug in here).
-pub trait ContactWriter {
-    fn write(&mut self, contact: &Scored<'_>) -> Result<()>;
+/// Where encoded rows go, in order (a file, stdout). Formats that are not a byte stream
+/// (a spreadsheet workbook) implement this over their own writer.
+pub trait Sink {
+    /// Rows encoded by the run's `RowEncoder`.
+    fn write_rows(&mut self, rows: &[u8]) -> Result<()>;
     /// Flush everything and hand back the target, to be committed with the others.
     fn finish(self: Box<Self>) -> Result<Target>;
+}
+
+/// Encoded rows appended to a target.
+#[derive(Debug)]
+pub struct ByteSink {
+    target: Target,
+    name: String,
+}
+
+impl ByteSink {
+    pub fn new(target: Target, header: &[u8]) -> Result<ByteSink> {
+        let mut sink = ByteSink {
+            name: target.name(),
+            target,
+        };
+        sink.write_rows(header)?;
+        Ok(sink)
+    }
+}
+
+impl Sink for ByteSink {
+    fn write_rows(&mut self, rows: &[u8]) -> Result<()> {
+        self.target
+            .write_all(rows)
+            .map_err(|e| Error::io(format!("cannot write {}", self.name), e))
+    }
+
+    fn finish(self: Box<Self>) -> Result<Target> {
+        Ok(self.target)
+    }
 }
 
 /// The columns leadsort adds after the input's: `score`, `score_<group>`..., `tier`,
@@ -195,10 +217,23 @@ impl Destination {
     }
 }
 
+impl Format {
+    /// The CSV encoder for these settings.
+    pub fn csv_encoder(&self) -> CsvEncoder {
+        CsvEncoder {
+            delimiter: self.delimiter,
+            escape_formulas: self.escape_formulas,
+            passthrough: self.input_delimiter == self.delimiter,
+        }
+    }
+}
+
 /// Settings every writer shares.
 #[derive(Debug, Clone, Copy)]
 pub struct Format {
     pub delimiter: u8,
+    /// The input's delimiter: rows may be copied through when it is the output's.
+    pub input_delimiter: u8,
     pub escape_formulas: bool,
     /// Permission bits for output files; `None`: readable by the owner only.
     pub file_mode: Option<u32>,
@@ -206,7 +241,7 @@ pub struct Format {
 
 /// The open writers of one run.
 pub struct Outputs {
-    writers: Vec<Box<dyn ContactWriter>>,
+    writers: Vec<Box<dyn Sink>>,
     split: bool,
     rejected: Option<RejectedWriter>,
     summaries: Vec<PathBuf>,
@@ -231,10 +266,14 @@ impl Outputs {
         engine: &Engine,
         header: &Header,
         format: Format,
+        encoder: &dyn RowEncoder,
     ) -> Result<Outputs> {
-        let added = added_columns(engine);
-        let open = |target: Target| -> Result<Box<dyn ContactWriter>> {
-            Ok(Box::new(CsvWriter::new(target, header, &added, format)?))
+        let mut names = header.names.clone();
+        names.extend(added_columns(engine));
+        let mut head = Vec::new();
+        encoder.header(&names, &mut head);
+        let open = |target: Target| -> Result<Box<dyn Sink>> {
+            Ok(Box::new(ByteSink::new(target, &head)?))
         };
         let mut summaries: Vec<PathBuf> = Vec::new();
         let (writers, rejected, split) = match dest {
@@ -290,9 +329,10 @@ impl Outputs {
         })
     }
 
-    pub fn write(&mut self, queue: QueueId, contact: &Scored<'_>) -> Result<()> {
+    /// Rows of one queue, encoded by `encoder`.
+    pub fn write_rows(&mut self, queue: QueueId, rows: &[u8]) -> Result<()> {
         let i = if self.split { queue } else { 0 };
-        self.writers[i].write(contact)
+        self.writers[i].write_rows(rows)
     }
 
     /// Record a rejected row, if this run keeps them in a file.

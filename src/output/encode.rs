@@ -1,0 +1,211 @@
+//! Turning scored contacts into bytes. Encoders are pure and shared by the worker threads;
+//! the writers only append what they are given, in order.
+
+use super::csv::escape_formula;
+
+/// A contact's input cells as parsed, and the row as written in the input when it can be
+/// copied through unchanged.
+#[derive(Debug, Clone, Copy)]
+pub struct Cells<'a> {
+    /// Every field's bytes, end to end.
+    pub fields: &'a [u8],
+    /// Where each field ends in `fields`.
+    pub ends: &'a [usize],
+    /// The record as written (same delimiter as the output, no line breaks around it), or
+    /// `None` when it is not at hand.
+    pub raw: Option<&'a [u8]>,
+}
+
+impl<'a> Cells<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let fields = self.fields;
+        self.ends.iter().scan(0, move |start, &end| {
+            let f = &fields[*start..end];
+            *start = end;
+            Some(f)
+        })
+    }
+}
+
+/// One scored contact, as encoders see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<'a> {
+    pub cells: Cells<'a>,
+    pub score: i64,
+    /// Group subtotals, in `[groups]` order.
+    pub groups: &'a [i64],
+    pub tier: &'a str,
+    pub queue: &'a str,
+    pub reasons: &'a str,
+}
+
+/// A format's encoding of rows (CSV today; TSV and JSON Lines plug in here).
+pub trait RowEncoder: Send + Sync {
+    /// The header row for these column names (input columns, then the added ones).
+    fn header(&self, names: &[String], out: &mut Vec<u8>);
+    /// One contact.
+    fn row(&self, row: &Scored<'_>, out: &mut Vec<u8>);
+}
+
+/// RFC 4180 CSV (or another delimiter), with formula-looking cells escaped.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvEncoder {
+    pub delimiter: u8,
+    pub escape_formulas: bool,
+    /// Input rows may be copied through as written (the input uses the same delimiter).
+    pub passthrough: bool,
+}
+
+impl CsvEncoder {
+    fn field(&self, cell: &[u8], out: &mut Vec<u8>) {
+        let cell = if self.escape_formulas {
+            escape_formula(cell)
+        } else {
+            std::borrow::Cow::Borrowed(cell)
+        };
+        let needs_quotes = cell
+            .iter()
+            .any(|&b| b == self.delimiter || b == b'"' || b == b'\n' || b == b'\r');
+        if !needs_quotes {
+            out.extend_from_slice(&cell);
+            return;
+        }
+        out.push(b'"');
+        for part in cell.split_inclusive(|&b| b == b'"') {
+            out.extend_from_slice(part);
+            if part.last() == Some(&b'"') {
+                out.push(b'"');
+            }
+        }
+        out.push(b'"');
+    }
+
+    /// The row as written can go out unchanged: no quoting in it, and no cell that needs
+    /// escaping.
+    fn can_copy<'a>(&self, cells: &Cells<'a>) -> Option<&'a [u8]> {
+        let raw = cells.raw.filter(|_| self.passthrough)?;
+        if memchr::memchr(b'"', raw).is_some() {
+            return None;
+        }
+        if self.escape_formulas && cells.iter().any(|c| escape_formula(c).len() != c.len()) {
+            return None;
+        }
+        Some(raw)
+    }
+}
+
+impl RowEncoder for CsvEncoder {
+    fn header(&self, names: &[String], out: &mut Vec<u8>) {
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                out.push(self.delimiter);
+            }
+            self.field(n.as_bytes(), out);
+        }
+        out.push(b'\n');
+    }
+
+    fn row(&self, row: &Scored<'_>, out: &mut Vec<u8>) {
+        match self.can_copy(&row.cells) {
+            Some(raw) => out.extend_from_slice(raw),
+            None => {
+                for (i, c) in row.cells.iter().enumerate() {
+                    if i > 0 {
+                        out.push(self.delimiter);
+                    }
+                    self.field(c, out);
+                }
+            }
+        }
+        let mut num = itoa::Buffer::new();
+        out.push(self.delimiter);
+        out.extend_from_slice(num.format(row.score).as_bytes());
+        for g in row.groups {
+            out.push(self.delimiter);
+            out.extend_from_slice(num.format(*g).as_bytes());
+        }
+        out.push(self.delimiter);
+        self.field(row.tier.as_bytes(), out);
+        out.push(self.delimiter);
+        self.field(row.queue.as_bytes(), out);
+        out.push(self.delimiter);
+        self.field(row.reasons.as_bytes(), out);
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(enc: &CsvEncoder, fields: &[&str], raw: Option<&str>) -> String {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        for f in fields {
+            bytes.extend_from_slice(f.as_bytes());
+            ends.push(bytes.len());
+        }
+        let row = Scored {
+            cells: Cells {
+                fields: &bytes,
+                ends: &ends,
+                raw: raw.map(str::as_bytes),
+            },
+            score: -5,
+            groups: &[3],
+            tier: "cold",
+            queue: "marketing",
+            reasons: "A +1; B, then C -6",
+        };
+        let mut out = Vec::new();
+        enc.row(&row, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    const CSV: CsvEncoder = CsvEncoder {
+        delimiter: b',',
+        escape_formulas: true,
+        passthrough: true,
+    };
+
+    #[test]
+    fn quoting_and_added_columns() {
+        assert_eq!(
+            encode(&CSV, &["1", "a, b", "say \"hi\"", "two\nlines"], None),
+            "1,\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\",-5,3,cold,marketing,\"A +1; B, then C -6\"\n"
+        );
+    }
+
+    #[test]
+    fn rows_are_copied_through_only_when_that_is_safe() {
+        // The raw row differs from the fields on purpose, to see which one was used.
+        assert!(encode(&CSV, &["1", "x"], Some("RAW")).starts_with("RAW,-5"));
+        // Quotes in the raw row: encoded from the fields.
+        assert!(encode(&CSV, &["1", "x"], Some("1,\"x\"")).starts_with("1,x,-5"));
+        // A cell to escape: encoded.
+        assert!(encode(&CSV, &["1", "=cmd"], Some("1,=cmd")).starts_with("1,'=cmd,-5"));
+        // Another delimiter in the input: never copied.
+        let semi = CsvEncoder {
+            passthrough: false,
+            ..CSV
+        };
+        assert!(encode(&semi, &["1", "x"], Some("RAW")).starts_with("1,x,-5"));
+    }
+
+    #[test]
+    fn formulas_are_escaped_only_when_asked() {
+        let plain = CsvEncoder {
+            escape_formulas: false,
+            ..CSV
+        };
+        assert!(encode(&plain, &["=cmd"], None).starts_with("=cmd,"));
+        assert!(encode(&CSV, &["-5", "+1 555"], None).starts_with("-5,'+1 555,"));
+    }
+
+    #[test]
+    fn headers() {
+        let mut out = Vec::new();
+        CSV.header(&["a".into(), "b,c".into(), "=x".into()], &mut out);
+        assert_eq!(out, b"a,\"b,c\",'=x\n");
+    }
+}

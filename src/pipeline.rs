@@ -1,0 +1,554 @@
+//! Classifying a whole input, fast: the input is cut into chunks, worker threads parse,
+//! score and encode them, and the results are written in input order, so the output is the
+//! same bytes whatever the number of threads.
+//!
+//! Chunks end after a line break where the number of quotes so far is even: usually a
+//! record boundary, but a stray quote can fool that guess. Each worker parses its chunk as if
+//! it starts a record, and says whether the chunk ended between records. When one did not,
+//! the results of the chunks after it are thrown away and those chunks are parsed here, in
+//! order, continuing the parser from where the worker left it, until a chunk ends between
+//! records again. That costs little and only on odd input, and the output is exact either
+//! way.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::engine::{Engine, Header, Outcome, Row, Scratch, Stats};
+use crate::error::{Error, Result};
+use crate::input::parse::{RecordParser, RecordView, Step};
+use crate::input::{Rejected, Stream, problem};
+use crate::output::{Cells, RowEncoder, Scored};
+
+/// The target size of a chunk.
+const CHUNK: usize = 512 << 10;
+
+/// What every worker needs to turn records into rows.
+pub struct Job<'a> {
+    pub engine: &'a Engine,
+    pub encoder: &'a dyn RowEncoder,
+    pub header: &'a Header,
+    /// Columns where a line break means rows were merged.
+    pub single_line: &'a [usize],
+    pub delimiter: u8,
+    pub max_record: usize,
+    /// Stop at the first row that cannot be read.
+    pub strict: bool,
+    /// One output per queue (`--split`): rows are grouped by queue; else they all go to one
+    /// output in input order.
+    pub split: bool,
+}
+
+impl std::fmt::Debug for Job<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").finish_non_exhaustive()
+    }
+}
+
+/// Where the results go, in input order.
+pub trait Collector {
+    /// Rows of one queue, encoded.
+    fn rows(&mut self, queue: usize, rows: &[u8]) -> Result<()>;
+    /// A row that could not be read (record and line are absolute).
+    fn reject(&mut self, rejected: &Rejected) -> Result<()>;
+    /// Called between chunks: a chance to stop (signals) or show progress.
+    fn tick(&mut self, bytes_read: u64) -> Result<()>;
+}
+
+/// The counts of a whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Records read after the header.
+    pub records: u64,
+    pub contacts: u64,
+    pub rejected: u64,
+    pub queues: Vec<u64>,
+    /// By `Tier as usize`.
+    pub tiers: [u64; 4],
+    pub stats: Stats,
+    /// Record and line of the first row rejected for not being UTF-8.
+    pub first_not_utf8: Option<(u64, u64)>,
+}
+
+/// What a stretch of records became.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Encoded rows, per queue.
+    rows: Vec<Vec<u8>>,
+    /// Record and line numbers counted from this batch's parser start.
+    rejected: Vec<Rejected>,
+    totals: Totals,
+}
+
+impl Batch {
+    fn new(job: &Job<'_>) -> Batch {
+        let queues = job.engine.queues.len();
+        let typed_fields = job.engine.typed_fields.len();
+        Batch {
+            rows: vec![Vec::new(); if job.split { queues } else { 1 }],
+            rejected: Vec::new(),
+            totals: Totals {
+                queues: vec![0; queues],
+                stats: Stats {
+                    unreadable: vec![0; typed_fields],
+                },
+                ..Totals::default()
+            },
+        }
+    }
+}
+
+/// A record's cells, read as text (the record passed `problem`, so it is valid UTF-8).
+struct ViewRow<'a, 'b>(&'b RecordView<'a>);
+
+impl Row for ViewRow<'_, '_> {
+    fn cell(&self, col: usize) -> &str {
+        self.0
+            .field(col)
+            .and_then(|f| std::str::from_utf8(f).ok())
+            .unwrap_or("")
+    }
+}
+
+/// Per-thread scoring state.
+struct Worker<'j> {
+    job: &'j Job<'j>,
+    scratch: Scratch,
+    outcome: Outcome,
+    reasons: String,
+    raw: Vec<u8>,
+}
+
+impl<'j> Worker<'j> {
+    fn new(job: &'j Job<'j>) -> Worker<'j> {
+        Worker {
+            job,
+            scratch: job.engine.scratch(),
+            outcome: Outcome::default(),
+            reasons: String::new(),
+            raw: Vec::new(),
+        }
+    }
+
+    /// Parse `chunk` from `parser`'s state and score every complete record in it.
+    fn chunk(&mut self, parser: &mut RecordParser, chunk: &[u8], eof: bool, batch: &mut Batch) {
+        let mut pos = 0;
+        loop {
+            match parser.next(chunk, &mut pos, eof) {
+                Step::Record(view) => {
+                    let unterminated = view.unterminated;
+                    self.record(&view, batch);
+                    // A quote that never closed: the lines after it are read again.
+                    if unterminated && let Some(replay) = parser.take_replay() {
+                        return self.chunk(parser, &replay, eof, batch);
+                    }
+                }
+                Step::NeedMore | Step::End => return,
+            }
+        }
+    }
+
+    fn record(&mut self, view: &RecordView<'_>, batch: &mut Batch) {
+        let job = self.job;
+        let t = &mut batch.totals;
+        t.records += 1;
+        if let Some(reason) = problem(view, job.header, job.single_line, job.max_record) {
+            if t.first_not_utf8.is_none() && reason.contains("not valid UTF-8") {
+                t.first_not_utf8 = Some((t.records, view.line));
+            }
+            batch.rejected.push(Rejected {
+                record: t.records,
+                line: view.line,
+                reason,
+                raw: view.raw(&mut self.raw).to_vec(),
+            });
+            t.rejected += 1;
+            return;
+        }
+        let engine = job.engine;
+        engine.evaluate(&ViewRow(view), &mut self.scratch, &mut self.outcome);
+        engine.write_reasons(&self.outcome, &mut self.reasons);
+        let o = &self.outcome;
+        let row = Scored {
+            cells: Cells {
+                fields: view.field_bytes(),
+                ends: view.ends(),
+                raw: view.raw_in_chunk(),
+            },
+            score: o.score,
+            groups: &o.groups,
+            tier: o.tier().as_str(),
+            queue: engine.queue_name(o),
+            reasons: &self.reasons,
+        };
+        let out = if job.split { o.queue } else { 0 };
+        job.encoder.row(&row, &mut batch.rows[out]);
+        t.contacts += 1;
+        t.queues[o.queue] += 1;
+        t.tiers[o.tier() as usize] += 1;
+    }
+
+    /// Unreadable-cell counts of what this worker scored since the last call.
+    fn take_stats(&mut self) -> Stats {
+        let empty = Stats {
+            unreadable: vec![0; self.scratch.stats.unreadable.len()],
+        };
+        std::mem::replace(&mut self.scratch.stats, empty)
+    }
+}
+
+/// A chunk as the reader cut it.
+struct Chunk {
+    index: u64,
+    bytes: Vec<u8>,
+    eof: bool,
+    /// The first chunk may start just after a CR (the header's CRLF).
+    after_cr: bool,
+}
+
+/// A worker's result for one chunk.
+struct Done {
+    index: u64,
+    eof: bool,
+    batch: Batch,
+    /// `None` when the chunk ended between records; else the parser, mid-record.
+    unfinished: Option<RecordParser>,
+    /// Line breaks in the chunk, when it ended between records.
+    lines: u64,
+    /// The chunk, kept in case it has to be parsed again.
+    bytes: Vec<u8>,
+}
+
+/// Classify everything after the header. `threads`: worker threads (0 or 1: all on this
+/// thread, no speculation).
+pub fn run(
+    job: &Job<'_>,
+    stream: Stream,
+    threads: usize,
+    sink: &mut dyn Collector,
+) -> Result<Totals> {
+    let mut merger = Merger::new(job, stream.lines);
+    if threads <= 1 {
+        return sequential(job, stream, &mut merger, sink);
+    }
+    let read = AtomicU64::new(stream.bytes_read);
+    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(threads * 2);
+    std::thread::scope(|scope| {
+        // The reader owns the sender: when it stops, the workers' loops end.
+        let read = &read;
+        let reader = scope.spawn(move || cut(stream, &chunk_tx, read));
+        for _ in 0..threads {
+            let (chunk_rx, done_tx) = (chunk_rx.clone(), done_tx.clone());
+            scope.spawn(move || {
+                let mut worker = Worker::new(job);
+                for chunk in chunk_rx {
+                    let mut parser = RecordParser::new(job.delimiter, job.max_record)
+                        .with_after_cr(chunk.after_cr);
+                    let mut batch = Batch::new(job);
+                    worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
+                    batch.totals.stats = worker.take_stats();
+                    let between = parser.is_between_records();
+                    let done = Done {
+                        index: chunk.index,
+                        eof: chunk.eof,
+                        batch,
+                        lines: parser.lines(),
+                        unfinished: (!between).then_some(parser),
+                        bytes: chunk.bytes,
+                    };
+                    if done_tx.send(done).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        drop(chunk_rx);
+        let merged = merge(&mut merger, done_rx, sink, read);
+        // On an error the channels close and the threads stop; wait for the reader's error
+        // too (an I/O error reading the input).
+        let read_result = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::Internal("the reader thread panicked".into())));
+        merged?;
+        read_result?;
+        Ok(merger.totals)
+    })
+}
+
+/// Everything on this thread: one parser over the chunks in order.
+fn sequential(
+    job: &Job<'_>,
+    stream: Stream,
+    merger: &mut Merger<'_>,
+    sink: &mut dyn Collector,
+) -> Result<Totals> {
+    let mut parser =
+        RecordParser::new(job.delimiter, job.max_record).with_after_cr(stream.after_cr);
+    let mut reader = ChunkReader::new(stream);
+    merger.base = merger.lines;
+    while let Some(chunk) = reader.next()? {
+        let mut batch = Batch::new(job);
+        merger
+            .worker
+            .chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
+        batch.totals.stats = merger.worker.take_stats();
+        merger.emit(batch, merger.base, sink)?;
+        sink.tick(reader.bytes_read)?;
+        if chunk.eof {
+            break;
+        }
+    }
+    Ok(std::mem::take(&mut merger.totals))
+}
+
+/// Write results in input order; take over parsing where a chunk did not end between records.
+fn merge(
+    merger: &mut Merger<'_>,
+    done: crossbeam_channel::Receiver<Done>,
+    sink: &mut dyn Collector,
+    read: &AtomicU64,
+) -> Result<()> {
+    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    loop {
+        // Wake up now and then so that a signal is noticed even while waiting on input.
+        let d = match done.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(d) => d,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                sink.tick(read.load(Ordering::Relaxed))?;
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        waiting.insert(d.index, d);
+        while let Some(d) = waiting.remove(&next) {
+            next += 1;
+            let eof = d.eof;
+            merger.take(d, sink)?;
+            sink.tick(read.load(Ordering::Relaxed))?;
+            if eof {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The in-order end of the pipeline: numbering, sequential catch-up, totals.
+struct Merger<'j> {
+    worker: Worker<'j>,
+    job: &'j Job<'j>,
+    /// Records before the next batch.
+    records: u64,
+    /// Line breaks before the next chunk (when chunks end between records).
+    lines: u64,
+    /// While catching up: the parser taken over, and the line breaks before its start.
+    carry: Option<RecordParser>,
+    base: u64,
+    totals: Totals,
+}
+
+impl<'j> Merger<'j> {
+    fn new(job: &'j Job<'j>, lines: u64) -> Merger<'j> {
+        Merger {
+            worker: Worker::new(job),
+            job,
+            records: 0,
+            lines,
+            carry: None,
+            base: lines,
+            totals: Totals {
+                queues: vec![0; job.engine.queues.len()],
+                stats: Stats {
+                    unreadable: vec![0; job.engine.typed_fields.len()],
+                },
+                ..Totals::default()
+            },
+        }
+    }
+
+    /// One worker result, in order.
+    fn take(&mut self, d: Done, sink: &mut dyn Collector) -> Result<()> {
+        match self.carry.take() {
+            None => {
+                // The chunk started at a record boundary: the worker's result stands.
+                self.emit(d.batch, self.lines, sink)?;
+                match d.unfinished {
+                    None => self.lines += d.lines,
+                    Some(parser) => {
+                        // It ended inside a record: carry on from there, in order.
+                        self.base = self.lines;
+                        self.carry = Some(parser);
+                    }
+                }
+            }
+            Some(mut parser) => {
+                // The worker guessed wrong where this chunk starts: parse it here.
+                let job = self.job;
+                let mut batch = Batch::new(job);
+                self.worker.chunk(&mut parser, &d.bytes, d.eof, &mut batch);
+                batch.totals.stats = self.worker.take_stats();
+                self.emit(batch, self.base, sink)?;
+                if parser.is_between_records() {
+                    self.lines = self.base + parser.lines();
+                } else {
+                    self.carry = Some(parser);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write a batch whose record and line numbers count from `line_base`'s parser start.
+    fn emit(&mut self, batch: Batch, line_base: u64, sink: &mut dyn Collector) -> Result<()> {
+        let t = batch.totals;
+        for mut r in batch.rejected {
+            r.record += self.records;
+            r.line += line_base;
+            if self.job.strict {
+                return Err(Error::Data(format!(
+                    "record {} (line {}): {}\n--strict stops at the first row that cannot be read; \
+                     no output file was replaced",
+                    r.record, r.line, r.reason
+                )));
+            }
+            sink.reject(&r)?;
+        }
+        for (q, rows) in batch.rows.iter().enumerate() {
+            if !rows.is_empty() {
+                sink.rows(q, rows)?;
+            }
+        }
+        // (Without --split every row is in `rows[0]`, in input order.)
+        let all = &mut self.totals;
+        if all.first_not_utf8.is_none()
+            && let Some((rec, line)) = t.first_not_utf8
+        {
+            all.first_not_utf8 = Some((rec + self.records, line + line_base));
+        }
+        self.records += t.records;
+        all.records += t.records;
+        all.contacts += t.contacts;
+        all.rejected += t.rejected;
+        for (a, b) in all.queues.iter_mut().zip(&t.queues) {
+            *a += b;
+        }
+        for (a, b) in all.tiers.iter_mut().zip(&t.tiers) {
+            *a += b;
+        }
+        all.stats.merge(&t.stats);
+        Ok(())
+    }
+}
+
+/// The reader: cut the stream into chunks at likely record boundaries.
+fn cut(stream: Stream, chunks: &crossbeam_channel::Sender<Chunk>, read: &AtomicU64) -> Result<()> {
+    let mut reader = ChunkReader::new(stream);
+    while let Some(chunk) = reader.next()? {
+        read.store(reader.bytes_read, Ordering::Relaxed);
+        let eof = chunk.eof;
+        if chunks.send(chunk).is_err() || eof {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Reads a stream in chunks that end, when it can, after a line break outside quotes.
+struct ChunkReader {
+    source: Box<dyn Read + Send>,
+    /// Bytes read but not yet handed out (the start of the next chunk).
+    carry: Vec<u8>,
+    eof: bool,
+    index: u64,
+    after_cr: bool,
+    bytes_read: u64,
+    done: bool,
+}
+
+impl ChunkReader {
+    fn new(stream: Stream) -> ChunkReader {
+        ChunkReader {
+            source: stream.source,
+            carry: stream.unparsed,
+            eof: stream.eof,
+            index: 0,
+            after_cr: stream.after_cr,
+            bytes_read: stream.bytes_read,
+            done: false,
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        // Fill to the target size (or the end).
+        while buf.len() < CHUNK && !self.eof {
+            let start = buf.len();
+            buf.resize(CHUNK.max(start + (64 << 10)), 0);
+            let n = loop {
+                match self.source.read(&mut buf[start..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::io("cannot read the input", e)),
+                }
+            };
+            buf.truncate(start + n);
+            self.bytes_read += n as u64;
+            self.eof = n == 0;
+        }
+        let cut = if self.eof {
+            buf.len()
+        } else {
+            split_point(&buf)
+        };
+        self.carry = buf.split_off(cut);
+        let chunk = Chunk {
+            index: self.index,
+            eof: self.eof && self.carry.is_empty(),
+            after_cr: std::mem::take(&mut self.after_cr),
+            bytes: buf,
+        };
+        self.index += 1;
+        self.done = chunk.eof;
+        Ok(Some(chunk))
+    }
+}
+
+/// Where to end a chunk: just after the last line break at which the chunk holds an even
+/// number of quotes (outside a quoted field, if the chunk started outside one), else after
+/// the last line break, else the whole buffer.
+fn split_point(buf: &[u8]) -> usize {
+    let quotes = memchr::memchr_iter(b'"', buf).count();
+    let mut after = 0; // quotes after the candidate
+    let mut end = buf.len();
+    let mut last_newline = None;
+    while let Some(nl) = memchr::memrchr(b'\n', &buf[..end]) {
+        after += memchr::memchr_iter(b'"', &buf[nl..end]).count();
+        last_newline.get_or_insert(nl + 1);
+        if (quotes - after).is_multiple_of(2) {
+            return nl + 1;
+        }
+        end = nl;
+        if buf.len() - nl > CHUNK * 4 {
+            break;
+        }
+    }
+    last_newline.unwrap_or(buf.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_end_after_a_newline_outside_quotes() {
+        assert_eq!(split_point(b"a,b\nc,d\ne"), 8);
+        assert_eq!(split_point(b"a,\"x\ny\"\nc"), 8);
+        assert_eq!(split_point(b"a,\"x\ny"), 5, "no even newline: the last one");
+        assert_eq!(split_point(b"abc"), 3);
+    }
+}
