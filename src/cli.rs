@@ -229,7 +229,15 @@ pub fn main() -> ExitCode {
                 let _ = e.print();
                 return Exit::Success.into();
             }
-            eprint!("leadsort: {}", e.render());
+            // Every line prefixed, blank lines dropped: cron mails one line per problem.
+            for line in e
+                .render()
+                .to_string()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
+                eprintln!("leadsort: {line}");
+            }
             return Exit::Usage.into();
         }
     };

@@ -78,6 +78,8 @@ struct Batch {
     /// Record and line numbers counted from this batch's parser start.
     rejected: Vec<Rejected>,
     totals: Totals,
+    /// A record that stops the run (an unclosed quote too big to recover): record, line.
+    fatal: Option<(u64, u64)>,
 }
 
 impl Batch {
@@ -87,6 +89,7 @@ impl Batch {
         Batch {
             rows: vec![Vec::new(); if job.split { queues } else { 1 }],
             rejected: Vec::new(),
+            fatal: None,
             totals: Totals {
                 queues: vec![0; queues],
                 stats: Stats {
@@ -136,10 +139,12 @@ impl<'j> Worker<'j> {
         loop {
             match parser.next(chunk, &mut pos, eof) {
                 Step::Record(view) => {
-                    let unterminated = view.unterminated;
+                    let split = view.unterminated || view.merged;
                     self.record(&view, batch);
-                    // A quote that never closed: the lines after it are read again.
-                    if unterminated && let Some(replay) = parser.take_replay() {
+                    // A quote that never closed or ran over rows: the lines after its first
+                    // are read again, then the rest of the chunk.
+                    if split && let Some(mut replay) = parser.take_replay() {
+                        replay.extend_from_slice(&chunk[pos..]);
                         return self.chunk(parser, &replay, eof, batch);
                     }
                 }
@@ -152,6 +157,10 @@ impl<'j> Worker<'j> {
         let job = self.job;
         let t = &mut batch.totals;
         t.records += 1;
+        if view.unrecoverable {
+            batch.fatal.get_or_insert((t.records, view.line));
+            return;
+        }
         if let Some(reason) = problem(view, job.header, job.single_line, job.max_record) {
             if t.first_not_utf8.is_none() && reason.contains("not valid UTF-8") {
                 t.first_not_utf8 = Some((t.records, view.line));
@@ -232,8 +241,9 @@ pub fn run(
         return sequential(job, stream, &mut merger, sink);
     }
     let read = AtomicU64::new(stream.bytes_read);
-    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(threads * 2);
+    // One chunk waiting per worker, one result per worker: memory stays a few chunks.
+    let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Chunk>(threads);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(threads);
     std::thread::scope(|scope| {
         // The reader owns the sender: when it stops, the workers' loops end.
         let read = &read;
@@ -244,7 +254,8 @@ pub fn run(
                 let mut worker = Worker::new(job);
                 for chunk in chunk_rx {
                     let mut parser = RecordParser::new(job.delimiter, job.max_record)
-                        .with_after_cr(chunk.after_cr);
+                        .with_after_cr(chunk.after_cr)
+                        .expect_fields(job.header.len());
                     let mut batch = Batch::new(job);
                     worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
                     batch.totals.stats = worker.take_stats();
@@ -284,8 +295,9 @@ fn sequential(
     merger: &mut Merger<'_>,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
-    let mut parser =
-        RecordParser::new(job.delimiter, job.max_record).with_after_cr(stream.after_cr);
+    let mut parser = RecordParser::new(job.delimiter, job.max_record)
+        .with_after_cr(stream.after_cr)
+        .expect_fields(job.header.len());
     let mut reader = ChunkReader::new(stream);
     merger.base = merger.lines;
     while let Some(chunk) = reader.next()? {
@@ -402,6 +414,13 @@ impl<'j> Merger<'j> {
 
     /// Write a batch whose record and line numbers count from `line_base`'s parser start.
     fn emit(&mut self, batch: Batch, line_base: u64, sink: &mut dyn Collector) -> Result<()> {
+        if let Some((record, line)) = batch.fatal {
+            return Err(crate::input::unrecoverable(
+                record + self.records,
+                line + line_base,
+                self.job.max_record,
+            ));
+        }
         let t = batch.totals;
         for mut r in batch.rejected {
             r.record += self.records;

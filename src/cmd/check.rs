@@ -172,6 +172,9 @@ fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
                 format!("{name} has no column for field `{}`", u.field),
             )
             .label("unknown field");
+            if let Some(hint) = super::delimiter_hint(header) {
+                return d.help(hint);
+            }
             match closest {
                 Some(c) => d.help(format!("did you mean `{c}`? (a header of {name})")),
                 None => {

@@ -148,6 +148,22 @@ impl Progress {
     }
 }
 
+/// A header read as one column that holds another delimiter: the file was read with the
+/// wrong one.
+pub fn delimiter_hint(header: &Header) -> Option<String> {
+    let [only] = header.names.as_slice() else {
+        return None;
+    };
+    let (sep, flag) = [(';', "';'"), ('\t', "tab"), ('|', "'|'"), (',', "','")]
+        .into_iter()
+        .find(|(c, _)| only.contains(*c))?;
+    Some(format!(
+        "the header was read as one column containing `{}`: is the file `{}`-separated? pass --delimiter {flag}",
+        sep.escape_default(),
+        sep.escape_default()
+    ))
+}
+
 pub fn quoted(names: &[&str]) -> String {
     names
         .iter()
@@ -189,6 +205,9 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
     }
     let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
     msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    if let Some(hint) = delimiter_hint(header) {
+        msg.push_str(&format!("\n{hint}"));
+    }
     if unbound
         .iter()
         .any(|u| matches!(u.problem, Problem::Missing { .. }))

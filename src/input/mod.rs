@@ -292,6 +292,8 @@ impl Input {
         };
         input.parser = RecordParser::new(input.delimiter, input.max_record);
         input.read_header()?;
+        let parser = std::mem::replace(&mut input.parser, RecordParser::new(b',', 1));
+        input.parser = parser.expect_fields(input.header.len());
         Ok(input)
     }
 
@@ -403,6 +405,9 @@ impl Input {
                     self.records += 1;
                     let record = self.records;
                     let line = self.line_offset + view.line;
+                    if view.unrecoverable {
+                        return Err(unrecoverable(record, line, self.max_record));
+                    }
                     if let Some(reason) =
                         problem(&view, &self.header, &self.single_line, self.max_record)
                     {
@@ -413,7 +418,7 @@ impl Input {
                             reason,
                             raw,
                         });
-                        self.replay_if_unterminated();
+                        self.replay_if_split();
                         return Ok(Some(Next::Rejected));
                     }
                     contact.fields.clear();
@@ -431,9 +436,11 @@ impl Input {
         }
     }
 
-    /// After a quote that never closes, the lines after it are read again.
-    fn replay_if_unterminated(&mut self) {
-        if let Some(replay) = self.parser.take_replay() {
+    /// After a quote that never closes or runs over rows, the lines after its first are read
+    /// again, before the rest of the chunk.
+    fn replay_if_split(&mut self) {
+        if let Some(mut replay) = self.parser.take_replay() {
+            replay.extend_from_slice(&self.chunk[self.pos..]);
             self.chunk = replay;
             self.pos = 0;
         }
@@ -489,6 +496,13 @@ pub fn problem(
     single_line: &[usize],
     max_record: usize,
 ) -> Option<String> {
+    if view.merged {
+        return Some(
+            "a quote opened on this line runs over the next rows (a line inside it holds a whole \
+             row): the line is set aside and the lines after it are read as rows again"
+                .to_string(),
+        );
+    }
     if view.unterminated {
         return Some(
             "a quote opened on this line is never closed: the line is set aside and the lines \
@@ -539,6 +553,17 @@ pub fn problem(
         return Some("contains a NUL byte".to_string());
     }
     None
+}
+
+/// The error for a quote that never closes when the rows after it are too many to keep.
+pub fn unrecoverable(record: u64, line: u64, max_record: usize) -> Error {
+    Error::Data(format!(
+        "record {record} (line {line}): a quote opened here is never closed, and the rest of the \
+         file, larger than --max-record-size ({max_record} bytes), would be one field: the rows \
+         after it cannot be read and no output was replaced. Fix the quote, or raise \
+         --max-record-size above the size of the rest of the file to set the line aside and \
+         read the rows after it"
+    ))
 }
 
 /// The first field boundary that splits a character, or the first field that is not
@@ -622,7 +647,11 @@ pub fn sniff(bytes: &[u8]) -> u8 {
     const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
     let mut counts = [0usize; 4];
     let mut quoted = false;
-    for &b in bytes {
+    let start = bytes
+        .iter()
+        .position(|b| *b != b'\n' && *b != b'\r')
+        .unwrap_or(bytes.len());
+    for &b in &bytes[start..] {
         match b {
             b'"' => quoted = !quoted,
             b'\n' | b'\r' if !quoted => break,
@@ -657,6 +686,7 @@ mod tests {
         assert_eq!(sniff(b"a|b|c"), b'|');
         assert_eq!(sniff(b"single\n"), b',');
         assert_eq!(sniff(b"a,b;c\n"), b',');
+        assert_eq!(sniff(b"\r\n\na;b;c\n"), b';', "blank lines first");
     }
 
     #[test]

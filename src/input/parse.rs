@@ -39,6 +39,8 @@ pub struct RecordParser {
     start_after_cr: bool,
     /// Bytes to parse again after an unterminated quote (see `take_replay`).
     replay: Option<Vec<u8>>,
+    /// Fields a record should have (the header's), to notice rows merged by a stray quote.
+    expected_fields: usize,
 }
 
 /// One parsed record, borrowing the parser and the chunk.
@@ -58,6 +60,12 @@ pub struct RecordView<'a> {
     /// It opened a quote the input never closes: only its first line is kept, the rest is
     /// to be parsed again (`RecordParser::take_replay`).
     pub unterminated: bool,
+    /// A stray quote ran it over the following rows (a line inside it looks like a whole
+    /// row): only its first line is kept, the rest is to be parsed again.
+    pub merged: bool,
+    /// It opened a quote the input never closes and is larger than the size limit, so the
+    /// rows after it cannot be recovered: the run must stop.
+    pub unrecoverable: bool,
 }
 
 impl<'a> RecordView<'a> {
@@ -139,12 +147,16 @@ impl RecordParser {
             after_cr: false,
             start_after_cr: false,
             replay: None,
+            expected_fields: 0,
         }
     }
 
-    /// A fresh parser with the same settings (for a chunk that starts a new stretch).
-    pub fn fresh(&self) -> RecordParser {
-        RecordParser::new(self.delimiter, self.max_record)
+    /// Records should have this many fields (the header's): with three or more, a record
+    /// with a line inside a quoted field that holds as many delimiters as a whole row is taken
+    /// for rows merged by a stray quote.
+    pub fn expect_fields(mut self, n: usize) -> RecordParser {
+        self.expected_fields = n;
+        self
     }
 
     /// No record is in progress: the bytes consumed so far end at a record boundary.
@@ -275,7 +287,21 @@ impl RecordParser {
             self.start_after_cr,
         );
         let line = self.lines + leading + 1;
-        let unterminated = eof && self.quotes % 2 == 1 && !self.too_big && inner > 0;
+        // Ends inside a quote at the very end of the input.
+        let unclosed = eof && end == chunk.len() && self.quotes % 2 == 1 && inner > 0;
+        let unterminated = unclosed && !self.too_big;
+        let unrecoverable = unclosed && self.too_big;
+        let merged = !unclosed
+            && !self.too_big
+            && inner > 0
+            && self.quotes > 0
+            && self.expected_fields >= 3
+            && holds_a_row(
+                &self.spill,
+                chunk_part,
+                self.delimiter,
+                self.expected_fields,
+            );
         // A record over the limit keeps no fields: its field ends point past what was kept.
         let mut view_ends_len = if self.too_big { 0 } else { self.nends };
         let mut chunk_part = chunk_part;
@@ -284,9 +310,9 @@ impl RecordParser {
             let room = self.max_record.saturating_sub(self.spill.len());
             chunk_part = &chunk_part[..chunk_part.len().min(room)];
         }
-        if unterminated {
-            // The quote never closes: keep the first line as the record and parse the rest
-            // again, so the rows it swallowed are not lost.
+        if unterminated || merged {
+            // The quote never closes, or runs over the next rows: keep the first line as the
+            // record and parse the rest again, so the rows it swallowed are not lost.
             let mut raw = Vec::with_capacity(self.spill.len() + chunk_part.len());
             raw.extend_from_slice(&self.spill);
             raw.extend_from_slice(chunk_part);
@@ -305,11 +331,8 @@ impl RecordParser {
             self.after_cr = false;
         }
         // Lines consumed by this record count once the next one starts.
-        self.lines += if unterminated {
-            leading
-        } else {
-            self.record_lines
-        };
+        let split = unterminated || merged;
+        self.lines += if split { leading } else { self.record_lines };
         self.record_lines = 0;
         let view = RecordView {
             fields: &self.fields,
@@ -317,10 +340,12 @@ impl RecordParser {
             spill: &self.spill,
             chunk_part,
             line,
-            inner_lines: if unterminated { 0 } else { inner },
+            inner_lines: if split { 0 } else { inner },
             quotes: self.quotes,
             too_big: self.too_big,
             unterminated,
+            merged,
+            unrecoverable,
         };
         // Ready for the next record; the view still borrows the buffers until it is dropped.
         self.out = 0;
@@ -366,6 +391,30 @@ fn split_lines(spill: &[u8], part: &[u8], total: u64, after_cr: bool) -> (u64, u
         (Some(b'\n'), Some(b'\r')) | (Some(_), _) => 1,
     };
     (leading, total.saturating_sub(leading + trailing))
+}
+
+/// Whether a line that lies inside a quoted field of the record (every line but the first,
+/// and of the last only what comes before its first quote) holds as many delimiters as a
+/// whole row (`fields - 1`): the sign of rows merged by a stray quote.
+fn holds_a_row(spill: &[u8], part: &[u8], delimiter: u8, fields: usize) -> bool {
+    let check = |bytes: &[u8]| {
+        let lines: Vec<&[u8]> = bytes.split(|b| is_break(*b)).collect();
+        let n = lines.len();
+        lines.iter().enumerate().skip(1).any(|(i, line)| {
+            let inside = if i + 1 == n {
+                &line[..memchr::memchr(b'"', line).unwrap_or(0)]
+            } else {
+                line
+            };
+            memchr::memchr_iter(delimiter, inside).count() + 1 >= fields
+        })
+    };
+    if spill.is_empty() {
+        return check(trim_line_breaks(part));
+    }
+    let mut all = spill.to_vec();
+    all.extend_from_slice(part);
+    check(trim_line_breaks(&all))
 }
 
 fn is_break(b: u8) -> bool {
@@ -425,6 +474,8 @@ mod tests {
                             .collect();
                         let flag = if v.unterminated {
                             "unterminated"
+                        } else if v.merged {
+                            "merged"
                         } else if v.too_big {
                             "too big"
                         } else {
@@ -512,6 +563,46 @@ mod tests {
                 (4, "3,c".into(), ""),
             ]
         );
+    }
+
+    #[test]
+    fn rows_merged_by_a_stray_quote_are_split_again() {
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
+        let data: &[u8] = b"a,b,c,d\n1,\"x,y,z\n2,p,q,r\n3,\"s\",t,u\n4,v,w,x\n";
+        let mut chunk = data.to_vec();
+        let mut pos = 0;
+        let mut seen = Vec::new();
+        while let Step::Record(v) = p.next(&chunk, &mut pos, true) {
+            let field0 = String::from_utf8_lossy(v.field(0).unwrap_or_default()).into_owned();
+            seen.push((v.line, v.merged, field0));
+            if v.merged {
+                let mut rest = p.take_replay().unwrap();
+                rest.extend_from_slice(&chunk[pos..]);
+                chunk = rest;
+                pos = 0;
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (1, false, "a".into()),
+                (2, true, "".into()),
+                (3, false, "2".into()),
+                (4, false, "3".into()),
+                (5, false, "4".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_multi_line_note_is_not_taken_for_merged_rows() {
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
+        let data: &[u8] = b"1,\"call notes:\n- budget ok, soon\",z,w\n";
+        let mut pos = 0;
+        let Step::Record(v) = p.next(data, &mut pos, true) else {
+            panic!()
+        };
+        assert_eq!((v.merged, v.len()), (false, 4));
     }
 
     #[test]

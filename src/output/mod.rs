@@ -107,6 +107,61 @@ impl Ready {
             None => Ok(()),
         }
     }
+
+    fn path(&self) -> Option<&Path> {
+        self.0.as_ref().map(Prepared::path)
+    }
+}
+
+/// Rename every prepared file over its old one, in order. If a rename fails, the files
+/// already replaced are put back from backups (hard links made before the first rename), so
+/// the outputs of a failed run are all the old ones. The backups look like temp files
+/// (`.<name>.backup.leadsort-tmp`), so a run killed here leaves nothing that passes for output.
+pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
+    let backups: Vec<Option<PathBuf>> = ready.iter().map(|r| r.path().and_then(backup)).collect();
+    let targets: Vec<Option<PathBuf>> = ready
+        .iter()
+        .map(|r| r.path().map(Path::to_path_buf))
+        .collect();
+    let mut done = 0;
+    let mut result = Ok(());
+    for r in ready {
+        if let Err(e) = r.commit() {
+            result = Err(e);
+            break;
+        }
+        done += 1;
+    }
+    if result.is_err() {
+        for (target, backup) in targets.iter().zip(&backups).take(done) {
+            match (target, backup) {
+                (Some(t), Some(b)) => drop(std::fs::rename(b, t)),
+                // There was no old file: remove the new one.
+                (Some(t), None) => drop(std::fs::remove_file(t)),
+                _ => {}
+            }
+        }
+    }
+    for b in backups.iter().flatten() {
+        let _ = std::fs::remove_file(b);
+    }
+    result
+}
+
+/// A hard link (or copy) of the file at `path`, if there is one.
+fn backup(path: &Path) -> Option<PathBuf> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let b = path.with_file_name(format!(".{name}.backup{TEMP_SUFFIX}"));
+    let _ = std::fs::remove_file(&b);
+    if std::fs::hard_link(path, &b).is_ok() || std::fs::copy(path, &b).is_ok() {
+        Some(b)
+    } else {
+        None
+    }
 }
 
 impl Write for Target {
@@ -362,9 +417,6 @@ impl Outputs {
                 .map_err(|e| Error::writing(path, e))?;
             ready.push(file.prepare()?);
         }
-        for r in ready {
-            r.commit()?;
-        }
-        Ok(())
+        commit_all(ready)
     }
 }
