@@ -28,6 +28,11 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
 /// unreadable rather than guessed: `1,5` (a decimal comma?), `1.200` (1.2, or 1200 written
 /// the German way?); so is anything else (`N/A`, `12 employees`, `1e3`).
 pub fn parse_number(cell: &str) -> Option<f64> {
+    // Most cells are a few plain digits.
+    let b = cell.as_bytes();
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
+    }
     let s = strip_currency(cell);
     let (negative, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),

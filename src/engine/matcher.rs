@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use aho_corasick::AhoCorasick;
-use memchr::memmem;
 use regex::Regex;
 
 use super::Row;
@@ -92,7 +91,6 @@ pub enum TextKind {
     Ne(String),
     In(WordSet),
     NotIn(WordSet),
-    Contains(Box<memmem::Finder<'static>>),
     ContainsAny(Option<AhoCorasick>),
     StartsWith(String),
     EndsWith(String),
@@ -123,6 +121,31 @@ impl WordSet {
             WordSet::Many(s) => s.contains(word),
         }
     }
+
+    /// `contains` for an ASCII cell against words folded to lower case, without copying the
+    /// cell unless the set is large.
+    fn contains_ascii_ci(&self, word: &str, buf: &mut String) -> bool {
+        match self {
+            WordSet::Few(v) => v.iter().any(|w| w.eq_ignore_ascii_case(word)),
+            WordSet::Many(s) => {
+                buf.clear();
+                buf.push_str(word);
+                buf.make_ascii_lowercase();
+                s.contains(buf.as_str())
+            }
+        }
+    }
+}
+
+/// Surrounding whitespace removed: ASCII first (cheap), then any Unicode whitespace left.
+pub fn trim(s: &str) -> &str {
+    let t = s.trim_ascii();
+    let b = t.as_bytes();
+    if b.first().is_none_or(u8::is_ascii) && b.last().is_none_or(u8::is_ascii) {
+        t
+    } else {
+        t.trim()
+    }
 }
 
 /// The trimmed cell, lower-cased into `buf` only when it has something to lower.
@@ -149,10 +172,29 @@ pub fn cell<R: Row + ?Sized>(row: &R, col: Col) -> &str {
 
 impl TextTest {
     fn eval<R: Row + ?Sized>(&self, row: &R, buf: &mut String) -> bool {
-        let raw = cell(row, self.col).trim();
+        let raw = trim(cell(row, self.col));
         match &self.kind {
             TextKind::Present(want) => raw.is_empty() != *want,
             TextKind::Matches(re) => re.is_match(raw),
+            // An ASCII cell compares case-insensitively in place; only other cells are folded.
+            kind if self.fold && raw.is_ascii() => match kind {
+                TextKind::Eq(w) => raw.eq_ignore_ascii_case(w),
+                TextKind::Ne(w) => !raw.eq_ignore_ascii_case(w),
+                TextKind::In(set) => set.contains_ascii_ci(raw, buf),
+                TextKind::NotIn(set) => !set.contains_ascii_ci(raw, buf),
+                TextKind::ContainsAny(ac) => ac.as_ref().is_some_and(|ac| ac.is_match(raw)),
+                TextKind::StartsWith(w) => {
+                    raw.len() >= w.len()
+                        && raw.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+                }
+                TextKind::EndsWith(w) => {
+                    raw.len() >= w.len()
+                        && raw.as_bytes()[raw.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+                }
+                TextKind::DomainIn(set) => memchr::memrchr(b'@', raw.as_bytes())
+                    .is_some_and(|at| set.contains_ascii_ci(trim(&raw[at + 1..]), buf)),
+                TextKind::Present(_) | TextKind::Matches(_) => false,
+            },
             kind => {
                 let s = folded(raw, self.fold, buf);
                 match kind {
@@ -160,13 +202,12 @@ impl TextTest {
                     TextKind::Ne(w) => s != w,
                     TextKind::In(set) => set.contains(s),
                     TextKind::NotIn(set) => !set.contains(s),
-                    TextKind::Contains(f) => f.find(s.as_bytes()).is_some(),
                     TextKind::ContainsAny(ac) => ac.as_ref().is_some_and(|ac| ac.is_match(s)),
                     TextKind::StartsWith(w) => s.starts_with(w.as_str()),
                     TextKind::EndsWith(w) => s.ends_with(w.as_str()),
                     TextKind::DomainIn(set) => s
                         .rfind('@')
-                        .is_some_and(|at| set.contains(s[at + 1..].trim())),
+                        .is_some_and(|at| set.contains(trim(&s[at + 1..]))),
                     TextKind::Present(_) | TextKind::Matches(_) => false,
                 }
             }
@@ -225,8 +266,17 @@ pub fn fold_needle(s: &str, fold: bool) -> String {
     }
 }
 
-pub fn finder(needle: &str) -> Box<memmem::Finder<'static>> {
-    Box::new(memmem::Finder::new(needle.as_bytes()).into_owned())
+/// An automaton finding any of `needles` (already folded), ignoring ASCII case when `fold`.
+pub fn automaton(needles: &[String], fold: bool) -> Option<AhoCorasick> {
+    let needles: Vec<&String> = needles.iter().filter(|n| !n.is_empty()).collect();
+    if needles.is_empty() {
+        return None;
+    }
+    AhoCorasick::builder()
+        .ascii_case_insensitive(fold)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(needles)
+        .ok()
 }
 
 #[cfg(test)]

@@ -11,14 +11,13 @@ mod matcher;
 
 use std::fmt::Write as _;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use jiff::civil::Date;
 
 pub use bind::{Binding, Header, Problem, Unbound};
 pub use explain::{Explanation, GroupTrace, Read, RouteTrace, RuleTrace, TierTrace, Trace};
 pub use matcher::Value;
 use matcher::{
-    Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, finder, fold_needle,
+    Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, automaton, fold_needle,
 };
 
 use crate::rules::{Condition, FieldKind, GroupId, Op, Points, Rules, Scalar, Test, Tier};
@@ -158,6 +157,8 @@ pub struct Engine {
     slots: Vec<Slot>,
     /// Rule and group names, for reasons.
     rule_names: Vec<String>,
+    /// A rule's whole reason when it never changes (fixed points): built once.
+    reason_texts: Vec<Option<String>>,
     route_names: Vec<String>,
     group_names: Vec<String>,
     group_limits: Vec<(Option<f64>, Option<f64>)>,
@@ -240,7 +241,7 @@ impl Engine {
             as_of,
             ..
         } = cx;
-        Engine {
+        let mut engine = Engine {
             rules: compiled_rules,
             routes,
             tiers: rules.tiers.clone(),
@@ -251,6 +252,7 @@ impl Engine {
                 queue_id(&q.warm),
                 queue_id(&q.hot),
             ],
+            reason_texts: Vec::new(),
             rule_names: rules.rules.iter().map(|r| r.name.clone()).collect(),
             route_names: rules.routes.iter().map(|r| r.name.clone()).collect(),
             group_names: rules.groups.iter().map(|g| g.name.clone()).collect(),
@@ -260,7 +262,21 @@ impl Engine {
             queues,
             bindings,
             as_of,
-        }
+        };
+        engine.reason_texts = (0..engine.rules.len())
+            .map(|i| match engine.rules[i].points {
+                RulePoints::Per { .. } => None,
+                RulePoints::Fixed(p) => Some(engine.reason_text(i, p)),
+                RulePoints::None => Some(engine.reason_text(i, 0.0)),
+            })
+            .collect();
+        engine
+    }
+
+    fn reason_text(&self, rule: usize, points: f64) -> String {
+        let mut s = String::new();
+        self.push_reason(rule, points, &mut s);
+        s
     }
 
     /// Fresh per-worker state.
@@ -374,7 +390,7 @@ impl Engine {
     fn read_slots<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch) {
         let mut flagged: u64 = 0; // fields with an unreadable cell in this row (first 64)
         for (i, slot) in self.slots.iter().enumerate() {
-            let raw = matcher::cell(row, slot.col).trim();
+            let raw = matcher::trim(matcher::cell(row, slot.col));
             let value = if raw.is_empty() {
                 Value::Empty
             } else {
@@ -412,6 +428,19 @@ impl Engine {
         &self.queues[outcome.queue]
     }
 
+    /// One matched rule in the reasons: `Decision maker +20`, `Unsubscribed (disqualified)`.
+    fn push_reason(&self, rule: usize, points: f64, out: &mut String) {
+        out.push_str(&self.rule_names[rule]);
+        let r = &self.rules[rule];
+        if !matches!(r.points, RulePoints::None) {
+            out.push(' ');
+            push_points(out, points);
+        }
+        if r.disqualify {
+            out.push_str(" (disqualified)");
+        }
+    }
+
     /// The `reasons` text: matched rules with their points, group caps, the deciding route.
     /// Example: `Decision maker +20; Asked for a demo +30; fit capped at 50 -5`.
     pub fn write_reasons(&self, outcome: &Outcome, out: &mut String) {
@@ -423,33 +452,24 @@ impl Engine {
         };
         for hit in &outcome.hits {
             sep(out);
-            out.push_str(&self.rule_names[hit.rule]);
-            let rule = &self.rules[hit.rule];
-            if !matches!(rule.points, RulePoints::None) {
-                out.push(' ');
-                push_points(out, hit.points);
-            }
-            if rule.disqualify {
-                out.push_str(" (disqualified)");
+            match &self.reason_texts[hit.rule] {
+                Some(text) => out.push_str(text),
+                None => self.push_reason(hit.rule, hit.points, out),
             }
         }
         for clamp in &outcome.clamps {
             sep(out);
             let (min, max) = self.group_limits[clamp.group];
             let name = &self.group_names[clamp.group];
-            let _ = if clamp.delta < 0.0 {
-                write!(
-                    out,
-                    "{name} capped at {} ",
-                    fmt_number(max.unwrap_or_default())
-                )
+            out.push_str(name);
+            if clamp.delta < 0.0 {
+                out.push_str(" capped at ");
+                push_number(out, max.unwrap_or_default());
             } else {
-                write!(
-                    out,
-                    "{name} floored at {} ",
-                    fmt_number(min.unwrap_or_default())
-                )
-            };
+                out.push_str(" floored at ");
+                push_number(out, min.unwrap_or_default());
+            }
+            out.push(' ');
             push_points(out, clamp.delta);
         }
         if let Some(r) = outcome.route {
@@ -485,16 +505,28 @@ fn push_points(out: &mut String, p: f64) {
     if p >= 0.0 {
         out.push('+');
     }
-    out.push_str(&fmt_number(p));
+    push_number(out, p);
 }
 
 /// A number as people write it: `20`, `2.5`, `0.33` (at most two decimals).
 pub fn fmt_number(x: f64) -> String {
+    let mut s = String::new();
+    push_number(&mut s, x);
+    s
+}
+
+/// `fmt_number` into `out`, without allocating for whole numbers.
+fn push_number(out: &mut String, x: f64) {
     if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
+        out.push_str(itoa::Buffer::new().format(x as i64));
     } else {
-        let s = format!("{x:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        let start = out.len();
+        let _ = write!(out, "{x:.2}");
+        let trimmed = out[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
+        out.truncate(start + trimmed);
     }
 }
 
@@ -636,20 +668,10 @@ impl Compiler<'_> {
                     .collect();
                 self.membership(t, &list, negate)
             }
-            Op::Contains(s) => self.text(t, TextKind::Contains(finder(&word(s)))),
+            Op::Contains(s) => self.text(t, TextKind::ContainsAny(automaton(&[word(s)], fold))),
             Op::ContainsAny(list) => {
-                let needles: Vec<String> = list
-                    .iter()
-                    .map(|s| word(s))
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                let ac = (!needles.is_empty()).then(|| {
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::LeftmostFirst)
-                        .build(&needles)
-                        .expect("a few literal strings always build an automaton")
-                });
-                self.text(t, TextKind::ContainsAny(ac))
+                let needles: Vec<String> = list.iter().map(|s| word(s)).collect();
+                self.text(t, TextKind::ContainsAny(automaton(&needles, fold)))
             }
             Op::StartsWith(s) => self.text(t, TextKind::StartsWith(word(s))),
             Op::EndsWith(s) => self.text(t, TextKind::EndsWith(word(s))),

@@ -569,7 +569,7 @@ pub fn unrecoverable(record: u64, line: u64, max_record: usize) -> Error {
 /// The first field boundary that splits a character, or the first field that is not
 /// UTF-8: `None` when every field is valid text.
 pub fn invalid_utf8_field(bytes: &[u8], ends: &[usize]) -> Option<usize> {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::compat::from_utf8(bytes) {
         Ok(all) => ends.iter().position(|&e| !all.is_char_boundary(e)),
         Err(e) => {
             let bad = e.valid_up_to();

@@ -297,8 +297,8 @@ impl RecordParser {
             && self.quotes > 0
             && self.expected_fields >= 3
             && holds_a_row(
-                &self.spill,
-                chunk_part,
+                &self.fields,
+                &self.ends[..self.nends],
                 self.delimiter,
                 self.expected_fields,
             );
@@ -393,28 +393,20 @@ fn split_lines(spill: &[u8], part: &[u8], total: u64, after_cr: bool) -> (u64, u
     (leading, total.saturating_sub(leading + trailing))
 }
 
-/// Whether a line that lies inside a quoted field of the record (every line but the first,
-/// and of the last only what comes before its first quote) holds as many delimiters as a
-/// whole row (`fields - 1`): the sign of rows merged by a stray quote.
-fn holds_a_row(spill: &[u8], part: &[u8], delimiter: u8, fields: usize) -> bool {
-    let check = |bytes: &[u8]| {
-        let lines: Vec<&[u8]> = bytes.split(|b| is_break(*b)).collect();
-        let n = lines.len();
-        lines.iter().enumerate().skip(1).any(|(i, line)| {
-            let inside = if i + 1 == n {
-                &line[..memchr::memchr(b'"', line).unwrap_or(0)]
-            } else {
-                line
-            };
-            memchr::memchr_iter(delimiter, inside).count() + 1 >= fields
-        })
-    };
-    if spill.is_empty() {
-        return check(trim_line_breaks(part));
-    }
-    let mut all = spill.to_vec();
-    all.extend_from_slice(part);
-    check(trim_line_breaks(&all))
+/// Whether a field that spans lines holds, on one of its lines after the first, as many
+/// delimiters as a whole row (`fields - 1`): the sign of rows merged by a stray quote. Those
+/// lines lie wholly inside the field, so this looks at the field's value, not the raw bytes.
+fn holds_a_row(fields: &[u8], ends: &[usize], delimiter: u8, expected: usize) -> bool {
+    let mut start = 0;
+    ends.iter().any(|&end| {
+        let field = &fields[start..end];
+        start = end;
+        memchr::memchr2(b'\n', b'\r', field).is_some()
+            && field
+                .split(|b| is_break(*b))
+                .skip(1)
+                .any(|line| memchr::memchr_iter(delimiter, line).count() + 1 >= expected)
+    })
 }
 
 fn is_break(b: u8) -> bool {
@@ -592,6 +584,17 @@ mod tests {
                 (5, false, "4".into()),
             ]
         );
+    }
+
+    #[test]
+    fn two_multi_line_fields_are_not_taken_for_merged_rows() {
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(6);
+        let data: &[u8] = b"id0,\"multi\nline\",\"1,200\",,,\"multi\nline\"\n";
+        let mut pos = 0;
+        let Step::Record(v) = p.next(data, &mut pos, true) else {
+            panic!()
+        };
+        assert_eq!((v.merged, v.len()), (false, 6));
     }
 
     #[test]

@@ -63,9 +63,8 @@ impl CsvEncoder {
         } else {
             std::borrow::Cow::Borrowed(cell)
         };
-        let needs_quotes = cell
-            .iter()
-            .any(|&b| b == self.delimiter || b == b'"' || b == b'\n' || b == b'\r');
+        let needs_quotes = memchr::memchr3(self.delimiter, b'"', b'\n', &cell).is_some()
+            || memchr::memchr(b'\r', &cell).is_some();
         if !needs_quotes {
             out.extend_from_slice(&cell);
             return;
@@ -80,17 +79,67 @@ impl CsvEncoder {
         out.push(b'"');
     }
 
-    /// The row as written can go out unchanged: no quoting in it, and no cell that needs
-    /// escaping.
+    /// The row as written can go out unchanged when its quoting is by the book (every reader
+    /// then gets the same cells back) and no cell has to be escaped.
     fn can_copy<'a>(&self, cells: &Cells<'a>) -> Option<&'a [u8]> {
         let raw = cells.raw.filter(|_| self.passthrough)?;
-        if memchr::memchr(b'"', raw).is_some() {
+        if memchr::memchr(b'"', raw).is_some() && !well_quoted(raw, self.delimiter) {
             return None;
         }
-        if self.escape_formulas && cells.iter().any(|c| escape_formula(c).len() != c.len()) {
-            return None;
+        if self.escape_formulas {
+            let mut start = 0;
+            for &end in cells.ends {
+                let cell = &cells.fields[start..end];
+                if matches!(
+                    cell.first(),
+                    Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
+                ) && escape_formula(cell).len() != cell.len()
+                {
+                    return None;
+                }
+                start = end;
+            }
         }
         Some(raw)
+    }
+}
+
+/// RFC 4180 quoting: a field is either unquoted without any quote in it, or wholly quoted
+/// with inner quotes doubled. (Readers disagree on anything else, such as `"x"y`.)
+fn well_quoted(raw: &[u8], delimiter: u8) -> bool {
+    let mut i = 0;
+    loop {
+        if raw.get(i) == Some(&b'"') {
+            // A quoted field: to the closing quote, "" being a quote inside.
+            i += 1;
+            loop {
+                match memchr::memchr(b'"', &raw[i..]) {
+                    None => return false,
+                    Some(q) => {
+                        i += q + 1;
+                        if raw.get(i) == Some(&b'"') {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            match raw.get(i) {
+                None => return true,
+                Some(&b) if b == delimiter => i += 1,
+                Some(_) => return false,
+            }
+        } else {
+            let end = memchr::memchr(delimiter, &raw[i..]).map_or(raw.len(), |d| i + d);
+            if memchr::memchr(b'"', &raw[i..end]).is_some() {
+                return false;
+            }
+            if end == raw.len() {
+                return true;
+            }
+            i = end + 1;
+        }
     }
 }
 
@@ -180,8 +229,8 @@ mod tests {
     fn rows_are_copied_through_only_when_that_is_safe() {
         // The raw row differs from the fields on purpose, to see which one was used.
         assert!(encode(&CSV, &["1", "x"], Some("RAW")).starts_with("RAW,-5"));
-        // Quotes in the raw row: encoded from the fields.
-        assert!(encode(&CSV, &["1", "x"], Some("1,\"x\"")).starts_with("1,x,-5"));
+        // Quotes in the raw row: copied as written (a reader gets the same fields back).
+        assert!(encode(&CSV, &["1", "x"], Some("1,\"x\"")).starts_with("1,\"x\",-5"));
         // A cell to escape: encoded.
         assert!(encode(&CSV, &["1", "=cmd"], Some("1,=cmd")).starts_with("1,'=cmd,-5"));
         // Another delimiter in the input: never copied.
@@ -190,6 +239,17 @@ mod tests {
             ..CSV
         };
         assert!(encode(&semi, &["1", "x"], Some("RAW")).starts_with("1,x,-5"));
+    }
+
+    #[test]
+    fn only_rows_quoted_by_the_book_are_copied() {
+        assert!(well_quoted(b"1,\"Acme, Inc.\",\"say \"\"hi\"\"\",", b','));
+        assert!(well_quoted(b"\"\",x", b','));
+        assert!(!well_quoted(b"3,\"x\"y,3", b','));
+        assert!(!well_quoted(b"1,a\"b,2", b','));
+        assert!(!well_quoted(b"1,\"open", b','));
+        // Malformed quoting is encoded from the fields, canonically.
+        assert!(encode(&CSV, &["3", "xy", "3"], Some("3,\"x\"y,3")).starts_with("3,xy,3,-5"));
     }
 
     #[test]

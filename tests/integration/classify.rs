@@ -879,13 +879,14 @@ fn no_escape_formulas_writes_cells_exactly_as_read() {
     env.write("rules.toml", FORMULA_RULES);
     env.write("f.csv", FORMULAS);
     let out = ok_stdout(&run(&mut env.classify(&["--no-escape-formulas", "f.csv"])));
+    // Rows are copied through as written (row 4 keeps its quotes around the tab).
     assert_eq!(
         out,
         "id,name,note,demo,score,tier,queue,reasons\n\
          1,\"=HYPERLINK(\"\"http://evil\"\")\",-5,yes,20,warm,sales,Demo +20\n\
          2,+1 555 0100,@SUM(A1),no,0,cold,marketing,\n\
          3,-2+3,=1+1,no,0,cold,marketing,\n\
-         4,\tcmd,+3.25,no,0,cold,marketing,\n"
+         4,\"\tcmd\",+3.25,no,0,cold,marketing,\n"
     );
 }
 
