@@ -9,6 +9,10 @@
 //! order, continuing the parser from where the worker left it, until a chunk ends between
 //! records again. That costs little and only on odd input, and the output is exact either
 //! way.
+//!
+//! Memory stays flat: the reader takes a credit for every chunk and the merger gives it back
+//! once the chunk is written, so only a few chunks are ever in flight, however uneven the
+//! workers' pace.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -22,6 +26,10 @@ use crate::output::{Cells, RowEncoder, Scored};
 
 /// The target size of a chunk.
 const CHUNK: usize = 512 << 10;
+
+/// A worker's parser left mid-record holding more than this is not handed on (see
+/// `Unfinished::Dropped`).
+const KEEP_PARSER: usize = CHUNK / 4;
 
 /// What every worker needs to turn records into rows.
 pub struct Job<'a> {
@@ -101,15 +109,19 @@ impl Batch {
     }
 }
 
-/// A record's cells, read as text (the record passed `problem`, so it is valid UTF-8).
-struct ViewRow<'a, 'b>(&'b RecordView<'a>);
+/// A record's cells as text: the record is validated once, cells are slices of it.
+struct TextRow<'a> {
+    text: &'a str,
+    ends: &'a [usize],
+}
 
-impl Row for ViewRow<'_, '_> {
+impl Row for TextRow<'_> {
     fn cell(&self, col: usize) -> &str {
-        self.0
-            .field(col)
-            .and_then(|f| std::str::from_utf8(f).ok())
-            .unwrap_or("")
+        let Some(&end) = self.ends.get(col) else {
+            return "";
+        };
+        let start = if col == 0 { 0 } else { self.ends[col - 1] };
+        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -175,14 +187,23 @@ impl<'j> Worker<'j> {
             return;
         }
         let engine = job.engine;
-        engine.evaluate(&ViewRow(view), &mut self.scratch, &mut self.outcome);
+        // `problem` checked the record is UTF-8 with every field boundary on a character.
+        let text = simdutf8::basic::from_utf8(view.field_bytes()).unwrap_or("");
+        let row = TextRow {
+            text,
+            ends: view.ends(),
+        };
+        engine.evaluate(&row, &mut self.scratch, &mut self.outcome);
         engine.write_reasons(&self.outcome, &mut self.reasons);
         let o = &self.outcome;
         let row = Scored {
             cells: Cells {
                 fields: view.field_bytes(),
                 ends: view.ends(),
-                raw: view.raw_in_chunk(),
+                // Copied through when it can be: the same bytes whether or not the row
+                // spanned chunks, so output never depends on where the input was cut.
+                raw: Some(view.raw(&mut self.raw)),
+                well_quoted: view.well_quoted,
             },
             score: o.score,
             groups: &o.groups,
@@ -220,12 +241,23 @@ struct Done {
     index: u64,
     eof: bool,
     batch: Batch,
-    /// `None` when the chunk ended between records; else the parser, mid-record.
-    unfinished: Option<RecordParser>,
+    unfinished: Unfinished,
     /// Line breaks in the chunk, when it ended between records.
     lines: u64,
     /// The chunk, kept in case it has to be parsed again.
     bytes: Vec<u8>,
+    after_cr: bool,
+}
+
+/// How a worker's chunk ended.
+enum Unfinished {
+    /// Between records.
+    No,
+    /// Mid-record: the parser, to carry on with the next chunk.
+    Parser(Box<RecordParser>),
+    /// Mid-record, with a record so large that keeping its bytes in every chunk in flight
+    /// would add up; the merger parses the chunk again instead (only on such odd input).
+    Dropped,
 }
 
 /// Classify everything after the header. `threads`: worker threads (0 or 1: all on this
@@ -247,7 +279,13 @@ pub fn run(
     std::thread::scope(|scope| {
         // The reader owns the sender: when it stops, the workers' loops end.
         let read = &read;
-        let reader = scope.spawn(move || cut(stream, &chunk_tx, read));
+        // The chunks in flight: queued, being worked on, done and waiting for their turn.
+        let window = 2 * threads + 1;
+        let (credit_tx, credit_rx) = crossbeam_channel::bounded::<()>(window);
+        for _ in 0..window {
+            let _ = credit_tx.send(());
+        }
+        let reader = scope.spawn(move || cut(stream, &chunk_tx, &credit_rx, read));
         for _ in 0..threads {
             let (chunk_rx, done_tx) = (chunk_rx.clone(), done_tx.clone());
             scope.spawn(move || {
@@ -259,14 +297,22 @@ pub fn run(
                     let mut batch = Batch::new(job);
                     worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
                     batch.totals.stats = worker.take_stats();
-                    let between = parser.is_between_records();
+                    let lines = parser.lines();
+                    let unfinished = if parser.is_between_records() {
+                        Unfinished::No
+                    } else if parser.held_bytes() > KEEP_PARSER {
+                        Unfinished::Dropped
+                    } else {
+                        Unfinished::Parser(Box::new(parser))
+                    };
                     let done = Done {
                         index: chunk.index,
                         eof: chunk.eof,
                         batch,
-                        lines: parser.lines(),
-                        unfinished: (!between).then_some(parser),
+                        lines,
+                        unfinished,
                         bytes: chunk.bytes,
+                        after_cr: chunk.after_cr,
                     };
                     if done_tx.send(done).is_err() {
                         return;
@@ -276,7 +322,8 @@ pub fn run(
         }
         drop(done_tx);
         drop(chunk_rx);
-        let merged = merge(&mut merger, done_rx, sink, read);
+        // `merge` owns the credits' sender: when it stops, so does the reader.
+        let merged = merge(&mut merger, done_rx, credit_tx, sink, read);
         // On an error the channels close and the threads stop; wait for the reader's error
         // too (an I/O error reading the input).
         let read_result = reader
@@ -319,6 +366,7 @@ fn sequential(
 fn merge(
     merger: &mut Merger<'_>,
     done: crossbeam_channel::Receiver<Done>,
+    credits: crossbeam_channel::Sender<()>,
     sink: &mut dyn Collector,
     read: &AtomicU64,
 ) -> Result<()> {
@@ -339,6 +387,8 @@ fn merge(
             next += 1;
             let eof = d.eof;
             merger.take(d, sink)?;
+            // The reader may cut another chunk. (It may have stopped: nothing to give back.)
+            let _ = credits.try_send(());
             sink.tick(read.load(Ordering::Relaxed))?;
             if eof {
                 return Ok(());
@@ -382,32 +432,39 @@ impl<'j> Merger<'j> {
 
     /// One worker result, in order.
     fn take(&mut self, d: Done, sink: &mut dyn Collector) -> Result<()> {
-        match self.carry.take() {
-            None => {
-                // The chunk started at a record boundary: the worker's result stands.
+        let parser = match (self.carry.take(), d.unfinished) {
+            // The worker guessed wrong where this chunk starts: parse it here.
+            (Some(parser), _) => parser,
+            // The chunk started at a record boundary, but the worker dropped its parser.
+            (None, Unfinished::Dropped) => {
+                self.base = self.lines;
+                RecordParser::new(self.job.delimiter, self.job.max_record)
+                    .with_after_cr(d.after_cr)
+                    .expect_fields(self.job.header.len())
+            }
+            // The chunk started at a record boundary: the worker's result stands.
+            (None, unfinished) => {
                 self.emit(d.batch, self.lines, sink)?;
-                match d.unfinished {
-                    None => self.lines += d.lines,
-                    Some(parser) => {
+                match unfinished {
+                    Unfinished::Parser(parser) => {
                         // It ended inside a record: carry on from there, in order.
                         self.base = self.lines;
-                        self.carry = Some(parser);
+                        self.carry = Some(*parser);
                     }
+                    _ => self.lines += d.lines,
                 }
+                return Ok(());
             }
-            Some(mut parser) => {
-                // The worker guessed wrong where this chunk starts: parse it here.
-                let job = self.job;
-                let mut batch = Batch::new(job);
-                self.worker.chunk(&mut parser, &d.bytes, d.eof, &mut batch);
-                batch.totals.stats = self.worker.take_stats();
-                self.emit(batch, self.base, sink)?;
-                if parser.is_between_records() {
-                    self.lines = self.base + parser.lines();
-                } else {
-                    self.carry = Some(parser);
-                }
-            }
+        };
+        let mut parser = parser;
+        let mut batch = Batch::new(self.job);
+        self.worker.chunk(&mut parser, &d.bytes, d.eof, &mut batch);
+        batch.totals.stats = self.worker.take_stats();
+        self.emit(batch, self.base, sink)?;
+        if parser.is_between_records() {
+            self.lines = self.base + parser.lines();
+        } else {
+            self.carry = Some(parser);
         }
         Ok(())
     }
@@ -462,9 +519,17 @@ impl<'j> Merger<'j> {
 }
 
 /// The reader: cut the stream into chunks at likely record boundaries.
-fn cut(stream: Stream, chunks: &crossbeam_channel::Sender<Chunk>, read: &AtomicU64) -> Result<()> {
+fn cut(
+    stream: Stream,
+    chunks: &crossbeam_channel::Sender<Chunk>,
+    credits: &crossbeam_channel::Receiver<()>,
+    read: &AtomicU64,
+) -> Result<()> {
     let mut reader = ChunkReader::new(stream);
-    while let Some(chunk) = reader.next()? {
+    // No credit: the merger stopped (an error, or the end), so the reader stops too.
+    while credits.recv().is_ok()
+        && let Some(chunk) = reader.next()?
+    {
         read.store(reader.bytes_read, Ordering::Relaxed);
         let eof = chunk.eof;
         if chunks.send(chunk).is_err() || eof {
@@ -505,19 +570,17 @@ impl ChunkReader {
         }
         let mut buf = std::mem::take(&mut self.carry);
         // Fill to the target size (or the end).
-        while buf.len() < CHUNK && !self.eof {
-            let start = buf.len();
-            buf.resize(CHUNK.max(start + (64 << 10)), 0);
-            let n = loop {
-                match self.source.read(&mut buf[start..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Error::io("cannot read the input", e)),
-                }
-            };
-            buf.truncate(start + n);
+        if buf.len() < CHUNK && !self.eof {
+            // Into spare capacity (`read_to_end` does not zero it first); it stops short of
+            // `want` only at the end of the input.
+            let want = CHUNK - buf.len();
+            buf.reserve(want);
+            let n = (&mut self.source)
+                .take(want as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io("cannot read the input", e))?;
             self.bytes_read += n as u64;
-            self.eof = n == 0;
+            self.eof = n < want;
         }
         let cut = if self.eof {
             buf.len()

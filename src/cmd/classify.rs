@@ -133,7 +133,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         escape_formulas: !args.no_escape_formulas,
         file_mode: args.file_mode,
     };
-    let encoder = format.csv_encoder();
+    let encoder = format
+        .csv_encoder()
+        .with_reasons(&engine.reasons_alphabet());
     let mut outputs = Outputs::create(
         &destination,
         args.summary.as_deref(),

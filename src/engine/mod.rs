@@ -441,6 +441,38 @@ impl Engine {
         }
     }
 
+    /// What the `reasons` text can be made of: its names and the words and numbers between
+    /// them. Encoders check this once instead of every row's text.
+    pub fn reasons_alphabet(&self) -> Alphabet {
+        let mut a = Alphabet {
+            any: [false; 256],
+            first: [false; 256],
+        };
+        let names = self.rule_names.iter().chain(&self.group_names);
+        for name in names.clone() {
+            if let Some(&b) = name.as_bytes().first() {
+                a.first[usize::from(b)] = true;
+            }
+        }
+        a.first[usize::from(b'r')] = true; // "route: "
+        let words = [
+            "; ",
+            " capped at ",
+            " floored at ",
+            " (disqualified)",
+            "route: ",
+        ];
+        // Numbers as `push_number` writes them (with `inf` and `NaN` to be safe).
+        let numbers = "+-.0123456789infNa";
+        let texts = names.chain(&self.route_names).map(String::as_str);
+        for t in texts.chain(words).chain([numbers]) {
+            for &b in t.as_bytes() {
+                a.any[usize::from(b)] = true;
+            }
+        }
+        a
+    }
+
     /// The `reasons` text: matched rules with their points, group caps, the deciding route.
     /// Example: `Decision maker +20; Asked for a demo +30; fit capped at 50 -5`.
     pub fn write_reasons(&self, outcome: &Outcome, out: &mut String) {
@@ -478,6 +510,13 @@ impl Engine {
             out.push_str(&self.route_names[r]);
         }
     }
+}
+
+/// The bytes a text can hold (`any`) and start with (`first`).
+#[derive(Debug, Clone)]
+pub struct Alphabet {
+    pub any: [bool; 256],
+    pub first: [bool; 256],
 }
 
 /// `points` times the cell's number, capped at `max` in size; empty, negative or unreadable

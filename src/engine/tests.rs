@@ -685,3 +685,39 @@ fn points_format_in_reasons() {
     assert_eq!(run(&e, &["x"]).1, "Half +0.5");
     assert_eq!(run(&e, &["x"]).0.score, 1, "0.5 rounds away from zero");
 }
+
+/// Every reasons text is made of what `reasons_alphabet` says: encoders rely on it to skip
+/// quoting.
+#[test]
+fn the_reasons_alphabet_covers_every_reasons_text() {
+    let mut texts = Vec::new();
+    let e = engine(GROUPED, &["title", "size", "demo", "email"]);
+    for row in [
+        ["Director", "500", "yes", "a@gmail.com"],
+        ["Intern", "3", "no", "a@acme.com"],
+    ] {
+        texts.push((e.reasons_alphabet(), run(&e, &row).1));
+    }
+    let t = tiered();
+    for row in [["2.5", "-1.25", "no", "partner"], ["7", "1", "yes", "x"]] {
+        texts.push((t.reasons_alphabet(), run(&t, &row).1));
+    }
+    for (alphabet, text) in &texts {
+        assert!(!text.is_empty());
+        assert!(alphabet.first[usize::from(text.as_bytes()[0])], "{text}");
+        for b in text.bytes() {
+            assert!(
+                alphabet.any[usize::from(b)],
+                "{:?} in {text}",
+                char::from(b)
+            );
+        }
+    }
+    // And nothing more than that: a comma appears only if a name has one.
+    assert!(!texts[0].0.any[usize::from(b',')]);
+    let comma = engine(
+        "[[rule]]\nname = \"Big, busy\"\nwhen = { field = \"f\", present = true }\npoints = 1\n",
+        &["f"],
+    );
+    assert!(comma.reasons_alphabet().any[usize::from(b',')]);
+}

@@ -141,6 +141,7 @@ impl Record {
             fields: &self.fields[..self.ends.last().copied().unwrap_or(0)],
             ends: &self.ends,
             raw: None,
+            well_quoted: false,
         }
     }
 

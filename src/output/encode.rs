@@ -2,6 +2,8 @@
 //! the writers only append what they are given, in order.
 
 use super::csv::escape_formula;
+use crate::engine::Alphabet;
+use crate::input::parse::well_quoted;
 
 /// A contact's input cells as parsed, and the row as written in the input when it can be
 /// copied through unchanged.
@@ -11,9 +13,10 @@ pub struct Cells<'a> {
     pub fields: &'a [u8],
     /// Where each field ends in `fields`.
     pub ends: &'a [usize],
-    /// The record as written (same delimiter as the output, no line breaks around it), or
-    /// `None` when it is not at hand.
+    /// The record as written (no line breaks around it), or `None` when it is not at hand.
     pub raw: Option<&'a [u8]>,
+    /// The reader already knows `raw`'s quoting is by the book (saves checking it again).
+    pub well_quoted: bool,
 }
 
 impl<'a> Cells<'a> {
@@ -54,17 +57,34 @@ pub struct CsvEncoder {
     pub escape_formulas: bool,
     /// Input rows may be copied through as written (the input uses the same delimiter).
     pub passthrough: bool,
+    /// No reasons text ever needs quoting or escaping (see `with_reasons`).
+    pub plain_reasons: bool,
 }
 
 impl CsvEncoder {
+    /// Learn from what reasons texts can be made of whether they ever need quoting or
+    /// escaping; when they cannot, they are written as they are.
+    pub fn with_reasons(mut self, reasons: &Alphabet) -> CsvEncoder {
+        let quoted = [self.delimiter, b'"', b'\r', b'\n'];
+        let formula = [b'=', b'+', b'-', b'@', b'\t', b'\r', b'\n'];
+        let needs_quotes = quoted.iter().any(|&b| reasons.any[usize::from(b)]);
+        let may_escape = formula.iter().any(|&b| reasons.first[usize::from(b)]);
+        let may_be_escaped = self.escape_formulas && may_escape;
+        self.plain_reasons = !(needs_quotes || may_be_escaped);
+        self
+    }
+
     fn field(&self, cell: &[u8], out: &mut Vec<u8>) {
         let cell = if self.escape_formulas {
             escape_formula(cell)
         } else {
             std::borrow::Cow::Borrowed(cell)
         };
-        let needs_quotes = memchr::memchr3(self.delimiter, b'"', b'\n', &cell).is_some()
-            || memchr::memchr(b'\r', &cell).is_some();
+        // Cells are short: one pass over the bytes beats a search call per character.
+        let d = self.delimiter;
+        let needs_quotes = cell
+            .iter()
+            .any(|&b| b == d || b == b'"' || b == b'\n' || b == b'\r');
         if !needs_quotes {
             out.extend_from_slice(&cell);
             return;
@@ -83,7 +103,10 @@ impl CsvEncoder {
     /// then gets the same cells back) and no cell has to be escaped.
     fn can_copy<'a>(&self, cells: &Cells<'a>) -> Option<&'a [u8]> {
         let raw = cells.raw.filter(|_| self.passthrough)?;
-        if memchr::memchr(b'"', raw).is_some() && !well_quoted(raw, self.delimiter) {
+        if !cells.well_quoted
+            && memchr::memchr(b'"', raw).is_some()
+            && !well_quoted(raw, self.delimiter)
+        {
             return None;
         }
         if self.escape_formulas {
@@ -101,45 +124,6 @@ impl CsvEncoder {
             }
         }
         Some(raw)
-    }
-}
-
-/// RFC 4180 quoting: a field is either unquoted without any quote in it, or wholly quoted
-/// with inner quotes doubled. (Readers disagree on anything else, such as `"x"y`.)
-fn well_quoted(raw: &[u8], delimiter: u8) -> bool {
-    let mut i = 0;
-    loop {
-        if raw.get(i) == Some(&b'"') {
-            // A quoted field: to the closing quote, "" being a quote inside.
-            i += 1;
-            loop {
-                match memchr::memchr(b'"', &raw[i..]) {
-                    None => return false,
-                    Some(q) => {
-                        i += q + 1;
-                        if raw.get(i) == Some(&b'"') {
-                            i += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                }
-            }
-            match raw.get(i) {
-                None => return true,
-                Some(&b) if b == delimiter => i += 1,
-                Some(_) => return false,
-            }
-        } else {
-            let end = memchr::memchr(delimiter, &raw[i..]).map_or(raw.len(), |d| i + d);
-            if memchr::memchr(b'"', &raw[i..end]).is_some() {
-                return false;
-            }
-            if end == raw.len() {
-                return true;
-            }
-            i = end + 1;
-        }
     }
 }
 
@@ -178,7 +162,11 @@ impl RowEncoder for CsvEncoder {
         out.push(self.delimiter);
         self.field(row.queue.as_bytes(), out);
         out.push(self.delimiter);
-        self.field(row.reasons.as_bytes(), out);
+        if self.plain_reasons {
+            out.extend_from_slice(row.reasons.as_bytes());
+        } else {
+            self.field(row.reasons.as_bytes(), out);
+        }
         out.push(b'\n');
     }
 }
@@ -199,6 +187,7 @@ mod tests {
                 fields: &bytes,
                 ends: &ends,
                 raw: raw.map(str::as_bytes),
+                well_quoted: false,
             },
             score: -5,
             groups: &[3],
@@ -215,6 +204,7 @@ mod tests {
         delimiter: b',',
         escape_formulas: true,
         passthrough: true,
+        plain_reasons: false,
     };
 
     #[test]
@@ -231,6 +221,8 @@ mod tests {
         assert!(encode(&CSV, &["1", "x"], Some("RAW")).starts_with("RAW,-5"));
         // Quotes in the raw row: copied as written (a reader gets the same fields back).
         assert!(encode(&CSV, &["1", "x"], Some("1,\"x\"")).starts_with("1,\"x\",-5"));
+        // Malformed quoting: encoded from the fields, canonically.
+        assert!(encode(&CSV, &["3", "xy", "3"], Some("3,\"x\"y,3")).starts_with("3,xy,3,-5"));
         // A cell to escape: encoded.
         assert!(encode(&CSV, &["1", "=cmd"], Some("1,=cmd")).starts_with("1,'=cmd,-5"));
         // Another delimiter in the input: never copied.
@@ -239,17 +231,6 @@ mod tests {
             ..CSV
         };
         assert!(encode(&semi, &["1", "x"], Some("RAW")).starts_with("1,x,-5"));
-    }
-
-    #[test]
-    fn only_rows_quoted_by_the_book_are_copied() {
-        assert!(well_quoted(b"1,\"Acme, Inc.\",\"say \"\"hi\"\"\",", b','));
-        assert!(well_quoted(b"\"\",x", b','));
-        assert!(!well_quoted(b"3,\"x\"y,3", b','));
-        assert!(!well_quoted(b"1,a\"b,2", b','));
-        assert!(!well_quoted(b"1,\"open", b','));
-        // Malformed quoting is encoded from the fields, canonically.
-        assert!(encode(&CSV, &["3", "xy", "3"], Some("3,\"x\"y,3")).starts_with("3,xy,3,-5"));
     }
 
     #[test]
@@ -267,5 +248,42 @@ mod tests {
         let mut out = Vec::new();
         CSV.header(&["a".into(), "b,c".into(), "=x".into()], &mut out);
         assert_eq!(out, b"a,\"b,c\",'=x\n");
+    }
+
+    #[test]
+    fn reasons_go_unquoted_only_when_no_text_could_need_it() {
+        let alphabet = |any: &str, first: &str| {
+            let mut a = Alphabet {
+                any: [false; 256],
+                first: [false; 256],
+            };
+            any.bytes().for_each(|b| a.any[usize::from(b)] = true);
+            first.bytes().for_each(|b| a.first[usize::from(b)] = true);
+            a
+        };
+        assert!(CSV.with_reasons(&alphabet("Abc +1;", "A")).plain_reasons);
+        assert!(!CSV.with_reasons(&alphabet("Abc, +1;", "A")).plain_reasons);
+        assert!(!CSV.with_reasons(&alphabet("Abc \"+1;", "A")).plain_reasons);
+        assert!(!CSV.with_reasons(&alphabet("Abc +1;=", "=")).plain_reasons);
+        let formulas_too = CsvEncoder {
+            escape_formulas: false,
+            ..CSV
+        };
+        assert!(
+            formulas_too
+                .with_reasons(&alphabet("Abc +1;=", "="))
+                .plain_reasons
+        );
+        let semi = CsvEncoder {
+            delimiter: b';',
+            ..CSV
+        };
+        assert!(!semi.with_reasons(&alphabet("Abc +1;", "A")).plain_reasons);
+        // Plain reasons are written as they are.
+        let plain = CsvEncoder {
+            plain_reasons: true,
+            ..CSV
+        };
+        assert!(encode(&plain, &["1"], None).ends_with(",A +1; B, then C -6\n"));
     }
 }

@@ -279,6 +279,7 @@ impl Format {
             delimiter: self.delimiter,
             escape_formulas: self.escape_formulas,
             passthrough: self.input_delimiter == self.delimiter,
+            plain_reasons: false,
         }
     }
 }
