@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::engine::{Engine, Header, Outcome, Row, Scratch, Stats};
 use crate::error::{Error, Result};
 use crate::input::parse::{RecordParser, RecordView, Step};
-use crate::input::{Rejected, Stream, problem};
+use crate::input::{Fields, Rejected, Stream, checked_text};
 use crate::output::{Cells, RowEncoder, Scored};
 
 /// The target size of a chunk.
@@ -112,15 +112,15 @@ impl Batch {
 /// A record's cells as text: the record is validated once, cells are slices of it.
 struct TextRow<'a> {
     text: &'a str,
-    ends: &'a [usize],
+    fields: Fields<'a>,
 }
 
 impl Row for TextRow<'_> {
     fn cell(&self, col: usize) -> &str {
-        let Some(&end) = self.ends.get(col) else {
+        let (Some(&start), Some(&end)) = (self.fields.starts.get(col), self.fields.ends.get(col))
+        else {
             return "";
         };
-        let start = if col == 0 { 0 } else { self.ends[col - 1] };
         self.text.get(start..end).unwrap_or("")
     }
 }
@@ -173,33 +173,33 @@ impl<'j> Worker<'j> {
             batch.fatal.get_or_insert((t.records, view.line));
             return;
         }
-        if let Some(reason) = problem(view, job.header, job.single_line, job.max_record) {
-            if t.first_not_utf8.is_none() && reason.contains("not valid UTF-8") {
-                t.first_not_utf8 = Some((t.records, view.line));
+        let text = match checked_text(view, job.header, job.single_line, job.max_record) {
+            Ok(text) => text,
+            Err(reason) => {
+                if t.first_not_utf8.is_none() && reason.contains("not valid UTF-8") {
+                    t.first_not_utf8 = Some((t.records, view.line));
+                }
+                batch.rejected.push(Rejected {
+                    record: t.records,
+                    line: view.line,
+                    reason,
+                    raw: view.raw(&mut self.raw).to_vec(),
+                });
+                t.rejected += 1;
+                return;
             }
-            batch.rejected.push(Rejected {
-                record: t.records,
-                line: view.line,
-                reason,
-                raw: view.raw(&mut self.raw).to_vec(),
-            });
-            t.rejected += 1;
-            return;
-        }
+        };
         let engine = job.engine;
-        // `problem` checked the record is UTF-8 with every field boundary on a character.
-        let text = simdutf8::basic::from_utf8(view.field_bytes()).unwrap_or("");
         let row = TextRow {
             text,
-            ends: view.ends(),
+            fields: view.fields(),
         };
         engine.evaluate(&row, &mut self.scratch, &mut self.outcome);
         engine.write_reasons(&self.outcome, &mut self.reasons);
         let o = &self.outcome;
         let row = Scored {
             cells: Cells {
-                fields: view.field_bytes(),
-                ends: view.ends(),
+                fields: view.fields(),
                 // Copied through when it can be: the same bytes whether or not the row
                 // spanned chunks, so output never depends on where the input was cut.
                 raw: Some(view.raw(&mut self.raw)),
@@ -346,6 +346,8 @@ fn sequential(
         .with_after_cr(stream.after_cr)
         .expect_fields(job.header.len());
     let mut reader = ChunkReader::new(stream);
+    // One parser reads on across chunks: they need not end between records.
+    reader.anywhere = true;
     merger.base = merger.lines;
     while let Some(chunk) = reader.next()? {
         let mut batch = Batch::new(job);
@@ -549,6 +551,8 @@ struct ChunkReader {
     after_cr: bool,
     bytes_read: u64,
     done: bool,
+    /// Cut chunks anywhere, not after a likely record boundary.
+    anywhere: bool,
 }
 
 impl ChunkReader {
@@ -561,6 +565,7 @@ impl ChunkReader {
             after_cr: stream.after_cr,
             bytes_read: stream.bytes_read,
             done: false,
+            anywhere: false,
         }
     }
 
@@ -582,7 +587,7 @@ impl ChunkReader {
             self.bytes_read += n as u64;
             self.eof = n < want;
         }
-        let cut = if self.eof {
+        let cut = if self.eof || self.anywhere {
             buf.len()
         } else {
             split_point(&buf)

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub mod parse;
 
+pub use parse::Fields;
 use parse::{RecordParser, RecordView, Step};
 
 use crate::engine::{Header, Row};
@@ -105,7 +106,9 @@ pub enum Next {
 /// One record's fields, as bytes; a contact's are valid UTF-8.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
-    fields: Vec<u8>,
+    /// The fields are slices of this (see `parse::Fields`).
+    text: Vec<u8>,
+    starts: Vec<usize>,
     ends: Vec<usize>,
 }
 
@@ -120,9 +123,7 @@ impl Record {
 
     /// Field `i`'s bytes.
     pub fn field(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.fields[start..end])
+        self.as_fields().get(i)
     }
 
     /// Field `i` as text (`None` past the end or if it is not UTF-8).
@@ -132,25 +133,43 @@ impl Record {
 
     /// Every field's bytes, in order.
     pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.len()).filter_map(|i| self.field(i))
+        self.as_fields().iter()
+    }
+
+    fn as_fields(&self) -> Fields<'_> {
+        Fields {
+            text: &self.text,
+            starts: &self.starts,
+            ends: &self.ends,
+        }
     }
 
     /// The cells for an encoder (no raw row: the fields are encoded).
     pub fn cells(&self) -> crate::output::Cells<'_> {
         crate::output::Cells {
-            fields: &self.fields[..self.ends.last().copied().unwrap_or(0)],
-            ends: &self.ends,
+            fields: self.as_fields(),
             raw: None,
             well_quoted: false,
         }
+    }
+
+    /// Take a parsed record's fields.
+    fn copy_from(&mut self, fields: Fields<'_>) {
+        self.text.clear();
+        self.text.extend_from_slice(fields.text);
+        self.starts.clear();
+        self.starts.extend_from_slice(fields.starts);
+        self.ends.clear();
+        self.ends.extend_from_slice(fields.ends);
     }
 
     /// A record from text fields (tests, and contacts that do not come from a file).
     pub fn from_fields<'a>(fields: impl IntoIterator<Item = &'a str>) -> Record {
         let mut r = Record::default();
         for f in fields {
-            r.fields.extend_from_slice(f.as_bytes());
-            r.ends.push(r.fields.len());
+            r.starts.push(r.text.len());
+            r.text.extend_from_slice(f.as_bytes());
+            r.ends.push(r.text.len());
         }
         r
     }
@@ -361,11 +380,7 @@ impl Input {
                             String::from_utf8_lossy(view.field(i).unwrap_or_default()).into_owned()
                         })
                         .collect();
-                    break (
-                        names,
-                        view.too_big,
-                        invalid_utf8_field(view.field_bytes(), view.ends()),
-                    );
+                    break (names, view.too_big, utf8_fields(view.fields()).err());
                 }
                 Step::NeedMore => {
                     let chunk = std::mem::take(&mut self.chunk);
@@ -409,8 +424,8 @@ impl Input {
                     if view.unrecoverable {
                         return Err(unrecoverable(record, line, self.max_record));
                     }
-                    if let Some(reason) =
-                        problem(&view, &self.header, &self.single_line, self.max_record)
+                    if let Err(reason) =
+                        checked_text(&view, &self.header, &self.single_line, self.max_record)
                     {
                         let raw = view.raw(&mut self.raw_buf).to_vec();
                         self.rejected = Some(Rejected {
@@ -422,10 +437,7 @@ impl Input {
                         self.replay_if_split();
                         return Ok(Some(Next::Rejected));
                     }
-                    contact.fields.clear();
-                    contact.fields.extend_from_slice(view.field_bytes());
-                    contact.ends.clear();
-                    contact.ends.extend_from_slice(view.ends());
+                    contact.copy_from(view.fields());
                     return Ok(Some(Next::Contact { record, line }));
                 }
                 Step::NeedMore => {
@@ -490,29 +502,30 @@ impl Input {
     }
 }
 
-/// Why a parsed record cannot be a contact, if it cannot.
-pub fn problem(
-    view: &RecordView<'_>,
+/// A parsed record's text, checked to be a contact's (the fields are slices of it, each on
+/// character boundaries), or why it cannot be one.
+pub fn checked_text<'a>(
+    view: &RecordView<'a>,
     header: &Header,
     single_line: &[usize],
     max_record: usize,
-) -> Option<String> {
+) -> std::result::Result<&'a str, String> {
     if view.merged {
-        return Some(
+        return Err(
             "a quote opened on this line runs over the next rows (a line inside it holds a whole \
              row): the line is set aside and the lines after it are read as rows again"
                 .to_string(),
         );
     }
     if view.unterminated {
-        return Some(
+        return Err(
             "a quote opened on this line is never closed: the line is set aside and the lines \
              after it are read as rows again"
                 .to_string(),
         );
     }
     if view.too_big {
-        return Some(format!(
+        return Err(format!(
             "record larger than {max_record} bytes (--max-record-size): an unterminated quote? \
              (raw row cut at the limit)"
         ));
@@ -527,17 +540,19 @@ pub fn problem(
                 view.inner_lines + 1
             ));
         }
-        return Some(reason);
+        return Err(reason);
     }
-    let bytes = view.field_bytes();
-    if let Some(col) = invalid_utf8_field(bytes, view.ends()) {
-        let name = header.names.get(col).map_or("?", String::as_str);
-        return Some(format!(
-            "column {} ({name}) is not valid UTF-8: if the file comes from an older Excel, \
-             pass --encoding windows-1252",
-            col + 1
-        ));
-    }
+    let text = match utf8_fields(view.fields()) {
+        Ok(text) => text,
+        Err(col) => {
+            let name = header.names.get(col).map_or("?", String::as_str);
+            return Err(format!(
+                "column {} ({name}) is not valid UTF-8: if the file comes from an older Excel, \
+                 pass --encoding windows-1252",
+                col + 1
+            ));
+        }
+    };
     if view.inner_lines > 0
         && let Some(col) = single_line.iter().find(|&&c| {
             view.field(c)
@@ -545,15 +560,15 @@ pub fn problem(
         })
     {
         let name = header.names.get(*col).map_or("?", String::as_str);
-        return Some(format!(
+        return Err(format!(
             "column {} ({name}) holds a line break: a stray quote may have merged rows",
             col + 1
         ));
     }
-    if memchr::memchr(0, bytes).is_some() {
-        return Some("contains a NUL byte".to_string());
+    if memchr::memchr(0, text.as_bytes()).is_some() {
+        return Err("contains a NUL byte".to_string());
     }
-    None
+    Ok(text)
 }
 
 /// The error for a quote that never closes when the rows after it are too many to keep.
@@ -567,14 +582,19 @@ pub fn unrecoverable(record: u64, line: u64, max_record: usize) -> Error {
     ))
 }
 
-/// The first field boundary that splits a character, or the first field that is not
-/// UTF-8: `None` when every field is valid text.
-pub fn invalid_utf8_field(bytes: &[u8], ends: &[usize]) -> Option<usize> {
-    match simdutf8::compat::from_utf8(bytes) {
-        Ok(all) => ends.iter().position(|&e| !all.is_char_boundary(e)),
+/// The fields' text, valid UTF-8 with every field on character boundaries; else the first
+/// field that is not text (or whose end splits a character).
+pub fn utf8_fields(fields: Fields<'_>) -> std::result::Result<&str, usize> {
+    match simdutf8::compat::from_utf8(fields.text) {
+        // Fields read in place lie between ASCII bytes; copied ones start where the one
+        // before ends: checking the ends covers every boundary.
+        Ok(all) => match fields.ends.iter().position(|&e| !all.is_char_boundary(e)) {
+            None => Ok(all),
+            Some(col) => Err(col),
+        },
         Err(e) => {
             let bad = e.valid_up_to();
-            Some(ends.iter().position(|&end| end > bad).unwrap_or(0))
+            Err(fields.ends.iter().position(|&end| end > bad).unwrap_or(0))
         }
     }
 }
@@ -701,17 +721,18 @@ mod tests {
 
     #[test]
     fn records_split_characters_only_when_invalid() {
+        let check = |text: &[u8], ends: &[usize]| {
+            let starts: Vec<usize> = [0].iter().chain(ends).copied().take(ends.len()).collect();
+            utf8_fields(Fields {
+                text,
+                starts: &starts,
+                ends,
+            })
+            .err()
+        };
         let bytes = [0xC3, 0xA9, b'x'];
-        assert_eq!(
-            invalid_utf8_field(&bytes, &[1, 3]),
-            Some(0),
-            "é split across two fields"
-        );
-        assert_eq!(invalid_utf8_field(&bytes, &[2, 3]), None);
-        assert_eq!(
-            invalid_utf8_field(&[b'a', 0xE9, b'b'], &[1, 3]),
-            Some(1),
-            "Latin-1 é"
-        );
+        assert_eq!(check(&bytes, &[1, 3]), Some(0), "é split across two fields");
+        assert_eq!(check(&bytes, &[2, 3]), None);
+        assert_eq!(check(&[b'a', 0xE9, b'b'], &[1, 3]), Some(1), "Latin-1 é");
     }
 }

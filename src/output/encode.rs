@@ -3,16 +3,14 @@
 
 use super::csv::escape_formula;
 use crate::engine::Alphabet;
+use crate::input::Fields;
 use crate::input::parse::well_quoted;
 
 /// A contact's input cells as parsed, and the row as written in the input when it can be
 /// copied through unchanged.
 #[derive(Debug, Clone, Copy)]
 pub struct Cells<'a> {
-    /// Every field's bytes, end to end.
-    pub fields: &'a [u8],
-    /// Where each field ends in `fields`.
-    pub ends: &'a [usize],
+    pub fields: Fields<'a>,
     /// The record as written (no line breaks around it), or `None` when it is not at hand.
     pub raw: Option<&'a [u8]>,
     /// The reader already knows `raw`'s quoting is by the book (saves checking it again).
@@ -20,13 +18,8 @@ pub struct Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        let fields = self.fields;
-        self.ends.iter().scan(0, move |start, &end| {
-            let f = &fields[*start..end];
-            *start = end;
-            Some(f)
-        })
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.fields.iter()
     }
 }
 
@@ -109,19 +102,15 @@ impl CsvEncoder {
         {
             return None;
         }
-        if self.escape_formulas {
-            let mut start = 0;
-            for &end in cells.ends {
-                let cell = &cells.fields[start..end];
-                if matches!(
+        if self.escape_formulas
+            && cells.iter().any(|cell| {
+                matches!(
                     cell.first(),
                     Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n')
                 ) && escape_formula(cell).len() != cell.len()
-                {
-                    return None;
-                }
-                start = end;
-            }
+            })
+        {
+            return None;
         }
         Some(raw)
     }
@@ -176,18 +165,11 @@ mod tests {
     use super::*;
 
     fn encode(enc: &CsvEncoder, fields: &[&str], raw: Option<&str>) -> String {
-        let mut bytes = Vec::new();
-        let mut ends = Vec::new();
-        for f in fields {
-            bytes.extend_from_slice(f.as_bytes());
-            ends.push(bytes.len());
-        }
+        let record = crate::input::Record::from_fields(fields.iter().copied());
         let row = Scored {
             cells: Cells {
-                fields: &bytes,
-                ends: &ends,
                 raw: raw.map(str::as_bytes),
-                well_quoted: false,
+                ..record.cells()
             },
             score: -5,
             groups: &[3],
