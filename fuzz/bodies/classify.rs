@@ -9,9 +9,9 @@
 //
 // The records are read one by one with `Input::next`, and checked; then the same bytes go
 // through `pipeline::run` (what `classify` runs) on one thread and on two, which must give
-// exactly the same rows and rejected rows. With the encoding knob at 3 the file is repeated
-// until it is larger than one of the pipeline's chunks, so that chunk boundaries, the
-// workers' guesses and the merger run too.
+// exactly the same rows and rejected rows. With the first byte's top six bits set (1 input in
+// 64: these are slow) the file is repeated until it is larger than one of the pipeline's
+// chunks, so that chunk boundaries, the workers' guesses and the merger run too.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -34,8 +34,8 @@ pub fn classify(data: &[u8]) {
     };
     let options = options(knobs);
     let escape_formulas = knobs & 0x20 != 0;
-    let csv: Cow<[u8]> = match knobs >> 6 {
-        3 if !csv.is_empty() => csv.repeat(SPAN_CHUNKS / csv.len() + 1).into(),
+    let csv: Cow<[u8]> = match knobs & 0xFC {
+        0xFC if !csv.is_empty() => csv.repeat(SPAN_CHUNKS / csv.len() + 1).into(),
         _ => csv.into(),
     };
     let open = || {
@@ -335,8 +335,7 @@ fn compiled_for(header: &Header) -> Rc<Compiled> {
     compiled
 }
 
-/// The reading options, from the first byte: delimiter, encoding (3: UTF-8, the file
-/// repeated to span chunks), size limit, hashing.
+/// The reading options, from the first byte: delimiter, encoding, size limit, hashing.
 fn options(knobs: u8) -> Options {
     Options {
         delimiter: [None, Some(b';'), Some(b'\t'), Some(b',')][usize::from(knobs & 3)],
