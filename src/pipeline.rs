@@ -20,16 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::{Engine, Header, Outcome, Row, Scratch, Stats};
 use crate::error::{Error, Result};
-use crate::input::parse::{RecordParser, RecordView, Step};
+use crate::input::parse::{RecordParser, RecordView, Replay, Step};
 use crate::input::{Fields, Rejected, Stream, checked_text};
 use crate::output::{Cells, RowEncoder, Scored};
 
 /// The target size of a chunk.
 const CHUNK: usize = 512 << 10;
 
-/// A worker's parser left mid-record holding more than this is not handed on (see
-/// `Unfinished::Dropped`).
-const KEEP_PARSER: usize = CHUNK / 4;
+/// A worker's parser left mid-record holding more than a quarter chunk is not handed on
+/// (see `Unfinished::Dropped`).
+const KEEP_PARSER: usize = 4;
 
 /// What every worker needs to turn records into rows.
 pub struct Job<'a> {
@@ -150,17 +150,19 @@ impl<'j> Worker<'j> {
         let mut pos = 0;
         loop {
             match parser.next(chunk, &mut pos, eof) {
-                Step::Record(view) => {
-                    let split = view.unterminated || view.merged;
-                    self.record(&view, batch);
-                    // A quote that never closed or ran over rows: the lines after its first
-                    // are read again, then the rest of the chunk.
-                    if split && let Some(mut replay) = parser.take_replay() {
-                        replay.extend_from_slice(&chunk[pos..]);
-                        return self.chunk(parser, &replay, eof, batch);
-                    }
-                }
+                Step::Record(view) => self.record(&view, batch),
                 Step::NeedMore | Step::End => return,
+            }
+            // A quote that never closed or ran over rows: the lines after its first are read
+            // again, then the rest of the chunk.
+            match parser.take_replay() {
+                Some(Replay::At(at)) => pos = at,
+                Some(Replay::Bytes(mut replay)) => {
+                    // The record began in an earlier chunk (so at most once per chunk).
+                    replay.extend_from_slice(&chunk[pos..]);
+                    return self.chunk(parser, &replay, eof, batch);
+                }
+                None => {}
             }
         }
     }
@@ -268,9 +270,20 @@ pub fn run(
     threads: usize,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
+    run_chunked(job, stream, threads, CHUNK, sink)
+}
+
+/// `run` with chunks of about `chunk` bytes (small ones to test the cutting and merging).
+fn run_chunked(
+    job: &Job<'_>,
+    stream: Stream,
+    threads: usize,
+    chunk_size: usize,
+    sink: &mut dyn Collector,
+) -> Result<Totals> {
     let mut merger = Merger::new(job, stream.lines);
     if threads <= 1 {
-        return sequential(job, stream, &mut merger, sink);
+        return sequential(job, ChunkReader::new(stream, chunk_size), &mut merger, sink);
     }
     let read = AtomicU64::new(stream.bytes_read);
     // One chunk waiting per worker, one result per worker: memory stays a few chunks.
@@ -285,7 +298,8 @@ pub fn run(
         for _ in 0..window {
             let _ = credit_tx.send(());
         }
-        let reader = scope.spawn(move || cut(stream, &chunk_tx, &credit_rx, read));
+        let reader = ChunkReader::new(stream, chunk_size);
+        let reader = scope.spawn(move || cut(reader, &chunk_tx, &credit_rx, read));
         for _ in 0..threads {
             let (chunk_rx, done_tx) = (chunk_rx.clone(), done_tx.clone());
             scope.spawn(move || {
@@ -300,7 +314,7 @@ pub fn run(
                     let lines = parser.lines();
                     let unfinished = if parser.is_between_records() {
                         Unfinished::No
-                    } else if parser.held_bytes() > KEEP_PARSER {
+                    } else if parser.held_bytes() > chunk_size / KEEP_PARSER {
                         Unfinished::Dropped
                     } else {
                         Unfinished::Parser(Box::new(parser))
@@ -338,14 +352,13 @@ pub fn run(
 /// Everything on this thread: one parser over the chunks in order.
 fn sequential(
     job: &Job<'_>,
-    stream: Stream,
+    mut reader: ChunkReader,
     merger: &mut Merger<'_>,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
     let mut parser = RecordParser::new(job.delimiter, job.max_record)
-        .with_after_cr(stream.after_cr)
+        .with_after_cr(reader.after_cr)
         .expect_fields(job.header.len());
-    let mut reader = ChunkReader::new(stream);
     // One parser reads on across chunks: they need not end between records.
     reader.anywhere = true;
     merger.base = merger.lines;
@@ -522,12 +535,11 @@ impl<'j> Merger<'j> {
 
 /// The reader: cut the stream into chunks at likely record boundaries.
 fn cut(
-    stream: Stream,
+    mut reader: ChunkReader,
     chunks: &crossbeam_channel::Sender<Chunk>,
     credits: &crossbeam_channel::Receiver<()>,
     read: &AtomicU64,
 ) -> Result<()> {
-    let mut reader = ChunkReader::new(stream);
     // No credit: the merger stopped (an error, or the end), so the reader stops too.
     while credits.recv().is_ok()
         && let Some(chunk) = reader.next()?
@@ -553,10 +565,12 @@ struct ChunkReader {
     done: bool,
     /// Cut chunks anywhere, not after a likely record boundary.
     anywhere: bool,
+    /// The target size of a chunk.
+    size: usize,
 }
 
 impl ChunkReader {
-    fn new(stream: Stream) -> ChunkReader {
+    fn new(stream: Stream, size: usize) -> ChunkReader {
         ChunkReader {
             source: stream.source,
             carry: stream.unparsed,
@@ -566,6 +580,7 @@ impl ChunkReader {
             bytes_read: stream.bytes_read,
             done: false,
             anywhere: false,
+            size,
         }
     }
 
@@ -575,10 +590,10 @@ impl ChunkReader {
         }
         let mut buf = std::mem::take(&mut self.carry);
         // Fill to the target size (or the end).
-        if buf.len() < CHUNK && !self.eof {
+        if buf.len() < self.size && !self.eof {
             // Into spare capacity (`read_to_end` does not zero it first); it stops short of
             // `want` only at the end of the input.
-            let want = CHUNK - buf.len();
+            let want = self.size - buf.len();
             buf.reserve(want);
             let n = (&mut self.source)
                 .take(want as u64)
@@ -590,7 +605,7 @@ impl ChunkReader {
         let cut = if self.eof || self.anywhere {
             buf.len()
         } else {
-            split_point(&buf)
+            split_point(&buf, self.size * 4)
         };
         self.carry = buf.split_off(cut);
         let chunk = Chunk {
@@ -607,8 +622,8 @@ impl ChunkReader {
 
 /// Where to end a chunk: just after the last line break at which the chunk holds an even
 /// number of quotes (outside a quoted field, if the chunk started outside one), else after
-/// the last line break, else the whole buffer.
-fn split_point(buf: &[u8]) -> usize {
+/// the last line break, else the whole buffer. It looks back at most `look_back` bytes.
+fn split_point(buf: &[u8], look_back: usize) -> usize {
     let quotes = memchr::memchr_iter(b'"', buf).count();
     let mut after = 0; // quotes after the candidate
     let mut end = buf.len();
@@ -620,7 +635,7 @@ fn split_point(buf: &[u8]) -> usize {
             return nl + 1;
         }
         end = nl;
-        if buf.len() - nl > CHUNK * 4 {
+        if buf.len() - nl > look_back {
             break;
         }
     }
@@ -633,9 +648,148 @@ mod tests {
 
     #[test]
     fn chunks_end_after_a_newline_outside_quotes() {
-        assert_eq!(split_point(b"a,b\nc,d\ne"), 8);
-        assert_eq!(split_point(b"a,\"x\ny\"\nc"), 8);
-        assert_eq!(split_point(b"a,\"x\ny"), 5, "no even newline: the last one");
-        assert_eq!(split_point(b"abc"), 3);
+        assert_eq!(split_point(b"a,b\nc,d\ne", 100), 8);
+        assert_eq!(split_point(b"a,\"x\ny\"\nc", 100), 8);
+        assert_eq!(
+            split_point(b"a,\"x\ny", 100),
+            5,
+            "no even newline: the last one"
+        );
+        assert_eq!(split_point(b"abc", 100), 3);
+    }
+
+    /// What a run delivered, in order.
+    #[derive(Debug, Default, PartialEq)]
+    struct Delivered {
+        rows: Vec<(usize, Vec<u8>)>,
+        rejected: Vec<Rejected>,
+        totals: Option<(u64, u64, u64)>,
+        error: Option<String>,
+    }
+
+    impl Collector for Delivered {
+        fn rows(&mut self, queue: usize, rows: &[u8]) -> Result<()> {
+            // Batches are cut differently for each chunk size: compare row by row.
+            for row in rows.split_inclusive(|&b| b == b'\n') {
+                self.rows.push((queue, row.to_vec()));
+            }
+            Ok(())
+        }
+
+        fn reject(&mut self, rejected: &Rejected) -> Result<()> {
+            self.rejected.push(rejected.clone());
+            Ok(())
+        }
+
+        fn tick(&mut self, _bytes_read: u64) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Classify `csv` on `threads` with chunks of about `chunk` bytes.
+    fn classify(csv: &[u8], threads: usize, chunk: usize, split: bool) -> Delivered {
+        let rules = crate::rules::from_str(
+            std::path::Path::new("t.toml"),
+            "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\n\
+             when = { field = \"name\", contains = \"a\" }\npoints = 10\n",
+        )
+        .unwrap();
+        let options = crate::input::Options {
+            delimiter: Some(b','),
+            ..Default::default()
+        };
+        let input = crate::input::Input::from_reader(
+            Box::new(std::io::Cursor::new(csv.to_vec())),
+            "t.csv".into(),
+            &options,
+        )
+        .unwrap();
+        let as_of = jiff::civil::date(2026, 11, 27);
+        let engine = Engine::compile(&rules, input.header(), as_of).unwrap();
+        let encoder = crate::output::CsvEncoder {
+            delimiter: b',',
+            escape_formulas: true,
+            passthrough: true,
+            plain_reasons: false,
+        };
+        let header = input.header().clone();
+        let job = Job {
+            engine: &engine,
+            encoder: &encoder,
+            header: &header,
+            single_line: &[],
+            delimiter: b',',
+            max_record: 1 << 20,
+            strict: false,
+            split,
+        };
+        let mut out = Delivered::default();
+        match run_chunked(&job, input.into_stream(), threads, chunk, &mut out) {
+            Ok(t) => out.totals = Some((t.records, t.contacts, t.rejected)),
+            Err(e) => out.error = Some(e.to_string()),
+        }
+        // Split, each queue's rows go to their own file: only their order within it counts.
+        out.rows.sort_by_key(|(queue, _)| *queue);
+        out
+    }
+
+    /// A field that makes cutting a file into chunks hard, or a plain one.
+    fn field() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::sample::select(vec![
+            "a",
+            "",
+            "bb",
+            "\"q\"",
+            "\"a\nb\"",
+            "\"x\"\"y\"",
+            "\"r\r\ns\"",
+            "t\"u",
+            "\"v\"w",
+            "\"\n\n\"",
+            "\"a,b\n,\n\"",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn file() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let row = (
+            proptest::collection::vec(field(), 1..5),
+            proptest::sample::select(vec!["\n", "\r\n", "\r"]),
+        );
+        (
+            proptest::collection::vec(row, 0..40),
+            proptest::option::of(field()),
+        )
+            .prop_map(|(rows, last)| {
+                let mut csv = String::from("id,name,note\n");
+                for (fields, end) in rows {
+                    csv.push_str(&fields.join(","));
+                    csv.push_str(end);
+                }
+                // Maybe a last row without a line break, or with a quote never closed.
+                if let Some(f) = last {
+                    csv.push_str(&f);
+                    csv.push_str(",\"open");
+                }
+                csv.into_bytes()
+            })
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever the chunk size and the number of threads, the same rows, rejected rows
+        /// and counts come out, in the same order.
+        #[test]
+        fn output_does_not_depend_on_chunks_or_threads(csv in file(), split: bool) {
+            let want = classify(&csv, 1, 1 << 20, split);
+            for (threads, chunk) in [(1, 7), (2, 16), (3, 40), (8, 9), (2, 100)] {
+                let got = classify(&csv, threads, chunk, split);
+                proptest::prop_assert_eq!(&got, &want, "{} threads, chunks of {}", threads, chunk);
+            }
+        }
     }
 }

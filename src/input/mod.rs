@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub mod parse;
 
 pub use parse::Fields;
-use parse::{RecordParser, RecordView, Step};
+use parse::{RecordParser, RecordView, Replay, Step};
 
 use crate::engine::{Header, Row};
 use crate::error::{Error, Result};
@@ -452,10 +452,14 @@ impl Input {
     /// After a quote that never closes or runs over rows, the lines after its first are read
     /// again, before the rest of the chunk.
     fn replay_if_split(&mut self) {
-        if let Some(mut replay) = self.parser.take_replay() {
-            replay.extend_from_slice(&self.chunk[self.pos..]);
-            self.chunk = replay;
-            self.pos = 0;
+        match self.parser.take_replay() {
+            Some(Replay::At(at)) => self.pos = at,
+            Some(Replay::Bytes(mut replay)) => {
+                replay.extend_from_slice(&self.chunk[self.pos..]);
+                self.chunk = replay;
+                self.pos = 0;
+            }
+            None => {}
         }
     }
 

@@ -43,6 +43,16 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Where to read on after a record cut at its first line (a quote that never closes or runs
+/// over rows): the lines after it are read again as rows.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// At this position of the current chunk.
+    At(usize),
+    /// These bytes (the record began in an earlier chunk), then the rest of the chunk.
+    Bytes(Vec<u8>),
+}
+
 /// What the fast path made of a record.
 enum Fast {
     Record(usize),
@@ -84,8 +94,8 @@ pub struct RecordParser {
     after_cr: bool,
     /// `after_cr` when the record in progress started.
     start_after_cr: bool,
-    /// Bytes to parse again after an unterminated quote (see `take_replay`).
-    replay: Option<Vec<u8>>,
+    /// What to parse again after an unterminated quote (see `take_replay`).
+    replay: Option<Replay>,
     /// Use the fast path for plain records (off only to test it against `csv_core`).
     fast: bool,
     /// Bytes that end an unquoted field for the fast path: the delimiter, CR, LF, and a
@@ -250,7 +260,7 @@ impl RecordParser {
     }
 
     /// After an unterminated quote: the bytes to parse again, as the next chunk.
-    pub fn take_replay(&mut self) -> Option<Vec<u8>> {
+    pub fn take_replay(&mut self) -> Option<Replay> {
         self.replay.take()
     }
 
@@ -569,17 +579,28 @@ impl RecordParser {
         if unterminated || merged {
             // The quote never closes, or runs over the next rows: keep the first line as the
             // record and parse the rest again, so the rows it swallowed are not lost.
-            let mut raw = Vec::with_capacity(self.spill.len() + chunk_part.len());
-            raw.extend_from_slice(&self.spill);
-            raw.extend_from_slice(chunk_part);
-            let content = raw.iter().position(|b| !is_break(*b)).unwrap_or(0);
-            let cut = raw[content..]
-                .iter()
-                .position(|b| is_break(*b))
-                .map_or(raw.len(), |i| content + i);
-            self.replay = Some(raw.split_off(cut));
-            self.spill = raw;
-            chunk_part = &[];
+            let first_line = |raw: &[u8]| {
+                let content = raw.iter().position(|b| !is_break(*b)).unwrap_or(0);
+                raw[content..]
+                    .iter()
+                    .position(|b| is_break(*b))
+                    .map_or(raw.len(), |i| content + i)
+            };
+            if self.spilled {
+                let mut raw = Vec::with_capacity(self.spill.len() + chunk_part.len());
+                raw.extend_from_slice(&self.spill);
+                raw.extend_from_slice(chunk_part);
+                let cut = first_line(&raw);
+                self.replay = Some(Replay::Bytes(raw.split_off(cut)));
+                self.spill = raw;
+                chunk_part = &[];
+            } else {
+                // All in this chunk: parse on from the end of the first line, in place (a
+                // copy of the rest for each such record would add up).
+                let cut = first_line(chunk_part);
+                self.replay = Some(Replay::At(from + cut));
+                chunk_part = &chunk_part[..cut];
+            }
             // One empty field: never passes for a contact.
             self.in_place = false;
             self.starts[0] = 0;
@@ -798,7 +819,7 @@ mod tests {
         let mut i = 0;
         while i < owned.len() {
             let eof = i + 1 == owned.len();
-            let chunk = std::mem::take(&mut owned[i]);
+            let mut chunk = std::mem::take(&mut owned[i]);
             let mut pos = 0;
             loop {
                 match p.next(&chunk, &mut pos, eof) {
@@ -826,9 +847,14 @@ mod tests {
                     Step::NeedMore => break,
                     Step::End => break,
                 }
-            }
-            if let Some(replay) = p.take_replay() {
-                owned.insert(i + 1, replay);
+                match p.take_replay() {
+                    Some(Replay::At(at)) => pos = at,
+                    Some(Replay::Bytes(mut rest)) => {
+                        rest.extend_from_slice(&chunk[pos..]);
+                        (chunk, pos) = (rest, 0);
+                    }
+                    None => {}
+                }
             }
             i += 1;
         }
@@ -904,17 +930,16 @@ mod tests {
     fn rows_merged_by_a_stray_quote_are_split_again() {
         let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
         let data: &[u8] = b"a,b,c,d\n1,\"x,y,z\n2,p,q,r\n3,\"s\",t,u\n4,v,w,x\n";
-        let mut chunk = data.to_vec();
+        let chunk = data.to_vec();
         let mut pos = 0;
         let mut seen = Vec::new();
         while let Step::Record(v) = p.next(&chunk, &mut pos, true) {
             let field0 = String::from_utf8_lossy(v.field(0).unwrap_or_default()).into_owned();
             seen.push((v.line, v.merged, field0));
             if v.merged {
-                let mut rest = p.take_replay().unwrap();
-                rest.extend_from_slice(&chunk[pos..]);
-                chunk = rest;
-                pos = 0;
+                // In this chunk: read on from the end of the merged record's first line.
+                assert_eq!(p.take_replay(), Some(Replay::At(16)));
+                pos = 16;
             }
         }
         assert_eq!(

@@ -13,4 +13,5 @@ mod fuzz_regressions;
 mod init;
 mod properties;
 mod robustness;
+mod threads;
 mod workload;
