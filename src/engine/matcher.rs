@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use aho_corasick::AhoCorasick;
+use foldhash::fast::FixedState;
 use regex::Regex;
 
 use super::Row;
@@ -103,7 +104,9 @@ pub enum TextKind {
 #[derive(Debug)]
 pub enum WordSet {
     Few(Vec<String>),
-    Many(HashSet<String>),
+    /// A fast hash (cells are short and rule files trusted; SipHash cost more than the
+    /// rest of a heavy rule file put together).
+    Many(HashSet<Vec<u8>, FixedState>),
 }
 
 impl WordSet {
@@ -111,27 +114,33 @@ impl WordSet {
         if words.len() <= 12 {
             WordSet::Few(words)
         } else {
-            WordSet::Many(words.into_iter().collect())
+            let mut set = HashSet::with_capacity_and_hasher(words.len(), FixedState::with_seed(0));
+            set.extend(words.into_iter().map(String::into_bytes));
+            WordSet::Many(set)
         }
     }
 
     fn contains(&self, word: &str) -> bool {
         match self {
             WordSet::Few(v) => v.iter().any(|w| w == word),
-            WordSet::Many(s) => s.contains(word),
+            WordSet::Many(set) => set.contains(word.as_bytes()),
         }
     }
 
-    /// `contains` for an ASCII cell against words folded to lower case, without copying the
-    /// cell unless the set is large.
-    fn contains_ascii_ci(&self, word: &str, buf: &mut String) -> bool {
+    /// `contains` for an ASCII cell against words folded to lower case.
+    fn contains_ascii_ci(&self, word: &str) -> bool {
         match self {
             WordSet::Few(v) => v.iter().any(|w| w.eq_ignore_ascii_case(word)),
-            WordSet::Many(s) => {
-                buf.clear();
-                buf.push_str(word);
-                buf.make_ascii_lowercase();
-                s.contains(buf.as_str())
+            WordSet::Many(set) => {
+                // Lower-cased into a stack buffer: no allocation for a cell of usual size.
+                let mut lower = [0u8; 64];
+                let Some(lower) = lower.get_mut(..word.len()) else {
+                    return set.contains(word.to_ascii_lowercase().as_bytes());
+                };
+                for (l, b) in lower.iter_mut().zip(word.bytes()) {
+                    *l = b.to_ascii_lowercase();
+                }
+                set.contains(&*lower)
             }
         }
     }
@@ -180,8 +189,8 @@ impl TextTest {
             kind if self.fold && raw.is_ascii() => match kind {
                 TextKind::Eq(w) => raw.eq_ignore_ascii_case(w),
                 TextKind::Ne(w) => !raw.eq_ignore_ascii_case(w),
-                TextKind::In(set) => set.contains_ascii_ci(raw, buf),
-                TextKind::NotIn(set) => !set.contains_ascii_ci(raw, buf),
+                TextKind::In(set) => set.contains_ascii_ci(raw),
+                TextKind::NotIn(set) => !set.contains_ascii_ci(raw),
                 TextKind::ContainsAny(ac) => ac.as_ref().is_some_and(|ac| ac.is_match(raw)),
                 TextKind::StartsWith(w) => {
                     raw.len() >= w.len()
@@ -192,7 +201,7 @@ impl TextTest {
                         && raw.as_bytes()[raw.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
                 }
                 TextKind::DomainIn(set) => memchr::memrchr(b'@', raw.as_bytes())
-                    .is_some_and(|at| set.contains_ascii_ci(trim(&raw[at + 1..]), buf)),
+                    .is_some_and(|at| set.contains_ascii_ci(trim(&raw[at + 1..]))),
                 TextKind::Present(_) | TextKind::Matches(_) => false,
             },
             kind => {
@@ -291,5 +300,26 @@ mod tests {
         assert_eq!(folded("MiXeD", true, &mut buf), "mixed");
         assert_eq!(folded("MÜLLER", true, &mut buf), "müller");
         assert_eq!(folded("MiXeD", false, &mut buf), "MiXeD");
+    }
+
+    #[test]
+    fn long_word_lists_are_searched_like_short_ones() {
+        let words: Vec<String> = (0..40)
+            .map(|i| format!("w{i}"))
+            .chain(["acme.com".into()])
+            .collect();
+        let many = WordSet::new(words.clone());
+        assert!(matches!(many, WordSet::Many(_)));
+        let long = "x".repeat(80);
+        for probe in ["w0", "w39", "acme.com", "w40", "", "a", "zz", &long] {
+            let want = words.iter().any(|w| w == probe);
+            assert_eq!(many.contains(probe), want, "{probe}");
+            assert_eq!(many.contains_ascii_ci(probe), want, "{probe}");
+            assert_eq!(
+                many.contains_ascii_ci(&probe.to_uppercase()),
+                want,
+                "{probe}"
+            );
+        }
     }
 }

@@ -1,0 +1,246 @@
+//! What one contact costs, on the benchmark workload (`kit/rules.toml`, the columns of
+//! `kit/gen_contacts.py`): scoring alone, scoring with the reasons text and the CSV row,
+//! reading records out of CSV bytes, and the whole pipeline on one thread.
+//!
+//! `cargo bench --bench engine`. The whole-program comparison with the csv-crate floor and
+//! the peers is `benches/run.sh`; both are reported in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use leadsort::engine::{Engine, Outcome};
+use leadsort::input::{Input, Options, Record};
+use leadsort::output::{Cells, CsvEncoder, RowEncoder, Scored};
+use leadsort::pipeline::{Collector, Job};
+
+fn main() {
+    divan::main();
+}
+
+/// Contacts per iteration.
+const ROWS: usize = 2_000;
+
+const HEADER: &str = "id,email,first_name,last_name,company,job_title,industry,company_size,\
+country,lead_source,email_opens,email_clicks,page_views,pricing_page_visits,demo_requested,\
+webinar_attended,last_activity_date,created_date,unsubscribed,notes";
+
+/// Contacts shaped like the generator's (the same columns, similar values and quoting), from
+/// a fixed seed.
+fn contacts_csv() -> String {
+    let mut seed = 20_261_127u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let titles = [
+        "Account Executive",
+        "Founder",
+        "VP of Sales",
+        "Director, Marketing",
+        "Head of Growth",
+        "Software Engineer",
+        "Chief Revenue Officer",
+        "Intern",
+    ];
+    let industries = [
+        "Software",
+        "SaaS",
+        "Retail",
+        "Fintech",
+        "Manufacturing",
+        "Health",
+    ];
+    let countries = ["US", "CA", "GB", "DE", "AU", "FR", "IN"];
+    let domains = ["gmail.com", "acme.example", "yahoo.com", "initech.example"];
+    let bools = ["true", "false", "yes", "No", ""];
+    let notes = [
+        "",
+        "Needs GDPR DPA before signing",
+        "\"Call back after Q3, maybe\"",
+        "\"Said our tool is \"\"too pricey\"\" for now\"",
+        "\"Left voicemail.\nTry again next month.\"",
+    ];
+    let mut csv = format!("{HEADER}\n");
+    for id in 1..=ROWS as u64 {
+        let pick = |list: &[&'static str], i: u64| list[i as usize % list.len()];
+        let row = format!(
+            "{id},p{id}@{},Pat,Lee,\"Acme, Inc.\",{},{},{},{},LinkedIn,{},{},{},{},{},{},\
+             2026-{:02}-{:02},2024-05-26,{},{}\n",
+            pick(&domains, next(4)),
+            match pick(&titles, next(8)) {
+                t if t.contains(',') => format!("\"{t}\""),
+                t => t.to_string(),
+            },
+            pick(&industries, next(6)),
+            next(2000),
+            pick(&countries, next(7)),
+            next(30),
+            next(8),
+            next(25),
+            next(4),
+            pick(&bools, next(5)),
+            pick(&bools, next(5)),
+            1 + next(11),
+            1 + next(28),
+            pick(&bools, next(5)),
+            pick(&notes, next(5)),
+        );
+        csv.push_str(&row);
+    }
+    csv
+}
+
+/// The workload's rules compiled for the header, and the contacts read.
+struct Workload {
+    engine: Engine,
+    input: Option<Input>,
+    rows: Vec<Record>,
+    encoder: CsvEncoder,
+}
+
+fn workload() -> Workload {
+    let csv = contacts_csv();
+    let rules = leadsort::rules::from_str(
+        Path::new("benches/kit/rules.toml"),
+        include_str!("kit/rules.toml"),
+    )
+    .expect("the workload's rules load");
+    let open = || {
+        Input::from_reader(
+            Box::new(std::io::Cursor::new(csv.clone().into_bytes())),
+            "contacts.csv".into(),
+            &Options::default(),
+        )
+        .expect("the contacts open")
+    };
+    let mut input = open();
+    let as_of = jiff::civil::date(2026, 11, 27);
+    let engine = Engine::compile(&rules, input.header(), as_of).expect("the rules bind");
+    let mut rows = Vec::new();
+    let mut record = Record::default();
+    while let Some(next) = input.next(&mut record).expect("the contacts read") {
+        assert!(matches!(next, leadsort::input::Next::Contact { .. }));
+        rows.push(record.clone());
+    }
+    assert_eq!(rows.len(), ROWS);
+    let encoder = CsvEncoder {
+        delimiter: b',',
+        escape_formulas: true,
+        passthrough: true,
+        plain_reasons: false,
+    }
+    .with_reasons(&engine.reasons_alphabet());
+    Workload {
+        engine,
+        input: Some(open()),
+        rows,
+        encoder,
+    }
+}
+
+/// Conditions, points, groups, tier and queue.
+#[divan::bench]
+fn score(bencher: Bencher) {
+    let w = workload();
+    let mut scratch = w.engine.scratch();
+    let mut outcome = Outcome::default();
+    bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
+        for row in &w.rows {
+            w.engine.evaluate(row, &mut scratch, &mut outcome);
+        }
+        black_box(&outcome);
+    });
+}
+
+/// Scoring, the reasons text and the output row (encoded from the fields).
+#[divan::bench]
+fn score_and_write(bencher: Bencher) {
+    let w = workload();
+    let mut scratch = w.engine.scratch();
+    let mut outcome = Outcome::default();
+    let mut reasons = String::new();
+    let mut out = Vec::with_capacity(1 << 20);
+    bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
+        out.clear();
+        for row in &w.rows {
+            w.engine.evaluate(row, &mut scratch, &mut outcome);
+            w.engine.write_reasons(&outcome, &mut reasons);
+            let scored = Scored {
+                cells: Cells {
+                    raw: None,
+                    ..row.cells()
+                },
+                score: outcome.score,
+                groups: &outcome.groups,
+                tier: outcome.tier().as_str(),
+                queue: w.engine.queue_name(&outcome),
+                reasons: &reasons,
+            };
+            w.encoder.row(&scored, &mut out);
+        }
+        black_box(&out);
+    });
+}
+
+/// All of `classify` after the header, on this thread: reading, checking, scoring and
+/// writing (into memory).
+#[divan::bench]
+fn pipeline_one_thread(bencher: Bencher) {
+    let mut w = workload();
+    let header = w.input.as_ref().expect("opened").header().clone();
+    let stream_bytes = {
+        // The bytes after the header, to hand the pipeline a fresh stream each time.
+        let input = w.input.take().expect("opened");
+        let mut stream = input.into_stream();
+        let mut rest = stream.unparsed.clone();
+        std::io::Read::read_to_end(&mut stream.source, &mut rest).expect("in memory");
+        (rest, stream.after_cr, stream.lines, stream.bytes_read)
+    };
+    let job = Job {
+        engine: &w.engine,
+        encoder: &w.encoder,
+        header: &header,
+        single_line: &[],
+        delimiter: b',',
+        max_record: 1 << 20,
+        strict: false,
+        split: false,
+    };
+    bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
+        let (bytes, after_cr, lines, bytes_read) = &stream_bytes;
+        let stream = leadsort::input::Stream {
+            source: Box::new(std::io::empty()),
+            unparsed: bytes.clone(),
+            eof: true,
+            after_cr: *after_cr,
+            lines: *lines,
+            bytes_read: *bytes_read,
+        };
+        let mut sink = Sink(0);
+        let totals = leadsort::pipeline::run(&job, stream, 1, &mut sink).expect("runs");
+        assert_eq!(totals.contacts, ROWS as u64);
+        black_box(sink.0);
+    });
+}
+
+/// Counts what the pipeline writes.
+struct Sink(usize);
+
+impl Collector for Sink {
+    fn rows(&mut self, _queue: usize, rows: &[u8]) -> leadsort::Result<()> {
+        self.0 += rows.len();
+        Ok(())
+    }
+
+    fn reject(&mut self, _rejected: &leadsort::input::Rejected) -> leadsort::Result<()> {
+        Ok(())
+    }
+
+    fn tick(&mut self, _bytes_read: u64) -> leadsort::Result<()> {
+        Ok(())
+    }
+}
