@@ -11,7 +11,7 @@
 # usage: benches/run.sh [ROWS]      (default 1000000)
 # Needs python3 and hyperfine. Data and outputs go to $BENCH_DIR (default /tmp/leadsort-bench;
 # use a RAM-backed folder such as /dev/shm/leadsort-bench to match BENCHMARKS.md). RUNS sets
-# the number of timed runs (default 5).
+# the number of timed runs (default 5); SKIP_KIT=1 skips step 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -26,7 +26,9 @@ bin=$root/target/release/leadsort
 in=$dir/contacts_$rows.csv
 [ -s "$in" ] || python3 "$here/kit/gen_contacts.py" "$rows" "$in"
 
-if [ -x "$kit/run.sh" ]; then
+if [ -n "${SKIP_KIT:-}" ]; then
+    echo "== SKIP_KIT set: skipping the peers"
+elif [ -x "$kit/run.sh" ]; then
     echo "== the shared kit: leadsort, the floor and the peers"
     BENCH_DIR=$dir RUNS=$runs "$kit/run.sh" "$rows" "$bin"
 else
@@ -42,7 +44,7 @@ mkdir -p "$dir/out/split"
 hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$dir/leadsort.md" \
     -n "threads 1" "$ls --rules $rules --threads 1 $in -o $dir/out/t1.csv" \
     -n "default threads" "$ls --rules $rules $in -o $dir/out/t.csv" \
-    -n "--split DIR" "$ls --rules $rules --split $dir/out/split $in" \
+    -n "split into DIR" "$ls --rules $rules --split $dir/out/split $in" \
     -n "heavy rules, threads 1" "$ls --rules $dir/heavy.toml --threads 1 $in -o $dir/out/h1.csv" \
     -n "heavy rules" "$ls --rules $dir/heavy.toml $in -o $dir/out/h.csv"
 hyperfine -N --warmup 5 --runs 100 --export-markdown "$dir/small.md" \
