@@ -12,7 +12,7 @@ use divan::Bencher;
 use divan::counter::ItemsCount;
 use leadsort::engine::{Engine, Outcome};
 use leadsort::input::{Input, Options, Record};
-use leadsort::output::{Cells, CsvEncoder, RowEncoder, Scored};
+use leadsort::output::{Cells, CsvEncoder, Layout, RowEncoder, Rows, Scored};
 use leadsort::pipeline::{Collector, Job};
 
 fn main() {
@@ -127,11 +127,13 @@ fn workload() -> Workload {
         rows.push(record.clone());
     }
     assert_eq!(rows.len(), ROWS);
+    let layout = Layout::new(input.header(), &engine, None, true);
     let encoder = CsvEncoder {
         delimiter: b',',
         escape_formulas: true,
         passthrough: true,
         plain_reasons: false,
+        layout,
     }
     .with_reasons(&engine.reasons_alphabet());
     Workload {
@@ -174,8 +176,7 @@ fn score_and_write(bencher: Bencher) {
                     raw: None,
                     ..row.cells()
                 },
-                score: outcome.score,
-                groups: &outcome.groups,
+                outcome: &outcome,
                 tier: outcome.tier().as_str(),
                 queue: w.engine.queue_name(&outcome),
                 reasons: &reasons,
@@ -209,6 +210,7 @@ fn pipeline_one_thread(bencher: Bencher) {
         max_record: 1 << 20,
         strict: false,
         split: false,
+        reasons_text: true,
     };
     bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
         let (bytes, after_cr, lines, bytes_read) = &stream_bytes;
@@ -231,8 +233,8 @@ fn pipeline_one_thread(bencher: Bencher) {
 struct Sink(usize);
 
 impl Collector for Sink {
-    fn rows(&mut self, _queue: usize, rows: &[u8]) -> leadsort::Result<()> {
-        self.0 += rows.len();
+    fn rows(&mut self, _queue: usize, rows: Rows<'_>) -> leadsort::Result<()> {
+        self.0 += rows.bytes.len();
         Ok(())
     }
 

@@ -127,13 +127,19 @@ impl AsOfArg {
     }
 }
 
-/// How to read CSV input.
+/// How to read the input: CSV, or a workbook.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CsvArgs {
     /// The input's field delimiter: one character, or `tab` [default: Excel's `sep=` line,
-    /// tab for .tsv, else sniffed from the header: `,` `;` tab `|`]
+    /// tab for .tsv, else sniffed from the header: `,` `;` tab `|`]. A workbook has none: the
+    /// flag does not apply to it
     #[arg(short = 'd', long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+
+    /// The sheet to read when the input is a workbook (XLSX, XLSM, XLS, ODS), by its name
+    /// [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 
     /// The input's text encoding, e.g. windows-1252 for older Excel exports, or utf-16le
     /// [default: UTF-8, or UTF-16 when the file starts with its byte order mark]
@@ -152,6 +158,7 @@ impl CsvArgs {
             encoding: self.encoding,
             max_record: self.max_record_size,
             hash: false,
+            sheet: self.sheet.clone(),
         }
     }
 }

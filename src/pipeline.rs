@@ -22,7 +22,7 @@ use crate::engine::{Engine, Header, Outcome, Row, Scratch, Stats};
 use crate::error::{Error, Result};
 use crate::input::parse::{RecordParser, RecordView, Replay, Step};
 use crate::input::{Fields, Rejected, Stream, checked_text};
-use crate::output::{Cells, RowEncoder, Scored};
+use crate::output::{Cells, RowBuf, RowEncoder, Rows, Scored};
 
 /// The target size of a chunk.
 const CHUNK: usize = 512 << 10;
@@ -45,6 +45,8 @@ pub struct Job<'a> {
     /// One output per queue (`--split`): rows are grouped by queue; else they all go to one
     /// output in input order.
     pub split: bool,
+    /// The encoder writes the reasons as text (not JSON Lines, not `--no-reasons`).
+    pub reasons_text: bool,
 }
 
 impl std::fmt::Debug for Job<'_> {
@@ -55,8 +57,8 @@ impl std::fmt::Debug for Job<'_> {
 
 /// Where the results go, in input order.
 pub trait Collector {
-    /// Rows of one queue, encoded.
-    fn rows(&mut self, queue: usize, rows: &[u8]) -> Result<()>;
+    /// Rows of one queue, encoded, with their scores.
+    fn rows(&mut self, queue: usize, rows: Rows<'_>) -> Result<()>;
     /// A row that could not be read (record and line are absolute).
     fn reject(&mut self, rejected: &Rejected) -> Result<()>;
     /// Called between chunks: a chance to stop (signals) or show progress.
@@ -82,7 +84,7 @@ pub struct Totals {
 #[derive(Debug, Default)]
 struct Batch {
     /// Encoded rows, per queue.
-    rows: Vec<Vec<u8>>,
+    rows: Vec<RowBuf>,
     /// Record and line numbers counted from this batch's parser start.
     rejected: Vec<Rejected>,
     totals: Totals,
@@ -95,7 +97,7 @@ impl Batch {
         let queues = job.engine.queues.len();
         let typed_fields = job.engine.typed_fields.len();
         Batch {
-            rows: vec![Vec::new(); if job.split { queues } else { 1 }],
+            rows: vec![RowBuf::default(); if job.split { queues } else { 1 }],
             rejected: Vec::new(),
             fatal: None,
             totals: Totals {
@@ -197,7 +199,9 @@ impl<'j> Worker<'j> {
             fields: view.fields(),
         };
         engine.evaluate(&row, &mut self.scratch, &mut self.outcome);
-        engine.write_reasons(&self.outcome, &mut self.reasons);
+        if job.reasons_text {
+            engine.write_reasons(&self.outcome, &mut self.reasons);
+        }
         let o = &self.outcome;
         let row = Scored {
             cells: Cells {
@@ -207,14 +211,13 @@ impl<'j> Worker<'j> {
                 raw: Some(view.raw(&mut self.raw)),
                 well_quoted: view.well_quoted,
             },
-            score: o.score,
-            groups: &o.groups,
+            outcome: o,
             tier: o.tier().as_str(),
             queue: engine.queue_name(o),
             reasons: &self.reasons,
         };
         let out = if job.split { o.queue } else { 0 };
-        job.encoder.row(&row, &mut batch.rows[out]);
+        batch.rows[out].push(job.encoder, &row);
         t.contacts += 1;
         t.queues[o.queue] += 1;
         t.tiers[o.tier() as usize] += 1;
@@ -508,7 +511,7 @@ impl<'j> Merger<'j> {
         }
         for (q, rows) in batch.rows.iter().enumerate() {
             if !rows.is_empty() {
-                sink.rows(q, rows)?;
+                sink.rows(q, rows.rows())?;
             }
         }
         // (Without --split every row is in `rows[0]`, in input order.)
@@ -661,17 +664,17 @@ mod tests {
     /// What a run delivered, in order.
     #[derive(Debug, Default, PartialEq)]
     struct Delivered {
-        rows: Vec<(usize, Vec<u8>)>,
+        rows: Vec<(usize, i64, Vec<u8>)>,
         rejected: Vec<Rejected>,
         totals: Option<(u64, u64, u64)>,
         error: Option<String>,
     }
 
     impl Collector for Delivered {
-        fn rows(&mut self, queue: usize, rows: &[u8]) -> Result<()> {
+        fn rows(&mut self, queue: usize, rows: Rows<'_>) -> Result<()> {
             // Batches are cut differently for each chunk size: compare row by row.
-            for row in rows.split_inclusive(|&b| b == b'\n') {
-                self.rows.push((queue, row.to_vec()));
+            for (row, score) in rows.iter() {
+                self.rows.push((queue, score, row.to_vec()));
             }
             Ok(())
         }
@@ -706,13 +709,15 @@ mod tests {
         .unwrap();
         let as_of = jiff::civil::date(2026, 11, 27);
         let engine = Engine::compile(&rules, input.header(), as_of).unwrap();
+        let header = input.header().clone();
+        let layout = crate::output::Layout::new(&header, &engine, None, true);
         let encoder = crate::output::CsvEncoder {
             delimiter: b',',
             escape_formulas: true,
             passthrough: true,
             plain_reasons: false,
+            layout,
         };
-        let header = input.header().clone();
         let job = Job {
             engine: &engine,
             encoder: &encoder,
@@ -722,6 +727,7 @@ mod tests {
             max_record: 1 << 20,
             strict: false,
             split,
+            reasons_text: true,
         };
         let mut out = Delivered::default();
         match run_chunked(&job, input.into_stream(), threads, chunk, &mut out) {
@@ -729,7 +735,7 @@ mod tests {
             Err(e) => out.error = Some(e.to_string()),
         }
         // Split, each queue's rows go to their own file: only their order within it counts.
-        out.rows.sort_by_key(|(queue, _)| *queue);
+        out.rows.sort_by_key(|(queue, _, _)| *queue);
         out
     }
 

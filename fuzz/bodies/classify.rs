@@ -22,7 +22,7 @@ use std::rc::Rc;
 use leadsort::engine::{Binding, Engine, Header, Outcome};
 use leadsort::input::{DEFAULT_MAX_RECORD, Input, Next, Options, Record, Rejected};
 use leadsort::output::{
-    Format, RejectedWriter, RowEncoder, Scored, Target, added_columns, escape_formula,
+    Format, Kind, Layout, RejectedWriter, RowEncoder, Rows, Scored, Target, escape_formula,
 };
 use leadsort::pipeline::{Collector, Job};
 use leadsort::rules::Rules;
@@ -58,17 +58,19 @@ pub fn classify(data: &[u8]) {
     input.single_line_columns(columns.clone());
 
     let format = Format {
+        kind: Kind::Csv,
         delimiter: b',',
         input_delimiter: input.delimiter(),
         escape_formulas,
         file_mode: None,
+        bom: false,
+        sort: false,
     };
-    let added = added_columns(engine);
-    let encoder = format.csv_encoder();
+    let layout = Layout::new(&header, engine, None, true);
+    let added: Vec<String> = layout.names[layout.inputs..].to_vec();
+    let encoder = format.csv_encoder(layout);
     let mut written = Vec::new();
-    let mut names = header.names.clone();
-    names.extend(added.iter().cloned());
-    encoder.header(&names, &mut written);
+    encoder.header(&mut written);
     let header_end = written.len();
     let mut rejected_writer =
         RejectedWriter::new(Target::Memory(Vec::new()), format).expect("writing to memory");
@@ -90,6 +92,7 @@ pub fn classify(data: &[u8]) {
         max_record: input.max_record(),
         strict: false,
         split: false,
+        reasons_text: true,
     };
     loop {
         let next = match input.next(&mut record) {
@@ -141,8 +144,7 @@ pub fn classify(data: &[u8]) {
                 engine.write_reasons(&outcome, &mut reasons);
                 let contact = Scored {
                     cells: record.cells(),
-                    score: outcome.score,
-                    groups: &outcome.groups,
+                    outcome: &outcome,
                     tier: outcome.tier().as_str(),
                     queue: engine.queue_name(&outcome),
                     reasons: &reasons,
@@ -277,8 +279,8 @@ struct Delivered {
 }
 
 impl Collector for Delivered {
-    fn rows(&mut self, _queue: usize, rows: &[u8]) -> leadsort::Result<()> {
-        self.rows.extend_from_slice(rows);
+    fn rows(&mut self, _queue: usize, rows: Rows<'_>) -> leadsort::Result<()> {
+        self.rows.extend_from_slice(rows.bytes);
         Ok(())
     }
 
@@ -347,6 +349,7 @@ fn options(knobs: u8) -> Options {
         ][usize::from(knobs >> 6)],
         max_record: [4096, 64, 512, DEFAULT_MAX_RECORD][usize::from((knobs >> 2) & 3)],
         hash: knobs & 0x10 != 0,
+        sheet: None,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Header};
 use crate::error::{Error, Result};
 use crate::input::{Input, Rejected, Source};
-use crate::output::{Destination, Format, Outputs};
+use crate::output::{Destination, Format, JsonEncoder, Kind, Layout, Outputs, RowEncoder, Rows};
 use crate::pipeline::{Collector, Job, Totals};
 use crate::rules::Rules;
 use crate::summary::{Ordered, Summary};
@@ -26,6 +26,13 @@ Examples:
 
   # A semicolon-separated export from stdin, bad rows kept aside
   leadsort classify -d ';' --rejected bad.csv - < export.csv > scored.csv
+
+  # A workbook to open in Excel: a sheet per queue, highest scores first
+  leadsort classify contacts.xlsx -o leads.xlsx
+
+  # JSON Lines for the next tool; a call list with two columns, best first
+  leadsort classify contacts.csv --format jsonl | jq .score
+  leadsort classify contacts.csv --sort score --columns Email,Phone --no-reasons
 
 Output: every input column unchanged, then score, score_<group> for each group,
 tier, queue and reasons. Cells that a spreadsheet would run as formulas (starting
@@ -85,9 +92,66 @@ pub struct Args {
     /// Worker threads [default: the number of cores]; the output is the same bytes for any N
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+
+    /// Output format: csv, tsv, jsonl (one JSON object per contact) or xlsx (a workbook: a
+    /// sheet per queue, Summary, Rejected) [default: from the -o file's extension, else csv]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Kind>,
+
+    /// Start CSV or TSV output with a UTF-8 byte order mark (Excel then reads accents right)
+    #[arg(long)]
+    pub bom: bool,
+
+    /// Write contacts highest score first (ties keep input order); the output is held in
+    /// memory until the end. Workbooks are always sorted
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub sort: Option<SortKey>,
+
+    /// Input columns to write, by header name, comma-separated, in this order (score, tier,
+    /// queue and reasons are always written)
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+
+    /// Leave out the reasons column
+    #[arg(long)]
+    pub no_reasons: bool,
+}
+
+/// What `--sort` sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortKey {
+    /// The score, highest first.
+    Score,
 }
 
 impl Args {
+    /// The output format: `--format`, else the `-o` file's extension, else CSV.
+    fn kind(&self) -> Kind {
+        self.format
+            .or_else(|| self.output.as_deref().and_then(Kind::from_path))
+            .unwrap_or(Kind::Csv)
+    }
+
+    /// Flags that do not go together (beyond what clap checks).
+    fn check(&self) -> Result<()> {
+        let kind = self.kind();
+        if self.bom && !matches!(kind, Kind::Csv | Kind::Tsv) {
+            return Err(Error::Usage(
+                "--bom is for CSV and TSV output (JSON Lines and workbooks do not take one)".into(),
+            ));
+        }
+        if kind == Kind::Xlsx
+            && self.output.is_none()
+            && self.split.is_none()
+            && std::io::stdout().is_terminal()
+        {
+            return Err(Error::Usage(
+                "a workbook is not for a terminal: write it to a file with -o contacts.xlsx".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn threads(&self) -> usize {
         match self.threads {
             Some(n) => usize::from(n),
@@ -112,14 +176,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         },
     };
 
+    args.check()?;
+    let kind = args.kind();
     let rules = args.rules.load()?;
-    let files = destination.files(&rules.queue_names(), args.summary.as_deref());
+    let files = destination.files(&rules.queue_names(), kind, args.summary.as_deref());
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &files)?;
     let _lock = take_lock(args, &files)?;
     crate::guard::catch_signals();
 
     let as_of = args.as_of.date();
-    let summarise = args.split.is_some() || args.summary.is_some();
+    // The summary (JSON, or a workbook's Summary sheet) names the input by its hash.
+    let summarise = args.split.is_some() || args.summary.is_some() || kind == Kind::Xlsx;
     let mut options = args.csv.options();
     options.hash = summarise;
     let input = Input::open(&source, &options)?;
@@ -127,22 +194,42 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut warnings = header_warnings(&rules, &engine, input.header());
     let single_line = super::single_line_columns(&rules, &engine, input.header());
 
+    let columns = match &args.columns {
+        Some(names) => Some(chosen_columns(names, input.header(), input.name())?),
+        None => None,
+    };
+    let layout = Layout::new(input.header(), &engine, columns, !args.no_reasons);
     let format = Format {
-        delimiter: b',',
+        kind,
+        delimiter: if kind == Kind::Tsv { b'\t' } else { b',' },
         input_delimiter: input.delimiter(),
         escape_formulas: !args.no_escape_formulas,
         file_mode: args.file_mode,
+        bom: args.bom,
+        sort: args.sort.is_some(),
     };
-    let encoder = format
-        .csv_encoder()
-        .with_reasons(&engine.reasons_alphabet());
+    let csv_encoder;
+    let json_encoder;
+    let encoder: &dyn RowEncoder = match kind {
+        Kind::Jsonl => {
+            json_encoder = JsonEncoder::new(&engine, layout.clone());
+            &json_encoder
+        }
+        Kind::Csv | Kind::Tsv | Kind::Xlsx => {
+            let mut csv = format.csv_encoder(layout.clone());
+            // A workbook writes every text cell as a string, which a spreadsheet never runs.
+            csv.escape_formulas &= kind != Kind::Xlsx;
+            csv_encoder = csv.with_reasons(&engine.reasons_alphabet());
+            &csv_encoder
+        }
+    };
     let mut outputs = Outputs::create(
         &destination,
         args.summary.as_deref(),
         &engine,
-        input.header(),
+        &layout,
         format,
-        &encoder,
+        encoder,
     )?;
 
     let header = input.header().clone();
@@ -150,13 +237,15 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let digest = input.digester();
     let job = Job {
         engine: &engine,
-        encoder: &encoder,
+        encoder,
         header: &header,
         single_line: &single_line,
         delimiter: input.delimiter(),
         max_record: input.max_record(),
         strict: args.strict,
-        split: args.split.is_some(),
+        // A workbook has a sheet per queue, as --split has a file per queue.
+        split: args.split.is_some() || kind == Kind::Xlsx,
+        reasons_text: kind != Kind::Jsonl && !args.no_reasons,
     };
     let progress = super::Progress::new(ui, &source);
     let mut delivery = Delivery {
@@ -200,7 +289,7 @@ struct Delivery<'a> {
 }
 
 impl Collector for Delivery<'_> {
-    fn rows(&mut self, queue: usize, rows: &[u8]) -> Result<()> {
+    fn rows(&mut self, queue: usize, rows: Rows<'_>) -> Result<()> {
         self.outputs.write_rows(queue, rows)
     }
 
@@ -241,6 +330,32 @@ fn take_lock(args: &Args, files: &[PathBuf]) -> Result<Option<crate::guard::RunL
         crate::output::remove_stale_temps(f);
     }
     Ok(Some(lock))
+}
+
+/// `--columns`: the input columns named, by index, in the order given.
+fn chosen_columns(names: &[String], header: &Header, input: &str) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|name| {
+            let name = name.trim();
+            header
+                .names
+                .iter()
+                .position(|h| h == name)
+                .or_else(|| {
+                    header
+                        .names
+                        .iter()
+                        .position(|h| h.trim().eq_ignore_ascii_case(name))
+                })
+                .ok_or_else(|| {
+                    Error::Data(format!(
+                        "--columns: {input} has no column {name:?}; its columns are {}",
+                        super::quoted(&header.names.iter().map(String::as_str).collect::<Vec<_>>())
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Warnings about the header that do not stop the run.

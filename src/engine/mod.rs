@@ -441,6 +441,33 @@ impl Engine {
         }
     }
 
+    /// A contact's reasons one by one, in the order the text gives them (JSON Lines writes
+    /// them as objects).
+    pub fn reasons<'a>(&'a self, outcome: &'a Outcome) -> impl Iterator<Item = Reason<'a>> + 'a {
+        let hits = outcome.hits.iter().map(|hit| {
+            let r = &self.rules[hit.rule];
+            Reason::Rule {
+                rule: &self.rule_names[hit.rule],
+                points: (!matches!(r.points, RulePoints::None)).then_some(hit.points),
+                disqualified: r.disqualify,
+            }
+        });
+        let clamps = outcome.clamps.iter().map(|clamp| {
+            let (min, max) = self.group_limits[clamp.group];
+            let floor = clamp.delta >= 0.0;
+            Reason::Cap {
+                group: &self.group_names[clamp.group],
+                limit: if floor { min } else { max }.unwrap_or_default(),
+                floor,
+                points: clamp.delta,
+            }
+        });
+        let route = outcome.route.map(|r| Reason::Route {
+            route: &self.route_names[r],
+        });
+        hits.chain(clamps).chain(route)
+    }
+
     /// What the `reasons` text can be made of: its names and the words and numbers between
     /// them. Encoders check this once instead of every row's text.
     pub fn reasons_alphabet(&self) -> Alphabet {
@@ -512,6 +539,27 @@ impl Engine {
     }
 }
 
+/// One entry of a contact's reasons.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reason<'a> {
+    /// A matched rule and its points (`None` for a rule without points, a disqualifier).
+    Rule {
+        rule: &'a str,
+        points: Option<f64>,
+        disqualified: bool,
+    },
+    /// A group's subtotal capped at (or, with `floor`, raised to) `limit`, which changed the
+    /// score by `points`.
+    Cap {
+        group: &'a str,
+        limit: f64,
+        floor: bool,
+        points: f64,
+    },
+    /// The route that decided the queue.
+    Route { route: &'a str },
+}
+
 /// The bytes a text can hold (`any`) and start with (`first`).
 #[derive(Debug, Clone)]
 pub struct Alphabet {
@@ -555,7 +603,7 @@ pub fn fmt_number(x: f64) -> String {
 }
 
 /// `fmt_number` into `out`, without allocating for whole numbers.
-fn push_number(out: &mut String, x: f64) {
+pub fn push_number(out: &mut String, x: f64) {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         out.push_str(itoa::Buffer::new().format(x as i64));
     } else {

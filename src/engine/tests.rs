@@ -721,3 +721,64 @@ fn the_reasons_alphabet_covers_every_reasons_text() {
     );
     assert!(comma.reasons_alphabet().any[usize::from(b',')]);
 }
+
+/// `reasons()` gives, one by one, exactly what the reasons text says.
+#[test]
+fn reason_items_say_what_the_reasons_text_says() {
+    let points = |p: f64| {
+        let mut s = String::new();
+        if p >= 0.0 {
+            s.push('+');
+        }
+        push_number(&mut s, p);
+        s
+    };
+    let render = |e: &Engine, out: &Outcome| -> String {
+        let parts: Vec<String> = e
+            .reasons(out)
+            .map(|r| match r {
+                Reason::Rule {
+                    rule,
+                    points: p,
+                    disqualified,
+                } => {
+                    let mut s = rule.to_string();
+                    if let Some(p) = p {
+                        s.push(' ');
+                        s.push_str(&points(p));
+                    }
+                    if disqualified {
+                        s.push_str(" (disqualified)");
+                    }
+                    s
+                }
+                Reason::Cap {
+                    group,
+                    limit,
+                    floor,
+                    points: p,
+                } => {
+                    let how = if floor { "floored" } else { "capped" };
+                    let mut l = String::new();
+                    push_number(&mut l, limit);
+                    format!("{group} {how} at {l} {}", points(p))
+                }
+                Reason::Route { route } => format!("route: {route}"),
+            })
+            .collect();
+        parts.join("; ")
+    };
+    let grouped = engine(GROUPED, &["title", "size", "demo", "email"]);
+    let tiered = tiered();
+    let cases: [(&Engine, &[&str]); 5] = [
+        (&grouped, &["Director", "500", "yes", "a@gmail.com"]),
+        (&grouped, &["Intern", "3", "no", "a@acme.com"]),
+        (&tiered, &["2.5", "-1.25", "no", "partner"]),
+        (&tiered, &["7", "1", "yes", "x"]),
+        (&tiered, &["40", "", "no", ""]),
+    ];
+    for (e, row) in cases {
+        let (out, text, _) = run(e, row);
+        assert_eq!(render(e, &out), text, "{row:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading contacts: the one place that opens CSV input (a file or stdin), works out how it
 //! is written (encoding, compression, delimiter, header), and turns every record into either
-//! a contact or a rejected row with its place and reason.
+//! a contact or a rejected row with its place and reason. A workbook (XLSX, XLS, ODS) is
+//! converted to CSV first (`workbook`), then read the same way.
 //!
 //! The parser is `csv_core`, driven directly, so that leadsort keeps what the `csv` crate
 //! does not give: each record's raw bytes (for `rejected.csv`), its starting line, a limit on
@@ -12,6 +13,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 pub mod parse;
+pub mod workbook;
 
 pub use parse::Fields;
 use parse::{RecordParser, RecordView, Replay, Step};
@@ -59,14 +61,18 @@ pub const DEFAULT_MAX_RECORD: usize = 1 << 20;
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Field delimiter; `None`: an Excel `sep=` line, else tab for `.tsv`, else sniffed from
-    /// the header line (`,` `;` tab `|`).
+    /// the header line (`,` `;` tab `|`). Not used for a workbook.
     pub delimiter: Option<u8>,
     /// Text encoding; `None`: UTF-8, or UTF-16 when the file starts with its byte order mark.
+    /// Not used for a workbook.
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// A record larger than this is rejected (and not held in memory).
     pub max_record: usize,
     /// Compute the SHA-256 of the input as read (for the run summary).
     pub hash: bool,
+    /// The sheet to read when the input is a workbook; `None`: its first worksheet. Given
+    /// for an input that is not a workbook, it is a usage error.
+    pub sheet: Option<String>,
 }
 
 impl Default for Options {
@@ -76,6 +82,7 @@ impl Default for Options {
             encoding: None,
             max_record: DEFAULT_MAX_RECORD,
             hash: false,
+            sheet: None,
         }
     }
 }
@@ -283,7 +290,17 @@ impl Input {
         } else {
             (raw, None)
         };
-        let (source, first) = decoded(raw, &name, options)?;
+        let Decoded {
+            source,
+            first,
+            workbook,
+        } = decoded(raw, &name, options)?;
+        if options.sheet.is_some() && !workbook {
+            return Err(Error::Usage(format!(
+                "--sheet: {name} is not a workbook (XLSX, XLSM, XLSB, XLS or ODS): a CSV file \
+                 has no sheets"
+            )));
+        }
         let mut input = Input {
             source,
             chunk: first,
@@ -305,10 +322,15 @@ impl Input {
         if input.chunk.is_empty() {
             input.refill()?;
         }
-        let excel_sep = input.excel_sep_line();
-        input.delimiter = match (options.delimiter, excel_sep) {
-            (Some(d), _) | (None, Some(d)) => d,
-            (None, None) => sniff(&input.chunk[input.pos..]),
+        input.delimiter = if workbook {
+            // Written by `workbook::to_csv`: commas, whatever `-d` says, and no `sep=` line.
+            b','
+        } else {
+            let excel_sep = input.excel_sep_line();
+            match (options.delimiter, excel_sep) {
+                (Some(d), _) | (None, Some(d)) => d,
+                (None, None) => sniff(&input.chunk[input.pos..]),
+            }
         };
         input.parser = RecordParser::new(input.delimiter, input.max_record);
         input.read_header()?;
@@ -603,29 +625,37 @@ pub fn utf8_fields(fields: Fields<'_>) -> std::result::Result<&str, usize> {
     }
 }
 
-/// Open the decoding layers: gzip, then the text encoding. Returns the reader and the bytes
-/// already read from it (to be parsed first). Refuses what is not text.
-fn decoded(
-    mut raw: Box<dyn Read + Send>,
-    name: &str,
-    options: &Options,
-) -> Result<(Box<dyn Read + Send>, Vec<u8>)> {
+/// The input as text, ready to parse.
+struct Decoded {
+    source: Box<dyn Read + Send>,
+    /// Bytes already read from `source`, to be parsed first.
+    first: Vec<u8>,
+    /// The input was a workbook, now CSV separated by commas.
+    workbook: bool,
+}
+
+/// Open the decoding layers: gzip, then a workbook's conversion to CSV or the text encoding.
+/// Refuses what is not text.
+fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Result<Decoded> {
     let mut head = peek(&mut raw, name, 8192)?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(raw));
         raw = Box::new(gz);
         head = peek(&mut raw, name, 8192)?;
     }
-    if head.starts_with(b"PK\x03\x04") {
-        return Err(Error::Data(format!(
-            "{name} looks like an Excel workbook (XLSX) or a ZIP file, not CSV: in Excel, use \
-             File > Save As > \"CSV UTF-8\""
-        )));
-    }
-    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(Error::Data(format!(
-            "{name} looks like an old Excel file (.xls), not CSV: in Excel, use File > Save As > \"CSV UTF-8\""
-        )));
+    if workbook::is_workbook(&head) {
+        // A workbook is read whole (its parts can be anywhere in the file), through `raw`
+        // so that the input's hash covers every byte as stored.
+        let mut bytes = head;
+        raw.read_to_end(&mut bytes)
+            .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+        let csv = workbook::to_csv(&bytes, name, options.sheet.as_deref())?;
+        drop(bytes);
+        return Ok(Decoded {
+            source: Box::new(io::Cursor::new(csv)),
+            first: Vec::new(),
+            workbook: true,
+        });
     }
     let utf16_bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
     let encoding = options.encoding.filter(|e| *e != encoding_rs::UTF_8);
@@ -645,7 +675,11 @@ fn decoded(
         } else {
             head
         };
-        return Ok((raw, rest));
+        return Ok(Decoded {
+            source: raw,
+            first: rest,
+            workbook: false,
+        });
     }
     // Decode to UTF-8: a UTF-16 byte order mark decides, else the encoding asked for.
     let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
@@ -653,7 +687,11 @@ fn decoded(
         .bom_override(true)
         .strip_bom(true)
         .build(io::Cursor::new(head).chain(raw));
-    Ok((Box::new(decoder), Vec::new()))
+    Ok(Decoded {
+        source: Box::new(decoder),
+        first: Vec::new(),
+        workbook: false,
+    })
 }
 
 /// Read up to `n` bytes without losing them (they are returned, the reader continues after).

@@ -2,7 +2,7 @@
 //! the writers only append what they are given, in order.
 
 use super::csv::escape_formula;
-use crate::engine::Alphabet;
+use crate::engine::{Alphabet, Engine, Header, Outcome};
 use crate::input::Fields;
 use crate::input::parse::well_quoted;
 
@@ -27,24 +27,139 @@ impl<'a> Cells<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Scored<'a> {
     pub cells: Cells<'a>,
-    pub score: i64,
-    /// Group subtotals, in `[groups]` order.
-    pub groups: &'a [i64],
+    /// The score, group subtotals, hits, caps and route.
+    pub outcome: &'a Outcome,
     pub tier: &'a str,
     pub queue: &'a str,
+    /// The reasons as text (CSV, XLSX).
     pub reasons: &'a str,
 }
 
-/// A format's encoding of rows (CSV today; TSV and JSON Lines plug in here).
+/// The columns a row has: the input's (all, or those `--columns` chose), then the added ones.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Input columns to write, by index; `None`: every one, in order.
+    pub columns: Option<Vec<usize>>,
+    /// The reasons column is written (not with `--no-reasons`).
+    pub reasons: bool,
+    /// Every column's name, in order: the chosen input columns, `score`, `score_<group>`...,
+    /// `tier`, `queue`, and `reasons` if written.
+    pub names: Vec<String>,
+    /// How many of `names` are input columns.
+    pub inputs: usize,
+}
+
+impl Layout {
+    pub fn new(
+        header: &Header,
+        engine: &Engine,
+        columns: Option<Vec<usize>>,
+        reasons: bool,
+    ) -> Layout {
+        let mut names: Vec<String> = match &columns {
+            Some(cols) => cols.iter().map(|&c| header.names[c].clone()).collect(),
+            None => header.names.clone(),
+        };
+        let inputs = names.len();
+        names.push("score".into());
+        names.extend(engine.group_names().iter().map(|g| format!("score_{g}")));
+        names.extend(["tier".into(), "queue".into()]);
+        if reasons {
+            names.push("reasons".into());
+        }
+        Layout {
+            columns,
+            reasons,
+            names,
+            inputs,
+        }
+    }
+
+    /// The input cells to write, in order.
+    pub fn input_cells<'a>(&'a self, cells: &Cells<'a>) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let fields = cells.fields;
+        let all = self.columns.is_none().then(|| fields.iter());
+        let chosen = self
+            .columns
+            .as_ref()
+            .map(|cols| cols.iter().map(move |&c| fields.get(c).unwrap_or_default()));
+        all.into_iter()
+            .flatten()
+            .chain(chosen.into_iter().flatten())
+    }
+
+    /// Whether the input's cells are written as they are, all of them in order.
+    pub fn all_inputs(&self) -> bool {
+        self.columns.is_none()
+    }
+}
+
+/// A format's encoding of rows (CSV, TSV, JSON Lines; XLSX reads CSV rows back).
 pub trait RowEncoder: Send + Sync {
-    /// The header row for these column names (input columns, then the added ones).
-    fn header(&self, names: &[String], out: &mut Vec<u8>);
+    /// The header (nothing for formats without one).
+    fn header(&self, out: &mut Vec<u8>);
     /// One contact.
     fn row(&self, row: &Scored<'_>, out: &mut Vec<u8>);
 }
 
-/// RFC 4180 CSV (or another delimiter), with formula-looking cells escaped.
+/// Encoded rows of one queue, with where each ends and its score (to sort them).
 #[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    pub bytes: &'a [u8],
+    pub ends: &'a [usize],
+    pub scores: &'a [i64],
+}
+
+impl<'a> Rows<'a> {
+    /// Each row's bytes and score, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a [u8], i64)> + use<'a> {
+        let bytes = self.bytes;
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends)
+            .zip(self.scores)
+            .map(move |((s, &e), &score)| (&bytes[s..e], score))
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// Rows being encoded, owned.
+#[derive(Debug, Clone, Default)]
+pub struct RowBuf {
+    pub bytes: Vec<u8>,
+    pub ends: Vec<usize>,
+    pub scores: Vec<i64>,
+}
+
+impl RowBuf {
+    pub fn push(&mut self, encoder: &dyn RowEncoder, row: &Scored<'_>) {
+        encoder.row(row, &mut self.bytes);
+        self.ends.push(self.bytes.len());
+        self.scores.push(row.outcome.score);
+    }
+
+    pub fn rows(&self) -> Rows<'_> {
+        Rows {
+            bytes: &self.bytes,
+            ends: &self.ends,
+            scores: &self.scores,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// RFC 4180 CSV (or another delimiter), with formula-looking cells escaped.
+#[derive(Debug, Clone)]
 pub struct CsvEncoder {
     pub delimiter: u8,
     pub escape_formulas: bool,
@@ -52,6 +167,7 @@ pub struct CsvEncoder {
     pub passthrough: bool,
     /// No reasons text ever needs quoting or escaping (see `with_reasons`).
     pub plain_reasons: bool,
+    pub layout: Layout,
 }
 
 impl CsvEncoder {
@@ -92,10 +208,13 @@ impl CsvEncoder {
         out.push(b'"');
     }
 
-    /// The row as written can go out unchanged when its quoting is by the book (every reader
-    /// then gets the same cells back) and no cell has to be escaped.
+    /// The row as written can go out unchanged when every input column is written, its
+    /// quoting is by the book (every reader then gets the same cells back) and no cell has to
+    /// be escaped.
     fn can_copy<'a>(&self, cells: &Cells<'a>) -> Option<&'a [u8]> {
-        let raw = cells.raw.filter(|_| self.passthrough)?;
+        let raw = cells
+            .raw
+            .filter(|_| self.passthrough && self.layout.all_inputs())?;
         if !cells.well_quoted
             && memchr::memchr(b'"', raw).is_some()
             && !well_quoted(raw, self.delimiter)
@@ -117,8 +236,8 @@ impl CsvEncoder {
 }
 
 impl RowEncoder for CsvEncoder {
-    fn header(&self, names: &[String], out: &mut Vec<u8>) {
-        for (i, n) in names.iter().enumerate() {
+    fn header(&self, out: &mut Vec<u8>) {
+        for (i, n) in self.layout.names.iter().enumerate() {
             if i > 0 {
                 out.push(self.delimiter);
             }
@@ -128,21 +247,28 @@ impl RowEncoder for CsvEncoder {
     }
 
     fn row(&self, row: &Scored<'_>, out: &mut Vec<u8>) {
+        let mut first = true;
         match self.can_copy(&row.cells) {
-            Some(raw) => out.extend_from_slice(raw),
+            Some(raw) => {
+                out.extend_from_slice(raw);
+                first = false;
+            }
             None => {
-                for (i, c) in row.cells.iter().enumerate() {
-                    if i > 0 {
+                for c in self.layout.input_cells(&row.cells) {
+                    if !first {
                         out.push(self.delimiter);
                     }
+                    first = false;
                     self.field(c, out);
                 }
             }
         }
         let mut num = itoa::Buffer::new();
-        out.push(self.delimiter);
-        out.extend_from_slice(num.format(row.score).as_bytes());
-        for g in row.groups {
+        if !first {
+            out.push(self.delimiter);
+        }
+        out.extend_from_slice(num.format(row.outcome.score).as_bytes());
+        for g in &row.outcome.groups {
             out.push(self.delimiter);
             out.extend_from_slice(num.format(*g).as_bytes());
         }
@@ -150,11 +276,13 @@ impl RowEncoder for CsvEncoder {
         self.field(row.tier.as_bytes(), out);
         out.push(self.delimiter);
         self.field(row.queue.as_bytes(), out);
-        out.push(self.delimiter);
-        if self.plain_reasons {
-            out.extend_from_slice(row.reasons.as_bytes());
-        } else {
-            self.field(row.reasons.as_bytes(), out);
+        if self.layout.reasons {
+            out.push(self.delimiter);
+            if self.plain_reasons {
+                out.extend_from_slice(row.reasons.as_bytes());
+            } else {
+                self.field(row.reasons.as_bytes(), out);
+            }
         }
         out.push(b'\n');
     }
@@ -166,13 +294,17 @@ mod tests {
 
     fn encode(enc: &CsvEncoder, fields: &[&str], raw: Option<&str>) -> String {
         let record = crate::input::Record::from_fields(fields.iter().copied());
+        let outcome = Outcome {
+            score: -5,
+            groups: vec![3],
+            ..Outcome::default()
+        };
         let row = Scored {
             cells: Cells {
                 raw: raw.map(str::as_bytes),
                 ..record.cells()
             },
-            score: -5,
-            groups: &[3],
+            outcome: &outcome,
             tier: "cold",
             queue: "marketing",
             reasons: "A +1; B, then C -6",
@@ -187,6 +319,12 @@ mod tests {
         escape_formulas: true,
         passthrough: true,
         plain_reasons: false,
+        layout: Layout {
+            columns: None,
+            reasons: true,
+            names: Vec::new(),
+            inputs: 0,
+        },
     };
 
     #[test]
@@ -228,8 +366,32 @@ mod tests {
     #[test]
     fn headers() {
         let mut out = Vec::new();
-        CSV.header(&["a".into(), "b,c".into(), "=x".into()], &mut out);
+        let enc = CsvEncoder {
+            layout: Layout {
+                names: vec!["a".into(), "b,c".into(), "=x".into()],
+                ..CSV.layout
+            },
+            ..CSV
+        };
+        enc.header(&mut out);
         assert_eq!(out, b"a,\"b,c\",'=x\n");
+    }
+
+    #[test]
+    fn chosen_columns_and_no_reasons() {
+        let enc = CsvEncoder {
+            layout: Layout {
+                columns: Some(vec![2, 0]),
+                reasons: false,
+                ..CSV.layout
+            },
+            ..CSV
+        };
+        // Chosen columns are encoded from the fields, never copied from the raw row.
+        assert_eq!(
+            encode(&enc, &["1", "x", "y,z"], Some("RAW")),
+            "\"y,z\",1,-5,3,cold,marketing\n"
+        );
     }
 
     #[test]

@@ -1,9 +1,13 @@
-//! Writing results. Every format implements `ContactWriter`; `Outputs` holds the writers of
-//! one run (one stream, or one file per queue) and commits them together, summary last.
+//! Writing results. A format is a `RowEncoder` (rows to bytes, on the worker threads) and a
+//! `Sink` (bytes to a target: appended, sorted, or read back into a workbook); `Outputs`
+//! holds the sinks of one run (one stream, or one file per queue) and commits them together,
+//! summary last.
 
 mod atomic;
 mod csv;
 mod encode;
+mod json;
+mod xlsx;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -11,8 +15,10 @@ use std::path::{Path, PathBuf};
 
 pub use self::atomic::{AtomicFile, Prepared, TEMP_SUFFIX, remove_stale_temps};
 pub use self::csv::{RejectedWriter, csv_error, escape_formula};
-pub use self::encode::{Cells, CsvEncoder, RowEncoder, Scored};
-use crate::engine::{Engine, Header, QueueId};
+pub use self::encode::{Cells, CsvEncoder, Layout, RowBuf, RowEncoder, Rows, Scored};
+pub use self::json::JsonEncoder;
+pub use self::xlsx::{EXCEL_MAX_CELL, EXCEL_MAX_ROWS, XlsxSink};
+use crate::engine::{Engine, QueueId};
 use crate::error::{Error, Result};
 use crate::input::Rejected;
 use crate::summary::Summary;
@@ -192,10 +198,14 @@ pub fn is_special(path: &Path) -> bool {
 /// Where encoded rows go, in order (a file, stdout). Formats that are not a byte stream
 /// (a spreadsheet workbook) implement this over their own writer.
 pub trait Sink {
-    /// Rows encoded by the run's `RowEncoder`.
-    fn write_rows(&mut self, rows: &[u8]) -> Result<()>;
+    /// Rows of one queue, encoded by the run's `RowEncoder`, in input order.
+    fn write_rows(&mut self, queue: QueueId, rows: Rows<'_>) -> Result<()>;
+    /// A row that could not be read (only workbooks keep them: a Rejected sheet).
+    fn reject(&mut self, _rejected: &Rejected) -> Result<()> {
+        Ok(())
+    }
     /// Flush everything and hand back the target, to be committed with the others.
-    fn finish(self: Box<Self>) -> Result<Target>;
+    fn finish(self: Box<Self>, summary: &Summary) -> Result<Target>;
 }
 
 /// Encoded rows appended to a target.
@@ -206,35 +216,111 @@ pub struct ByteSink {
 }
 
 impl ByteSink {
-    pub fn new(target: Target, header: &[u8]) -> Result<ByteSink> {
+    /// `bom`: start with UTF-8's byte order mark (for Excel).
+    pub fn new(target: Target, bom: bool, header: &[u8]) -> Result<ByteSink> {
         let mut sink = ByteSink {
             name: target.name(),
             target,
         };
-        sink.write_rows(header)?;
+        if bom {
+            sink.append(b"\xEF\xBB\xBF")?;
+        }
+        sink.append(header)?;
         Ok(sink)
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.target
+            .write_all(bytes)
+            .map_err(|e| Error::io(format!("cannot write {}", self.name), e))
     }
 }
 
 impl Sink for ByteSink {
-    fn write_rows(&mut self, rows: &[u8]) -> Result<()> {
-        self.target
-            .write_all(rows)
-            .map_err(|e| Error::io(format!("cannot write {}", self.name), e))
+    fn write_rows(&mut self, _queue: QueueId, rows: Rows<'_>) -> Result<()> {
+        self.append(rows.bytes)
     }
 
-    fn finish(self: Box<Self>) -> Result<Target> {
+    fn finish(self: Box<Self>, _summary: &Summary) -> Result<Target> {
         Ok(self.target)
     }
 }
 
-/// The columns leadsort adds after the input's: `score`, `score_<group>`..., `tier`,
-/// `queue`, `reasons`.
-pub fn added_columns(engine: &Engine) -> Vec<String> {
-    let mut cols = vec!["score".to_string()];
-    cols.extend(engine.group_names().iter().map(|g| format!("score_{g}")));
-    cols.extend(["tier", "queue", "reasons"].map(String::from));
-    cols
+/// `--sort score`: rows held until the end, then written highest score first (ties in
+/// input order).
+struct SortedSink {
+    inner: Box<dyn Sink>,
+    rows: RowBuf,
+}
+
+impl Sink for SortedSink {
+    fn write_rows(&mut self, _queue: QueueId, rows: Rows<'_>) -> Result<()> {
+        let base = self.rows.bytes.len();
+        self.rows.bytes.extend_from_slice(rows.bytes);
+        self.rows.ends.extend(rows.ends.iter().map(|e| base + e));
+        self.rows.scores.extend_from_slice(rows.scores);
+        Ok(())
+    }
+
+    fn reject(&mut self, rejected: &Rejected) -> Result<()> {
+        self.inner.reject(rejected)
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> Result<Target> {
+        let rows = std::mem::take(&mut self.rows);
+        let mut sorted = RowBuf::default();
+        for (row, score) in sorted_by_score(rows.rows()) {
+            sorted.bytes.extend_from_slice(row);
+            sorted.ends.push(sorted.bytes.len());
+            sorted.scores.push(score);
+        }
+        self.inner.write_rows(0, sorted.rows())?;
+        self.inner.finish(summary)
+    }
+}
+
+/// Rows highest score first; equal scores keep their order.
+pub fn sorted_by_score(rows: Rows<'_>) -> Vec<(&[u8], i64)> {
+    let mut all: Vec<(&[u8], i64)> = rows.iter().collect();
+    all.sort_by_key(|&(_, score)| std::cmp::Reverse(score));
+    all
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    Csv,
+    Tsv,
+    Jsonl,
+    Xlsx,
+}
+
+impl Kind {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Kind::Csv => "csv",
+            Kind::Tsv => "tsv",
+            Kind::Jsonl => "jsonl",
+            Kind::Xlsx => "xlsx",
+        }
+    }
+
+    /// The format a file name asks for: `.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`, `.xlsx`.
+    pub fn from_path(path: &Path) -> Option<Kind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Kind::Csv),
+            "tsv" | "tab" => Some(Kind::Tsv),
+            "jsonl" | "ndjson" => Some(Kind::Jsonl),
+            "xlsx" => Some(Kind::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// A byte stream that can be appended to (not a workbook).
+    pub fn is_text(self) -> bool {
+        self != Kind::Xlsx
+    }
 }
 
 /// Where a run's results go.
@@ -245,25 +331,25 @@ pub enum Destination {
         output: Option<PathBuf>,
         rejected: Option<PathBuf>,
     },
-    /// `--split DIR`: `<queue>.csv` per queue, `rejected.csv`, `summary.json` last.
+    /// `--split DIR`: `<queue>.<format>` per queue, `rejected.csv`, `summary.json` last.
     Split { dir: PathBuf },
 }
 
 impl Destination {
     /// The file a queue's contacts go to with `--split`.
-    pub fn queue_file(dir: &Path, queue: &str) -> PathBuf {
-        dir.join(format!("{queue}.csv"))
+    pub fn queue_file(dir: &Path, queue: &str, kind: Kind) -> PathBuf {
+        dir.join(format!("{queue}.{}", kind.extension()))
     }
 
     /// Every file this destination writes for these queues (stdout is not a file).
-    pub fn files(&self, queues: &[&str], summary: Option<&Path>) -> Vec<PathBuf> {
+    pub fn files(&self, queues: &[&str], kind: Kind, summary: Option<&Path>) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = match self {
             Destination::Single { output, rejected } => {
                 output.iter().chain(rejected).cloned().collect()
             }
             Destination::Split { dir } => queues
                 .iter()
-                .map(|q| Destination::queue_file(dir, q))
+                .map(|q| Destination::queue_file(dir, q, kind))
                 .chain([dir.join("rejected.csv"), dir.join("summary.json")])
                 .collect(),
         };
@@ -273,13 +359,14 @@ impl Destination {
 }
 
 impl Format {
-    /// The CSV encoder for these settings.
-    pub fn csv_encoder(&self) -> CsvEncoder {
+    /// The CSV (or TSV) encoder for these settings.
+    pub fn csv_encoder(&self, layout: Layout) -> CsvEncoder {
         CsvEncoder {
             delimiter: self.delimiter,
             escape_formulas: self.escape_formulas,
             passthrough: self.input_delimiter == self.delimiter,
             plain_reasons: false,
+            layout,
         }
     }
 }
@@ -287,12 +374,18 @@ impl Format {
 /// Settings every writer shares.
 #[derive(Debug, Clone, Copy)]
 pub struct Format {
+    pub kind: Kind,
+    /// The delimiter of CSV (`,`) or TSV (tab) output.
     pub delimiter: u8,
     /// The input's delimiter: rows may be copied through when it is the output's.
     pub input_delimiter: u8,
     pub escape_formulas: bool,
     /// Permission bits for output files; `None`: readable by the owner only.
     pub file_mode: Option<u32>,
+    /// Start text outputs with a UTF-8 byte order mark.
+    pub bom: bool,
+    /// Rows highest score first (workbooks always are).
+    pub sort: bool,
 }
 
 /// The open writers of one run.
@@ -320,16 +413,33 @@ impl Outputs {
         dest: &Destination,
         summary: Option<&Path>,
         engine: &Engine,
-        header: &Header,
+        layout: &Layout,
         format: Format,
         encoder: &dyn RowEncoder,
     ) -> Result<Outputs> {
-        let mut names = header.names.clone();
-        names.extend(added_columns(engine));
         let mut head = Vec::new();
-        encoder.header(&names, &mut head);
-        let open = |target: Target| -> Result<Box<dyn Sink>> {
-            Ok(Box::new(ByteSink::new(target, &head)?))
+        encoder.header(&mut head);
+        // Sheets in the order a workbook shows them: sales first.
+        let mut sheets: Vec<(QueueId, &str)> = engine
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i, q.as_str()))
+            .collect();
+        sheets.sort_by_key(|&(_, q)| q != "sales");
+        let open = |target: Target, sheets: &[(QueueId, &str)], whole_run: bool| {
+            let sink: Box<dyn Sink> = match format.kind {
+                Kind::Xlsx => Box::new(XlsxSink::new(target, layout, sheets, whole_run)),
+                _ => Box::new(ByteSink::new(target, format.bom, &head)?),
+            };
+            Ok::<_, Error>(if format.sort && format.kind.is_text() {
+                Box::new(SortedSink {
+                    inner: sink,
+                    rows: RowBuf::default(),
+                })
+            } else {
+                sink
+            })
         };
         let mut summaries: Vec<PathBuf> = Vec::new();
         let (writers, rejected, split) = match dest {
@@ -345,7 +455,7 @@ impl Outputs {
                     )?),
                     None => None,
                 };
-                (vec![open(target)?], rejected, false)
+                (vec![open(target, &sheets, true)?], rejected, false)
             }
             Destination::Split { dir } => {
                 if !dir.is_dir() {
@@ -360,11 +470,14 @@ impl Outputs {
                 let writers = engine
                     .queues
                     .iter()
-                    .map(|q| {
-                        open(Target::file_with_mode(
-                            &Destination::queue_file(dir, q),
-                            format.file_mode,
-                        )?)
+                    .enumerate()
+                    .map(|(i, q)| {
+                        let path = Destination::queue_file(dir, q, format.kind);
+                        open(
+                            Target::file_with_mode(&path, format.file_mode)?,
+                            &[(i, q.as_str())],
+                            false,
+                        )
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let rejected = RejectedWriter::new(
@@ -386,13 +499,16 @@ impl Outputs {
     }
 
     /// Rows of one queue, encoded by `encoder`.
-    pub fn write_rows(&mut self, queue: QueueId, rows: &[u8]) -> Result<()> {
+    pub fn write_rows(&mut self, queue: QueueId, rows: Rows<'_>) -> Result<()> {
         let i = if self.split { queue } else { 0 };
-        self.writers[i].write_rows(rows)
+        self.writers[i].write_rows(queue, rows)
     }
 
-    /// Record a rejected row, if this run keeps them in a file.
+    /// Record a rejected row, if this run keeps them (a file, a workbook's sheet).
     pub fn reject(&mut self, rejected: &Rejected) -> Result<()> {
+        if !self.split {
+            self.writers[0].reject(rejected)?;
+        }
         match &mut self.rejected {
             Some(w) => w.write(rejected),
             None => Ok(()),
@@ -406,7 +522,7 @@ impl Outputs {
     pub fn commit(self, summary: &Summary) -> Result<()> {
         let mut ready = Vec::new();
         for w in self.writers {
-            ready.push(w.finish()?.prepare()?);
+            ready.push(w.finish(summary)?.prepare()?);
         }
         if let Some(r) = self.rejected {
             ready.push(r.finish()?.prepare()?);

@@ -7,8 +7,10 @@ Prints a JSON array with one object per file, read with Python's csv module (not
 leadsort's reader) following the input rules leadsort documents (README, "Classify contacts";
 RELIABILITY.md):
 
-  {"file": F, "refuse": WHY}   not CSV text (ZIP/XLSX, old Excel, NUL bytes, a header that is
-                               not UTF-8): leadsort must exit 65 without output
+  {"file": F, "workbook": true} a workbook (a ZIP file: XLSX, ODS; an OLE file: old Excel),
+                               which leadsort reads and this oracle does not
+  {"file": F, "refuse": WHY}   not CSV text (NUL bytes, a header that is not UTF-8): leadsort
+                               must exit 65 without output
   {"file": F, "empty": true}   no header line at all: exit 65
   {"file": F, "delimiter": D, "header": [...], "records": [{"fields": [...] or null,
    "ok": bool}, ...]}          every record after the header; ok = as many fields as the header
@@ -48,10 +50,8 @@ def read(path):
     raw = open(path, "rb").read()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    if raw.startswith(b"PK\x03\x04"):
-        return {"refuse": "a ZIP file (XLSX)"}
-    if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        return {"refuse": "an old Excel file"}
+    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
+        return {"workbook": True}
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text, bytewise = raw.decode("utf-16"), False
     elif b"\x00" in raw:

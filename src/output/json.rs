@@ -1,0 +1,193 @@
+//! JSON Lines: one object per contact, for the next tool in a pipe (`jq`, a loader).
+
+use super::encode::{Layout, RowEncoder, Scored};
+use crate::engine::{Engine, Reason, push_number};
+
+/// `{"<column>": "<cell>", ..., "score": 42, "score_<group>": 30, "tier": "warm",
+/// "queue": "sales", "reasons": [{"rule": "Decision maker", "points": 20}, ...]}`.
+/// Input cells are strings, exactly as read (no formula escaping: this is not for a
+/// spreadsheet); scores are numbers.
+#[derive(Debug)]
+pub struct JsonEncoder<'e> {
+    engine: &'e Engine,
+    layout: Layout,
+    /// `"name":` for every column, escaped once.
+    keys: Vec<String>,
+}
+
+impl<'e> JsonEncoder<'e> {
+    pub fn new(engine: &'e Engine, layout: Layout) -> JsonEncoder<'e> {
+        let keys = layout
+            .names
+            .iter()
+            .map(|n| {
+                let mut k = String::new();
+                string(n, &mut k);
+                k.push(':');
+                k
+            })
+            .collect();
+        JsonEncoder {
+            engine,
+            layout,
+            keys,
+        }
+    }
+}
+
+impl RowEncoder for JsonEncoder<'_> {
+    fn header(&self, _out: &mut Vec<u8>) {}
+
+    fn row(&self, row: &Scored<'_>, out: &mut Vec<u8>) {
+        let mut s = String::with_capacity(256);
+        let mut keys = self.keys.iter();
+        let mut key = |s: &mut String| {
+            s.push(if s.is_empty() { '{' } else { ',' });
+            s.push_str(keys.next().map_or("\"?\":", String::as_str));
+        };
+        for cell in self.layout.input_cells(&row.cells) {
+            key(&mut s);
+            // Contacts' cells are checked to be UTF-8 before they are scored.
+            string(&String::from_utf8_lossy(cell), &mut s);
+        }
+        key(&mut s);
+        s.push_str(itoa::Buffer::new().format(row.outcome.score));
+        for g in &row.outcome.groups {
+            key(&mut s);
+            s.push_str(itoa::Buffer::new().format(*g));
+        }
+        key(&mut s);
+        string(row.tier, &mut s);
+        key(&mut s);
+        string(row.queue, &mut s);
+        if self.layout.reasons {
+            key(&mut s);
+            s.push('[');
+            for (i, r) in self.engine.reasons(row.outcome).enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                reason(&r, &mut s);
+            }
+            s.push(']');
+        }
+        s.push_str("}\n");
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// `{"rule": "Decision maker", "points": 20}`, `{"rule": "Unsubscribed", "points": 0,
+/// "disqualified": true}`, `{"group": "fit", "capped_at": 30, "points": -5}`,
+/// `{"group": "fit", "floored_at": -10, "points": 4}`, `{"route": "Sales gave up"}`.
+fn reason(r: &Reason<'_>, s: &mut String) {
+    match *r {
+        Reason::Rule {
+            rule,
+            points,
+            disqualified,
+        } => {
+            s.push_str("{\"rule\":");
+            string(rule, s);
+            s.push_str(",\"points\":");
+            push_number(s, points.unwrap_or(0.0));
+            if disqualified {
+                s.push_str(",\"disqualified\":true");
+            }
+        }
+        Reason::Cap {
+            group,
+            limit,
+            floor,
+            points,
+        } => {
+            s.push_str("{\"group\":");
+            string(group, s);
+            s.push_str(if floor {
+                ",\"floored_at\":"
+            } else {
+                ",\"capped_at\":"
+            });
+            push_number(s, limit);
+            s.push_str(",\"points\":");
+            push_number(s, points);
+        }
+        Reason::Route { route } => {
+            s.push_str("{\"route\":");
+            string(route, s);
+        }
+    }
+    s.push('}');
+}
+
+/// A JSON string: quotes, backslashes and control characters escaped.
+fn string(text: &str, s: &mut String) {
+    s.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                s.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_json_requires() {
+        let mut s = String::new();
+        string("a \"q\" \\ \n\r\t\u{1} é", &mut s);
+        assert_eq!(s, r#""a \"q\" \\ \n\r\t\u0001 é""#);
+        let back: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, "a \"q\" \\ \n\r\t\u{1} é");
+    }
+
+    #[test]
+    fn every_kind_of_reason() {
+        let mut s = String::new();
+        for r in [
+            Reason::Rule {
+                rule: "Demo",
+                points: Some(30.0),
+                disqualified: false,
+            },
+            Reason::Rule {
+                rule: "Per view",
+                points: Some(2.5),
+                disqualified: false,
+            },
+            Reason::Rule {
+                rule: "Unsubscribed",
+                points: None,
+                disqualified: true,
+            },
+            Reason::Cap {
+                group: "fit",
+                limit: 30.0,
+                floor: false,
+                points: -5.0,
+            },
+            Reason::Route { route: "Partner" },
+        ] {
+            reason(&r, &mut s);
+            s.push('\n');
+        }
+        assert_eq!(
+            s,
+            "{\"rule\":\"Demo\",\"points\":30}\n\
+             {\"rule\":\"Per view\",\"points\":2.5}\n\
+             {\"rule\":\"Unsubscribed\",\"points\":0,\"disqualified\":true}\n\
+             {\"group\":\"fit\",\"capped_at\":30,\"points\":-5}\n\
+             {\"route\":\"Partner\"}\n"
+        );
+    }
+}

