@@ -127,7 +127,7 @@ fn workload() -> Workload {
         rows.push(record.clone());
     }
     assert_eq!(rows.len(), ROWS);
-    let layout = Layout::new(input.header(), &engine, None, true);
+    let layout = Layout::new(input.header(), &engine, None, true, false);
     let encoder = CsvEncoder {
         delimiter: b',',
         escape_formulas: true,
@@ -179,7 +179,9 @@ fn score_and_write(bencher: Bencher) {
                 outcome: &outcome,
                 tier: outcome.tier().as_str(),
                 queue: w.engine.queue_name(&outcome),
+                owner: "",
                 reasons: &reasons,
+                note: None,
             };
             w.encoder.row(&scored, &mut out);
         }
@@ -211,6 +213,7 @@ fn pipeline_one_thread(bencher: Bencher) {
         strict: false,
         split: false,
         reasons_text: true,
+        hold: None,
     };
     bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
         let (bytes, after_cr, lines, bytes_read) = &stream_bytes;
@@ -240,6 +243,10 @@ impl Collector for Sink {
 
     fn reject(&mut self, _rejected: &leadsort::input::Rejected) -> leadsort::Result<()> {
         Ok(())
+    }
+
+    fn hold(&mut self, _held: leadsort::pipeline::Held) -> leadsort::Result<()> {
+        Err(leadsort::Error::Internal("nothing is held here".into()))
     }
 
     fn tick(&mut self, _bytes_read: u64) -> leadsort::Result<()> {

@@ -4,6 +4,7 @@
 //! `rules` (the format) → `engine` (rules compiled for one header, applied per row) →
 //! `input` / `output` (CSV in, writers out) → `cmd` (one module per subcommand).
 
+pub mod balance;
 pub mod cli;
 pub mod cmd;
 pub mod engine;

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::engine::{Engine, Header, Outcome, Row, Scratch, Stats};
+use crate::engine::{Engine, Header, Outcome, QueueId, Row, Scratch, Stats};
 use crate::error::{Error, Result};
 use crate::input::parse::{RecordParser, RecordView, Replay, Step};
 use crate::input::{Fields, Rejected, Stream, checked_text};
@@ -47,6 +47,43 @@ pub struct Job<'a> {
     pub split: bool,
     /// The encoder writes the reasons as text (not JSON Lines, not `--no-reasons`).
     pub reasons_text: bool,
+    /// Contacts bound for this queue are held to the end of the run, not written (the
+    /// sales queue, when the rules have a sales capacity or reps).
+    pub hold: Option<QueueId>,
+}
+
+/// A contact bound for sales, held until the balance decides (`crate::balance`): its cells
+/// and everything the engine decided, to be written later.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// Record and line numbers, absolute once the collector sees them.
+    pub record: u64,
+    pub line: u64,
+    text: Vec<u8>,
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+    raw: Vec<u8>,
+    well_quoted: bool,
+    pub outcome: Outcome,
+    pub reasons: String,
+    /// The reps whose territory takes it.
+    pub territories: u64,
+    /// Its owner column, trimmed.
+    pub owner: String,
+}
+
+impl Held {
+    pub fn cells(&self) -> Cells<'_> {
+        Cells {
+            fields: Fields {
+                text: &self.text,
+                starts: &self.starts,
+                ends: &self.ends,
+            },
+            raw: Some(&self.raw),
+            well_quoted: self.well_quoted,
+        }
+    }
 }
 
 impl std::fmt::Debug for Job<'_> {
@@ -59,6 +96,8 @@ impl std::fmt::Debug for Job<'_> {
 pub trait Collector {
     /// Rows of one queue, encoded, with their scores.
     fn rows(&mut self, queue: usize, rows: Rows<'_>) -> Result<()>;
+    /// A contact held for the balance (only with `Job::hold`).
+    fn hold(&mut self, held: Held) -> Result<()>;
     /// A row that could not be read (record and line are absolute).
     fn reject(&mut self, rejected: &Rejected) -> Result<()>;
     /// Called between chunks: a chance to stop (signals) or show progress.
@@ -72,6 +111,8 @@ pub struct Totals {
     pub records: u64,
     pub contacts: u64,
     pub rejected: u64,
+    /// Contacts held for the balance (counted in `contacts`, not yet in `queues`).
+    pub held: u64,
     pub queues: Vec<u64>,
     /// By `Tier as usize`.
     pub tiers: [u64; 4],
@@ -87,6 +128,8 @@ struct Batch {
     rows: Vec<RowBuf>,
     /// Record and line numbers counted from this batch's parser start.
     rejected: Vec<Rejected>,
+    /// Contacts held for the balance, numbered like `rejected`.
+    held: Vec<Held>,
     totals: Totals,
     /// A record that stops the run (an unclosed quote too big to recover): record, line.
     fatal: Option<(u64, u64)>,
@@ -99,6 +142,7 @@ impl Batch {
         Batch {
             rows: vec![RowBuf::default(); if job.split { queues } else { 1 }],
             rejected: Vec::new(),
+            held: Vec::new(),
             fatal: None,
             totals: Totals {
                 queues: vec![0; queues],
@@ -203,6 +247,26 @@ impl<'j> Worker<'j> {
             engine.write_reasons(&self.outcome, &mut self.reasons);
         }
         let o = &self.outcome;
+        if job.hold == Some(o.queue) {
+            let fields = view.fields();
+            batch.held.push(Held {
+                record: t.records,
+                line: view.line,
+                text: fields.text.to_vec(),
+                starts: fields.starts.to_vec(),
+                ends: fields.ends.to_vec(),
+                raw: view.raw(&mut self.raw).to_vec(),
+                well_quoted: view.well_quoted,
+                outcome: o.clone(),
+                reasons: self.reasons.clone(),
+                territories: engine.territories(&row, &mut self.scratch),
+                owner: engine.owner(&row).to_string(),
+            });
+            t.contacts += 1;
+            t.held += 1;
+            t.tiers[o.tier() as usize] += 1;
+            return;
+        }
         let row = Scored {
             cells: Cells {
                 fields: view.fields(),
@@ -214,7 +278,9 @@ impl<'j> Worker<'j> {
             outcome: o,
             tier: o.tier().as_str(),
             queue: engine.queue_name(o),
+            owner: "",
             reasons: &self.reasons,
+            note: None,
         };
         let out = if job.split { o.queue } else { 0 };
         batch.rows[out].push(job.encoder, &row);
@@ -509,6 +575,11 @@ impl<'j> Merger<'j> {
             }
             sink.reject(&r)?;
         }
+        for mut h in batch.held {
+            h.record += self.records;
+            h.line += line_base;
+            sink.hold(h)?;
+        }
         for (q, rows) in batch.rows.iter().enumerate() {
             if !rows.is_empty() {
                 sink.rows(q, rows.rows())?;
@@ -525,6 +596,7 @@ impl<'j> Merger<'j> {
         all.records += t.records;
         all.contacts += t.contacts;
         all.rejected += t.rejected;
+        all.held += t.held;
         for (a, b) in all.queues.iter_mut().zip(&t.queues) {
             *a += b;
         }
@@ -666,6 +738,7 @@ mod tests {
     struct Delivered {
         rows: Vec<(usize, i64, Vec<u8>)>,
         rejected: Vec<Rejected>,
+        held: Vec<(u64, u64, i64)>,
         totals: Option<(u64, u64, u64)>,
         error: Option<String>,
     }
@@ -684,13 +757,19 @@ mod tests {
             Ok(())
         }
 
+        fn hold(&mut self, held: Held) -> Result<()> {
+            self.held.push((held.record, held.line, held.outcome.score));
+            Ok(())
+        }
+
         fn tick(&mut self, _bytes_read: u64) -> Result<()> {
             Ok(())
         }
     }
 
     /// Classify `csv` on `threads` with chunks of about `chunk` bytes.
-    fn classify(csv: &[u8], threads: usize, chunk: usize, split: bool) -> Delivered {
+    /// `hold`: contacts bound for sales (queue 0) are held, not written.
+    fn classify(csv: &[u8], threads: usize, chunk: usize, split: bool, hold: bool) -> Delivered {
         let rules = crate::rules::from_str(
             std::path::Path::new("t.toml"),
             "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\n\
@@ -710,7 +789,7 @@ mod tests {
         let as_of = jiff::civil::date(2026, 11, 27);
         let engine = Engine::compile(&rules, input.header(), as_of).unwrap();
         let header = input.header().clone();
-        let layout = crate::output::Layout::new(&header, &engine, None, true);
+        let layout = crate::output::Layout::new(&header, &engine, None, true, false);
         let encoder = crate::output::CsvEncoder {
             delimiter: b',',
             escape_formulas: true,
@@ -728,6 +807,7 @@ mod tests {
             strict: false,
             split,
             reasons_text: true,
+            hold: hold.then_some(0),
         };
         let mut out = Delivered::default();
         match run_chunked(&job, input.into_stream(), threads, chunk, &mut out) {
@@ -790,10 +870,10 @@ mod tests {
         /// Whatever the chunk size and the number of threads, the same rows, rejected rows
         /// and counts come out, in the same order.
         #[test]
-        fn output_does_not_depend_on_chunks_or_threads(csv in file(), split: bool) {
-            let want = classify(&csv, 1, 1 << 20, split);
+        fn output_does_not_depend_on_chunks_or_threads(csv in file(), split: bool, hold: bool) {
+            let want = classify(&csv, 1, 1 << 20, split, hold);
             for (threads, chunk) in [(1, 7), (2, 16), (3, 40), (8, 9), (2, 100)] {
-                let got = classify(&csv, threads, chunk, split);
+                let got = classify(&csv, threads, chunk, split, hold);
                 proptest::prop_assert_eq!(&got, &want, "{} threads, chunks of {}", threads, chunk);
             }
         }

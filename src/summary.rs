@@ -58,7 +58,36 @@ pub struct Summary {
     pub unreadable: Counts,
     /// Optional fields not in this input (read as empty).
     pub missing_optional_fields: Vec<String>,
+    /// Sales against its capacity, and the share of each queue.
+    pub balance: Balance,
     pub warnings: Vec<String>,
+}
+
+/// The balance of a run: what the rules sent to sales, what sales took, what waited.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Balance {
+    pub sales_queue: String,
+    pub sales_capacity: Option<u64>,
+    pub min_sales: Option<u64>,
+    /// Contacts the rules sent to sales (before capacity and reps).
+    pub bound_for_sales: u64,
+    /// Contacts in sales after capacity and reps.
+    pub sales: u64,
+    /// Contacts beyond `sales_capacity`, waiting in `overflow_queue`.
+    pub over_capacity: u64,
+    /// Contacts no rep with room could take, waiting in `overflow_queue`.
+    pub no_rep: u64,
+    pub overflow_queue: String,
+    /// Each queue's share of the contacts (0 to 1, four decimals).
+    pub shares: Ordered<f64>,
+    /// Per rep: contacts assigned and capacity.
+    pub reps: Ordered<RepLoad>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RepLoad {
+    pub assigned: u64,
+    pub capacity: u64,
 }
 
 impl Summary {
@@ -92,6 +121,35 @@ impl Summary {
             );
         }
         let _ = writeln!(out, "  {:<width$} {:>8}", "rejected", self.rejected);
+        let b = &self.balance;
+        if let Some(cap) = b.sales_capacity {
+            let _ = writeln!(
+                out,
+                "  balance: {} of {} to {} (capacity {cap}); {} over capacity wait in {}",
+                b.sales, b.bound_for_sales, b.sales_queue, b.over_capacity, b.overflow_queue
+            );
+        }
+        if !b.reps.0.is_empty() {
+            let reps: Vec<String> = b
+                .reps
+                .0
+                .iter()
+                .map(|(r, l)| format!("{r} {}/{}", l.assigned, l.capacity))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  reps: {}{}",
+                reps.join(", "),
+                if b.no_rep > 0 {
+                    format!(
+                        "; {} no rep could take wait in {}",
+                        b.no_rep, b.overflow_queue
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         let tiers: Vec<String> = self
             .tiers
             .0

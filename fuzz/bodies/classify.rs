@@ -66,7 +66,7 @@ pub fn classify(data: &[u8]) {
         bom: false,
         sort: false,
     };
-    let layout = Layout::new(&header, engine, None, true);
+    let layout = Layout::new(&header, engine, None, true, false);
     let added: Vec<String> = layout.names[layout.inputs..].to_vec();
     let encoder = format.csv_encoder(layout);
     let mut written = Vec::new();
@@ -93,6 +93,7 @@ pub fn classify(data: &[u8]) {
         strict: false,
         split: false,
         reasons_text: true,
+        hold: None,
     };
     loop {
         let next = match input.next(&mut record) {
@@ -147,7 +148,9 @@ pub fn classify(data: &[u8]) {
                     outcome: &outcome,
                     tier: outcome.tier().as_str(),
                     queue: engine.queue_name(&outcome),
+                    owner: "",
                     reasons: &reasons,
+                    note: None,
                 };
                 encoder.row(&contact, &mut written);
                 let mut row: Vec<Vec<u8>> = record.fields().map(<[u8]>::to_vec).collect();
@@ -287,6 +290,10 @@ impl Collector for Delivered {
     fn reject(&mut self, rejected: &Rejected) -> leadsort::Result<()> {
         self.rejected.push(rejected.clone());
         Ok(())
+    }
+
+    fn hold(&mut self, _held: leadsort::pipeline::Held) -> leadsort::Result<()> {
+        Err(leadsort::Error::Internal("nothing is held here".into()))
     }
 
     fn tick(&mut self, _bytes_read: u64) -> leadsort::Result<()> {

@@ -5,14 +5,17 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 
+use crate::balance::{Candidate, Decision, Plan, Why};
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Header};
 use crate::error::{Error, Result};
 use crate::input::{Input, Rejected, Source};
-use crate::output::{Destination, Format, JsonEncoder, Kind, Layout, Outputs, RowEncoder, Rows};
-use crate::pipeline::{Collector, Job, Totals};
+use crate::output::{
+    Destination, Format, JsonEncoder, Kind, Layout, Outputs, RowBuf, RowEncoder, Rows, Scored,
+};
+use crate::pipeline::{Collector, Held, Job, Totals};
 use crate::rules::Rules;
-use crate::summary::{Ordered, Summary};
+use crate::summary::{Ordered, RepLoad, Summary};
 use crate::ui::Ui;
 
 const EXAMPLES: &str = "\
@@ -115,6 +118,11 @@ pub struct Args {
     /// Leave out the reasons column
     #[arg(long)]
     pub no_reasons: bool,
+
+    /// Treat any warning (rejected rows, sales below min_sales, a missing optional field...)
+    /// as an error: exit 65 and replace no output
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 /// What `--sort` sorts by.
@@ -198,7 +206,13 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         Some(names) => Some(chosen_columns(names, input.header(), input.name())?),
         None => None,
     };
-    let layout = Layout::new(input.header(), &engine, columns, !args.no_reasons);
+    let layout = Layout::new(
+        input.header(),
+        &engine,
+        columns,
+        !args.no_reasons,
+        !rules.reps.is_empty(),
+    );
     let format = Format {
         kind,
         delimiter: if kind == Kind::Tsv { b'\t' } else { b',' },
@@ -246,28 +260,50 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         // A workbook has a sheet per queue, as --split has a file per queue.
         split: args.split.is_some() || kind == Kind::Xlsx,
         reasons_text: kind != Kind::Jsonl && !args.no_reasons,
+        hold: rules
+            .holds_sales()
+            .then(|| engine.queue_id(rules.sales_queue())),
     };
     let progress = super::Progress::new(ui, &source);
     let mut delivery = Delivery {
         outputs: &mut outputs,
         progress: &progress,
+        held: Vec::new(),
     };
-    let totals = crate::pipeline::run(&job, input.into_stream(), args.threads(), &mut delivery)
+    let mut totals = crate::pipeline::run(&job, input.into_stream(), args.threads(), &mut delivery)
         .map_err(|e| match e {
             // --strict: say which file.
             Error::Data(msg) => Error::Data(format!("{name}: {msg}")),
             other => other,
         })?;
     progress.done();
+    let held = std::mem::take(&mut delivery.held);
+    let balance = settle(&rules, &engine, held, encoder, &mut outputs, &mut totals)?;
+    if let Some(min) = balance.min_sales
+        && balance.sales < min
+    {
+        warnings.push(format!(
+            "{} gets {} contacts, fewer than min_sales = {min}",
+            balance.sales_queue, balance.sales
+        ));
+    }
 
     warnings.extend(row_warnings(args, &name, &totals));
     for w in &warnings {
         ui.warn(w);
     }
+    if args.deny_warnings && !warnings.is_empty() {
+        return Err(Error::Data(format!(
+            "{} warning{} (--deny-warnings): no output was replaced",
+            warnings.len(),
+            if warnings.len() > 1 { "s" } else { "" }
+        )));
+    }
     let summary = summary(
         &engine,
         &totals,
         SummaryContext {
+            balance,
             input: &name,
             input_sha256: digest.map(|d| d.hex()),
             rules: &rules,
@@ -286,6 +322,119 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 struct Delivery<'a> {
     outputs: &'a mut Outputs,
     progress: &'a super::Progress,
+    /// Contacts bound for sales, held for the balance.
+    held: Vec<Held>,
+}
+
+/// The balance: the held contacts bound for sales go to sales (with a rep) up to its
+/// capacity, highest score first, or wait in the overflow queue with the reason. They are
+/// written after the others, in that order.
+fn settle(
+    rules: &Rules,
+    engine: &Engine,
+    held: Vec<Held>,
+    encoder: &dyn RowEncoder,
+    outputs: &mut Outputs,
+    totals: &mut Totals,
+) -> Result<crate::summary::Balance> {
+    let sales = engine.queue_id(rules.sales_queue());
+    let overflow = engine.queue_id(rules.overflow_queue());
+    let candidates: Vec<Candidate> = held
+        .iter()
+        .map(|h| Candidate {
+            record: h.record,
+            score: h.outcome.score,
+            territories: h.territories,
+            owner: (!h.owner.is_empty())
+                .then(|| {
+                    rules
+                        .reps
+                        .iter()
+                        .position(|r| r.name.eq_ignore_ascii_case(&h.owner))
+                })
+                .flatten(),
+        })
+        .collect();
+    let (decisions, order) = crate::balance::decide(&Plan::new(rules), &candidates);
+    let mut rows = vec![RowBuf::default(); engine.queues.len()];
+    let mut loads = vec![0u64; rules.reps.len()];
+    let (mut over_capacity, mut no_rep) = (0, 0);
+    for i in order {
+        let h = &held[i];
+        let (queue, owner, note) = match decisions[i] {
+            Decision::Sales { rep } => {
+                if let Some(r) = rep {
+                    loads[r] += 1;
+                }
+                (sales, rep.map_or("", |r| rules.reps[r].name.as_str()), None)
+            }
+            Decision::Waits(why) => {
+                match why {
+                    Why::OverCapacity => over_capacity += 1,
+                    Why::NoRep => no_rep += 1,
+                }
+                (overflow, "", Some(why.text()))
+            }
+        };
+        let row = Scored {
+            cells: h.cells(),
+            outcome: &h.outcome,
+            tier: h.outcome.tier().as_str(),
+            queue: &engine.queues[queue],
+            owner,
+            reasons: &h.reasons,
+            note,
+        };
+        rows[queue].push(encoder, &row);
+        totals.queues[queue] += 1;
+    }
+    for (queue, buf) in rows.iter().enumerate() {
+        if !buf.is_empty() {
+            outputs.write_rows(queue, buf.rows())?;
+        }
+    }
+    let balance = rules.balance.clone().unwrap_or_default();
+    let share = |n: u64| {
+        if totals.contacts == 0 {
+            0.0
+        } else {
+            (n as f64 / totals.contacts as f64 * 10_000.0).round() / 10_000.0
+        }
+    };
+    Ok(crate::summary::Balance {
+        sales_queue: rules.sales_queue().to_string(),
+        sales_capacity: balance.sales_capacity,
+        min_sales: balance.min_sales,
+        bound_for_sales: totals.queues[sales] + over_capacity + no_rep,
+        sales: totals.queues[sales],
+        over_capacity,
+        no_rep,
+        overflow_queue: rules.overflow_queue().to_string(),
+        shares: Ordered(
+            engine
+                .queues
+                .iter()
+                .zip(&totals.queues)
+                .map(|(q, n)| (q.clone(), share(*n)))
+                .collect(),
+        ),
+        reps: Ordered(
+            rules
+                .reps
+                .iter()
+                .zip(loads)
+                .map(|(r, assigned)| {
+                    (
+                        r.name.clone(),
+                        RepLoad {
+                            assigned,
+                            capacity: r.capacity,
+                        },
+                    )
+                })
+                .collect(),
+        ),
+    })
 }
 
 impl Collector for Delivery<'_> {
@@ -295,6 +444,11 @@ impl Collector for Delivery<'_> {
 
     fn reject(&mut self, rejected: &Rejected) -> Result<()> {
         self.outputs.reject(rejected)
+    }
+
+    fn hold(&mut self, held: Held) -> Result<()> {
+        self.held.push(held);
+        Ok(())
     }
 
     fn tick(&mut self, bytes_read: u64) -> Result<()> {
@@ -407,6 +561,7 @@ fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<Strin
 }
 
 struct SummaryContext<'a> {
+    balance: crate::summary::Balance,
     input: &'a str,
     input_sha256: Option<String>,
     rules: &'a Rules,
@@ -480,6 +635,7 @@ fn summary(engine: &Engine, t: &Totals, cx: SummaryContext<'_>) -> Summary {
             .filter(|b| b.column.is_none())
             .map(|b| b.field.clone())
             .collect(),
+        balance: cx.balance,
         warnings: cx.warnings,
     }
 }

@@ -297,6 +297,17 @@ pub fn render_text(rules: &Rules, e: &Explanation, header: &[String]) -> String 
                 describe_read(read, header)
             );
         }
+        if let (Some((read, factor)), Some(d)) = (&t.decay, rules.decay_of(rule))
+            && t.matched
+        {
+            let _ = writeln!(
+                out,
+                "        decay x{} (half-life {} days): {}",
+                fmt_number(*factor),
+                fmt_number(d.half_life_days),
+                describe_read(read, header)
+            );
+        }
     }
     if !e.groups.is_empty() {
         let _ = writeln!(out, "\ngroups");
@@ -476,6 +487,13 @@ pub fn to_json(rules: &Rules, e: &Explanation, header: &[String]) -> Value {
                     "column": r.column.map(|_| column_name(r, header)),
                     "cell": r.cell,
                     "unreadable": r.unreadable,
+                })),
+                "decay": t.decay.as_ref().map(|(r, factor)| json!({
+                    "field": r.field,
+                    "column": r.column.map(|_| column_name(r, header)),
+                    "cell": r.cell,
+                    "unreadable": r.unreadable,
+                    "factor": factor,
                 })),
             })
         })

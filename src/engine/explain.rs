@@ -31,6 +31,9 @@ pub struct RuleTrace {
     pub when: Option<Trace>,
     /// For `points_per`: the cell the points were counted from.
     pub per: Option<Read>,
+    /// For a rule with decay (its own or its group's): the date read, and the factor its
+    /// points were multiplied by (1 without a date to decay from).
+    pub decay: Option<(Read, f64)>,
 }
 
 /// A condition's result, with each of its tests.
@@ -126,10 +129,16 @@ impl Engine {
                     }
                     _ => None,
                 };
+                let decay = self.rules[i].decay.map(|(slot, _)| {
+                    let field = rules.decay_of(rule).map_or("", |d| d.field.name.as_str());
+                    let read = cx.read(field, row, values.get(slot).copied());
+                    (read, hit.map_or(1.0, |h| h.decay))
+                });
                 RuleTrace {
                     rule: i,
                     matched: hit.is_some(),
                     points: hit.map_or(0.0, |h| h.points),
+                    decay,
                     when: rule
                         .when
                         .as_ref()

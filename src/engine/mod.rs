@@ -52,7 +52,10 @@ pub type QueueId = usize;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
     pub rule: usize,
+    /// What the rule added, after decay.
     pub points: f64,
+    /// The decay factor applied (1 without decay, or with no date to decay from).
+    pub decay: f64,
 }
 
 /// A group whose subtotal was capped or floored, and by how much (negative for a cap).
@@ -145,6 +148,8 @@ struct CompiledRule {
     points: RulePoints,
     disqualify: bool,
     group: Option<GroupId>,
+    /// The date slot and half-life of its decay (its own or its group's).
+    decay: Option<(usize, f64)>,
 }
 
 /// Rules compiled for one header.
@@ -170,6 +175,10 @@ pub struct Engine {
     pub bindings: Vec<Binding>,
     /// The as-of day, days since 1970-01-01.
     as_of: i32,
+    /// `[[rep]]` territories (`None`: a rep who takes any contact).
+    reps: Vec<Option<Cond>>,
+    /// The `[balance] owner` column.
+    owner: Option<Col>,
 }
 
 impl Engine {
@@ -215,8 +224,24 @@ impl Engine {
                 },
                 disqualify: r.disqualify,
                 group: r.group,
+                decay: rules.decay_of(r).map(|d| {
+                    (
+                        cx.slot(&d.field.name, SlotKind::Date(Vec::new())),
+                        d.half_life_days,
+                    )
+                }),
             })
             .collect();
+        let reps = rules
+            .reps
+            .iter()
+            .map(|rep| rep.when.as_ref().map(|c| cx.cond(c)))
+            .collect();
+        let owner = rules
+            .balance
+            .as_ref()
+            .and_then(|b| b.owner.as_ref())
+            .map(|f| cx.column(&f.name));
         let routes = rules
             .routes
             .iter()
@@ -262,9 +287,12 @@ impl Engine {
             queues,
             bindings,
             as_of,
+            reps,
+            owner,
         };
         engine.reason_texts = (0..engine.rules.len())
             .map(|i| match engine.rules[i].points {
+                _ if engine.rules[i].decay.is_some() => None,
                 RulePoints::Per { .. } => None,
                 RulePoints::Fixed(p) => Some(engine.reason_text(i, p)),
                 RulePoints::None => Some(engine.reason_text(i, 0.0)),
@@ -275,7 +303,7 @@ impl Engine {
 
     fn reason_text(&self, rule: usize, points: f64) -> String {
         let mut s = String::new();
-        self.push_reason(rule, points, &mut s);
+        self.push_reason(rule, points, 1.0, &mut s);
         s
     }
 
@@ -330,7 +358,7 @@ impl Engine {
             if !matched {
                 continue;
             }
-            let points = match rule.points {
+            let mut points = match rule.points {
                 RulePoints::None => 0.0,
                 RulePoints::Fixed(p) => p,
                 RulePoints::Per { slot, points, max } => {
@@ -341,8 +369,23 @@ impl Engine {
                     per
                 }
             };
+            let decay = match rule.decay {
+                // No date (empty or unreadable): no decay.
+                Some((slot, half_life)) => match scratch.values[slot] {
+                    Value::Day(day) => {
+                        crate::rules::decay_factor(i64::from(self.as_of - day), half_life)
+                    }
+                    _ => 1.0,
+                },
+                None => 1.0,
+            };
+            points *= decay;
             out.disqualified |= rule.disqualify;
-            out.hits.push(Hit { rule: i, points });
+            out.hits.push(Hit {
+                rule: i,
+                points,
+                decay,
+            });
             match rule.group {
                 Some(g) => sums[g] += points,
                 None => ungrouped += points,
@@ -424,21 +467,51 @@ impl Engine {
     }
 
     /// The queue name an outcome went to.
+    /// The id of a queue by name (the first queue when unknown; rules name only known ones).
+    pub fn queue_id(&self, name: &str) -> QueueId {
+        self.queues.iter().position(|q| q == name).unwrap_or(0)
+    }
+
     pub fn queue_name(&self, outcome: &Outcome) -> &str {
         &self.queues[outcome.queue]
     }
 
     /// One matched rule in the reasons: `Decision maker +20`, `Unsubscribed (disqualified)`.
-    fn push_reason(&self, rule: usize, points: f64, out: &mut String) {
+    fn push_reason(&self, rule: usize, points: f64, decay: f64, out: &mut String) {
         out.push_str(&self.rule_names[rule]);
         let r = &self.rules[rule];
         if !matches!(r.points, RulePoints::None) {
             out.push(' ');
             push_points(out, points);
+            if decay < 1.0 {
+                out.push_str(" (decayed from ");
+                push_number(out, points / decay);
+                out.push(')');
+            }
         }
         if r.disqualify {
             out.push_str(" (disqualified)");
         }
+    }
+
+    /// Which `[[rep]]`s' territories take this contact, as a bit per rep (a rep without a
+    /// territory is not set here). Call after `evaluate` on the same row and scratch.
+    pub fn territories<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch) -> u64 {
+        let mut mask = 0u64;
+        for (i, rep) in self.reps.iter().enumerate() {
+            if let Some(c) = rep
+                && c.eval(row, &scratch.values, &mut scratch.buf)
+            {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+
+    /// The contact's current owner (`[balance] owner`), trimmed; empty without one.
+    pub fn owner<'r, R: Row + ?Sized>(&self, row: &'r R) -> &'r str {
+        self.owner
+            .map_or("", |c| matcher::trim(matcher::cell(row, c)))
     }
 
     /// A contact's reasons one by one, in the order the text gives them (JSON Lines writes
@@ -446,9 +519,11 @@ impl Engine {
     pub fn reasons<'a>(&'a self, outcome: &'a Outcome) -> impl Iterator<Item = Reason<'a>> + 'a {
         let hits = outcome.hits.iter().map(|hit| {
             let r = &self.rules[hit.rule];
+            let has_points = !matches!(r.points, RulePoints::None);
             Reason::Rule {
                 rule: &self.rule_names[hit.rule],
-                points: (!matches!(r.points, RulePoints::None)).then_some(hit.points),
+                points: has_points.then_some(hit.points),
+                decayed_from: (has_points && hit.decay < 1.0).then(|| hit.points / hit.decay),
                 disqualified: r.disqualify,
             }
         });
@@ -513,7 +588,7 @@ impl Engine {
             sep(out);
             match &self.reason_texts[hit.rule] {
                 Some(text) => out.push_str(text),
-                None => self.push_reason(hit.rule, hit.points, out),
+                None => self.push_reason(hit.rule, hit.points, hit.decay, out),
             }
         }
         for clamp in &outcome.clamps {
@@ -542,10 +617,12 @@ impl Engine {
 /// One entry of a contact's reasons.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reason<'a> {
-    /// A matched rule and its points (`None` for a rule without points, a disqualifier).
+    /// A matched rule and its points (`None` for a rule without points, a disqualifier),
+    /// and the points before decay when they decayed.
     Rule {
         rule: &'a str,
         points: Option<f64>,
+        decayed_from: Option<f64>,
         disqualified: bool,
     },
     /// A group's subtotal capped at (or, with `floor`, raised to) `limit`, which changed the

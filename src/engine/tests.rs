@@ -740,12 +740,18 @@ fn reason_items_say_what_the_reasons_text_says() {
                 Reason::Rule {
                     rule,
                     points: p,
+                    decayed_from,
                     disqualified,
                 } => {
                     let mut s = rule.to_string();
                     if let Some(p) = p {
                         s.push(' ');
                         s.push_str(&points(p));
+                    }
+                    if let Some(from) = decayed_from {
+                        s.push_str(" (decayed from ");
+                        push_number(&mut s, from);
+                        s.push(')');
                     }
                     if disqualified {
                         s.push_str(" (disqualified)");
@@ -781,4 +787,77 @@ fn reason_items_say_what_the_reasons_text_says() {
         let (out, text, _) = run(e, row);
         assert_eq!(render(e, &out), text, "{row:?}");
     }
+}
+
+/// Points halve every half-life since the date; no date, or a date after the as-of date,
+/// leaves them whole. A group's decay applies to its rules that have none of their own.
+#[test]
+fn decay_fades_points_with_the_age_of_a_date() {
+    let e = engine(
+        r#"
+[groups]
+engagement = { decay = { field = "seen", half_life_days = 30 } }
+[[rule]]
+name = "Demo"
+group = "engagement"
+when = { field = "demo", is = true }
+points = 40
+[[rule]]
+name = "Webinar"
+group = "engagement"
+when = { field = "webinar", is = true }
+points = 10
+decay = { field = "webinar_on", half_life_days = 10 }
+[[rule]]
+name = "Big"
+when = { field = "size", at_least = 100 }
+points = 20
+"#,
+        &["demo", "seen", "webinar", "webinar_on", "size"],
+    );
+    // 2026-11-27 as of: 30 days before is 2026-10-28, 10 days before is 2026-11-17.
+    let (out, reasons, _) = run(&e, &["yes", "2026-10-28", "yes", "2026-11-17", "500"]);
+    let points: Vec<f64> = out.hits.iter().map(|h| h.points).collect();
+    assert_eq!(points, vec![20.0, 5.0, 20.0]);
+    assert_eq!(out.score, 45);
+    assert_eq!(
+        reasons,
+        "Demo +20 (decayed from 40); Webinar +5 (decayed from 10); Big +20"
+    );
+    // 60 days: a quarter.
+    let (out, _, _) = run(&e, &["yes", "2026-09-28", "no", "", "1"]);
+    assert_eq!(out.hits[0].points, 10.0);
+    // No date, an unreadable one, a date after the as-of date: no decay.
+    for seen in ["", "someday", "2026-12-25"] {
+        let (out, reasons, _) = run(&e, &["yes", seen, "no", "", "1"]);
+        assert_eq!(out.score, 40, "{seen:?}");
+        assert_eq!(reasons, "Demo +40", "{seen:?}");
+    }
+    // Rounded half away from zero at the end: 40 * 0.5^(45/30) = 14.14 → 14.
+    let (out, reasons, _) = run(&e, &["yes", "2026-10-13", "no", "", "1"]);
+    assert_eq!(out.score, 14);
+    assert_eq!(reasons, "Demo +14.14 (decayed from 40)");
+}
+
+#[test]
+fn reps_territories_and_the_owner_column() {
+    let text = "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\npoints = 10\n\
+                [balance]\nowner = \"Owner\"\n\
+                [[rep]]\nname = \"Ann\"\ncapacity = 5\nwhen = { field = \"country\", in = [\"US\"] }\n\
+                [[rep]]\nname = \"Bo\"\ncapacity = 5\n\
+                [[rep]]\nname = \"Cy\"\ncapacity = 5\nwhen = { field = \"country\", in = [\"US\", \"CA\"] }\n";
+    let rules = rules::from_str(Path::new("t.toml"), text).unwrap();
+    let header = Header::new(["country", "Owner"].map(String::from).to_vec());
+    let e = Engine::compile(&rules, &header, as_of()).unwrap();
+    let mut scratch = e.scratch();
+    let mut out = Outcome::default();
+    for (row, want) in [
+        (["US", " Bo "], 0b101),
+        (["CA", ""], 0b100),
+        (["FR", ""], 0),
+    ] {
+        e.evaluate(&row[..], &mut scratch, &mut out);
+        assert_eq!(e.territories(&row[..], &mut scratch), want, "{row:?}");
+    }
+    assert_eq!(e.owner(&["US", " Bo "][..]), "Bo");
 }

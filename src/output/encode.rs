@@ -31,8 +31,12 @@ pub struct Scored<'a> {
     pub outcome: &'a Outcome,
     pub tier: &'a str,
     pub queue: &'a str,
+    /// The rep who owns it (empty when none; written only when the rules have reps).
+    pub owner: &'a str,
     /// The reasons as text (CSV, XLSX).
     pub reasons: &'a str,
+    /// Why the balance kept it from sales (`over sales capacity`), added to its reasons.
+    pub note: Option<&'a str>,
 }
 
 /// The columns a row has: the input's (all, or those `--columns` chose), then the added ones.
@@ -42,8 +46,10 @@ pub struct Layout {
     pub columns: Option<Vec<usize>>,
     /// The reasons column is written (not with `--no-reasons`).
     pub reasons: bool,
+    /// An `owner` column follows `queue` (the rules have reps).
+    pub owner: bool,
     /// Every column's name, in order: the chosen input columns, `score`, `score_<group>`...,
-    /// `tier`, `queue`, and `reasons` if written.
+    /// `tier`, `queue`, `owner` with reps, and `reasons` if written.
     pub names: Vec<String>,
     /// How many of `names` are input columns.
     pub inputs: usize,
@@ -55,6 +61,7 @@ impl Layout {
         engine: &Engine,
         columns: Option<Vec<usize>>,
         reasons: bool,
+        owner: bool,
     ) -> Layout {
         let mut names: Vec<String> = match &columns {
             Some(cols) => cols.iter().map(|&c| header.names[c].clone()).collect(),
@@ -64,12 +71,16 @@ impl Layout {
         names.push("score".into());
         names.extend(engine.group_names().iter().map(|g| format!("score_{g}")));
         names.extend(["tier".into(), "queue".into()]);
+        if owner {
+            names.push("owner".into());
+        }
         if reasons {
             names.push("reasons".into());
         }
         Layout {
             columns,
             reasons,
+            owner,
             names,
             inputs,
         }
@@ -276,12 +287,17 @@ impl RowEncoder for CsvEncoder {
         self.field(row.tier.as_bytes(), out);
         out.push(self.delimiter);
         self.field(row.queue.as_bytes(), out);
+        if self.layout.owner {
+            out.push(self.delimiter);
+            self.field(row.owner.as_bytes(), out);
+        }
         if self.layout.reasons {
             out.push(self.delimiter);
-            if self.plain_reasons {
-                out.extend_from_slice(row.reasons.as_bytes());
-            } else {
-                self.field(row.reasons.as_bytes(), out);
+            match row.note {
+                Some(note) if row.reasons.is_empty() => self.field(note.as_bytes(), out),
+                Some(note) => self.field(format!("{}; {note}", row.reasons).as_bytes(), out),
+                None if self.plain_reasons => out.extend_from_slice(row.reasons.as_bytes()),
+                None => self.field(row.reasons.as_bytes(), out),
             }
         }
         out.push(b'\n');
@@ -307,7 +323,9 @@ mod tests {
             outcome: &outcome,
             tier: "cold",
             queue: "marketing",
+            owner: "",
             reasons: "A +1; B, then C -6",
+            note: None,
         };
         let mut out = Vec::new();
         enc.row(&row, &mut out);
@@ -322,6 +340,7 @@ mod tests {
         layout: Layout {
             columns: None,
             reasons: true,
+            owner: false,
             names: Vec::new(),
             inputs: 0,
         },

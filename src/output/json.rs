@@ -60,6 +60,10 @@ impl RowEncoder for JsonEncoder<'_> {
         string(row.tier, &mut s);
         key(&mut s);
         string(row.queue, &mut s);
+        if self.layout.owner {
+            key(&mut s);
+            string(row.owner, &mut s);
+        }
         if self.layout.reasons {
             key(&mut s);
             s.push('[');
@@ -69,6 +73,14 @@ impl RowEncoder for JsonEncoder<'_> {
                 }
                 reason(&r, &mut s);
             }
+            if let Some(note) = row.note {
+                if !s.ends_with('[') {
+                    s.push(',');
+                }
+                s.push_str("{\"balance\":");
+                string(note, &mut s);
+                s.push('}');
+            }
             s.push(']');
         }
         s.push_str("}\n");
@@ -76,20 +88,26 @@ impl RowEncoder for JsonEncoder<'_> {
     }
 }
 
-/// `{"rule": "Decision maker", "points": 20}`, `{"rule": "Unsubscribed", "points": 0,
-/// "disqualified": true}`, `{"group": "fit", "capped_at": 30, "points": -5}`,
-/// `{"group": "fit", "floored_at": -10, "points": 4}`, `{"route": "Sales gave up"}`.
+/// `{"rule": "Decision maker", "points": 20}` (with `"decayed_from": 30` when the points
+/// decayed), `{"rule": "Unsubscribed", "points": 0, "disqualified": true}`, `{"group": "fit", "capped_at": 30, "points": -5}`,
+/// `{"group": "fit", "floored_at": -10, "points": 4}`, `{"route": "Sales gave up"}`; and
+/// for a contact the balance kept from sales, `{"balance": "over sales capacity"}`.
 fn reason(r: &Reason<'_>, s: &mut String) {
     match *r {
         Reason::Rule {
             rule,
             points,
+            decayed_from,
             disqualified,
         } => {
             s.push_str("{\"rule\":");
             string(rule, s);
             s.push_str(",\"points\":");
             push_number(s, points.unwrap_or(0.0));
+            if let Some(from) = decayed_from {
+                s.push_str(",\"decayed_from\":");
+                push_number(s, from);
+            }
             if disqualified {
                 s.push_str(",\"disqualified\":true");
             }
@@ -158,16 +176,19 @@ mod tests {
             Reason::Rule {
                 rule: "Demo",
                 points: Some(30.0),
+                decayed_from: None,
                 disqualified: false,
             },
             Reason::Rule {
                 rule: "Per view",
                 points: Some(2.5),
+                decayed_from: Some(5.0),
                 disqualified: false,
             },
             Reason::Rule {
                 rule: "Unsubscribed",
                 points: None,
+                decayed_from: None,
                 disqualified: true,
             },
             Reason::Cap {
@@ -184,7 +205,7 @@ mod tests {
         assert_eq!(
             s,
             "{\"rule\":\"Demo\",\"points\":30}\n\
-             {\"rule\":\"Per view\",\"points\":2.5}\n\
+             {\"rule\":\"Per view\",\"points\":2.5,\"decayed_from\":5}\n\
              {\"rule\":\"Unsubscribed\",\"points\":0,\"disqualified\":true}\n\
              {\"group\":\"fit\",\"capped_at\":30,\"points\":-5}\n\
              {\"route\":\"Partner\"}\n"

@@ -88,7 +88,7 @@ impl XlsxSink {
             .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
         // Score columns (score, then one per group) are numbers; every other cell is text.
         let l = &self.layout;
-        let groups = l.names.len() - l.inputs - 3 - usize::from(l.reasons);
+        let groups = l.names.len() - l.inputs - 3 - usize::from(l.owner) - usize::from(l.reasons);
         let numbers = l.inputs..=l.inputs + groups;
         for sheet in &self.sheets {
             let rows = sorted_by_score(sheet.rows.rows());
@@ -354,6 +354,7 @@ mod tests {
             tiers: Default::default(),
             unreadable: Default::default(),
             missing_optional_fields: Vec::new(),
+            balance: Default::default(),
             warnings: Vec::new(),
         }
     }
@@ -363,6 +364,7 @@ mod tests {
         let layout = Layout {
             columns: None,
             reasons: false,
+            owner: false,
             names: ["id", "score", "tier", "queue"].map(String::from).to_vec(),
             inputs: 1,
         };
@@ -386,6 +388,7 @@ mod tests {
         let layout = Layout {
             columns: None,
             reasons: false,
+            owner: false,
             names: ["id", "score", "tier", "queue"].map(String::from).to_vec(),
             inputs: 1,
         };

@@ -26,6 +26,66 @@ pub struct Rules {
     pub input: InputSettings,
     /// `[[test]]`: contacts with their expected outcome, run by `leadsort check`.
     pub tests: Vec<RuleTest>,
+    /// `[balance]`: what sales can take per run.
+    pub balance: Option<Balance>,
+    /// `[[rep]]`: the sales reps contacts are assigned to (an `owner` column).
+    pub reps: Vec<Rep>,
+}
+
+/// `[balance]`: sales capacity per run, and where contacts beyond it wait.
+#[derive(Debug, Clone, Default)]
+pub struct Balance {
+    /// At most this many contacts go to the sales queue per run: the highest scores (ties in
+    /// input order); the others wait in `overflow_queue`.
+    pub sales_capacity: Option<u64>,
+    /// Fewer contacts than this to sales is a warning.
+    pub min_sales: Option<u64>,
+    /// Where contacts over capacity (or that no rep can take) go; `None`: the cold tier's
+    /// queue (marketing).
+    pub overflow_queue: Option<String>,
+    /// The column holding a contact's current owner: kept when that rep still exists and
+    /// has room.
+    pub owner: Option<FieldRef>,
+    pub span: Span,
+}
+
+/// A `[[rep]]`: a salesperson who takes sales contacts.
+#[derive(Debug, Clone)]
+pub struct Rep {
+    pub name: String,
+    /// At most this many contacts per run.
+    pub capacity: u64,
+    /// Share of the round-robin among reps who can take a contact (default 1).
+    pub weight: f64,
+    /// The rep's territory; `None`: any contact no territory rep takes.
+    pub when: Option<Condition>,
+    pub span: Span,
+}
+
+/// `decay = { field = "last_seen", half_life_days = 90 }`: points halve every
+/// `half_life_days` since the date in `field`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decay {
+    pub field: FieldRef,
+    pub half_life_days: f64,
+    pub span: Span,
+}
+
+impl Decay {
+    /// The factor for a date `age_days` before the as-of date.
+    pub fn factor(&self, age_days: i64) -> f64 {
+        decay_factor(age_days, self.half_life_days)
+    }
+}
+
+/// Points halve every `half_life_days` of age; a date on or after the as-of date (age 0 or
+/// less) does not decay.
+pub fn decay_factor(age_days: i64, half_life_days: f64) -> f64 {
+    if age_days <= 0 {
+        1.0
+    } else {
+        0.5f64.powf(age_days as f64 / half_life_days)
+    }
 }
 
 /// `[input]`: facts about the CSV that are not rules.
@@ -127,6 +187,8 @@ pub struct Group {
     pub name: String,
     pub max: Option<f64>,
     pub min: Option<f64>,
+    /// Decay for every rule of the group that has none of its own.
+    pub decay: Option<Decay>,
     pub span: Span,
 }
 
@@ -253,6 +315,8 @@ pub struct Rule {
     pub when: Option<Condition>,
     pub points: Option<Points>,
     pub disqualify: bool,
+    /// Points fade with the age of a date (else the group's decay, if any).
+    pub decay: Option<Decay>,
     pub span: Span,
 }
 
@@ -407,6 +471,18 @@ impl Rules {
         for route in &self.routes {
             refs.extend(route.when.tests().into_iter().map(|t| &t.field));
         }
+        let decays = self.rules.iter().filter_map(|r| r.decay.as_ref());
+        refs.extend(
+            decays
+                .chain(self.groups.iter().filter_map(|g| g.decay.as_ref()))
+                .map(|d| &d.field),
+        );
+        for rep in &self.reps {
+            if let Some(when) = &rep.when {
+                refs.extend(when.tests().into_iter().map(|t| &t.field));
+            }
+        }
+        refs.extend(self.balance.iter().filter_map(|b| b.owner.as_ref()));
         refs
     }
 
@@ -415,8 +491,36 @@ impl Rules {
         self.rules.iter().find(|r| r.name == name)
     }
 
+    /// The queue of warm contacts: the one `sales_capacity` and reps apply to.
+    pub fn sales_queue(&self) -> &str {
+        &self.queues.warm
+    }
+
+    /// Where contacts over sales capacity wait: `overflow_queue`, else the cold tier's.
+    pub fn overflow_queue(&self) -> &str {
+        self.balance
+            .as_ref()
+            .and_then(|b| b.overflow_queue.as_deref())
+            .unwrap_or(&self.queues.cold)
+    }
+
+    /// Whether contacts bound for sales are held to the end of the run (capacity, reps).
+    pub fn holds_sales(&self) -> bool {
+        self.balance
+            .as_ref()
+            .is_some_and(|b| b.sales_capacity.is_some())
+            || !self.reps.is_empty()
+    }
+
+    /// A rule's decay: its own, else its group's.
+    pub fn decay_of<'a>(&'a self, rule: &'a Rule) -> Option<&'a Decay> {
+        rule.decay
+            .as_ref()
+            .or_else(|| rule.group.and_then(|g| self.groups[g].decay.as_ref()))
+    }
+
     /// The queues contacts can be sent to, in a stable order: the tier queues (hot only when
-    /// a hot tier exists), then the queues routes name, each once.
+    /// a hot tier exists), then the queues routes name, then the overflow queue, each once.
     pub fn queue_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         let tiers = [
@@ -429,6 +533,11 @@ impl Rules {
             .into_iter()
             .flatten()
             .chain(self.routes.iter().map(|r| r.queue.as_str()))
+            .chain(
+                self.balance
+                    .iter()
+                    .filter_map(|b| b.overflow_queue.as_deref()),
+            )
         {
             if !names.contains(&name) {
                 names.push(name);

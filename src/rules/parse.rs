@@ -158,6 +158,9 @@ pub const OPERATORS: [&str; 23] = [
     "case_sensitive",
 ];
 
+/// Reps are tracked in a 64-bit mask per contact.
+pub const MAX_REPS: usize = 64;
+
 const RESERVED_QUEUES: [&str; 2] = ["rejected", "summary"];
 
 /// What a `[[test]]` may name: the rules' queues and rules.
@@ -439,14 +442,17 @@ impl Walker {
             }
             _ => Vec::new(),
         };
-        if let Some(v) = top.get("balance") {
+        let balance = top.get("balance").map(|v| self.balance(v));
+        let reps = top.get("rep").map_or_else(Vec::new, |v| {
+            self.array_of_tables(v, "rep", |cx, t| cx.rep(t))
+        });
+        if reps.len() > MAX_REPS {
             self.push(
                 Diagnostic::error(
-                    v.span(),
-                    "`[balance]` is not supported by this version of leadsort yet",
+                    top.get("rep").map_or(0..0, |v| v.span()),
+                    format!("{} reps: leadsort takes at most {MAX_REPS}", reps.len()),
                 )
-                .label("not supported yet")
-                .help("remove the [balance] table for now: every warm contact goes to sales"),
+                .label("too many [[rep]] tables"),
             );
         }
         top.finish(self);
@@ -456,6 +462,22 @@ impl Walker {
         self.check_unique("rule");
         self.check_unique("route");
         self.check_unique("test");
+        self.check_unique("rep");
+        let decays = rules.iter().filter_map(|r| r.decay.as_ref());
+        for d in decays.chain(groups.iter().filter_map(|g| g.decay.as_ref())) {
+            if let Some(f) = fields.iter().find(|f| f.name == d.field.name)
+                && f.kind != FieldKind::Date
+            {
+                self.push(
+                    Diagnostic::error(
+                        d.field.span.clone(),
+                        format!("`decay` reads a date, but field `{}` is declared as {:?}", f.name, f.kind)
+                    )
+                    .label("not a date field")
+                    .help("declare it with `type = \"date\"` in [fields], or decay from another field"),
+                );
+            }
+        }
         Some(Rules {
             source: Source {
                 path: Default::default(),
@@ -468,6 +490,11 @@ impl Walker {
             rules,
             routes,
             input: input?,
+            balance: match balance {
+                Some(b) => Some(b?),
+                None => None,
+            },
+            reps,
             tests,
         })
     }
@@ -838,6 +865,7 @@ impl Walker {
             };
             let max = t.get("max").and_then(|m| self.number(m, "max"));
             let min = t.get("min").and_then(|m| self.number(m, "min"));
+            let decay = t.get("decay").and_then(|d| self.decay(d));
             if let (Some(lo), Some(hi)) = (min, max)
                 && lo > hi
             {
@@ -854,6 +882,7 @@ impl Walker {
                 name,
                 max,
                 min,
+                decay,
                 span: key.span().start..value.span().end,
             });
         }
@@ -1065,6 +1094,7 @@ impl Walker {
         let fixed = t.get("points").map(|p| self.number(p, "points"));
         let per = t.get("points_per").map(|p| (p.span(), self.points_per(p)));
         let disqualify = t.get("disqualify").map(|d| self.boolean(d, "disqualify"));
+        let decay = t.get("decay").map(|d| self.decay(d));
         let points = match (fixed, per) {
             (Some(_), Some((span, _))) => {
                 self.push(
@@ -1104,8 +1134,168 @@ impl Walker {
             },
             points,
             disqualify,
+            decay: match decay {
+                Some(Some(d)) => Some(d),
+                Some(None) => return None,
+                None => None,
+            },
             span,
         })
+    }
+
+    /// `decay = { field = "last_seen", half_life_days = 90 }`.
+    fn decay(&mut self, v: &Value) -> Option<Decay> {
+        let mut t = self.table(v, "decay", "`decay`")?;
+        let field = t.get("field").and_then(|f| self.field_ref(f));
+        let half_life = t.get("half_life_days").and_then(|h| {
+            let n = self.number(h, "half_life_days")?;
+            if n <= 0.0 {
+                self.push(
+                    Diagnostic::error(h.span(), "`half_life_days` must be more than 0")
+                        .label("points halve every this many days"),
+                );
+                return None;
+            }
+            Some(n)
+        });
+        let missing: Vec<&str> = [
+            ("field", field.is_none() && !t.has("field")),
+            (
+                "half_life_days",
+                half_life.is_none() && !t.has("half_life_days"),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, m)| *m)
+        .map(|(k, _)| k)
+        .collect();
+        if !missing.is_empty() {
+            self.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!("`decay` has no `{}`", missing.join("` or `")),
+                )
+                .label("expected `decay = { field = \"last_seen\", half_life_days = 90 }`"),
+            );
+        }
+        t.finish(self);
+        Some(Decay {
+            field: field?,
+            half_life_days: half_life?,
+            span: v.span(),
+        })
+    }
+
+    // ---- [balance] and [[rep]] ---------------------------------------------------------
+
+    fn balance(&mut self, v: &Value) -> Option<Balance> {
+        let mut t = self.table(v, "balance", "[balance]")?;
+        let sales_capacity = t
+            .get("sales_capacity")
+            .and_then(|c| self.count(c, "sales_capacity", 1));
+        let min_sales = t
+            .get("min_sales")
+            .and_then(|c| self.count(c, "min_sales", 0));
+        if let (Some(cap), Some(min), Some(m)) = (sales_capacity, min_sales, t.get("min_sales"))
+            && min > cap
+        {
+            self.push(
+                Diagnostic::error(
+                    m.span(),
+                    format!("`min_sales` {min} is above `sales_capacity` {cap}"),
+                )
+                .label("sales can never get this many"),
+            );
+        }
+        let overflow_queue = t
+            .get("overflow_queue")
+            .and_then(|q| self.queue_name(q, "overflow_queue"));
+        let owner = t.get("owner").and_then(|f| self.field_ref(f));
+        t.finish(self);
+        Some(Balance {
+            sales_capacity,
+            min_sales,
+            overflow_queue,
+            owner,
+            span: v.span(),
+        })
+    }
+
+    fn rep(&mut self, mut t: Table) -> Option<Rep> {
+        let name = match t.get("name") {
+            Some(v) => self.rule_name(v, "rep"),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), "rep has no `name`")
+                        .label("expected `name = \"...\"`"),
+                );
+                None
+            }
+        };
+        if let Some(n) = &name {
+            t.what = format!("rep \"{n}\"");
+        }
+        let capacity = match t.get("capacity") {
+            Some(c) => self.count(c, "capacity", 1),
+            None => {
+                self.push(
+                    Diagnostic::error(t.span.clone(), format!("{} has no `capacity`", t.what))
+                        .label("expected `capacity = <contacts per run>`"),
+                );
+                None
+            }
+        };
+        let weight = match t.get("weight") {
+            Some(w) => {
+                let n = self.number(w, "weight")?;
+                if n <= 0.0 {
+                    self.push(
+                        Diagnostic::error(w.span(), "`weight` must be more than 0")
+                            .label("a rep's share of the round-robin"),
+                    );
+                    return None;
+                }
+                Some(n)
+            }
+            None => Some(1.0),
+        };
+        let when = t.get("when").map(|w| self.condition(w));
+        let span = t.span.clone();
+        t.finish(self);
+        Some(Rep {
+            name: name?,
+            capacity: capacity?,
+            weight: weight?,
+            when: match when {
+                Some(Some(c)) => Some(c),
+                Some(None) => return None,
+                None => None,
+            },
+            span,
+        })
+    }
+
+    /// A whole number of at least `min`.
+    fn count(&mut self, v: &Value, key: &str, min: u64) -> Option<u64> {
+        match v.get_ref() {
+            DeValue::Integer(i) => match u64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) if n >= min => Some(n),
+                _ => {
+                    self.push(
+                        Diagnostic::error(
+                            v.span(),
+                            format!("`{key}` must be a whole number of at least {min}"),
+                        )
+                        .label(format!("expected {min} or more")),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.type_error(v, key, "a whole number");
+                None
+            }
+        }
     }
 
     fn rule_name(&mut self, v: &Value, kind: &'static str) -> Option<String> {

@@ -80,14 +80,103 @@ fn design_md_example_without_balance_means_what_it_says() {
 }
 
 #[test]
-fn design_md_balance_is_refused_clearly_for_now() {
+fn design_md_example_with_its_balance() {
     let text = include_str!("../../tests/fixtures/design_example.toml");
-    let errs = errors(text);
-    assert_eq!(errs.len(), 1, "{errs:?}");
+    let r = parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let b = r.balance.as_ref().unwrap();
+    assert_eq!(b.sales_capacity, Some(200));
+    assert_eq!((b.min_sales, b.overflow_queue.as_deref()), (None, None));
+    assert!(r.holds_sales());
+    assert_eq!(r.sales_queue(), "sales");
+    assert_eq!(r.overflow_queue(), "marketing");
+}
+
+#[test]
+fn balance_reps_and_decay() {
+    let r = ok(r#"
+[groups]
+engagement = { max = 60, decay = { field = "last_seen", half_life_days = 90 } }
+[[rule]]
+name = "Demo"
+group = "engagement"
+when = { field = "demo", is = true }
+points = 30
+[[rule]]
+name = "Webinar"
+when = { field = "webinar", is = true }
+points = 10
+decay = { field = "webinar_date", half_life_days = 30.5 }
+[balance]
+sales_capacity = 50
+min_sales = 10
+overflow_queue = "waiting"
+owner = "Account Owner"
+[[rep]]
+name = "Ann"
+capacity = 20
+weight = 2
+when = { field = "country", in = ["US", "CA"] }
+[[rep]]
+name = "Bo"
+capacity = 30
+"#);
+    let b = r.balance.as_ref().unwrap();
+    assert_eq!((b.sales_capacity, b.min_sales), (Some(50), Some(10)));
+    assert_eq!(r.overflow_queue(), "waiting");
+    assert_eq!(b.owner.as_ref().unwrap().name, "Account Owner");
+    assert!(r.queue_names().contains(&"waiting"));
+    assert_eq!(r.reps.len(), 2);
+    assert_eq!((r.reps[0].capacity, r.reps[0].weight), (20, 2.0));
+    assert!(r.reps[0].when.is_some() && r.reps[1].when.is_none());
+    assert_eq!(r.reps[1].weight, 1.0);
+    // The group's decay applies to its rules; a rule's own wins.
+    assert_eq!(r.decay_of(&r.rules[0]).unwrap().field.name, "last_seen");
+    assert_eq!(r.decay_of(&r.rules[1]).unwrap().half_life_days, 30.5);
+    let d = r.decay_of(&r.rules[0]).unwrap();
+    assert_eq!(d.factor(0), 1.0);
+    assert_eq!(
+        d.factor(-5),
+        1.0,
+        "a date after the as-of date does not decay"
+    );
+    assert!((d.factor(90) - 0.5).abs() < 1e-12);
+    assert!((d.factor(180) - 0.25).abs() < 1e-12);
+    // Reps alone hold sales to the end of the run too.
+    assert!(ok("[[rep]]\nname = \"A\"\ncapacity = 1\n").holds_sales());
+    assert!(!ok("").holds_sales());
+}
+
+#[test]
+fn balance_and_rep_errors() {
+    let errs = body_errors(
+        "[balance]\nsales_capacity = 0\nmin_sales = -1\noverflow_queue = \"rejected\"\nlimit = 3\n\
+         [[rep]]\nname = \"A\"\n[[rep]]\nname = \"A\"\ncapacity = 2\nweight = 0\n",
+    );
+    let joined = errs.join("\n");
+    for want in [
+        "`sales_capacity` must be a whole number of at least 1",
+        "`min_sales` must be a whole number of at least 0",
+        "cannot be a queue name",
+        "limit",
+        "rep \"A\" has no `capacity`",
+        "`weight` must be more than 0",
+    ] {
+        assert!(joined.contains(want), "{want} in {joined}");
+    }
+    let errs = body_errors("[balance]\nsales_capacity = 5\nmin_sales = 9\n");
     assert!(
-        errs[0].contains("`[balance]` is not supported by this version of leadsort yet"),
+        errs[0].contains("`min_sales` 9 is above `sales_capacity` 5"),
         "{errs:?}"
     );
+    let errs = body_errors(
+        "[[rule]]\nname = \"R\"\npoints = 1\ndecay = { field = \"d\", half_life_days = 0 }\n",
+    );
+    assert!(
+        errs[0].contains("`half_life_days` must be more than 0"),
+        "{errs:?}"
+    );
+    let errs = body_errors("[[rule]]\nname = \"R\"\npoints = 1\ndecay = { half_life_days = 9 }\n");
+    assert!(errs[0].contains("`decay` has no `field`"), "{errs:?}");
 }
 
 #[test]

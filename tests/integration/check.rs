@@ -90,7 +90,7 @@ fn rendered_errors_keep_their_shape() {
         ),
         (
             "balance",
-            "version = 1\n[tiers]\nwarm = 1\n[balance]\nsales_capacity = 10\n",
+            "version = 1\n[tiers]\nwarm = 1\n[balance]\nsales_capacity = 10\nmin_sales = 20\n",
         ),
     ];
     for (name, rules) in cases {
@@ -330,5 +330,5 @@ fn the_shipped_rules_pass_their_own_tests_on_the_shipped_example() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("tests: 4 passed, 0 failed"));
+    assert!(stdout(&out).contains("tests: 6 passed, 0 failed"));
 }

@@ -479,18 +479,16 @@ fn duplicate_rule_name_ignoring_case_exits_78() {
 }
 
 #[test]
-fn balance_table_is_reported_as_not_supported_yet() {
-    let out = with_rules(&format!("{RULES}\n[balance]\nsales_capacity = 200\n"));
-    // `[balance]` is on the second line after the last line of RULES.
-    let at = format!("rules.toml:{}:1", RULES.lines().count() + 2);
+fn an_impossible_balance_is_a_rules_error_at_its_place() {
+    let out = with_rules(&format!(
+        "{RULES}\n[balance]\nsales_capacity = 200\nmin_sales = 300\n"
+    ));
+    // `min_sales` is on the fourth line after the last line of RULES.
+    let at = format!("rules.toml:{}:13", RULES.lines().count() + 4);
     assert_error(
         &out,
         78,
-        &[
-            "`[balance]` is not supported by this version of leadsort yet",
-            &at,
-            "| [balance]",
-        ],
+        &["`min_sales` 300 is above `sales_capacity` 200", &at],
     );
 }
 

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod balance;
 mod check;
 mod classify;
 mod diff;
