@@ -359,8 +359,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_queue_larger_than_an_excel_sheet_is_an_error_not_a_cut() {
+    /// A workbook with one sheet, sales: id, score, tier, queue.
+    fn sales_sheet() -> XlsxSink {
         let layout = Layout {
             columns: None,
             reasons: false,
@@ -368,7 +368,12 @@ mod tests {
             names: ["id", "score", "tier", "queue"].map(String::from).to_vec(),
             inputs: 1,
         };
-        let mut sink = XlsxSink::new(Target::Memory(Vec::new()), &layout, &[(0, "sales")], true);
+        XlsxSink::new(Target::Memory(Vec::new()), &layout, &[(0, "sales")], true)
+    }
+
+    #[test]
+    fn a_queue_larger_than_an_excel_sheet_is_an_error_not_a_cut() {
+        let mut sink = sales_sheet();
         let mut rows = RowBuf::default();
         for _ in 0..EXCEL_MAX_ROWS {
             rows.bytes.extend_from_slice(b"1,5,warm,sales\n");
@@ -385,14 +390,7 @@ mod tests {
 
     #[test]
     fn a_full_sheet_is_written() {
-        let layout = Layout {
-            columns: None,
-            reasons: false,
-            owner: false,
-            names: ["id", "score", "tier", "queue"].map(String::from).to_vec(),
-            inputs: 1,
-        };
-        let mut sink = XlsxSink::new(Target::Memory(Vec::new()), &layout, &[(0, "sales")], true);
+        let mut sink = sales_sheet();
         let mut rows = RowBuf::default();
         for (id, score) in [("a", 1), ("b", 7), ("c", 7)] {
             rows.bytes
