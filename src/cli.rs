@@ -57,6 +57,12 @@ pub enum Command {
     Init(cmd::init::Args),
     /// Show what a rule change would move between tiers and queues
     Diff(cmd::diff::Args),
+    /// Show the balance of a run: queues against sales capacity, tiers, the score
+    /// distribution, each rule's hits (in the terminal, or as an HTML page)
+    Report(cmd::report::Args),
+    /// Check the rules against contacts whose outcome is known, and suggest points,
+    /// thresholds and rules
+    Calibrate(cmd::calibrate::Args),
 }
 
 /// Where the rules come from: `--rules`, else `$LEADSORT_RULES`, else `./rules.toml`.
@@ -265,6 +271,8 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         Command::Explain(args) => cmd::explain::run(&args, ui),
         Command::Init(args) => cmd::init::run(&args, ui),
         Command::Diff(args) => cmd::diff::run(&args, ui),
+        Command::Report(args) => cmd::report::run(&args, ui),
+        Command::Calibrate(args) => cmd::calibrate::run(&args, ui),
     }
 }
 

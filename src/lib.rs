@@ -5,6 +5,7 @@
 //! `input` / `output` (CSV in, writers out) → `cmd` (one module per subcommand).
 
 pub mod balance;
+pub mod calibrate;
 pub mod cli;
 pub mod cmd;
 pub mod engine;

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use crate::rules::Rules;
+
 /// Values by name, serialised as a JSON object that keeps this order (serde_json's own
 /// maps sort their keys).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,6 +90,72 @@ pub struct Balance {
 pub struct RepLoad {
     pub assigned: u64,
     pub capacity: u64,
+}
+
+/// `n / total` from 0 to 1, rounded to 4 decimals: how every share in a summary, a report
+/// or a diff is written.
+pub fn share(n: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        (n as f64 / total as f64 * 10_000.0).round() / 10_000.0
+    }
+}
+
+impl Balance {
+    /// The balance of a run whose contacts per queue (after capacity and reps) are `queues`,
+    /// in the order of `queue_names`; `loads` holds the contacts assigned to each rep.
+    pub fn new(
+        rules: &Rules,
+        queue_names: &[String],
+        queues: &[u64],
+        waited: Waited,
+        loads: Vec<u64>,
+    ) -> Balance {
+        let contacts = queues.iter().sum();
+        let settings = rules.balance.clone().unwrap_or_default();
+        let sales = queue_names
+            .iter()
+            .position(|q| q == rules.sales_queue())
+            .map_or(0, |i| queues[i]);
+        Balance {
+            sales_queue: rules.sales_queue().to_string(),
+            sales_capacity: settings.sales_capacity,
+            min_sales: settings.min_sales,
+            bound_for_sales: sales + waited.over_capacity + waited.no_rep,
+            sales,
+            over_capacity: waited.over_capacity,
+            no_rep: waited.no_rep,
+            overflow_queue: rules.overflow_queue().to_string(),
+            shares: Ordered(
+                queue_names
+                    .iter()
+                    .zip(queues)
+                    .map(|(q, n)| (q.clone(), share(*n, contacts)))
+                    .collect(),
+            ),
+            reps: Ordered(
+                rules
+                    .reps
+                    .iter()
+                    .zip(loads)
+                    .map(|(r, assigned)| {
+                        let capacity = r.capacity;
+                        (r.name.clone(), RepLoad { assigned, capacity })
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Contacts bound for sales that wait in the overflow queue instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Waited {
+    /// Beyond `sales_capacity`.
+    pub over_capacity: u64,
+    /// No rep with room could take them.
+    pub no_rep: u64,
 }
 
 impl Summary {

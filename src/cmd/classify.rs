@@ -15,7 +15,7 @@ use crate::output::{
 };
 use crate::pipeline::{Collector, Held, Job, Totals};
 use crate::rules::Rules;
-use crate::summary::{Ordered, RepLoad, Summary};
+use crate::summary::{Balance, Ordered, Summary, Waited};
 use crate::ui::Ui;
 
 const EXAMPLES: &str = "\
@@ -393,48 +393,17 @@ fn settle(
             outputs.write_rows(queue, buf.rows())?;
         }
     }
-    let balance = rules.balance.clone().unwrap_or_default();
-    let share = |n: u64| {
-        if totals.contacts == 0 {
-            0.0
-        } else {
-            (n as f64 / totals.contacts as f64 * 10_000.0).round() / 10_000.0
-        }
-    };
-    Ok(crate::summary::Balance {
-        sales_queue: rules.sales_queue().to_string(),
-        sales_capacity: balance.sales_capacity,
-        min_sales: balance.min_sales,
-        bound_for_sales: totals.queues[sales] + over_capacity + no_rep,
-        sales: totals.queues[sales],
+    let waited = Waited {
         over_capacity,
         no_rep,
-        overflow_queue: rules.overflow_queue().to_string(),
-        shares: Ordered(
-            engine
-                .queues
-                .iter()
-                .zip(&totals.queues)
-                .map(|(q, n)| (q.clone(), share(*n)))
-                .collect(),
-        ),
-        reps: Ordered(
-            rules
-                .reps
-                .iter()
-                .zip(loads)
-                .map(|(r, assigned)| {
-                    (
-                        r.name.clone(),
-                        RepLoad {
-                            assigned,
-                            capacity: r.capacity,
-                        },
-                    )
-                })
-                .collect(),
-        ),
-    })
+    };
+    Ok(Balance::new(
+        rules,
+        &engine.queues,
+        &totals.queues,
+        waited,
+        loads,
+    ))
 }
 
 impl Collector for Delivery<'_> {

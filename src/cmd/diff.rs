@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::summary::Ordered;
+use crate::summary::{Ordered, share};
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -747,19 +747,12 @@ struct Load {
 
 impl Load {
     fn new(old: u64, new: u64, contacts: u64) -> Load {
-        let share = |n: u64| {
-            if contacts == 0 {
-                0.0
-            } else {
-                (n as f64 / contacts as f64 * 10_000.0).round() / 10_000.0
-            }
-        };
         Load {
             old,
             new,
             change: new as i64 - old as i64,
-            old_share: share(old),
-            new_share: share(new),
+            old_share: share(old, contacts),
+            new_share: share(new, contacts),
         }
     }
 }

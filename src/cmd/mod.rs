@@ -1,11 +1,13 @@
 //! One module per subcommand: each has its `Args` and a `run` that reads like the story of
 //! the command. Helpers several commands share live here.
 
+pub mod calibrate;
 pub mod check;
 pub mod classify;
 pub mod diff;
 pub mod explain;
 pub mod init;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::util::{self, CONTACTS, Env, RULES};
+use crate::util::{self, CONTACTS, Env, RULES, ok};
 
 /// The columns `--format csv` adds after the input's.
 const ADDED: [&str; 7] = [
@@ -49,17 +49,6 @@ fn standard(new: &str) -> Env {
 fn edit(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "`{from}` is not in the rules");
     text.replacen(from, to, 1)
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
 }
 
 fn stderr(out: &Output) -> String {

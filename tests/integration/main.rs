@@ -4,6 +4,7 @@
 mod util;
 
 mod balance;
+mod calibrate;
 mod check;
 mod classify;
 mod diff;
@@ -14,6 +15,7 @@ mod formats;
 mod fuzz_regressions;
 mod init;
 mod properties;
+mod report;
 mod robustness;
 mod threads;
 mod workbook_input;

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // shared by several test modules; not each uses every helper
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 
@@ -165,4 +166,16 @@ pub fn column(csv_text: &str, column: &str) -> Vec<String> {
         .position(|h| h == column)
         .unwrap_or_else(|| panic!("no column {column} in {:?}", rows[0]));
     rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+/// The stdout of a run that must have exited 0 (its stderr shown when it did not).
+#[track_caller]
+pub fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
 }

@@ -1,0 +1,1025 @@
+//! Rules checked against contacts whose outcome is known (`leadsort calibrate`).
+//!
+//! The story: read every contact with an outcome, scoring it with the current rules
+//! (`Dataset`); measure how tiers, rules and the score separate converters from the rest;
+//! fit the points a logistic regression would give the rules, checked out of fold; look for
+//! rules the file lacks; then write the suggestion as a rules file and score the contacts
+//! again with it, so that what the report says of the new file is what `classify` will do.
+//!
+//! Disqualified contacts never reach sales, whatever their score: the tier table counts
+//! them, the score analyses (AUC, thresholds, points, suggested rules) leave them out.
+
+pub mod logistic;
+pub mod rewrite;
+pub mod stats;
+pub mod suggest;
+
+use jiff::civil::Date;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::engine::{Engine, Header, Hit, Outcome, fmt_number};
+use crate::error::{Error, Result};
+use crate::input::{Input, Next, Record};
+use crate::rules::{Points, Rules, Tier};
+
+use logistic::Patterns;
+use rewrite::{Added, Change, Edits, NewPoints};
+use stats::{Cut, Cuts, Tally, auc, lift};
+use suggest::{Scope, Search};
+
+/// The outcome values that count as converted unless `--positive` says otherwise.
+pub const DEFAULT_POSITIVE: [&str; 6] = ["true", "yes", "1", "won", "converted", "y"];
+
+/// Folds for cross-validation: contact i (in file order, disqualified ones left out) is in
+/// fold i mod 5.
+pub const FOLDS: usize = 5;
+
+/// One input column, each distinct cell kept once.
+#[derive(Debug, Clone, Default)]
+pub struct Column {
+    /// The distinct cells, exactly as read.
+    pub cells: Vec<String>,
+    /// Per contact, the index of its cell in `cells`.
+    pub codes: Vec<u32>,
+}
+
+/// How often one outcome value occurred (trimmed, lower case), and whether it counts as
+/// converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeValue {
+    pub value: String,
+    pub contacts: u64,
+    pub positive: bool,
+}
+
+/// Every contact with an outcome, held in memory: calibrate needs them all at once.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub header: Vec<String>,
+    pub columns: Vec<Column>,
+    pub converted: Vec<bool>,
+    /// Score and tier under the current rules.
+    pub score: Vec<i64>,
+    pub tier: Vec<Tier>,
+    hit_start: Vec<usize>,
+    hit_list: Vec<Hit>,
+    /// Contacts whose outcome cell is empty: left out.
+    pub left_out: u64,
+    /// Rows that could not be read.
+    pub rejected: u64,
+    pub outcome_values: Vec<OutcomeValue>,
+}
+
+impl Dataset {
+    /// Read every contact, scoring it with `engine`. `positive`: the outcome values (trimmed,
+    /// lower case) that count as converted.
+    pub fn read(
+        input: &mut Input,
+        engine: &Engine,
+        outcome: usize,
+        positive: &[String],
+    ) -> Result<Dataset> {
+        let header = input.header().names.clone();
+        let width = header.len();
+        let mut data = Dataset {
+            columns: vec![Column::default(); width],
+            header,
+            hit_start: vec![0],
+            ..Dataset::default()
+        };
+        let mut index: Vec<HashMap<String, u32>> = vec![HashMap::new(); width];
+        let mut values: BTreeMap<String, u64> = BTreeMap::new();
+        let mut record = Record::default();
+        let mut scratch = engine.scratch();
+        let mut out = Outcome::default();
+        while let Some(next) = input.next(&mut record)? {
+            if next == Next::Rejected {
+                input.rejected.take();
+                data.rejected += 1;
+                continue;
+            }
+            let cell = trim(record.get(outcome).unwrap_or(""));
+            if cell.is_empty() {
+                data.left_out += 1;
+                continue;
+            }
+            let value = fold(cell);
+            let converted = positive.contains(&value);
+            *values.entry(value).or_default() += 1;
+            engine.evaluate(&record, &mut scratch, &mut out);
+            data.converted.push(converted);
+            data.score.push(out.score);
+            data.tier.push(out.tier());
+            data.hit_list.extend_from_slice(&out.hits);
+            data.hit_start.push(data.hit_list.len());
+            for (c, column) in data.columns.iter_mut().enumerate() {
+                let cell = record.get(c).unwrap_or("");
+                let code = match index[c].get(cell) {
+                    Some(&code) => code,
+                    None => {
+                        let code = u32::try_from(column.cells.len()).map_err(|_| {
+                            Error::Data(format!(
+                                "{}: too many distinct values in column `{}`",
+                                input.name(),
+                                data.header[c]
+                            ))
+                        })?;
+                        column.cells.push(cell.to_string());
+                        index[c].insert(cell.to_string(), code);
+                        code
+                    }
+                };
+                column.codes.push(code);
+            }
+        }
+        let mut values: Vec<OutcomeValue> = values
+            .into_iter()
+            .map(|(value, contacts)| OutcomeValue {
+                positive: positive.contains(&value),
+                value,
+                contacts,
+            })
+            .collect();
+        values.sort_by(|a, b| b.contacts.cmp(&a.contacts).then(a.value.cmp(&b.value)));
+        data.outcome_values = values;
+        Ok(data)
+    }
+
+    pub fn len(&self) -> usize {
+        self.converted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.converted.is_empty()
+    }
+
+    /// The rules that matched contact `i` under the current rules.
+    pub fn hits(&self, i: usize) -> &[Hit] {
+        &self.hit_list[self.hit_start[i]..self.hit_start[i + 1]]
+    }
+
+    /// Contact `i`'s cells, for scoring it again with other rules.
+    pub fn row(&self, i: usize) -> Vec<&str> {
+        self.columns
+            .iter()
+            .map(|c| c.cells[c.codes[i] as usize].as_str())
+            .collect()
+    }
+}
+
+/// What the run asks for beyond the data.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target_precision: Option<f64>,
+    pub capacity: Option<u64>,
+    /// Fit and write the suggested rules too.
+    pub add_suggested: bool,
+    /// The columns to look for new rules in.
+    pub columns: Vec<suggest::Candidate>,
+    /// The rules file's path (for messages) and the input's name and the outcome column
+    /// (for the comments in the new file).
+    pub rules_path: std::path::PathBuf,
+    pub input: String,
+    pub outcome: String,
+    pub outcome_column: usize,
+    pub as_of: Date,
+}
+
+/// How one rule does.
+#[derive(Debug, Clone)]
+pub struct RuleStats {
+    pub name: String,
+    /// Its points as written: `20`, `1 per unit, max 10`, `disqualify`.
+    pub points: String,
+    pub matched: Tally,
+    pub rest: Tally,
+    pub lift: Option<f64>,
+}
+
+/// Thresholds on one score.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    /// The warm queue these rules give (warm and hot tiers), at their warm threshold.
+    pub warm: Cut,
+    pub target: Option<Cut>,
+    pub capacity: Option<Cut>,
+    pub best_f1: Option<Cut>,
+}
+
+impl Thresholds {
+    fn new(cuts: &Cuts, warm: Cut, settings: &Settings) -> Thresholds {
+        Thresholds {
+            warm,
+            target: settings
+                .target_precision
+                .and_then(|p| cuts.for_precision(p)),
+            capacity: settings.capacity.and_then(|c| cuts.for_capacity(c)),
+            best_f1: cuts.best_f1(),
+        }
+    }
+}
+
+/// Suggested points for one rule (or one suggested rule).
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub rule: String,
+    /// The rule's index in the rules, or the suggestion's in `Search::suggestions`.
+    pub index: usize,
+    pub suggestion: bool,
+    /// Points now (per unit for `points_per`); `None` for a suggested rule.
+    pub now: Option<f64>,
+    pub per_unit: bool,
+    pub suggested: f64,
+    /// The fitted log-odds weight (per unit for `points_per`).
+    pub weight: f64,
+    /// Why the points were kept, when they were.
+    pub kept: Option<&'static str>,
+}
+
+/// The suggested points and how they do out of fold.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    /// The L2 penalty chosen by cross-validation.
+    pub lambda: f64,
+    /// Points per unit of log-odds.
+    pub scale: f64,
+    pub points: Vec<Fitted>,
+    /// Whether the suggested rules were fitted with the others.
+    pub with_suggestions: bool,
+    /// Whether the new rules use these points: only when they beat the current points out
+    /// of fold.
+    pub adopted: bool,
+}
+
+/// Out-of-fold AUC: the mean over the folds of the AUC on each fold, with points fitted on
+/// the other folds.
+#[derive(Debug, Clone, Default)]
+pub struct OutOfFold {
+    pub current: Option<f64>,
+    pub suggested: Option<f64>,
+    /// With the suggested rules fitted too.
+    pub with_rules: Option<f64>,
+}
+
+/// The warm threshold suggested for the new file.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub cut: Cut,
+    /// Why this one: `target precision 80%`, `best F1`.
+    pub by: String,
+}
+
+/// The rules file calibrate writes, and what it does to these contacts.
+#[derive(Debug, Clone)]
+pub struct NewRules {
+    pub text: String,
+    pub auc: Option<f64>,
+    /// Its warm and hot tiers (group requirements included).
+    pub sales: Cut,
+    pub warm: f64,
+    /// Set when the hot threshold had to rise to the new warm one.
+    pub hot_raised: Option<f64>,
+    /// `[[test]]`s in the file that fail with the new points.
+    pub failing_tests: usize,
+    pub added: usize,
+}
+
+/// Everything calibrate found.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    /// Contacts with an outcome, and those not disqualified.
+    pub all: Tally,
+    pub scored: Tally,
+    pub tiers: Vec<(Tier, Tally)>,
+    pub rules: Vec<RuleStats>,
+    pub auc: Option<f64>,
+    pub current: Thresholds,
+    pub warm_threshold: f64,
+    pub fit: Option<Fit>,
+    pub out_of_fold: OutOfFold,
+    pub search: Search,
+    pub suggested: Thresholds,
+    pub choice: Choice,
+    pub new_rules: NewRules,
+    /// Things the reader should know (printed as warnings).
+    pub notes: Vec<String>,
+}
+
+/// A model feature: a rule's match (or units, for `points_per`), or a suggested rule's match.
+#[derive(Debug, Clone, Copy)]
+enum Feature {
+    Rule {
+        index: usize,
+        /// Points now: fixed, or per unit.
+        now: f64,
+        per_unit: bool,
+    },
+    Suggested(usize),
+}
+
+impl Calibration {
+    pub fn new(
+        rules: &Rules,
+        engine: &Engine,
+        data: &Dataset,
+        settings: &Settings,
+    ) -> Result<Calibration> {
+        let mut notes = Vec::new();
+        let all = tally(data, 0..data.len());
+        let rows: Vec<usize> = (0..data.len())
+            .filter(|&i| data.tier[i] != Tier::Disqualified)
+            .collect();
+        let scored = tally(data, rows.iter().copied());
+        if scored.converted == 0 || scored.converted == scored.contacts {
+            return Err(Error::Data(format!(
+                "{}: {} of the {} contacts with an outcome in column `{}` (and not disqualified) \
+                 converted: calibrate needs converters and others\n\
+                 the values that count as converted are set with --positive",
+                settings.input, scored.converted, scored.contacts, settings.outcome
+            )));
+        }
+        let others = scored.contacts - scored.converted;
+        if scored.converted < 30 || others < 30 {
+            notes.push(format!(
+                "only {} converters and {others} others: the figures are rough, and few \
+                 suggestions can pass the checks",
+                scored.converted
+            ));
+        }
+
+        // Tiers and rules, over every contact with an outcome.
+        let tiers = engine
+            .tiers()
+            .into_iter()
+            .map(|t| {
+                let rows = (0..data.len()).filter(|&i| data.tier[i] == t);
+                (t, tally(data, rows))
+            })
+            .collect();
+        let rule_stats = rule_stats(rules, data, all);
+        notes.extend(outcome_readers(rules, engine, settings));
+
+        // The score, over the contacts that can reach sales.
+        let current_scores: Vec<(i64, bool)> = rows
+            .iter()
+            .map(|&i| (data.score[i], data.converted[i]))
+            .collect();
+        let auc_now = auc(&as_f64(&current_scores));
+        let cuts = Cuts::new(&current_scores);
+        let warm_threshold = rules.tiers.warm.score;
+        let warm_now = sales_cut(
+            warm_threshold.ceil() as i64,
+            rows.iter().map(|&i| (data.tier[i], data.converted[i])),
+            scored.converted,
+        );
+        let current = Thresholds::new(&cuts, warm_now, settings);
+        if !rules.tiers.warm.groups.is_empty() {
+            notes.push(
+                "the warm tier also requires group subtotals: the thresholds count the score \
+                 alone, the warm queue rows count the tiers the rules give"
+                    .to_string(),
+            );
+        }
+
+        // Rules the file lacks.
+        let rule_masks: Vec<Vec<bool>> = (0..rules.rules.len())
+            .map(|r| {
+                rows.iter()
+                    .map(|&i| data.hits(i).iter().any(|h| h.rule == r))
+                    .collect()
+            })
+            .collect();
+        let taken: Vec<&str> = rules.rules.iter().map(|r| r.name.as_str()).collect();
+        let scope = Scope {
+            data,
+            rows: &rows,
+            folds: FOLDS,
+            rule_masks: &rule_masks,
+        };
+        let search = suggest::search(&scope, &settings.columns, &taken);
+
+        // Suggested points: for the current rules alone, and with the suggested rules.
+        let features = features(rules, &search);
+        let x = design(data, &rows, &features, &search);
+        let base: Vec<usize> = (0..features.len())
+            .filter(|&f| matches!(features[f], Feature::Rule { .. }))
+            .collect();
+        let every: Vec<usize> = (0..features.len()).collect();
+        let fitter = Fitter {
+            rules,
+            data,
+            rows: &rows,
+            features: &features,
+            x: &x,
+            search: &search,
+        };
+        let base_fit = fitter.fit(&base);
+        let wide_fit = if search.suggestions.is_empty() {
+            None
+        } else {
+            fitter.fit(&every)
+        };
+        let out_of_fold = OutOfFold {
+            current: mean_fold_auc(rows.len(), |pos| {
+                let i = rows[pos];
+                (data.score[i] as f64, data.converted[i])
+            }),
+            suggested: base_fit.as_ref().and_then(|f| f.1),
+            with_rules: wide_fit.as_ref().and_then(|f| f.1),
+        };
+        let (mut fit, fit_oof) = match (settings.add_suggested, wide_fit) {
+            (true, Some((wide, oof))) => (Some(wide), oof),
+            _ => match base_fit {
+                Some((base, oof)) => (Some(base), oof),
+                None => (None, None),
+            },
+        };
+        // Points that do no better than the current ones on contacts they were not fitted on
+        // are noise: the new file keeps the current points.
+        if let Some(fit) = &mut fit {
+            fit.adopted = matches!((fit_oof, out_of_fold.current), (Some(s), Some(c)) if s > c);
+            if !fit.adopted {
+                notes.push(format!(
+                    "the suggested points do no better than the current ones out of fold (AUC {} \
+                     against {}): the new rules keep the current points",
+                    fit_oof.map_or_else(|| "-".to_string(), |a| format!("{a:.3}")),
+                    out_of_fold
+                        .current
+                        .map_or_else(|| "-".to_string(), |a| format!("{a:.3}")),
+                ));
+            }
+        }
+
+        // The new file: points (and rules) first, then scored to pick its warm threshold.
+        let mut edits = Edits::default();
+        if let Some(fit) = fit.as_ref().filter(|f| f.adopted) {
+            edits.changes = changes(rules, fit);
+            edits.added = added(fit, &search, settings);
+        }
+        let header = Header::new(data.header.clone());
+        let (_, first) = rescore(data, &header, &edits, settings, rules)?;
+        let new_rows: Vec<usize> = (0..data.len())
+            .filter(|&i| first[i].1 != Tier::Disqualified)
+            .collect();
+        let new_scores: Vec<(i64, bool)> = new_rows
+            .iter()
+            .map(|&i| (first[i].0, data.converted[i]))
+            .collect();
+        let new_cuts = Cuts::new(&new_scores);
+        let choice = choose(&new_cuts, settings);
+        let warm = choice.cut.threshold as f64;
+        edits.warm = Some((
+            warm,
+            format!("was {}, {}", fmt_number(warm_threshold), choice.by),
+        ));
+        let mut hot_raised = None;
+        if let Some(hot) = &rules.tiers.hot
+            && hot.score < warm
+        {
+            hot_raised = Some(warm);
+            edits.hot = Some((
+                warm,
+                format!(
+                    "was {}, raised to the new warm threshold",
+                    fmt_number(hot.score)
+                ),
+            ));
+        }
+        let (new_rules, second) = rescore(data, &header, &edits, settings, rules)?;
+        let new_converters = tally(data, new_rows.iter().copied()).converted;
+        let sales = sales_cut(
+            choice.cut.threshold,
+            new_rows.iter().map(|&i| (second[i].1, data.converted[i])),
+            new_converters,
+        );
+        let suggested = Thresholds::new(&new_cuts, choice.cut, settings);
+        let failing_tests = match crate::selftest::run_tests(&new_rules, settings.as_of) {
+            Ok(runs) => runs.iter().filter(|r| !r.passed()).count(),
+            Err(_) => new_rules.tests.len(),
+        };
+        if failing_tests > 0 {
+            notes.push(format!(
+                "{failing_tests} of the [[test]]s in the rules expect what the old points gave: \
+                 update them in the new file (leadsort check --rules NEW.toml shows which)"
+            ));
+        }
+        Ok(Calibration {
+            all,
+            scored,
+            tiers,
+            rules: rule_stats,
+            auc: auc_now,
+            current,
+            warm_threshold,
+            fit,
+            out_of_fold,
+            suggested,
+            choice,
+            new_rules: NewRules {
+                text: new_rules.source.text.clone(),
+                auc: auc(&as_f64(&new_scores)),
+                sales,
+                warm,
+                hot_raised,
+                failing_tests,
+                added: edits.added.len(),
+            },
+            search,
+            notes,
+        })
+    }
+}
+
+fn tally(data: &Dataset, rows: impl IntoIterator<Item = usize>) -> Tally {
+    let mut t = Tally::default();
+    for i in rows {
+        t.add(data.converted[i]);
+    }
+    t
+}
+
+fn as_f64(scores: &[(i64, bool)]) -> Vec<(f64, bool)> {
+    scores.iter().map(|&(s, y)| (s as f64, y)).collect()
+}
+
+/// The contacts a rule set sends to sales by tier: warm and hot.
+fn sales_cut(threshold: i64, rows: impl Iterator<Item = (Tier, bool)>, converters: u64) -> Cut {
+    let mut sent = Tally::default();
+    for (tier, converted) in rows {
+        if matches!(tier, Tier::Warm | Tier::Hot) {
+            sent.add(converted);
+        }
+    }
+    Cut::new(threshold, sent, converters)
+}
+
+/// A rule's points as written in the file: `20`, `1 per unit, max 10`, `disqualify`.
+pub fn describe_points(rule: &crate::rules::Rule) -> String {
+    match (&rule.points, rule.disqualify) {
+        (_, true) => "disqualify".to_string(),
+        (Some(Points::Fixed(p)), _) => fmt_number(*p),
+        (Some(Points::Per { points, max, .. }), _) => match max {
+            Some(m) => format!("{} per unit, max {}", fmt_number(*points), fmt_number(*m)),
+            None => format!("{} per unit", fmt_number(*points)),
+        },
+        (None, _) => "none".to_string(),
+    }
+}
+
+fn rule_stats(rules: &Rules, data: &Dataset, all: Tally) -> Vec<RuleStats> {
+    let mut matched = vec![Tally::default(); rules.rules.len()];
+    for i in 0..data.len() {
+        for h in data.hits(i) {
+            matched[h.rule].add(data.converted[i]);
+        }
+    }
+    rules
+        .rules
+        .iter()
+        .zip(matched)
+        .map(|(rule, m)| RuleStats {
+            name: rule.name.clone(),
+            points: describe_points(rule),
+            matched: m,
+            rest: all.minus(m),
+            lift: lift(m, all),
+        })
+        .collect()
+}
+
+/// A rule that reads the outcome column only repeats the outcome: say so.
+fn outcome_readers(rules: &Rules, engine: &Engine, settings: &Settings) -> Vec<String> {
+    let reads_outcome = |field: &str| {
+        engine
+            .bindings
+            .iter()
+            .any(|b| b.field == field && b.column == Some(settings.outcome_column))
+    };
+    rules
+        .rules
+        .iter()
+        .filter(|rule| {
+            let per = match &rule.points {
+                Some(Points::Per { field, .. }) => Some(field.name.as_str()),
+                _ => None,
+            };
+            rule.when
+                .iter()
+                .flat_map(|w| w.tests())
+                .map(|t| t.field.name.as_str())
+                .chain(per)
+                .any(reads_outcome)
+        })
+        .map(|rule| {
+            format!(
+                "rule `{}` reads the outcome column `{}`: its figures only repeat the outcome",
+                rule.name, settings.outcome
+            )
+        })
+        .collect()
+}
+
+/// The features: every rule that gives points to contacts who are not disqualified, then
+/// every suggested rule.
+fn features(rules: &Rules, search: &Search) -> Vec<Feature> {
+    let mut features = Vec::new();
+    for (index, rule) in rules.rules.iter().enumerate() {
+        if rule.disqualify {
+            continue;
+        }
+        match &rule.points {
+            Some(Points::Fixed(p)) => features.push(Feature::Rule {
+                index,
+                now: *p,
+                per_unit: false,
+            }),
+            Some(Points::Per { points, .. }) if *points != 0.0 => features.push(Feature::Rule {
+                index,
+                now: *points,
+                per_unit: true,
+            }),
+            _ => {}
+        }
+    }
+    features.extend((0..search.suggestions.len()).map(Feature::Suggested));
+    features
+}
+
+/// Each scored contact's feature values: 1 if the rule matched, else 0; for `points_per`,
+/// the units it counted (the points it gave over its points per unit, after its cap).
+fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search) -> Vec<Vec<f64>> {
+    let mut of_rule: HashMap<usize, (usize, Option<f64>)> = HashMap::new();
+    for (f, feature) in features.iter().enumerate() {
+        if let Feature::Rule {
+            index,
+            now,
+            per_unit,
+        } = feature
+        {
+            of_rule.insert(*index, (f, per_unit.then_some(*now)));
+        }
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(pos, &i)| {
+            let mut x = vec![0.0; features.len()];
+            for h in data.hits(i) {
+                if let Some(&(f, per)) = of_rule.get(&h.rule) {
+                    x[f] = per.map_or(1.0, |p| h.points / p);
+                }
+            }
+            for (f, feature) in features.iter().enumerate() {
+                if let Feature::Suggested(k) = feature {
+                    x[f] = f64::from(u8::from(search.suggestions[*k].mask[pos]));
+                }
+            }
+            x
+        })
+        .collect()
+}
+
+/// What the points are fitted on.
+struct Fitter<'a> {
+    rules: &'a Rules,
+    data: &'a Dataset,
+    rows: &'a [usize],
+    features: &'a [Feature],
+    x: &'a [Vec<f64>],
+    search: &'a Search,
+}
+
+impl Fitter<'_> {
+    /// Fit the features `selected`: choose the penalty by cross-validation, fit on every
+    /// contact, scale to points. Also the out-of-fold AUC of points fitted the same way on
+    /// four folds and scored on the fifth. `None` when there is nothing to fit.
+    fn fit(&self, selected: &[usize]) -> Option<(Fit, Option<f64>)> {
+        if selected.is_empty() {
+            return None;
+        }
+        let chosen: Vec<Feature> = selected.iter().map(|&f| self.features[f]).collect();
+        let patterns = Patterns::new(
+            chosen.len(),
+            self.rows.iter().enumerate().map(|(pos, &i)| {
+                let x: Vec<f64> = selected.iter().map(|&f| self.x[pos][f]).collect();
+                (pos % FOLDS, x, self.data.converted[i])
+            }),
+        );
+        let (lambda, _) = logistic::choose_lambda(&patterns, FOLDS);
+        let model = logistic::fit(&patterns, |_| true, lambda);
+        let points_per_log_odds = scale(&model, &chosen);
+        let suggested = to_points(&model, points_per_log_odds, &chosen);
+
+        let out_of_fold = mean_of((0..FOLDS).filter_map(|k| {
+            let model = logistic::fit(&patterns, |f| f != k, lambda);
+            let points = to_points(&model, scale(&model, &chosen), &chosen);
+            let held: Vec<(f64, u64, u64)> = patterns
+                .patterns
+                .iter()
+                .filter(|p| p.fold == k)
+                .map(|p| {
+                    let score = score_with(self.rules, &chosen, &points, &p.x) as f64;
+                    (score, p.converted as u64, (p.contacts - p.converted) as u64)
+                })
+                .collect();
+            stats::auc_weighted(&held)
+        }));
+
+        let points = chosen
+            .iter()
+            .enumerate()
+            .map(|(j, feature)| {
+                let (rule, index, suggestion, now, per_unit) = match *feature {
+                    Feature::Rule {
+                        index,
+                        now,
+                        per_unit,
+                    } => (
+                        self.rules.rules[index].name.clone(),
+                        index,
+                        false,
+                        Some(now),
+                        per_unit,
+                    ),
+                    Feature::Suggested(k) => (
+                        self.search.suggestions[k].name.clone(),
+                        k,
+                        true,
+                        None,
+                        false,
+                    ),
+                };
+                Fitted {
+                    rule,
+                    index,
+                    suggestion,
+                    now,
+                    per_unit,
+                    suggested: suggested[j],
+                    weight: model.weights[j],
+                    kept: (!model.varied[j]).then_some(
+                        "kept: every scored contact has the same value, so the outcome cannot tell",
+                    ),
+                }
+            })
+            .collect();
+        Some((
+            Fit {
+                lambda,
+                scale: points_per_log_odds,
+                points,
+                with_suggestions: chosen.iter().any(|f| matches!(f, Feature::Suggested(_))),
+                adopted: false,
+            },
+            out_of_fold,
+        ))
+    }
+}
+
+/// Points per unit of log-odds: the scale that keeps the sum of the absolute points of the
+/// fixed-points rules as it is now (so tier thresholds and group caps keep their meaning).
+/// Without such rules, the `points_per` rules' points per unit; else 10.
+fn scale(model: &logistic::Model, features: &[Feature]) -> f64 {
+    for per in [false, true] {
+        let (mut now, mut weight) = (0.0, 0.0);
+        for (j, f) in features.iter().enumerate() {
+            if let Feature::Rule {
+                now: p, per_unit, ..
+            } = f
+                && *per_unit == per
+                && model.varied[j]
+            {
+                now += p.abs();
+                weight += model.weights[j].abs();
+            }
+        }
+        if now > 0.0 && weight > 1e-9 {
+            return now / weight;
+        }
+    }
+    10.0
+}
+
+/// Whole points for fixed-points rules and suggested rules, points per unit to a tenth for
+/// `points_per` rules (a unit is small). A feature that did not vary keeps its points.
+fn to_points(model: &logistic::Model, scale: f64, features: &[Feature]) -> Vec<f64> {
+    features
+        .iter()
+        .enumerate()
+        .map(|(j, f)| match *f {
+            Feature::Rule { now, .. } if !model.varied[j] => now,
+            Feature::Rule { per_unit: true, .. } => round_to(scale * model.weights[j], 0.1),
+            _ => (scale * model.weights[j]).round() + 0.0,
+        })
+        .collect()
+}
+
+/// `x` rounded to a multiple of `step`, half away from zero, without -0.
+fn round_to(x: f64, step: f64) -> f64 {
+    let r = (x / step).round() * step;
+    // 0.30000000000000004 → 0.3
+    let r = (r * 1e9).round() / 1e9;
+    r + 0.0
+}
+
+/// A contact's score with these points, as the engine adds them: group subtotals capped
+/// and floored, the total rounded half away from zero.
+fn score_with(rules: &Rules, features: &[Feature], points: &[f64], x: &[f64]) -> i64 {
+    let mut groups = vec![0.0; rules.groups.len()];
+    let mut total = 0.0;
+    for (j, feature) in features.iter().enumerate() {
+        if x[j] == 0.0 {
+            continue;
+        }
+        let p = points[j] * x[j];
+        let group = match *feature {
+            Feature::Rule { index, .. } => rules.rules[index].group,
+            Feature::Suggested(_) => None,
+        };
+        match group {
+            Some(g) => groups[g] += p,
+            None => total += p,
+        }
+    }
+    for (g, sum) in rules.groups.iter().zip(groups) {
+        total += g.clamp(sum);
+    }
+    total.round() as i64
+}
+
+fn mean_of(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let v: Vec<f64> = values.collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// The mean over the folds of each fold's AUC; `score(pos)` gives the score and outcome of
+/// the contact at that position.
+fn mean_fold_auc(n: usize, score: impl Fn(usize) -> (f64, bool)) -> Option<f64> {
+    mean_of((0..FOLDS).filter_map(|k| {
+        let fold: Vec<(f64, bool)> = (k..n).step_by(FOLDS).map(&score).collect();
+        auc(&fold)
+    }))
+}
+
+/// The point changes to write: each rule whose suggested points differ from its points.
+fn changes(rules: &Rules, fit: &Fit) -> Vec<Change> {
+    fit.points
+        .iter()
+        .filter(|f| !f.suggestion && f.kept.is_none() && f.now != Some(f.suggested))
+        .filter_map(|f| {
+            let rule = &rules.rules[f.index];
+            let points = match &rule.points {
+                Some(Points::Fixed(_)) => NewPoints::Fixed(f.suggested),
+                Some(Points::Per { points, max, .. }) => NewPoints::Per {
+                    points: f.suggested,
+                    // The same cap in units: max / points per unit.
+                    max: max.map(|m| {
+                        if f.suggested == 0.0 {
+                            m
+                        } else {
+                            round_to(m / points.abs() * f.suggested.abs(), 0.1).max(0.1)
+                        }
+                    }),
+                },
+                None => return None,
+            };
+            Some(Change {
+                rule: rule.name.clone(),
+                points,
+                was: describe_points(rule),
+            })
+        })
+        .collect()
+}
+
+/// The suggested rules to append, when they were fitted.
+fn added(fit: &Fit, search: &Search, settings: &Settings) -> Vec<Added> {
+    fit.points
+        .iter()
+        .filter(|f| f.suggestion)
+        .map(|f| {
+            let s = &search.suggestions[f.index];
+            Added {
+                name: s.name.clone(),
+                field: s.field.clone(),
+                key: s.test.key(),
+                value: s.test.toml_value(),
+                points: f.suggested,
+                comment: vec![
+                    format!(
+                        "Suggested by `leadsort calibrate` from {} (outcome column `{}`):",
+                        settings.input, settings.outcome
+                    ),
+                    format!(
+                        "{:.1}% of contacts match; they convert at {:.1}%, the others at {:.1}% (lift {:.2},",
+                        s.matched.contacts as f64 * 100.0 / (s.matched.contacts + s.rest.contacts) as f64,
+                        s.matched.rate().unwrap_or(0.0) * 100.0,
+                        s.rest.rate().unwrap_or(0.0) * 100.0,
+                        s.lift,
+                    ),
+                    format!(
+                        "{:.2} on the weakest held-out fold). Check that it makes sense before relying on it.",
+                        s.held_out_lift
+                    ),
+                ],
+            }
+        })
+        .collect()
+}
+
+/// Write the edits, load the result as leadsort would, and score every contact with it.
+fn rescore(
+    data: &Dataset,
+    header: &Header,
+    edits: &Edits,
+    settings: &Settings,
+    rules: &Rules,
+) -> Result<(Rules, Vec<(i64, Tier)>)> {
+    let bug = |what: String| Error::Internal(format!("the rules calibrate wrote {what}"));
+    let text = rewrite::apply(&rules.source.text, edits)
+        .map_err(|e| bug(format!("could not be made: {e}")))?;
+    let new = crate::rules::from_str(&settings.rules_path, &text)
+        .map_err(|e| bug(format!("do not load:\n{}", e.render(false))))?;
+    let engine = Engine::compile(&new, header, settings.as_of)
+        .map_err(|_| bug("do not fit the input".to_string()))?;
+    let mut scratch = engine.scratch();
+    let mut out = Outcome::default();
+    let scores = (0..data.len())
+        .map(|i| {
+            engine.evaluate(data.row(i).as_slice(), &mut scratch, &mut out);
+            (out.score, out.tier())
+        })
+        .collect();
+    Ok((new, scores))
+}
+
+/// The warm threshold for the new file: the lowest that meets `--target-precision`, and
+/// within `--capacity` when both are given; else the best F1.
+fn choose(cuts: &Cuts, settings: &Settings) -> Choice {
+    let percent = |p: f64| format!("{}%", fmt_number((p * 1000.0).round() / 10.0));
+    let target = settings
+        .target_precision
+        .map(|p| (p, cuts.for_precision(p)));
+    let capacity = settings.capacity.map(|c| (c, cuts.for_capacity(c)));
+    let best = || {
+        cuts.best_f1()
+            .unwrap_or_else(|| Cut::new(0, Tally::default(), 0))
+    };
+    let (cut, by) = match (target, capacity) {
+        (Some((p, Some(t))), Some((c, Some(k)))) => {
+            if t.threshold >= k.threshold {
+                (t, format!("target precision {}", percent(p)))
+            } else {
+                (
+                    k,
+                    format!("capacity {c} (target precision {} met)", percent(p)),
+                )
+            }
+        }
+        (Some((p, Some(t))), _) => (t, format!("target precision {}", percent(p))),
+        (Some((p, None)), Some((c, Some(k)))) => (
+            k,
+            format!("capacity {c} (no threshold reaches {})", percent(p)),
+        ),
+        (None, Some((c, Some(k)))) => (k, format!("capacity {c}")),
+        (Some((p, None)), _) => (
+            best(),
+            format!("best F1 (no threshold reaches {})", percent(p)),
+        ),
+        (None, Some((c, None))) => (
+            best(),
+            format!("best F1 (the top score alone has more than {c} contacts)"),
+        ),
+        (None, None) => (best(), "best F1".to_string()),
+    };
+    Choice { cut, by }
+}
+
+/// Trimmed the way the engine trims a cell: ASCII whitespace, then any Unicode whitespace
+/// left when the cell starts or ends with a non-ASCII character.
+pub fn trim(s: &str) -> &str {
+    let t = s.trim_ascii();
+    let b = t.as_bytes();
+    if b.first().is_none_or(u8::is_ascii) && b.last().is_none_or(u8::is_ascii) {
+        t
+    } else {
+        t.trim()
+    }
+}
+
+/// Lower case, as the engine folds text.
+pub fn fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_points() {
+        assert_eq!(round_to(0.34, 0.1), 0.3);
+        assert_eq!(round_to(-0.04, 0.1), 0.0);
+        assert!(round_to(-0.04, 0.1).is_sign_positive());
+        assert_eq!(round_to(1.25, 0.1), 1.3);
+    }
+}

@@ -1,0 +1,346 @@
+//! The measures calibrate reports: conversion rates, lift, the AUC of a score, and score
+//! thresholds with their precision, recall and F1. Plain functions of counts and slices, so
+//! each can be tested on cases small enough to check by hand.
+
+use serde::Serialize;
+
+/// Contacts and how many of them converted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub contacts: u64,
+    pub converted: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, converted: bool) {
+        self.contacts += 1;
+        self.converted += u64::from(converted);
+    }
+
+    /// The conversion rate; `None` for no contacts.
+    pub fn rate(self) -> Option<f64> {
+        (self.contacts > 0).then(|| self.converted as f64 / self.contacts as f64)
+    }
+
+    /// Everyone in `self` who is not in `part`.
+    pub fn minus(self, part: Tally) -> Tally {
+        Tally {
+            contacts: self.contacts.saturating_sub(part.contacts),
+            converted: self.converted.saturating_sub(part.converted),
+        }
+    }
+
+    pub fn plus(self, other: Tally) -> Tally {
+        Tally {
+            contacts: self.contacts + other.contacts,
+            converted: self.converted + other.converted,
+        }
+    }
+}
+
+/// How much more often a group converts than everyone: its rate over the overall rate.
+pub fn lift(group: Tally, all: Tally) -> Option<f64> {
+    match (group.rate(), all.rate()) {
+        (Some(g), Some(a)) if a > 0.0 => Some(g / a),
+        _ => None,
+    }
+}
+
+/// The z-score of the difference between the conversion rates of `a` and `b` (two
+/// proportions, pooled standard error). Positive when `a` converts more.
+pub fn z_score(a: Tally, b: Tally) -> Option<f64> {
+    let (ra, rb) = (a.rate()?, b.rate()?);
+    let pooled = a.plus(b).rate()?;
+    let se = (pooled * (1.0 - pooled) * (1.0 / a.contacts as f64 + 1.0 / b.contacts as f64)).sqrt();
+    (se > 0.0).then(|| (ra - rb) / se)
+}
+
+/// The AUC of a score: the chance that a random converter scores above a random contact who
+/// did not convert, ties counted half (the Mann–Whitney U statistic over its maximum).
+/// `None` when either group is empty.
+pub fn auc(scored: &[(f64, bool)]) -> Option<f64> {
+    let weighted: Vec<(f64, u64, u64)> = scored
+        .iter()
+        .map(|&(s, y)| (s, u64::from(y), u64::from(!y)))
+        .collect();
+    auc_weighted(&weighted)
+}
+
+/// `auc` for groups of contacts: (score, converters, others) per group.
+pub fn auc_weighted(scored: &[(f64, u64, u64)]) -> Option<f64> {
+    let mut sorted: Vec<(f64, u64, u64)> = scored.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut wins, mut negatives_below) = (0.0, 0u64);
+    let (mut positives, mut negatives) = (0u64, 0u64);
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        let (mut pos, mut neg) = (0u64, 0u64);
+        while j < sorted.len() && sorted[j].0 == sorted[i].0 {
+            pos += sorted[j].1;
+            neg += sorted[j].2;
+            j += 1;
+        }
+        wins += pos as f64 * negatives_below as f64 + 0.5 * pos as f64 * neg as f64;
+        negatives_below += neg;
+        positives += pos;
+        negatives += neg;
+        i = j;
+    }
+    (positives > 0 && negatives > 0).then(|| wins / (positives as f64 * negatives as f64))
+}
+
+/// Sending every contact scoring at least `threshold` to sales.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Cut {
+    pub threshold: i64,
+    /// Contacts at or above the threshold.
+    pub contacts: u64,
+    /// Of those, how many converted.
+    pub converted: u64,
+    /// Their conversion rate.
+    pub precision: f64,
+    /// The share of all converters they include.
+    pub recall: f64,
+    pub f1: f64,
+}
+
+impl Cut {
+    /// The cut made of `above` (the contacts sent) out of `converters` in all.
+    pub fn new(threshold: i64, above: Tally, converters: u64) -> Cut {
+        let precision = above.rate().unwrap_or(0.0);
+        let recall = if converters == 0 {
+            0.0
+        } else {
+            above.converted as f64 / converters as f64
+        };
+        let f1 = if above.contacts + converters == 0 {
+            0.0
+        } else {
+            2.0 * above.converted as f64 / (above.contacts + converters) as f64
+        };
+        Cut {
+            threshold,
+            contacts: above.contacts,
+            converted: above.converted,
+            precision,
+            recall,
+            f1,
+        }
+    }
+}
+
+/// Every threshold worth trying on one score: one cut per distinct score, highest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cuts {
+    pub cuts: Vec<Cut>,
+    pub all: Tally,
+}
+
+impl Cuts {
+    pub fn new(scores: &[(i64, bool)]) -> Cuts {
+        let mut sorted = scores.to_vec();
+        sorted.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
+        let converters = sorted.iter().filter(|(_, y)| *y).count() as u64;
+        let mut cuts = Vec::new();
+        let mut above = Tally::default();
+        let mut i = 0;
+        while i < sorted.len() {
+            let score = sorted[i].0;
+            while i < sorted.len() && sorted[i].0 == score {
+                above.add(sorted[i].1);
+                i += 1;
+            }
+            cuts.push(Cut::new(score, above, converters));
+        }
+        Cuts { cuts, all: above }
+    }
+
+    /// The lowest threshold whose contacts convert at `target` or better: the most
+    /// converters sales gets at that conversion rate.
+    pub fn for_precision(&self, target: f64) -> Option<Cut> {
+        // A tolerance, so that 4 of 5 meets a target of 0.8 despite rounding.
+        self.cuts
+            .iter()
+            .rfind(|c| c.precision >= target - 1e-12)
+            .copied()
+    }
+
+    /// The lowest threshold that sends at most `capacity` contacts.
+    pub fn for_capacity(&self, capacity: u64) -> Option<Cut> {
+        self.cuts
+            .iter()
+            .take_while(|c| c.contacts <= capacity)
+            .last()
+            .copied()
+    }
+
+    /// The threshold with the best F1 (the balance of precision and recall); on a tie, the
+    /// higher threshold (fewer contacts for the same balance).
+    pub fn best_f1(&self) -> Option<Cut> {
+        let mut best: Option<Cut> = None;
+        for c in &self.cuts {
+            if best.is_none_or(|b| c.f1 > b.f1 + 1e-12) {
+                best = Some(*c);
+            }
+        }
+        best
+    }
+
+    /// Every contact scoring `threshold` or more.
+    pub fn at(&self, threshold: i64) -> Cut {
+        let converters = self.all.converted;
+        self.cuts
+            .iter()
+            .rfind(|c| c.threshold >= threshold)
+            .map_or_else(
+                || Cut::new(threshold, Tally::default(), converters),
+                |c| Cut { threshold, ..*c },
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn auc_of_a_perfect_a_reversed_and_a_useless_score() {
+        let perfect = [(1.0, false), (2.0, false), (3.0, true), (4.0, true)];
+        assert_eq!(auc(&perfect), Some(1.0));
+        let reversed = [(1.0, true), (2.0, true), (3.0, false), (4.0, false)];
+        assert_eq!(auc(&reversed), Some(0.0));
+        let all_tied = [(5.0, true), (5.0, false), (5.0, true), (5.0, false)];
+        assert_eq!(auc(&all_tied), Some(0.5));
+    }
+
+    #[test]
+    fn auc_counts_ties_half() {
+        // Pairs (converter, other): (2,1) win, (2,2) half, (3,1) win, (3,2) win → 3.5 / 4.
+        let scores = [(1.0, false), (2.0, false), (2.0, true), (3.0, true)];
+        assert!(close(auc(&scores).unwrap(), 0.875));
+        // Order of the input does not matter.
+        let shuffled = [(3.0, true), (2.0, false), (1.0, false), (2.0, true)];
+        assert_eq!(auc(&scores), auc(&shuffled));
+    }
+
+    #[test]
+    fn auc_of_groups_is_auc_of_their_contacts() {
+        let grouped = [(2.0, 1, 1), (1.0, 0, 1), (3.0, 1, 0)];
+        let single = [(1.0, false), (2.0, false), (2.0, true), (3.0, true)];
+        assert_eq!(auc_weighted(&grouped), auc(&single));
+    }
+
+    #[test]
+    fn auc_needs_both_groups() {
+        assert_eq!(auc(&[(1.0, true), (2.0, true)]), None);
+        assert_eq!(auc(&[]), None);
+    }
+
+    #[test]
+    fn lift_and_z() {
+        let all = Tally {
+            contacts: 100,
+            converted: 20,
+        };
+        let group = Tally {
+            contacts: 20,
+            converted: 10,
+        };
+        assert!(close(lift(group, all).unwrap(), 2.5));
+        let rest = all.minus(group);
+        assert_eq!(
+            rest,
+            Tally {
+                contacts: 80,
+                converted: 10
+            }
+        );
+        // 0.5 vs 0.125, pooled 0.2: se = sqrt(0.16 * (1/20 + 1/80)) = 0.1
+        assert!(close(z_score(group, rest).unwrap(), 3.75));
+        assert!(close(z_score(rest, group).unwrap(), -3.75));
+        assert_eq!(lift(group, Tally::default()), None);
+    }
+
+    fn cuts() -> Cuts {
+        // score: converted?   30: y y   20: y n   10: n y n n   0: n n
+        Cuts::new(&[
+            (30, true),
+            (10, false),
+            (20, true),
+            (30, true),
+            (0, false),
+            (20, false),
+            (10, true),
+            (10, false),
+            (10, false),
+            (0, false),
+        ])
+    }
+
+    #[test]
+    fn one_cut_per_distinct_score_with_precision_recall_and_f1() {
+        let c = cuts();
+        let t: Vec<i64> = c.cuts.iter().map(|c| c.threshold).collect();
+        assert_eq!(t, [30, 20, 10, 0]);
+        let at20 = c.cuts[1];
+        assert_eq!((at20.contacts, at20.converted), (4, 3));
+        assert!(close(at20.precision, 0.75));
+        assert!(close(at20.recall, 0.75));
+        assert!(close(at20.f1, 0.75));
+        let at0 = c.cuts[3];
+        assert_eq!((at0.contacts, at0.converted), (10, 4));
+        assert!(close(at0.recall, 1.0));
+        assert!(close(at0.f1, 2.0 * 4.0 / 14.0));
+    }
+
+    #[test]
+    fn threshold_for_a_target_precision_is_the_lowest_that_meets_it() {
+        let c = cuts();
+        assert_eq!(c.for_precision(0.75).unwrap().threshold, 20);
+        assert_eq!(c.for_precision(0.8).unwrap().threshold, 30);
+        assert_eq!(c.for_precision(1.0).unwrap().threshold, 30);
+        assert_eq!(c.for_precision(0.4).unwrap().threshold, 0);
+        // 3 of 4 is exactly 0.75: met despite floating point.
+        assert!(c.for_precision(3.0 / 4.0).is_some());
+        let none = Cuts::new(&[(5, false), (1, true)]);
+        assert_eq!(none.for_precision(0.9), None);
+    }
+
+    #[test]
+    fn threshold_for_a_capacity_sends_at_most_that_many() {
+        let c = cuts();
+        assert_eq!(c.for_capacity(5).unwrap().threshold, 20);
+        assert_eq!(c.for_capacity(4).unwrap().threshold, 20);
+        assert_eq!(c.for_capacity(2).unwrap().threshold, 30);
+        assert_eq!(c.for_capacity(1), None);
+        assert_eq!(c.for_capacity(100).unwrap().threshold, 0);
+    }
+
+    #[test]
+    fn best_f1_prefers_the_higher_threshold_on_a_tie() {
+        let c = cuts();
+        // f1: 30 → 4/6, 20 → 6/8, 10 → 8/12, 0 → 8/14
+        assert_eq!(c.best_f1().unwrap().threshold, 20);
+        let tie = Cuts::new(&[(2, true), (1, true), (1, false), (0, false)]);
+        // 2: 2/3, 1: 4/5, 0: 4/6 → 1
+        assert_eq!(tie.best_f1().unwrap().threshold, 1);
+        let flat = Cuts::new(&[(1, true), (0, false), (0, true)]);
+        // 1: 2/3, 0: 4/5
+        assert_eq!(flat.best_f1().unwrap().threshold, 0);
+    }
+
+    #[test]
+    fn a_threshold_between_scores_counts_the_contacts_above_it() {
+        let c = cuts();
+        assert_eq!(c.at(25).contacts, 2);
+        assert_eq!(c.at(25).threshold, 25);
+        assert_eq!(c.at(20).contacts, 4);
+        assert_eq!(c.at(31).contacts, 0);
+        assert_eq!(c.at(-5).contacts, 10);
+    }
+}

@@ -1,0 +1,566 @@
+//! The numbers of a report, counted once and shown three ways (text, HTML, JSON).
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::balance::{Candidate, Decision, Plan, Why};
+use crate::engine::{Engine, Outcome, Stats, fmt_number};
+use crate::rules::{Rules, Tier, TierRule};
+use crate::summary::{Balance, Counts, Ordered, Waited, share};
+
+/// Counters kept while the contacts are scored. Memory stays flat: scores are counted by
+/// value, not kept per contact.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    pub contacts: u64,
+    pub rejected: u64,
+    /// By `QueueId`: where the rules send contacts (before any sales capacity).
+    queues: Vec<u64>,
+    /// By `Tier as usize`.
+    tiers: [u64; 4],
+    /// Contacts by exact score.
+    scores: BTreeMap<i64, u64>,
+    rule_hits: Vec<u64>,
+    /// Per rule: the sum of the points it gave, before group caps.
+    rule_points: Vec<f64>,
+    route_hits: Vec<u64>,
+    /// Contacts bound for sales, when the rules limit it (capacity, reps): decided at the
+    /// end, as classify decides them.
+    pub held: Vec<Candidate>,
+}
+
+impl Tally {
+    pub fn new(engine: &Engine, rules: &Rules) -> Tally {
+        Tally {
+            contacts: 0,
+            rejected: 0,
+            queues: vec![0; engine.queues.len()],
+            tiers: [0; 4],
+            scores: BTreeMap::new(),
+            rule_hits: vec![0; rules.rules.len()],
+            rule_points: vec![0.0; rules.rules.len()],
+            route_hits: vec![0; rules.routes.len()],
+            held: Vec::new(),
+        }
+    }
+
+    /// Count one scored contact.
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.contacts += 1;
+        self.queues[outcome.queue] += 1;
+        self.tiers[outcome.tier() as usize] += 1;
+        *self.scores.entry(outcome.score).or_insert(0) += 1;
+        for hit in &outcome.hits {
+            self.rule_hits[hit.rule] += 1;
+            self.rule_points[hit.rule] += hit.points;
+        }
+        if let Some(r) = outcome.route {
+            self.route_hits[r] += 1;
+        }
+    }
+}
+
+/// Where the report's numbers come from: its input, rules and day.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub input: &'a str,
+    pub rules: &'a Rules,
+    pub engine: &'a Engine,
+    pub stats: &'a Stats,
+    pub as_of: Date,
+}
+
+/// Everything a report shows. Serialised as-is for `--format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub leadsort_version: &'static str,
+    pub input: String,
+    /// The rules file.
+    pub rules: String,
+    pub as_of: String,
+    pub contacts: u64,
+    pub rejected: u64,
+    /// Contacts per queue as classify writes them: the sales capacity applied.
+    pub queues: Counts,
+    /// Sales against its capacity (the `balance` of classify's summary.json).
+    pub balance: Balance,
+    /// Contacts per tier, from the top.
+    pub tiers: Counts,
+    /// What the hot and warm tiers need, from the top.
+    pub thresholds: Vec<Threshold>,
+    pub scores: Histogram,
+    pub rule_hits: Vec<RuleHits>,
+    pub route_hits: Vec<RouteHits>,
+    /// Per field: contacts whose cell could not be read as the type its conditions need.
+    pub unreadable: Counts,
+}
+
+/// Sales has fewer contacts than `[balance] min_sales` asks for: by how many.
+pub fn short_of_minimum(b: &Balance) -> Option<u64> {
+    b.min_sales.filter(|m| b.sales < *m).map(|m| m - b.sales)
+}
+
+/// Contacts waiting in the overflow queue: over capacity, or no rep could take them.
+pub fn waiting(b: &Balance) -> u64 {
+    b.over_capacity + b.no_rep
+}
+
+/// What a tier needs: a score, and maybe group subtotals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Threshold {
+    pub tier: &'static str,
+    pub score: f64,
+    /// Group subtotals the tier also needs, by group name.
+    pub groups: Ordered<f64>,
+    /// The lowest whole score that meets `score` (scores are whole numbers).
+    #[serde(skip)]
+    pub edge: i64,
+}
+
+impl Threshold {
+    fn new(tier: Tier, rule: &TierRule, rules: &Rules) -> Threshold {
+        Threshold {
+            tier: tier.as_str(),
+            score: rule.score,
+            groups: Ordered(
+                rule.groups
+                    .iter()
+                    .map(|&(g, min)| (rules.groups[g].name.clone(), min))
+                    .collect(),
+            ),
+            edge: whole(rule.score.ceil()),
+        }
+    }
+
+    /// `score ≥ 80 and fit ≥ 30`.
+    pub fn needs(&self) -> String {
+        let mut s = format!("score ≥ {}", fmt_number(self.score));
+        for (group, min) in &self.groups.0 {
+            s.push_str(&format!(" and {group} ≥ {}", fmt_number(*min)));
+        }
+        s
+    }
+}
+
+/// A score as a whole number, saturating (`f64 as i64` does).
+fn whole(x: f64) -> i64 {
+    x as i64
+}
+
+/// How many contacts got each score, in bins of one width.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Histogram {
+    pub bin_width: i64,
+    /// From the lowest scores up; together they hold every contact.
+    pub bins: Vec<Bin>,
+}
+
+/// Contacts with a score from `from` to `to`, both included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bin {
+    pub from: i64,
+    pub to: i64,
+    pub contacts: u64,
+}
+
+impl Bin {
+    /// `50 to 59`, or `50` for a bin one point wide.
+    pub fn label(&self) -> String {
+        if self.from == self.to {
+            self.from.to_string()
+        } else {
+            format!("{} to {}", self.from, self.to)
+        }
+    }
+}
+
+/// At most this many bins: enough to see a shape, few enough to read.
+pub const MAX_BINS: i128 = 20;
+
+/// The bins for scores from `low` to `high` (both included): the narrowest width of 1, 2, 5,
+/// 10, 20, 50, ... points that needs at most `MAX_BINS` bins, with bin edges on `anchor`
+/// (the warm threshold), so that a bin starts exactly where warm does. Returns the first
+/// bin's lower edge, the width and the number of bins.
+pub fn binning(low: i64, high: i64, anchor: i64) -> (i64, i64, usize) {
+    let (low, high, anchor) = (
+        i128::from(low),
+        i128::from(high.max(low)),
+        i128::from(anchor),
+    );
+    let mut width: i128 = 1;
+    loop {
+        for step in [1, 2, 5] {
+            let w = width * step;
+            let first = anchor + (low - anchor).div_euclid(w) * w;
+            let bins = (high - first).div_euclid(w) + 1;
+            if bins <= MAX_BINS || w >= i128::from(i64::MAX) {
+                let count = usize::try_from(bins.clamp(1, MAX_BINS)).unwrap_or(1);
+                return (saturate(first), saturate(w), count);
+            }
+        }
+        width *= 10;
+    }
+}
+
+fn saturate(x: i128) -> i64 {
+    i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX })
+}
+
+impl Histogram {
+    /// Bin the score counts; the range also covers the thresholds, so their lines show even
+    /// when no contact is near them.
+    pub fn new(scores: &BTreeMap<i64, u64>, thresholds: &[Threshold], anchor: i64) -> Histogram {
+        let edges = thresholds.iter().map(|t| t.edge);
+        let low = scores
+            .keys()
+            .next()
+            .copied()
+            .into_iter()
+            .chain(edges.clone())
+            .min();
+        let high = scores
+            .keys()
+            .next_back()
+            .copied()
+            .into_iter()
+            .chain(edges)
+            .max();
+        let (low, high) = (low.unwrap_or(anchor), high.unwrap_or(anchor));
+        let (first, width, count) = binning(low, high, anchor);
+        let mut bins: Vec<Bin> = (0..count)
+            .map(|i| {
+                let from = first.saturating_add(width.saturating_mul(i as i64));
+                Bin {
+                    from,
+                    to: from.saturating_add(width - 1),
+                    contacts: 0,
+                }
+            })
+            .collect();
+        for (&score, &n) in scores {
+            let i = (i128::from(score) - i128::from(first)).div_euclid(i128::from(width));
+            let i = usize::try_from(i.max(0)).unwrap_or(0).min(count - 1);
+            bins[i].contacts += n;
+        }
+        Histogram {
+            bin_width: width,
+            bins,
+        }
+    }
+
+    /// The largest bin.
+    pub fn peak(&self) -> u64 {
+        self.bins.iter().map(|b| b.contacts).max().unwrap_or(0)
+    }
+}
+
+/// One rule: how often it matched and what it gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleHits {
+    pub name: String,
+    pub group: Option<String>,
+    /// Contacts it matched.
+    pub matches: u64,
+    /// `matches / contacts`, from 0 to 1, rounded to 4 decimals.
+    pub hit_rate: f64,
+    /// The sum of the points it gave, before group caps; `None` for a rule without points.
+    pub points: Option<f64>,
+    pub disqualifies: bool,
+}
+
+impl RuleHits {
+    /// `+1080`, `-950`, `disqualifies`, or empty.
+    pub fn points_text(&self) -> String {
+        match (self.points, self.disqualifies) {
+            (None, true) => "disqualifies".to_string(),
+            (None, false) => String::new(),
+            (Some(p), _) => signed(p),
+        }
+    }
+}
+
+/// `+20`, `-10`, `0`.
+pub fn signed(p: f64) -> String {
+    let p = if p == 0.0 { 0.0 } else { p }; // no `-0`
+    if p > 0.0 {
+        format!("+{}", fmt_number(p))
+    } else {
+        fmt_number(p)
+    }
+}
+
+/// One route: how many contacts it sent to its queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteHits {
+    pub name: String,
+    pub queue: String,
+    pub matches: u64,
+    pub hit_rate: f64,
+}
+
+/// `15.4%`.
+pub fn percent(n: u64, total: u64) -> String {
+    let p = if total == 0 {
+        0.0
+    } else {
+        n as f64 * 100.0 / total as f64
+    };
+    format!("{p:.1}%")
+}
+
+impl Report {
+    pub fn new(cx: Context<'_>, tally: &Tally) -> Report {
+        let Context {
+            input,
+            rules,
+            engine,
+            stats,
+            as_of,
+        } = cx;
+        let contacts = tally.contacts;
+        let (balance, queues) = balance(rules, engine, tally);
+        let queues = Ordered(engine.queues.iter().cloned().zip(queues).collect());
+        let tiers = Ordered(
+            engine
+                .tiers()
+                .iter()
+                .map(|t| (t.as_str().to_string(), tally.tiers[*t as usize]))
+                .collect(),
+        );
+        let mut thresholds = Vec::new();
+        if let Some(hot) = &rules.tiers.hot {
+            thresholds.push(Threshold::new(Tier::Hot, hot, rules));
+        }
+        thresholds.push(Threshold::new(Tier::Warm, &rules.tiers.warm, rules));
+        let anchor = whole(rules.tiers.warm.score.ceil());
+        let rule_hits = rules
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RuleHits {
+                name: r.name.clone(),
+                group: r.group.map(|g| rules.groups[g].name.clone()),
+                matches: tally.rule_hits[i],
+                hit_rate: share(tally.rule_hits[i], contacts),
+                points: r.points.as_ref().map(|_| tally.rule_points[i]),
+                disqualifies: r.disqualify,
+            })
+            .collect();
+        let route_hits = rules
+            .routes
+            .iter()
+            .zip(&tally.route_hits)
+            .map(|(r, &n)| RouteHits {
+                name: r.name.clone(),
+                queue: r.queue.clone(),
+                matches: n,
+                hit_rate: share(n, contacts),
+            })
+            .collect();
+        Report {
+            leadsort_version: env!("CARGO_PKG_VERSION"),
+            input: input.to_string(),
+            rules: rules.source.path.display().to_string(),
+            as_of: as_of.to_string(),
+            contacts,
+            rejected: tally.rejected,
+            queues,
+            balance,
+            tiers,
+            scores: Histogram::new(&tally.scores, &thresholds, anchor),
+            thresholds,
+            rule_hits,
+            route_hits,
+            unreadable: Ordered(
+                engine
+                    .typed_fields
+                    .iter()
+                    .cloned()
+                    .zip(stats.unreadable.iter().copied())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The threshold whose line sits at the lower edge of this bin (or inside it, when the
+    /// bin width does not divide the distance to warm).
+    pub fn thresholds_in(&self, bin: &Bin) -> impl Iterator<Item = &Threshold> {
+        let (from, to) = (bin.from, bin.to);
+        self.thresholds
+            .iter()
+            .filter(move |t| t.edge >= from && t.edge <= to)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string());
+        s.push('\n');
+        s
+    }
+}
+
+/// The sales queue against `[balance]` and the reps, decided as classify decides it: of the
+/// contacts the rules send to sales, the highest scores go (each to a rep with room, when
+/// there are reps), up to the capacity; the others wait in the overflow queue. Returns the
+/// balance and the contacts per queue after it.
+fn balance(rules: &Rules, engine: &Engine, tally: &Tally) -> (Balance, Vec<u64>) {
+    let sales = engine.queue_id(rules.sales_queue());
+    let overflow = engine.queue_id(rules.overflow_queue());
+    let mut queues = tally.queues.clone();
+    let (mut over_capacity, mut no_rep) = (0, 0);
+    let mut loads = vec![0u64; rules.reps.len()];
+    if rules.holds_sales() {
+        let (decisions, _) = crate::balance::decide(&Plan::new(rules), &tally.held);
+        for d in decisions {
+            match d {
+                Decision::Sales { rep: Some(r) } => loads[r] += 1,
+                Decision::Sales { rep: None } => {}
+                Decision::Waits(Why::OverCapacity) => over_capacity += 1,
+                Decision::Waits(Why::NoRep) => no_rep += 1,
+            }
+        }
+        queues[sales] -= over_capacity + no_rep;
+        queues[overflow] += over_capacity + no_rep;
+    }
+    let waited = Waited {
+        over_capacity,
+        no_rep,
+    };
+    let balance = Balance::new(rules, &engine.queues, &queues, waited, loads);
+    (balance, queues)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram(scores: &[(i64, u64)], warm: i64, hot: Option<i64>) -> Histogram {
+        let scores: BTreeMap<i64, u64> = scores.iter().copied().collect();
+        let mut thresholds = Vec::new();
+        for (tier, edge) in [("hot", hot), ("warm", Some(warm))] {
+            if let Some(edge) = edge {
+                thresholds.push(Threshold {
+                    tier,
+                    score: edge as f64,
+                    groups: Ordered(Vec::new()),
+                    edge,
+                });
+            }
+        }
+        Histogram::new(&scores, &thresholds, warm)
+    }
+
+    #[test]
+    fn the_width_is_the_narrowest_nice_one_with_at_most_twenty_bins() {
+        assert_eq!(binning(0, 9, 5), (0, 1, 10));
+        assert_eq!(binning(0, 19, 0), (0, 1, 20));
+        assert_eq!(binning(0, 20, 0), (0, 2, 11));
+        assert_eq!(binning(-30, 110, 50), (-30, 10, 15));
+        assert_eq!(binning(0, 99, 50), (0, 5, 20));
+        assert_eq!(binning(0, 100, 50), (0, 10, 11));
+        assert_eq!(binning(-500, 1500, 50), (-550, 200, 11));
+    }
+
+    #[test]
+    fn bins_are_aligned_on_the_warm_threshold() {
+        for (low, high, warm) in [(-37, 113, 50), (3, 47, 13), (-1000, -3, -7), (0, 0, 42)] {
+            let (first, width, count) = binning(low, high, warm);
+            assert_eq!((warm - first).rem_euclid(width), 0, "{low} {high} {warm}");
+            assert!(first <= low, "the first bin holds the lowest score");
+            assert!(
+                first + width * count as i64 > high,
+                "the last holds the highest"
+            );
+            assert!(first + width > low, "no empty bin below the lowest score");
+            assert!(count as i128 <= MAX_BINS);
+        }
+    }
+
+    #[test]
+    fn one_score_is_one_bin() {
+        assert_eq!(binning(7, 7, 7), (7, 1, 1));
+        // High below low (cannot happen) still gives one bin.
+        assert_eq!(binning(7, 3, 7), (7, 1, 1));
+    }
+
+    #[test]
+    fn extreme_scores_do_not_overflow() {
+        let (first, width, count) = binning(i64::MIN, i64::MAX, 0);
+        assert!(count >= 1 && width > 0 && first <= 0);
+        let h = histogram(&[(i64::MIN, 1), (i64::MAX, 2)], 0, None);
+        assert_eq!(h.bins.iter().map(|b| b.contacts).sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn every_contact_lands_in_the_bin_of_its_score() {
+        let scores = [
+            (-30, 3),
+            (-21, 1),
+            (-20, 2),
+            (0, 5),
+            (49, 4),
+            (50, 6),
+            (79, 1),
+            (80, 2),
+            (113, 1),
+        ];
+        let h = histogram(&scores, 50, Some(80));
+        assert_eq!(h.bin_width, 10);
+        assert_eq!(h.bins.first().map(|b| (b.from, b.to)), Some((-30, -21)));
+        assert_eq!(h.bins.last().map(|b| (b.from, b.to)), Some((110, 119)));
+        for (score, n) in scores {
+            let bin = h
+                .bins
+                .iter()
+                .find(|b| b.from <= score && score <= b.to)
+                .unwrap();
+            assert!(bin.contacts >= n);
+        }
+        let count = |from: i64| h.bins.iter().find(|b| b.from == from).unwrap().contacts;
+        assert_eq!(count(-30), 4);
+        assert_eq!(count(-20), 2);
+        assert_eq!(count(40), 4);
+        assert_eq!(count(50), 6);
+        assert_eq!(count(70), 1);
+        assert_eq!(count(80), 2);
+        assert_eq!(count(110), 1);
+        assert_eq!(h.bins.iter().map(|b| b.contacts).sum::<u64>(), 25);
+        assert_eq!(h.peak(), 6);
+    }
+
+    #[test]
+    fn the_range_reaches_the_thresholds_even_with_no_contact_near_them() {
+        let h = histogram(&[(0, 3), (10, 1)], 50, Some(80));
+        assert_eq!(h.bins.first().map(|b| b.from), Some(0));
+        assert!(h.bins.last().is_some_and(|b| b.to >= 80));
+        assert!(h.bins.iter().any(|b| b.from == 50));
+        let empty = histogram(&[], 50, None);
+        assert_eq!(empty.bins.len(), 1);
+        assert_eq!(empty.bins[0].contacts, 0);
+    }
+
+    #[test]
+    fn bin_labels() {
+        let bin = |from, to| Bin {
+            from,
+            to,
+            contacts: 0,
+        };
+        assert_eq!(bin(50, 59).label(), "50 to 59");
+        assert_eq!(bin(-30, -21).label(), "-30 to -21");
+        assert_eq!(bin(7, 7).label(), "7");
+    }
+
+    #[test]
+    fn shares_and_points() {
+        assert_eq!(share(37, 240), 0.1542);
+        assert_eq!(share(1, 0), 0.0);
+        assert_eq!(percent(37, 240), "15.4%");
+        assert_eq!(percent(0, 0), "0.0%");
+        assert_eq!(signed(1080.0), "+1080");
+        assert_eq!(signed(-950.0), "-950");
+        assert_eq!(signed(-0.0), "0");
+        assert_eq!(signed(2.5), "+2.5");
+    }
+}

@@ -1,0 +1,433 @@
+//! `leadsort calibrate`: rules checked against contacts whose outcome is known.
+//!
+//! The contacts are generated here with known true weights: the outcome is drawn from a
+//! logistic model (a fixed-seed xorshift generator, so every run sees the same file), and
+//! the rules give every signal the same points. Calibrate must tell the signals apart, find
+//! the one that has no rule, and write a rules file that scores better.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::util::{self, Env, ok};
+
+/// The true log-odds of converting: the intercept, then per signal.
+const INTERCEPT: f64 = -2.6;
+const DEMO: f64 = 2.4;
+const WEBINAR: f64 = 1.4;
+const LARGE: f64 = 0.8;
+const SOFTWARE: f64 = 0.3;
+/// A signal the rules do not have.
+const NORTH: f64 = 1.6;
+
+/// Equal points for four of the five signals: calibrate should tell them apart.
+const RULES: &str = r#"# Every signal gets the same points: calibrate should tell them apart.
+version = 1
+
+[input]
+id = "id"
+
+[tiers]
+warm = 20   # two signals
+
+[[rule]]
+name = "Asked for a demo"
+when = { field = "demo", is = true }
+points = 10
+
+[[rule]]
+name = "Attended a webinar"
+when = { field = "webinar", is = true }
+points = 10   # any webinar
+
+[[rule]]
+name = "Large company"
+when = { field = "employees", at_least = 200 }
+points = 10
+
+[[rule]]
+name = "Software"
+when = { field = "industry", equals = "software" }
+points = 10
+"#;
+
+/// xorshift64*: a small generator with a fixed seed, so the data never change.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[((self.next() * items.len() as f64) as usize).min(items.len() - 1)]
+    }
+}
+
+/// 4000 contacts: id, demo, webinar, employees, industry, region, converted. Every 100th
+/// contact has no outcome yet (an empty cell).
+fn contacts() -> String {
+    let mut rng = Rng(0x5EED_CA11_B2A7_E000);
+    let mut csv = String::from("id,demo,webinar,employees,industry,region,converted\n");
+    for id in 1..=4000 {
+        let demo = rng.next() < 0.3;
+        let webinar = rng.next() < 0.35;
+        let employees = (10.0 * 300f64.powf(rng.next())).round() as u64; // 10 to 3000
+        let industry = rng.pick(&["software", "Software", "retail", "finance", "health"]);
+        let region = rng.pick(&["North", "south", "east", "west"]);
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let eta = INTERCEPT
+            + DEMO * flag(demo)
+            + WEBINAR * flag(webinar)
+            + LARGE * flag(employees >= 200)
+            + SOFTWARE * flag(industry.eq_ignore_ascii_case("software"))
+            + NORTH * flag(region == "North");
+        let converted = rng.next() < 1.0 / (1.0 + (-eta).exp());
+        let outcome = if id % 100 == 0 {
+            ""
+        } else if converted {
+            "yes"
+        } else {
+            "no"
+        };
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        csv.push_str(&format!(
+            "{id},{},{},{employees},{industry},{region},{outcome}\n",
+            yn(demo),
+            yn(webinar)
+        ));
+    }
+    csv
+}
+
+fn env() -> Env {
+    let env = Env::new();
+    env.write("rules.toml", RULES);
+    env.write("contacts.csv", contacts());
+    env
+}
+
+/// `leadsort calibrate --as-of 2026-11-27 --outcome converted ARGS... contacts.csv`
+fn calibrate(env: &Env, args: &[&str]) -> Output {
+    env.cmd()
+        .args([
+            "calibrate",
+            "--as-of",
+            "2026-11-27",
+            "--outcome",
+            "converted",
+        ])
+        .args(args)
+        .arg("contacts.csv")
+        .output()
+        .unwrap()
+}
+
+fn json(env: &Env, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(&calibrate(env, &all))).expect("--format json is JSON")
+}
+
+/// The suggested points by rule name.
+fn suggested(report: &Value, name: &str) -> f64 {
+    report["suggested_points"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no suggested points for {name}"))["suggested"]
+        .as_f64()
+        .unwrap()
+}
+
+/// The AUC of classify's scores against the outcome, ties counted half; contacts without an
+/// outcome left out.
+fn classify_auc(env: &Env, rules: &str) -> f64 {
+    let scored = scored(env, rules);
+    let (pos, neg): (Vec<f64>, Vec<f64>) = (
+        scored.iter().filter(|s| s.1).map(|s| s.0).collect(),
+        scored.iter().filter(|s| !s.1).map(|s| s.0).collect(),
+    );
+    let mut wins = 0.0;
+    for p in &pos {
+        for n in &neg {
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    wins / (pos.len() * neg.len()) as f64
+}
+
+/// Score, converted? and tier of each contact with an outcome, as classify gives them.
+fn scored(env: &Env, rules: &str) -> Vec<(f64, bool, String)> {
+    let out = env
+        .classify(&["--rules", rules, "contacts.csv"])
+        .output()
+        .unwrap();
+    let csv = ok(&out);
+    let score = util::column(&csv, "score");
+    let converted = util::column(&csv, "converted");
+    let tier = util::column(&csv, "tier");
+    score
+        .iter()
+        .zip(&converted)
+        .zip(&tier)
+        .filter(|((_, c), _)| !c.is_empty())
+        .map(|((s, c), t)| (s.parse().unwrap(), c == "yes", t.clone()))
+        .collect()
+}
+
+#[test]
+fn suggested_points_recover_the_order_of_the_true_weights() {
+    let report = json(&env(), &[]);
+    let demo = suggested(&report, "Asked for a demo");
+    let webinar = suggested(&report, "Attended a webinar");
+    let large = suggested(&report, "Large company");
+    let software = suggested(&report, "Software");
+    assert!(
+        demo > webinar && webinar > large && large > software,
+        "true weights {DEMO} > {WEBINAR} > {LARGE} > {SOFTWARE}, suggested {demo} {webinar} {large} {software}"
+    );
+    // Scaled to the file's own points: they add up to about the same.
+    let sum = demo.abs() + webinar.abs() + large.abs() + software.abs();
+    assert!((sum - 40.0).abs() <= 2.0, "{sum}");
+    assert_eq!(report["suggested_points"]["adopted"], true);
+}
+
+#[test]
+fn suggested_points_beat_equal_points_out_of_fold() {
+    let report = json(&env(), &[]);
+    let oof = &report["out_of_fold_auc"];
+    let (now, better) = (
+        oof["current"].as_f64().unwrap(),
+        oof["suggested"].as_f64().unwrap(),
+    );
+    assert!(
+        better > now + 0.01,
+        "out of fold: equal points {now}, suggested {better}"
+    );
+    // The suggested rule adds what the rules lack.
+    let with_rules = oof["with_suggested_rules"].as_f64().unwrap();
+    assert!(with_rules > better + 0.01, "{with_rules} vs {better}");
+}
+
+#[test]
+fn the_written_rules_load_keep_their_comments_and_classify_better() {
+    let env = env();
+    ok(&calibrate(&env, &["--write-rules", "new.toml"]));
+    assert_eq!(
+        env.read("rules.toml"),
+        RULES,
+        "the rules file is never changed"
+    );
+    let text = env.read("new.toml");
+    leadsort::rules::from_str(Path::new("new.toml"), &text)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert!(
+        text.starts_with("# Every signal gets the same points"),
+        "{text}"
+    );
+    // A comment of its own is kept, and says what the value was.
+    assert!(
+        text.contains("   # any webinar (calibrate: was 10)\n"),
+        "{text}"
+    );
+    assert!(text.contains("   # calibrate: was 10\n"), "{text}");
+    assert!(
+        text.contains("   # two signals (calibrate: was 20, best F1)\n"),
+        "{text}"
+    );
+    let (before, after) = (
+        classify_auc(&env, "rules.toml"),
+        classify_auc(&env, "new.toml"),
+    );
+    assert!(after > before + 0.01, "AUC {before} → {after}");
+}
+
+#[test]
+fn a_column_that_matters_but_has_no_rule_is_suggested() {
+    let env = env();
+    let report = json(&env, &[]);
+    let rules = report["suggested_rules"]["rules"].as_array().unwrap();
+    let first = &rules[0];
+    assert_eq!(first["column"], "region", "{rules:#?}");
+    assert_eq!(first["operator"], "equals");
+    assert_eq!(first["value"], "\"North\"");
+    assert!(first["lift"].as_f64().unwrap() >= 1.5);
+    assert!(first["held_out_lift"].as_f64().unwrap() >= 1.2);
+    // Never the outcome or the id, and nothing the rules already cover.
+    for r in rules {
+        assert!(!["converted", "id"].contains(&r["column"].as_str().unwrap()));
+        assert_ne!(r["column"], "demo", "{r}");
+    }
+
+    // Added with --add-suggested: a rule on region in the new file, which scores better still.
+    ok(&calibrate(
+        &env,
+        &["--write-rules", "with-region.toml", "--add-suggested"],
+    ));
+    ok(&calibrate(&env, &["--write-rules", "points-only.toml"]));
+    let text = env.read("with-region.toml");
+    leadsort::rules::from_str(Path::new("with-region.toml"), &text)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert!(
+        text.contains(
+            "# Suggested by `leadsort calibrate` from contacts.csv (outcome column `converted`)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "name = \"region: North\"\nwhen = { field = \"region\", equals = \"North\" }\npoints = "
+        ),
+        "{text}"
+    );
+    let (points_only, with_region) = (
+        classify_auc(&env, "points-only.toml"),
+        classify_auc(&env, "with-region.toml"),
+    );
+    assert!(
+        with_region > points_only + 0.01,
+        "{points_only} → {with_region}"
+    );
+}
+
+#[test]
+fn a_target_precision_gives_a_warm_queue_that_converts_at_least_that_well() {
+    let env = env();
+    let report = json(
+        &env,
+        &["--target-precision", "0.8", "--write-rules", "new.toml"],
+    );
+    assert_eq!(report["new_rules"]["chosen_by"], "target precision 80%");
+
+    // On the current score: the threshold calibrate names, checked against classify.
+    let t = report["thresholds"]["current"]["target_precision"]["threshold"]
+        .as_f64()
+        .unwrap();
+    let now = scored(&env, "rules.toml");
+    let above: Vec<_> = now.iter().filter(|s| s.0 >= t).collect();
+    let rate = above.iter().filter(|s| s.1).count() as f64 / above.len() as f64;
+    assert!(rate >= 0.8, "score >= {t}: {rate}");
+
+    // The new file's warm queue, as classify gives it.
+    let new = scored(&env, "new.toml");
+    let warm: Vec<_> = new
+        .iter()
+        .filter(|s| s.2 == "warm" || s.2 == "hot")
+        .collect();
+    let converted = warm.iter().filter(|s| s.1).count();
+    let precision = converted as f64 / warm.len() as f64;
+    assert!(precision >= 0.8, "warm queue converts at {precision}");
+    let recall = converted as f64 / new.iter().filter(|s| s.1).count() as f64;
+    let reported = &report["new_rules"]["warm_queue"];
+    assert_eq!(reported["contacts"].as_u64().unwrap() as usize, warm.len());
+    assert!((reported["recall"].as_f64().unwrap() - recall).abs() < 1e-3);
+}
+
+#[test]
+fn a_capacity_gives_a_threshold_that_sends_at_most_that_many() {
+    let report = json(&env(), &["--capacity", "300"]);
+    for side in ["current", "suggested"] {
+        let cut = &report["thresholds"][side]["capacity"];
+        assert!(cut["contacts"].as_u64().unwrap() <= 300, "{side}: {cut}");
+    }
+    assert_eq!(report["new_rules"]["chosen_by"], "capacity 300");
+    assert!(
+        report["new_rules"]["warm_queue"]["contacts"]
+            .as_u64()
+            .unwrap()
+            <= 300
+    );
+}
+
+#[test]
+fn empty_outcomes_are_left_out_and_counted() {
+    let report = json(&env(), &[]);
+    assert_eq!(report["outcome"]["left_out_empty"], 40);
+    assert_eq!(report["outcome"]["contacts"], 3960);
+    let text = ok(&calibrate(&env(), &[]));
+    assert!(
+        text.contains("left out: 40 with an empty outcome cell"),
+        "{text}"
+    );
+    assert!(text.contains("Tier "), "{text}");
+    assert!(text.contains("Out-of-fold AUC"), "{text}");
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let env = env();
+    for format in ["text", "json"] {
+        let args = [
+            "--format",
+            format,
+            "--write-rules",
+            "a.toml",
+            "--add-suggested",
+        ];
+        let first = ok(&calibrate(&env, &args));
+        let a = env.read("a.toml");
+        let second = ok(&calibrate(&env, &args));
+        assert_eq!(first, second, "{format}");
+        assert_eq!(a, env.read("a.toml"));
+    }
+}
+
+#[test]
+fn never_writes_over_the_rules_or_the_input() {
+    let env = env();
+    for target in ["rules.toml", "contacts.csv"] {
+        let out = calibrate(&env, &["--write-rules", target]);
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("both an input and an output"));
+    }
+    assert_eq!(env.read("rules.toml"), RULES);
+    assert_eq!(env.read("contacts.csv"), contacts());
+}
+
+#[test]
+fn an_outcome_column_the_input_lacks_is_a_data_error() {
+    let env = env();
+    let out = env
+        .cmd()
+        .args(["calibrate", "--outcome", "convertd", "contacts.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has no column `convertd` (from --outcome)"),
+        "{err}"
+    );
+    assert!(err.contains("closest header: `converted`"), "{err}");
+}
+
+#[test]
+fn an_outcome_with_no_converter_says_which_values_count() {
+    let env = env();
+    let out = env
+        .cmd()
+        .args([
+            "calibrate",
+            "--outcome",
+            "converted",
+            "--positive",
+            "won",
+            "contacts.csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--positive"));
+}
