@@ -130,6 +130,21 @@ impl Cut {
     }
 }
 
+/// The one-sided 95% lower bound of a rate of `k` in `n` (Wilson's score interval): the
+/// rate the group reaches with 95% confidence (80 of 100: 0.727; 800 of 1,000: 0.778).
+pub fn lower_bound(k: u64, n: u64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    const Z: f64 = 1.644_853_626_951_472_2; // the 95th percentile of the standard normal
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let z2 = Z * Z;
+    let centre = p + z2 / (2.0 * n);
+    let spread = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - spread) / (1.0 + z2 / n)).clamp(0.0, 1.0)
+}
+
 /// Every threshold worth trying on one score: one cut per distinct score, highest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cuts {
@@ -156,13 +171,15 @@ impl Cuts {
         Cuts { cuts, all: above }
     }
 
-    /// The lowest threshold whose contacts convert at `target` or better: the most
-    /// converters sales gets at that conversion rate.
+    /// The lowest threshold whose contacts convert at `target` or better, allowing for
+    /// chance: the rate's 95% lower confidence bound reaches the target, so that the next
+    /// batch of contacts, not only these, should convert that well. Of those thresholds, the
+    /// lowest: the most converters sales gets at that conversion rate.
     pub fn for_precision(&self, target: f64) -> Option<Cut> {
-        // A tolerance, so that 4 of 5 meets a target of 0.8 despite rounding.
+        // A tolerance, so that a bound of exactly the target meets it despite rounding.
         self.cuts
             .iter()
-            .rfind(|c| c.precision >= target - 1e-12)
+            .rfind(|c| lower_bound(c.converted, c.contacts) >= target - 1e-12)
             .copied()
     }
 
@@ -299,16 +316,35 @@ mod tests {
     }
 
     #[test]
-    fn threshold_for_a_target_precision_is_the_lowest_that_meets_it() {
-        let c = cuts();
-        assert_eq!(c.for_precision(0.75).unwrap().threshold, 20);
-        assert_eq!(c.for_precision(0.8).unwrap().threshold, 30);
-        assert_eq!(c.for_precision(1.0).unwrap().threshold, 30);
-        assert_eq!(c.for_precision(0.4).unwrap().threshold, 0);
-        // 3 of 4 is exactly 0.75: met despite floating point.
-        assert!(c.for_precision(3.0 / 4.0).is_some());
-        let none = Cuts::new(&[(5, false), (1, true)]);
-        assert_eq!(none.for_precision(0.9), None);
+    fn the_lower_bound_of_a_rate_allows_for_chance() {
+        assert!(close(lower_bound(80, 100), 0.726_696_191));
+        assert!(lower_bound(800, 1000) > lower_bound(80, 100));
+        assert!(lower_bound(800, 1000) < 0.8);
+        assert!(lower_bound(1000, 1000) < 1.0);
+        assert_eq!(lower_bound(0, 10), 0.0);
+        assert_eq!(lower_bound(0, 0), 0.0);
+    }
+
+    #[test]
+    fn threshold_for_a_target_precision_is_the_lowest_that_meets_it_allowing_for_chance() {
+        // score 30: 190 of 200 convert; 20: 150 of 200; 10: 100 of 400; 0: none of 200.
+        let mut scores = Vec::new();
+        for (score, converted, contacts) in [(30, 190, 200), (20, 150, 200), (10, 100, 400)] {
+            scores.extend((0..contacts).map(|i| (score, i < converted)));
+        }
+        scores.extend((0..200).map(|_| (0, false)));
+        let c = Cuts::new(&scores);
+        // At 20 and above: 340 of 400 (85%, at least 81.8% allowing for chance).
+        assert_eq!(c.for_precision(0.8).unwrap().threshold, 20);
+        assert_eq!(c.for_precision(0.8).unwrap().contacts, 400);
+        // 85% is the rate at 20, but not what it reaches allowing for chance: 30 is.
+        assert_eq!(c.for_precision(0.85).unwrap().threshold, 30);
+        assert_eq!(c.for_precision(0.5).unwrap().threshold, 10);
+        assert_eq!(c.for_precision(0.95), None);
+        // A small file reaches a target only with a clear margin: 4 of 5 is not 80% yet.
+        let small = Cuts::new(&[(5, true), (5, true), (5, true), (5, true), (5, false)]);
+        assert_eq!(small.for_precision(0.8), None);
+        assert_eq!(small.for_precision(0.4).unwrap().threshold, 5);
     }
 
     #[test]

@@ -72,7 +72,8 @@ pub struct Args {
     pub positive: Vec<String>,
 
     /// Find the lowest threshold whose contacts convert at least this often (0 to 1, e.g.
-    /// 0.8), and suggest it as the warm threshold
+    /// 0.8), allowing for chance (95% sure: a small file needs a margin), and suggest it as
+    /// the warm threshold
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub target_precision: Option<f64>,
 
@@ -592,6 +593,14 @@ impl Report<'_> {
                 s.not_held, s.covered
             );
         }
+        if s.beyond > 0 {
+            let _ = writeln!(
+                out,
+                "  ({} more held but were not examined: at most {} are suggested, the most significant first)",
+                s.beyond,
+                suggest::MAX_SUGGESTIONS
+            );
+        }
 
         // 7. The new file.
         let n = &c.new_rules;
@@ -754,6 +763,7 @@ impl Report<'_> {
                 min_support: c.search.min_support,
                 not_held_out_of_fold: c.search.not_held,
                 covered: c.search.covered,
+                not_examined: c.search.beyond,
                 rules: c
                     .search
                     .suggestions
@@ -803,7 +813,10 @@ fn thresholds_table(title: &str, warm: &str, t: &Thresholds, settings: &Settings
     let mut rows: Vec<(String, Option<Cut>)> = vec![(warm.to_string(), Some(t.warm))];
     if let Some(p) = settings.target_precision {
         let percent = fmt_number((p * 1000.0).round() / 10.0);
-        rows.push((format!("target: converting at {percent}%"), t.target));
+        rows.push((
+            format!("target: converting at {percent}%, 95% sure"),
+            t.target,
+        ));
     }
     if let Some(n) = settings.capacity {
         rows.push((format!("capacity: at most {n} contacts"), t.capacity));
@@ -967,6 +980,8 @@ struct JsonSearch {
     min_support: u64,
     not_held_out_of_fold: usize,
     covered: usize,
+    /// Held out of fold but not examined: the first `MAX_SUGGESTIONS` were found before them.
+    not_examined: usize,
     rules: Vec<JsonSuggestion>,
 }
 

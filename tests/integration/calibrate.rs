@@ -431,3 +431,44 @@ fn an_outcome_with_no_converter_says_which_values_count() {
     assert_eq!(out.status.code(), Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--positive"));
 }
+
+#[test]
+fn at_most_25_rules_are_suggested_and_the_rest_are_counted() {
+    // 30 columns that each tell buyers apart as well as the others; the rules use one.
+    let mut rng = Rng(0xC0FF_EE00_1234_5678);
+    let columns = 30;
+    let mut csv: Vec<String> = vec![
+        std::iter::once("converted".to_string())
+            .chain((1..=columns).map(|c| format!("signal{c}")))
+            .collect::<Vec<_>>()
+            .join(","),
+    ];
+    for _ in 0..1500 {
+        let converted = rng.next() < 0.5;
+        let mut row = vec![if converted { "yes" } else { "no" }.to_string()];
+        for _ in 0..columns {
+            let p = if converted { 0.8 } else { 0.2 };
+            row.push(if rng.next() < p { "yes" } else { "no" }.to_string());
+        }
+        csv.push(row.join(","));
+    }
+    let env = Env::new();
+    env.write("contacts.csv", csv.join("\n") + "\n");
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 10\n\n[[rule]]\nname = \"First signal\"\nwhen = { field = \"signal1\", is = true }\npoints = 10\n",
+    );
+    let report = json(&env, &[]);
+    let search = &report["suggested_rules"];
+    assert_eq!(search["rules"].as_array().unwrap().len(), 25, "{search}");
+    let unexamined = search["not_examined"].as_u64().unwrap();
+    assert!(
+        unexamined >= 4,
+        "29 columns held, 25 suggested: {unexamined}"
+    );
+    let text = ok(&calibrate(&env, &[]));
+    assert!(
+        text.contains(&format!("{unexamined} more held but were not examined")),
+        "{text}"
+    );
+}
