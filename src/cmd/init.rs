@@ -434,6 +434,28 @@ const CATALOGUE: &[Known] = &[
         ..Known::TEXT
     },
     Known {
+        field: "visits",
+        about: "the number of visits to the website",
+        kind: FieldKind::Number,
+        headers: &["visits", "Number of Sessions", "TotalVisits", "Sessions"],
+        ideal: "5",
+        rules: VISITS_RULES,
+        ..Known::TEXT
+    },
+    Known {
+        field: "time_on_site",
+        about: "the time spent on the website, in seconds",
+        kind: FieldKind::Number,
+        headers: &[
+            "time_on_site",
+            "Total Time Spent on Website",
+            "Time Spent on Website",
+        ],
+        ideal: "900",
+        rules: TIME_ON_SITE_RULES,
+        ..Known::TEXT
+    },
+    Known {
         field: "email_clicks",
         about: "the number of email clicks",
         kind: FieldKind::Number,
@@ -730,6 +752,23 @@ const PAGE_VIEWS_RULES: &[Rule] = &[Rule {
           with 1,200 views gets 10, not 1,200. An empty or unreadable cell gives 0.",
     when: None,
     gives: Gives::PerUnit { points: 1, max: 10 },
+}];
+
+const VISITS_RULES: &[Rule] = &[Rule {
+    name: "Visits",
+    side: Side::Engagement,
+    why: "2 points per visit to the website, at most 10: coming back is a stronger sign than\n\
+          one long look.",
+    when: None,
+    gives: Gives::PerUnit { points: 2, max: 10 },
+}];
+
+const TIME_ON_SITE_RULES: &[Rule] = &[Rule {
+    name: "Time on the website",
+    side: Side::Engagement,
+    why: "Ten minutes or more on the website (600 seconds; EDIT if the column counts minutes).",
+    when: Some(r#"{ field = "time_on_site", at_least = 600 }"#),
+    gives: Gives::Points(10),
 }];
 
 const EMAIL_CLICKS_RULES: &[Rule] = &[Rule {

@@ -570,3 +570,25 @@ fn the_rules_file_is_readable_by_others() {
         .mode();
     assert_eq!(mode & 0o777, 0o644);
 }
+
+#[test]
+fn web_analytics_columns_give_engagement_rules() {
+    // As a marketing-automation export names them (X Education style, HubSpot's sessions).
+    let env = Env::new();
+    env.write(
+        "contacts.csv",
+        "Lead Number,TotalVisits,Total Time Spent on Website,Converted\n\
+         1,7,1200,1\n2,0,0,0\n3,2,300,0\n",
+    );
+    let (_, rules, _) = init(&env, &["contacts.csv"]);
+    assert_eq!(columns(&rules, "visits")[0], "TotalVisits");
+    assert_eq!(
+        columns(&rules, "time_on_site")[0],
+        "Total Time Spent on Website"
+    );
+    let scored = classifies_cleanly(&env, "contacts.csv");
+    assert_eq!(
+        util::column(&scored, "reasons"),
+        ["Visits +10; Time on the website +10", "", "Visits +4"]
+    );
+}
