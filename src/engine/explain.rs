@@ -116,7 +116,8 @@ impl Engine {
             typed_fields: self.typed_fields.clone(),
             as_of: self.as_of,
         };
-        let mut buf = String::new();
+        let mut memo = super::probe::Memo::default();
+        memo.next_row();
         let rule_traces = rules
             .rules
             .iter()
@@ -142,7 +143,7 @@ impl Engine {
                     when: rule
                         .when
                         .as_ref()
-                        .map(|c| cx.trace(c, row, values, &mut buf)),
+                        .map(|c| cx.trace(c, row, values, &mut memo)),
                     per,
                 }
             })
@@ -181,7 +182,7 @@ impl Engine {
         let mut routes = Vec::new();
         if !outcome.disqualified {
             for (i, route) in rules.routes.iter().enumerate() {
-                let when = cx.trace(&route.when, row, values, &mut buf);
+                let when = cx.trace(&route.when, row, values, &mut memo);
                 let holds = when.holds();
                 routes.push(RouteTrace { route: i, when });
                 if holds {
@@ -215,13 +216,13 @@ impl Compiler<'_> {
         c: &Condition,
         row: &R,
         values: &[Value],
-        buf: &mut String,
+        memo: &mut super::probe::Memo,
     ) -> Trace {
         match c {
             Condition::All(parts) => {
                 let parts: Vec<Trace> = parts
                     .iter()
-                    .map(|p| self.trace(p, row, values, buf))
+                    .map(|p| self.trace(p, row, values, memo))
                     .collect();
                 Trace::All {
                     holds: parts.iter().all(Trace::holds),
@@ -231,7 +232,7 @@ impl Compiler<'_> {
             Condition::Any(parts) => {
                 let parts: Vec<Trace> = parts
                     .iter()
-                    .map(|p| self.trace(p, row, values, buf))
+                    .map(|p| self.trace(p, row, values, memo))
                     .collect();
                 Trace::Any {
                     holds: parts.iter().any(Trace::holds),
@@ -239,7 +240,7 @@ impl Compiler<'_> {
                 }
             }
             Condition::Not(inner) => {
-                let inner = self.trace(inner, row, values, buf);
+                let inner = self.trace(inner, row, values, memo);
                 Trace::Not {
                     holds: !inner.holds(),
                     inner: Box::new(inner),
@@ -247,7 +248,7 @@ impl Compiler<'_> {
             }
             Condition::Test(t) => {
                 let cond = self.test(t);
-                let holds = cond.eval(row, values, buf);
+                let holds = cond.eval(row, values, memo);
                 let unreadable = slots_of(&cond).any(|s| values.get(s) == Some(&Value::Unreadable));
                 let mut read = self.read(&t.field.name, row, None);
                 read.unreadable = unreadable;

@@ -2,12 +2,14 @@
 //! are built. Nothing here looks at rules.toml again.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use foldhash::fast::FixedState;
 use regex::Regex;
 
 use super::Row;
+use super::probe::{Memo, Probe};
 
 /// A column index, or `None` for an optional field absent from this input (reads as empty).
 pub type Col = Option<usize>;
@@ -92,12 +94,23 @@ pub enum TextKind {
     Ne(String),
     In(WordSet),
     NotIn(WordSet),
-    ContainsAny(Option<AhoCorasick>),
+    /// `None` when there is no needle; the needles are kept for `probe::share`.
+    ContainsAny {
+        ac: Option<AhoCorasick>,
+        needles: Vec<String>,
+    },
     StartsWith(String),
     EndsWith(String),
     Matches(Regex),
     DomainIn(WordSet),
     Present(bool),
+    /// One bit of a probe shared with other tests on the column (see `probe`), negated for
+    /// `not_in`.
+    Probe {
+        probe: Arc<Probe>,
+        bit: u32,
+        negate: bool,
+    },
 }
 
 /// Exact-match lookup for a list of words (already folded when the test folds).
@@ -158,7 +171,7 @@ pub fn trim(s: &str) -> &str {
 }
 
 /// The trimmed cell, lower-cased into `buf` only when it has something to lower.
-fn folded<'a>(cell: &'a str, fold: bool, buf: &'a mut String) -> &'a str {
+pub(super) fn folded<'a>(cell: &'a str, fold: bool, buf: &'a mut String) -> &'a str {
     if !fold {
         return cell;
     }
@@ -180,7 +193,11 @@ pub fn cell<R: Row + ?Sized>(row: &R, col: Col) -> &str {
 }
 
 impl TextTest {
-    fn eval<R: Row + ?Sized>(&self, row: &R, buf: &mut String) -> bool {
+    fn eval<R: Row + ?Sized>(&self, row: &R, memo: &mut Memo) -> bool {
+        if let TextKind::Probe { probe, bit, negate } = &self.kind {
+            // The cell is read only when the probe has not run on this row yet.
+            return probe.holds(|| trim(cell(row, self.col)), *bit, memo) != *negate;
+        }
         let raw = trim(cell(row, self.col));
         match &self.kind {
             TextKind::Present(want) => raw.is_empty() != *want,
@@ -191,7 +208,7 @@ impl TextTest {
                 TextKind::Ne(w) => !raw.eq_ignore_ascii_case(w),
                 TextKind::In(set) => set.contains_ascii_ci(raw),
                 TextKind::NotIn(set) => !set.contains_ascii_ci(raw),
-                TextKind::ContainsAny(ac) => ac.as_ref().is_some_and(|ac| ac.is_match(raw)),
+                TextKind::ContainsAny { ac, .. } => ac.as_ref().is_some_and(|ac| ac.is_match(raw)),
                 TextKind::StartsWith(w) => {
                     raw.len() >= w.len()
                         && raw.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
@@ -202,22 +219,24 @@ impl TextTest {
                 }
                 TextKind::DomainIn(set) => memchr::memrchr(b'@', raw.as_bytes())
                     .is_some_and(|at| set.contains_ascii_ci(trim(&raw[at + 1..]))),
-                TextKind::Present(_) | TextKind::Matches(_) => false,
+                TextKind::Present(_) | TextKind::Matches(_) | TextKind::Probe { .. } => false,
             },
             kind => {
-                let s = folded(raw, self.fold, buf);
+                let s = folded(raw, self.fold, &mut memo.buf);
                 match kind {
                     TextKind::Eq(w) => s == w,
                     TextKind::Ne(w) => s != w,
                     TextKind::In(set) => set.contains(s),
                     TextKind::NotIn(set) => !set.contains(s),
-                    TextKind::ContainsAny(ac) => ac.as_ref().is_some_and(|ac| ac.is_match(s)),
+                    TextKind::ContainsAny { ac, .. } => {
+                        ac.as_ref().is_some_and(|ac| ac.is_match(s))
+                    }
                     TextKind::StartsWith(w) => s.starts_with(w.as_str()),
                     TextKind::EndsWith(w) => s.ends_with(w.as_str()),
                     TextKind::DomainIn(set) => s
                         .rfind('@')
                         .is_some_and(|at| set.contains(trim(&s[at + 1..]))),
-                    TextKind::Present(_) | TextKind::Matches(_) => false,
+                    TextKind::Present(_) | TextKind::Matches(_) | TextKind::Probe { .. } => false,
                 }
             }
         }
@@ -254,13 +273,45 @@ impl TypedTest {
 }
 
 impl Cond {
-    pub fn eval<R: Row + ?Sized>(&self, row: &R, values: &[Value], buf: &mut String) -> bool {
+    /// Whether the condition holds on `row`, whose typed cells are `values`. `memo` must
+    /// have been moved to this row (`Memo::next_row`).
+    #[inline]
+    pub fn eval<R: Row + ?Sized>(&self, row: &R, values: &[Value], memo: &mut Memo) -> bool {
+        // Most rules test one cell: those are decided here, without a call per level.
         match self {
-            Cond::All(cs) => cs.iter().all(|c| c.eval(row, values, buf)),
-            Cond::Any(cs) => cs.iter().any(|c| c.eval(row, values, buf)),
-            Cond::Not(c) => !c.eval(row, values, buf),
-            Cond::Text(t) => t.eval(row, buf),
             Cond::Typed { slot, test } => test.eval(values[*slot]),
+            Cond::Text(t) => t.eval(row, memo),
+            _ => self.eval_nested(row, values, memo),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_nested<R: Row + ?Sized>(&self, row: &R, values: &[Value], memo: &mut Memo) -> bool {
+        match self {
+            Cond::All(cs) => cs.iter().all(|c| c.eval(row, values, memo)),
+            Cond::Any(cs) => cs.iter().any(|c| c.eval(row, values, memo)),
+            Cond::Not(c) => !c.eval(row, values, memo),
+            Cond::Text(t) => t.eval(row, memo),
+            Cond::Typed { slot, test } => test.eval(values[*slot]),
+        }
+    }
+
+    /// Every text test in the condition.
+    pub fn each_text(&self, f: &mut impl FnMut(&TextTest)) {
+        match self {
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.each_text(f)),
+            Cond::Not(c) => c.each_text(f),
+            Cond::Text(t) => f(t),
+            Cond::Typed { .. } => {}
+        }
+    }
+
+    pub fn each_text_mut(&mut self, f: &mut impl FnMut(&mut TextTest)) {
+        match self {
+            Cond::All(cs) | Cond::Any(cs) => cs.iter_mut().for_each(|c| c.each_text_mut(f)),
+            Cond::Not(c) => c.each_text_mut(f),
+            Cond::Text(t) => f(t),
+            Cond::Typed { .. } => {}
         }
     }
 }
@@ -275,17 +326,18 @@ pub fn fold_needle(s: &str, fold: bool) -> String {
     }
 }
 
-/// An automaton finding any of `needles` (already folded), ignoring ASCII case when `fold`.
-pub fn automaton(needles: &[String], fold: bool) -> Option<AhoCorasick> {
-    let needles: Vec<&String> = needles.iter().filter(|n| !n.is_empty()).collect();
-    if needles.is_empty() {
-        return None;
-    }
-    AhoCorasick::builder()
-        .ascii_case_insensitive(fold)
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(needles)
-        .ok()
+/// `contains_any` on `needles` (already folded): an automaton finding any of them, ignoring
+/// ASCII case when `fold`.
+pub fn contains_any(needles: Vec<String>, fold: bool) -> TextKind {
+    let nonempty: Vec<&String> = needles.iter().filter(|n| !n.is_empty()).collect();
+    let ac = (!nonempty.is_empty()).then(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(fold)
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(nonempty)
+            .expect("an automaton of plain needles builds")
+    });
+    TextKind::ContainsAny { ac, needles }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod bind;
 pub mod cell;
 pub mod explain;
 mod matcher;
+mod probe;
 
 use std::fmt::Write as _;
 
@@ -17,8 +18,9 @@ pub use bind::{Binding, Header, Problem, Unbound};
 pub use explain::{Explanation, GroupTrace, Read, RouteTrace, RuleTrace, TierTrace, Trace};
 pub use matcher::Value;
 use matcher::{
-    Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, automaton, fold_needle,
+    Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, contains_any, fold_needle,
 };
+use probe::Memo;
 
 use crate::rules::{Condition, FieldKind, GroupId, Op, Points, Rules, Scalar, Test, Tier};
 
@@ -89,11 +91,11 @@ impl Outcome {
     }
 }
 
-/// Per-worker state: cells parsed for the current row, a buffer, and counters.
+/// Per-worker state: cells parsed for the current row, what its probes found, and counters.
 #[derive(Debug, Clone)]
 pub struct Scratch {
     values: Vec<Value>,
-    buf: String,
+    memo: Memo,
     sums: Vec<f64>,
     pub stats: Stats,
 }
@@ -208,7 +210,7 @@ impl Engine {
             typed_fields: Vec::new(),
             as_of: cell::day_number(as_of),
         };
-        let compiled_rules = rules
+        let mut compiled_rules: Vec<CompiledRule> = rules
             .rules
             .iter()
             .map(|r| CompiledRule {
@@ -232,7 +234,7 @@ impl Engine {
                 }),
             })
             .collect();
-        let reps = rules
+        let mut reps: Vec<Option<Cond>> = rules
             .reps
             .iter()
             .map(|rep| rep.when.as_ref().map(|c| cx.cond(c)))
@@ -242,11 +244,20 @@ impl Engine {
             .as_ref()
             .and_then(|b| b.owner.as_ref())
             .map(|f| cx.column(&f.name));
-        let routes = rules
+        let mut routes: Vec<(Cond, QueueId)> = rules
             .routes
             .iter()
             .map(|r| (cx.cond(&r.when), queue_id(&r.queue)))
             .collect();
+        // Tests of one kind on one column run once per row for all of them.
+        probe::share(
+            &mut compiled_rules
+                .iter_mut()
+                .filter_map(|r| r.when.as_mut())
+                .chain(reps.iter_mut().flatten())
+                .chain(routes.iter_mut().map(|(c, _)| c))
+                .collect::<Vec<_>>(),
+        );
         // A field declared with a type is checked as that type even where only text
         // operators read it, so its unreadable cells are counted.
         for b in &bindings {
@@ -311,7 +322,7 @@ impl Engine {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             values: vec![Value::Empty; self.slots.len()],
-            buf: String::new(),
+            memo: Memo::default(),
             sums: vec![0.0; self.group_names.len()],
             stats: Stats {
                 unreadable: vec![0; self.typed_fields.len()],
@@ -342,6 +353,7 @@ impl Engine {
     /// Score, tier and route one contact. `out` is overwritten; reuse it across rows.
     pub fn evaluate<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch, out: &mut Outcome) {
         self.read_slots(row, scratch);
+        scratch.memo.next_row();
         out.hits.clear();
         out.clamps.clear();
         out.groups.clear();
@@ -354,7 +366,7 @@ impl Engine {
             let matched = rule
                 .when
                 .as_ref()
-                .is_none_or(|c| c.eval(row, &scratch.values, &mut scratch.buf));
+                .is_none_or(|c| c.eval(row, &scratch.values, &mut scratch.memo));
             if !matched {
                 continue;
             }
@@ -423,7 +435,7 @@ impl Engine {
             && let Some(i) = self
                 .routes
                 .iter()
-                .position(|(c, _)| c.eval(row, &scratch.values, &mut scratch.buf))
+                .position(|(c, _)| c.eval(row, &scratch.values, &mut scratch.memo))
         {
             out.route = Some(i);
             out.queue = self.routes[i].1;
@@ -497,10 +509,11 @@ impl Engine {
     /// Which `[[rep]]`s' territories take this contact, as a bit per rep (a rep without a
     /// territory is not set here). Call after `evaluate` on the same row and scratch.
     pub fn territories<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch) -> u64 {
+        scratch.memo.next_row();
         let mut mask = 0u64;
         for (i, rep) in self.reps.iter().enumerate() {
             if let Some(c) = rep
-                && c.eval(row, &scratch.values, &mut scratch.buf)
+                && c.eval(row, &scratch.values, &mut scratch.memo)
             {
                 mask |= 1 << i;
             }
@@ -832,10 +845,10 @@ impl Compiler<'_> {
                     .collect();
                 self.membership(t, &list, negate)
             }
-            Op::Contains(s) => self.text(t, TextKind::ContainsAny(automaton(&[word(s)], fold))),
+            Op::Contains(s) => self.text(t, contains_any(vec![word(s)], fold)),
             Op::ContainsAny(list) => {
                 let needles: Vec<String> = list.iter().map(|s| word(s)).collect();
-                self.text(t, TextKind::ContainsAny(automaton(&needles, fold)))
+                self.text(t, contains_any(needles, fold))
             }
             Op::StartsWith(s) => self.text(t, TextKind::StartsWith(word(s))),
             Op::EndsWith(s) => self.text(t, TextKind::EndsWith(word(s))),

@@ -861,3 +861,99 @@ fn reps_territories_and_the_owner_column() {
     }
     assert_eq!(e.owner(&["US", " Bo "][..]), "Bo");
 }
+
+mod shared_probes {
+    //! Tests of one kind on one column share one probe per row (`probe`): the result must be
+    //! what each test gives on its own.
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PIECES: &[&str] = &[
+        "vp",
+        "VP",
+        "sales",
+        "Sales",
+        "lead",
+        "Müller",
+        "MÜLLER",
+        "straße",
+        "école",
+        "ÉCOLE",
+        "gmail.com",
+        "GMail.com",
+        "acme.io",
+        "x",
+        "@",
+        " ",
+        "",
+    ];
+    const PATTERNS: &[&str] = &["^vp", "sales$", "m.ller", r"\bx\b", "(?i)école", "a+"];
+
+    fn piece() -> impl Strategy<Value = String> {
+        proptest::sample::select(PIECES).prop_map(str::to_string)
+    }
+
+    /// A needle or listed word: not blank (the rules forbid it).
+    fn word() -> impl Strategy<Value = String> {
+        proptest::sample::select(&PIECES[..PIECES.len() - 2]).prop_map(str::to_string)
+    }
+
+    fn list() -> impl Strategy<Value = String> {
+        proptest::collection::vec(word(), 1..4).prop_map(|v| {
+            let quoted: Vec<String> = v.iter().map(|w| format!("{w:?}")).collect();
+            format!("[{}]", quoted.join(", "))
+        })
+    }
+
+    /// One test on column `f` or `g`, any of the kinds probes share (and one they do not).
+    fn test() -> impl Strategy<Value = String> {
+        let op = prop_oneof![
+            list().prop_map(|l| format!("contains_any = {l}")),
+            word().prop_map(|w| format!("contains = {w:?}")),
+            list().prop_map(|l| format!("in = {l}")),
+            list().prop_map(|l| format!("not_in = {l}")),
+            list().prop_map(|l| format!("domain_in = {l}")),
+            proptest::sample::select(PATTERNS).prop_map(|p| format!("matches = {p:?}")),
+            word().prop_map(|w| format!("equals = {w:?}")),
+        ];
+        (proptest::sample::select(&["f", "g"][..]), op, any::<bool>()).prop_map(
+            |(field, op, case)| format!("{{ field = \"{field}\", {op}, case_sensitive = {case} }}"),
+        )
+    }
+
+    fn cell() -> impl Strategy<Value = String> {
+        proptest::collection::vec(piece(), 0..5).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn a_shared_probe_gives_what_each_test_gives_alone(
+            tests in proptest::collection::vec(test(), 1..10),
+            rows in proptest::collection::vec((cell(), cell()), 1..6),
+        ) {
+            let rule = |i: usize, when: &str| {
+                format!("[[rule]]\nname = \"R{i}\"\nwhen = {when}\npoints = 1\n")
+            };
+            let all: String = tests.iter().enumerate().map(|(i, t)| rule(i, t)).collect();
+            let together = engine(&all, &["f", "g"]);
+            let alone: Vec<Engine> = tests
+                .iter()
+                .map(|t| engine(&rule(0, t), &["f", "g"]))
+                .collect();
+            // One scratch across rows, as a worker keeps it: stale bits would show.
+            let mut scratch = together.scratch();
+            let mut out = Outcome::default();
+            for (f, g) in &rows {
+                let row = [f.as_str(), g.as_str()];
+                together.evaluate(&row[..], &mut scratch, &mut out);
+                for (i, e) in alone.iter().enumerate() {
+                    let want = !run(e, &row).0.hits.is_empty();
+                    let got = out.hits.iter().any(|h| h.rule == i);
+                    prop_assert_eq!(got, want, "rule {} on {:?}", tests[i], row);
+                }
+            }
+        }
+    }
+}
