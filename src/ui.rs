@@ -78,3 +78,19 @@ fn emit(kind: &str, message: &str) {
         };
     }
 }
+
+/// `1 row`, `3 rows`: a count and a word that takes an `s` in the plural.
+pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, word: &str) -> String {
+    let s = if n == N::from(1) { "" } else { "s" };
+    format!("{n} {word}{s}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_takes_no_s() {
+        assert_eq!(super::plural(1usize, "row"), "1 row");
+        assert_eq!(super::plural(0u64, "row"), "0 rows");
+        assert_eq!(super::plural(2u64, "rejected row"), "2 rejected rows");
+    }
+}

@@ -21,6 +21,7 @@ use crate::input::{Input, Source};
 use crate::output::{Target, commit_all};
 use crate::rules::Rules;
 use crate::ui::Ui;
+use crate::ui::plural;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -196,8 +197,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let data = Dataset::read(&mut input, &engine, outcome, &positive)?;
     if data.rejected > 0 {
         ui.warn(&format!(
-            "{} rows of {} could not be read and were left out (leadsort classify --rejected FILE shows them)",
-            data.rejected,
+            "{} of {} could not be read and were left out (leadsort classify --rejected FILE shows them)",
+            crate::ui::plural(data.rejected, "row"),
             input.name()
         ));
     }
@@ -537,8 +538,8 @@ impl Report<'_> {
         }
         let n = c.search.suggestions.len();
         if n > 0 {
-            let s = if n == 1 { "" } else { "s" };
-            lines.push((format!("with the {n} suggested rule{s}"), oof.with_rules));
+            let rules = plural(n, "suggested rule");
+            lines.push((format!("with the {rules}"), oof.with_rules));
         }
         for (label, auc) in lines {
             let _ = writeln!(out, "  {label:<32}  {}", opt(auc, 3));
@@ -616,11 +617,7 @@ impl Report<'_> {
                 .map(|h| format!(", hot raised to {}", fmt_number(h)))
                 .unwrap_or_default(),
             if n.added > 0 {
-                format!(
-                    ", {} suggested rule{} added",
-                    n.added,
-                    if n.added == 1 { "" } else { "s" }
-                )
+                format!(", {} added", plural(n.added, "suggested rule"))
             } else {
                 String::new()
             }

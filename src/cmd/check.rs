@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::input::{Input, Next, Record, Source};
 use crate::rules::{Diagnostic, Rules, RulesError, Severity, lint};
 use crate::selftest::{TestRun, run_tests};
+use crate::ui::plural;
 use crate::ui::{Ui, Verbosity};
 
 const EXAMPLES: &str = "\
@@ -156,11 +157,6 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// `1 rule`, `3 rules`.
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
 /// A field the CSV cannot provide, shown at the place the rules use it.
 fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
     let name = input.name();
@@ -280,7 +276,8 @@ fn fit_report(
     }
     if rejected > 0 {
         ui.warn(&format!(
-            "{rejected} rows of {} could not be read and were left out",
+            "{} of {} could not be read and were left out",
+            plural(rejected, "row"),
             input.name()
         ));
     }

@@ -19,6 +19,7 @@ use crate::input::{Input, Next, Record, Source};
 use crate::output::{Target, escape_formula};
 use crate::rules::{Group, Rules, Tier, TierRule};
 use crate::ui::Ui;
+use crate::ui::plural;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -1019,9 +1020,8 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
-            "Moved:     {} contact{} ({}) change tier or queue",
-            t.moved,
-            if t.moved == 1 { "" } else { "s" },
+            "Moved:     {} ({}) change tier or queue",
+            plural(t.moved, "contact"),
             percent(t.moved, t.contacts)
         );
 

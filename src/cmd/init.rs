@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::input::{self, Input, Next, Record, Source};
 use crate::output::{AtomicFile, Target};
 use crate::rules::{self, FieldKind, Rules};
+use crate::ui::plural;
 use crate::ui::{Ui, Verbosity};
 
 const EXAMPLES: &str = "\
@@ -2073,10 +2074,6 @@ fn shell_word(s: &str) -> String {
     } else {
         format!("'{}'", one_line(s).replace('\'', r"'\''"))
     }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What cells of a type are called in messages.

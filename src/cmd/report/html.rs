@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::model::{self, Bin, Report, percent};
+use crate::ui::plural;
 
 /// Escape text for HTML content and attribute values.
 fn esc(s: &str) -> String {
@@ -84,10 +85,9 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
     let _ = writeln!(
         out,
-        "<p class=\"meta\">{} contacts, {} rejected row{} · rules {} · leadsort {}</p>",
+        "<p class=\"meta\">{} contacts, {} · rules {} · leadsort {}</p>",
         r.contacts,
-        r.rejected,
-        if r.rejected == 1 { "" } else { "s" },
+        plural(r.rejected, "rejected row"),
         esc(&r.rules),
         esc(r.leadsort_version)
     );

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::model::{self, Report, percent};
+use crate::ui::plural;
 
 /// The width the report is laid out for.
 const WIDTH: usize = 80;
@@ -67,10 +68,9 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "{} contacts, {} rejected row{}",
+        "{} contacts, {}",
         r.contacts,
-        r.rejected,
-        if r.rejected == 1 { "" } else { "s" }
+        plural(r.rejected, "rejected row")
     );
 
     // One label column and one bar width for queues, tiers and scores, so their bars
