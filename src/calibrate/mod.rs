@@ -466,7 +466,7 @@ impl Calibration {
             .map(|&i| (first[i].0, data.converted[i]))
             .collect();
         let new_cuts = Cuts::new(&new_scores);
-        let choice = choose(&new_cuts, settings);
+        let choice = choose(&new_cuts, settings, warm_threshold.ceil() as i64);
         let warm = choice.cut.threshold as f64;
         edits.warm = Some((
             warm,
@@ -954,15 +954,19 @@ fn rescore(
 
 /// The warm threshold for the new file: the lowest that meets `--target-precision`, and
 /// within `--capacity` when both are given; else the best F1.
-fn choose(cuts: &Cuts, settings: &Settings) -> Choice {
+fn choose(cuts: &Cuts, settings: &Settings, current: i64) -> Choice {
     let percent = |p: f64| format!("{}%", fmt_number((p * 1000.0).round() / 10.0));
     let target = settings
         .target_precision
         .map(|p| (p, cuts.for_precision(p)));
     let capacity = settings.capacity.map(|c| (c, cuts.for_capacity(c)));
+    // The best F1 that leaves someone in marketing, if it does better than sending everyone;
+    // else (the score does not pick converters out) the threshold there is.
+    let everyone = cuts.cuts.last().map_or(0.0, |c| c.f1);
     let best = || {
-        cuts.best_f1()
-            .unwrap_or_else(|| Cut::new(0, Tally::default(), 0))
+        cuts.best_f1_short_of_all()
+            .filter(|c| c.f1 > everyone)
+            .unwrap_or_else(|| cuts.at(current))
     };
     let (cut, by) = match (target, capacity) {
         (Some((p, Some(t))), Some((c, Some(k)))) => {
@@ -991,6 +995,16 @@ fn choose(cuts: &Cuts, settings: &Settings) -> Choice {
         ),
         (None, None) => (best(), "best F1".to_string()),
     };
+    // Say so when the best F1 overall would have sent everyone to sales.
+    let by = if !by.starts_with("best F1") {
+        by
+    } else if cut.threshold == current && cut.f1 <= everyone {
+        by.replacen("best F1", "kept: no threshold beats sending everyone", 1)
+    } else if cuts.best_f1().is_some_and(|b| b.threshold != cut.threshold) {
+        by.replacen("best F1", "best F1 short of sending everyone", 1)
+    } else {
+        by
+    };
     Choice { cut, by }
 }
 
@@ -1014,6 +1028,43 @@ pub fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn no_targets() -> Settings {
+        Settings {
+            target_precision: None,
+            capacity: None,
+            add_suggested: false,
+            columns: Vec::new(),
+            rules_path: "rules.toml".into(),
+            input: "contacts.csv".into(),
+            outcome: "converted".into(),
+            outcome_column: 0,
+            as_of: jiff::civil::date(2026, 11, 27),
+        }
+    }
+
+    /// `contacts` at each score, `converted` of them converting.
+    fn cuts(groups: &[(i64, usize, usize)]) -> Cuts {
+        let mut scores = Vec::new();
+        for &(score, converted, contacts) in groups {
+            scores.extend((0..contacts).map(|i| (score, i < converted)));
+        }
+        Cuts::new(&scores)
+    }
+
+    #[test]
+    fn a_score_that_picks_nobody_out_keeps_the_threshold() {
+        // Higher scores convert less: every threshold does worse than sending everyone.
+        let useless = cuts(&[(30, 1, 10), (20, 2, 10), (10, 4, 10)]);
+        let choice = choose(&useless, &no_targets(), 20);
+        assert_eq!(choice.cut.threshold, 20);
+        assert!(choice.by.starts_with("kept"), "{}", choice.by);
+        // A score that does pick them out: its best F1, not everyone.
+        let useful = cuts(&[(30, 9, 10), (20, 6, 10), (10, 1, 10)]);
+        let choice = choose(&useful, &no_targets(), 10);
+        assert_eq!(choice.cut.threshold, 20);
+        assert_eq!(choice.by, "best F1");
+    }
 
     #[test]
     fn rounding_points() {

@@ -204,6 +204,18 @@ impl Cuts {
         best
     }
 
+    /// `best_f1` among the thresholds that leave someone out: a warm threshold that sends
+    /// every contact to sales separates nothing, however good its F1. `None` when every
+    /// contact has the same score.
+    pub fn best_f1_short_of_all(&self) -> Option<Cut> {
+        let (_, some) = self.cuts.split_last()?;
+        Cuts {
+            cuts: some.to_vec(),
+            all: self.all,
+        }
+        .best_f1()
+    }
+
     /// Every contact scoring `threshold` or more.
     pub fn at(&self, threshold: i64) -> Cut {
         let converters = self.all.converted;
@@ -355,6 +367,22 @@ mod tests {
         assert_eq!(c.for_capacity(2).unwrap().threshold, 30);
         assert_eq!(c.for_capacity(1), None);
         assert_eq!(c.for_capacity(100).unwrap().threshold, 0);
+    }
+
+    #[test]
+    fn a_suggested_threshold_leaves_someone_out() {
+        // Everyone converts at 60%, whatever the score: sending all has the best F1.
+        let mut scores = Vec::new();
+        for (score, converted, contacts) in [(2, 6, 10), (1, 6, 10), (0, 6, 10)] {
+            scores.extend((0..contacts).map(|i| (score, i < converted)));
+        }
+        let c = Cuts::new(&scores);
+        assert_eq!(c.best_f1().unwrap().threshold, 0);
+        assert_eq!(c.best_f1_short_of_all().unwrap().threshold, 1);
+        assert_eq!(
+            Cuts::new(&[(5, true), (5, false)]).best_f1_short_of_all(),
+            None
+        );
     }
 
     #[test]
