@@ -207,6 +207,24 @@ fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
     }
 }
 
+/// The delimiter CSV output is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputDelimiter {
+    Char(u8),
+    /// Whatever the input's is.
+    Input,
+}
+
+/// `--output-delimiter`: a delimiter as for `-d`, or `input`.
+pub fn parse_output_delimiter(s: &str) -> std::result::Result<OutputDelimiter, String> {
+    if s == "input" {
+        return Ok(OutputDelimiter::Input);
+    }
+    parse_delimiter(s)
+        .map(OutputDelimiter::Char)
+        .map_err(|e| format!("{e}, or `input` (the input's)"))
+}
+
 /// Permission bits in octal: `600`, `0644`.
 pub fn parse_mode(s: &str) -> std::result::Result<u32, String> {
     u32::from_str_radix(s.trim().trim_start_matches("0o"), 8)
@@ -286,6 +304,9 @@ mod tests {
         assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
         assert_eq!(parse_delimiter("\\t"), Ok(b'\t'));
         assert!(parse_delimiter(";;").is_err());
+        assert_eq!(parse_output_delimiter(";"), Ok(OutputDelimiter::Char(b';')));
+        assert_eq!(parse_output_delimiter("input"), Ok(OutputDelimiter::Input));
+        assert!(parse_output_delimiter("\"\"").is_err());
         assert!(parse_delimiter("\"").is_err());
         assert!(parse_delimiter("é").is_err());
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jiff::civil::Date;
 
 use crate::balance::{Candidate, Decision, Plan, Why};
-use crate::cli::{AsOfArg, CsvArgs, RulesArg};
+use crate::cli::{AsOfArg, CsvArgs, OutputDelimiter, RulesArg};
 use crate::engine::{Engine, Header};
 use crate::error::{Error, Result};
 use crate::input::{Input, Rejected, Source};
@@ -101,6 +101,11 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Kind>,
 
+    /// The CSV output's delimiter: one character, `tab`, or `input` (the input's)
+    /// [default: `,`]. `;` suits Excel where a comma is the decimal separator
+    #[arg(long, value_name = "CHAR", value_parser = crate::cli::parse_output_delimiter)]
+    pub output_delimiter: Option<OutputDelimiter>,
+
     /// Start CSV or TSV output with a UTF-8 byte order mark (Excel then reads accents right)
     #[arg(long)]
     pub bom: bool,
@@ -143,6 +148,13 @@ impl Args {
     /// Flags that do not go together (beyond what clap checks).
     fn check(&self) -> Result<()> {
         let kind = self.kind();
+        if self.output_delimiter.is_some() && kind != Kind::Csv {
+            return Err(Error::Usage(
+                "--output-delimiter is for CSV output (TSV is tab-separated; JSON Lines and \
+                 workbooks have no delimiter)"
+                    .into(),
+            ));
+        }
         if self.bom && !matches!(kind, Kind::Csv | Kind::Tsv) {
             return Err(Error::Usage(
                 "--bom is for CSV and TSV output (JSON Lines and workbooks do not take one)".into(),
@@ -215,7 +227,12 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     );
     let format = Format {
         kind,
-        delimiter: if kind == Kind::Tsv { b'\t' } else { b',' },
+        delimiter: match (kind, args.output_delimiter) {
+            (Kind::Tsv, _) => b'\t',
+            (_, Some(OutputDelimiter::Char(c))) => c,
+            (_, Some(OutputDelimiter::Input)) => input.delimiter(),
+            (_, None) => b',',
+        },
         input_delimiter: input.delimiter(),
         escape_formulas: !args.no_escape_formulas,
         file_mode: args.file_mode,

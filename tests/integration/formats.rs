@@ -368,3 +368,56 @@ fn a_cell_too_long_for_excel_is_an_error_and_the_old_workbook_stays() {
     // CSV has no such limit.
     classify(&env, &["long.csv", "-o", "o.csv"]);
 }
+
+/// Parse `text` as CSV with `delimiter`.
+fn rows_with(text: &str, delimiter: u8) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn output_delimiter_writes_the_same_cells_with_another_separator() {
+    let env = example();
+    let run = |args: &[&str]| {
+        let out = env.classify(args).output().unwrap();
+        crate::util::ok(&out)
+    };
+    let commas = rows_with(&run(&["contacts.csv"]), b',');
+    // Semicolons: the reasons ("a +10; b +5") and notes with semicolons are quoted.
+    let semicolons = run(&["--output-delimiter", ";", "contacts.csv"]);
+    assert!(semicolons.lines().next().unwrap().contains(";score;"));
+    assert_eq!(rows_with(&semicolons, b';'), commas);
+
+    // `input`: a semicolon export comes back with semicolons (rows copied through).
+    let text = std::fs::read_to_string(env.path("contacts.csv")).unwrap();
+    let mut wtr = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    for row in rows_with(&text, b',') {
+        wtr.write_record(&row).unwrap();
+    }
+    env.write("semi.csv", wtr.into_inner().unwrap());
+    let back = run(&["-d", ";", "--output-delimiter", "input", "semi.csv"]);
+    assert_eq!(rows_with(&back, b';'), commas);
+
+    // Only CSV has a delimiter to choose.
+    for format in ["tsv", "jsonl"] {
+        let out = env
+            .classify(&[
+                "--format",
+                format,
+                "--output-delimiter",
+                ";",
+                "contacts.csv",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--output-delimiter is for CSV"));
+    }
+}
