@@ -82,6 +82,9 @@ pub struct RecordParser {
     spill: Vec<u8>,
     /// The record in progress started in an earlier chunk.
     spilled: bool,
+    /// Where the quoting stands after every byte spilled, those beyond the size limit
+    /// included (`spill` keeps only what fits).
+    spill_quoting: Quoting,
     /// Where the record in progress starts in the current chunk (when not spilled).
     start: usize,
     /// Line breaks consumed by this parser before the record in progress.
@@ -193,6 +196,7 @@ impl RecordParser {
             nends: 0,
             spill: Vec::new(),
             spilled: false,
+            spill_quoting: Quoting::Start,
             start: 0,
             lines: 0,
             record_lines: 0,
@@ -269,6 +273,7 @@ impl RecordParser {
         if self.size == 0 {
             // A new record: the last view is gone, so its spilled bytes can go too.
             self.spill.clear();
+            self.spill_quoting = Quoting::Start;
             self.start = *pos;
             self.spilled = false;
             self.start_after_cr = self.after_cr;
@@ -532,6 +537,7 @@ impl RecordParser {
         let room = self.max_record.saturating_sub(self.spill.len());
         let part = &chunk[from.min(chunk.len())..];
         self.spill.extend_from_slice(&part[..part.len().min(room)]);
+        self.spill_quoting = self.spill_quoting.after(part, self.delimiter);
         self.spilled = true;
         self.start = 0;
     }
@@ -555,7 +561,7 @@ impl RecordParser {
             && end == chunk.len()
             && inner > 0
             && self.quotes > 0
-            && ends_inside_quotes(&self.spill, chunk_part, self.delimiter);
+            && self.spill_quoting.after(chunk_part, self.delimiter) == Quoting::Quoted;
         let unterminated = unclosed && !self.too_big;
         let unrecoverable = unclosed && self.too_big;
         let merged = !unclosed
@@ -679,6 +685,7 @@ impl RecordParser {
         self.record_lines = 0;
         self.too_big = false;
         self.spill.clear();
+        self.spill_quoting = Quoting::Start;
         self.spilled = false;
     }
 }
@@ -705,31 +712,33 @@ fn split_lines(spill: &[u8], part: &[u8], total: u64, after_cr: bool) -> (u64, u
     (leading, total.saturating_sub(leading + trailing))
 }
 
-/// Whether a record's bytes end inside a quoted field, following `csv_core`'s reading: a
-/// quote opens a field only at its start, `""` inside it is a quote, and a closing quote
+/// Where a record's quoting stands after some of its bytes, as `csv_core` reads them: at a
+/// field's start, in an unquoted field, inside quotes, or just after a quote inside quotes.
+/// A quote opens a field only at its start, `""` inside it is a quote, and a closing quote
 /// followed by anything but a delimiter or a line break goes on as plain text.
-fn ends_inside_quotes(spill: &[u8], part: &[u8], delimiter: u8) -> bool {
-    #[derive(PartialEq)]
-    enum S {
-        Start,
-        Plain,
-        Quoted,
-        QuoteInQuoted,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Start,
+    Plain,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    /// The state after `bytes`.
+    fn after(self, bytes: &[u8], delimiter: u8) -> Quoting {
+        use Quoting::*;
+        bytes.iter().fold(self, |s, &b| match s {
+            Start if b == b'"' => Quoted,
+            Start | Plain if b == delimiter || is_break(b) => Start,
+            Start | Plain => Plain,
+            Quoted if b == b'"' => QuoteInQuoted,
+            Quoted => Quoted,
+            QuoteInQuoted if b == b'"' => Quoted,
+            QuoteInQuoted if b == delimiter || is_break(b) => Start,
+            QuoteInQuoted => Plain,
+        })
     }
-    let mut s = S::Start;
-    for &b in spill.iter().chain(part) {
-        s = match s {
-            S::Start if b == b'"' => S::Quoted,
-            S::Start | S::Plain if b == delimiter || is_break(b) => S::Start,
-            S::Start | S::Plain => S::Plain,
-            S::Quoted if b == b'"' => S::QuoteInQuoted,
-            S::Quoted => S::Quoted,
-            S::QuoteInQuoted if b == b'"' => S::Quoted,
-            S::QuoteInQuoted if b == delimiter || is_break(b) => S::Start,
-            S::QuoteInQuoted => S::Plain,
-        };
-    }
-    s == S::Quoted
 }
 
 /// RFC 4180 quoting: a field is either unquoted without any quote in it, or wholly quoted
