@@ -341,9 +341,9 @@ impl Calibration {
         let others = scored.contacts - scored.converted;
         if scored.converted < 30 || others < 30 {
             notes.push(format!(
-                "only {} converters and {others} others: the figures are rough, and few \
-                 suggestions can pass the checks",
-                scored.converted
+                "only {} and {}: the figures are rough, and few suggestions can pass the checks",
+                crate::ui::plural(scored.converted, "converter"),
+                crate::ui::plural(others, "other"),
             ));
         }
 
@@ -357,7 +357,17 @@ impl Calibration {
             })
             .collect();
         let rule_stats = rule_stats(rules, data, all);
-        notes.extend(outcome_readers(rules, engine, settings));
+        // A rule that reads the outcome column only repeats it: its points are kept and
+        // the fit leaves it out (else it would take all the weight, and new contacts,
+        // whose outcome is not known yet, would score nothing).
+        let leaks = outcome_readers(rules, engine, settings);
+        notes.extend(leaks.iter().map(|&r| {
+            format!(
+                "rule `{}` reads the outcome column `{}`: its figures only repeat the outcome, \
+                 and its points are kept as they are",
+                rules.rules[r].name, settings.outcome
+            )
+        }));
 
         // The score, over the contacts that can reach sales.
         let current_scores: Vec<(i64, bool)> = rows
@@ -399,7 +409,7 @@ impl Calibration {
         let search = suggest::search(&scope, &settings.columns, &taken);
 
         // Suggested points: for the current rules alone, and with the suggested rules.
-        let features = features(rules, &search);
+        let features = features(rules, &search, &leaks);
         let x = design(data, &rows, &features, &search);
         let base: Vec<usize> = (0..features.len())
             .filter(|&f| matches!(features[f], Feature::Rule { .. }))
@@ -553,14 +563,24 @@ fn sales_cut(threshold: i64, rows: impl Iterator<Item = (Tier, bool)>, converter
     Cut::new(threshold, sent, converters)
 }
 
+/// Points as a person writes them: `20`, `1.5`, `0.00001` (every digit that matters; the
+/// points per dollar of a revenue rule are tiny, and `0` would be wrong).
+pub fn fmt_points(x: f64) -> String {
+    if x.fract() == 0.0 {
+        fmt_number(x)
+    } else {
+        format!("{x}")
+    }
+}
+
 /// A rule's points as written in the file: `20`, `1 per unit, max 10`, `disqualify`.
 pub fn describe_points(rule: &crate::rules::Rule) -> String {
     match (&rule.points, rule.disqualify) {
         (_, true) => "disqualify".to_string(),
-        (Some(Points::Fixed(p)), _) => fmt_number(*p),
+        (Some(Points::Fixed(p)), _) => fmt_points(*p),
         (Some(Points::Per { points, max, .. }), _) => match max {
-            Some(m) => format!("{} per unit, max {}", fmt_number(*points), fmt_number(*m)),
-            None => format!("{} per unit", fmt_number(*points)),
+            Some(m) => format!("{} per unit, max {}", fmt_points(*points), fmt_points(*m)),
+            None => format!("{} per unit", fmt_points(*points)),
         },
         (None, _) => "none".to_string(),
     }
@@ -588,17 +608,17 @@ fn rule_stats(rules: &Rules, data: &Dataset, all: Tally) -> Vec<RuleStats> {
 }
 
 /// A rule that reads the outcome column only repeats the outcome: say so.
-fn outcome_readers(rules: &Rules, engine: &Engine, settings: &Settings) -> Vec<String> {
+/// The rules that read the outcome column, by index.
+fn outcome_readers(rules: &Rules, engine: &Engine, settings: &Settings) -> Vec<usize> {
     let reads_outcome = |field: &str| {
         engine
             .bindings
             .iter()
             .any(|b| b.field == field && b.column == Some(settings.outcome_column))
     };
-    rules
-        .rules
-        .iter()
-        .filter(|rule| {
+    (0..rules.rules.len())
+        .filter(|&r| {
+            let rule = &rules.rules[r];
             let per = match &rule.points {
                 Some(Points::Per { field, .. }) => Some(field.name.as_str()),
                 _ => None,
@@ -610,21 +630,15 @@ fn outcome_readers(rules: &Rules, engine: &Engine, settings: &Settings) -> Vec<S
                 .chain(per)
                 .any(reads_outcome)
         })
-        .map(|rule| {
-            format!(
-                "rule `{}` reads the outcome column `{}`: its figures only repeat the outcome",
-                rule.name, settings.outcome
-            )
-        })
         .collect()
 }
 
-/// The features: every rule that gives points to contacts who are not disqualified, then
-/// every suggested rule.
-fn features(rules: &Rules, search: &Search) -> Vec<Feature> {
+/// The features: every rule that gives points to contacts who are not disqualified (but
+/// those in `left_out`), then every suggested rule.
+fn features(rules: &Rules, search: &Search, left_out: &[usize]) -> Vec<Feature> {
     let mut features = Vec::new();
     for (index, rule) in rules.rules.iter().enumerate() {
-        if rule.disqualify {
+        if rule.disqualify || left_out.contains(&index) {
             continue;
         }
         match &rule.points {
@@ -645,18 +659,15 @@ fn features(rules: &Rules, search: &Search) -> Vec<Feature> {
     features
 }
 
-/// Each scored contact's feature values: 1 if the rule matched, else 0; for `points_per`,
-/// the units it counted (the points it gave over its points per unit, after its cap).
+/// Each scored contact's feature values: 1 if the rule matched (the share of its points left
+/// after decay), else 0; for `points_per`, the units it counted (the points it gave over its
+/// points per unit, after its cap and decay).
 fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search) -> Vec<Vec<f64>> {
     let mut of_rule: HashMap<usize, (usize, Option<f64>)> = HashMap::new();
     for (f, feature) in features.iter().enumerate() {
-        if let Feature::Rule {
-            index,
-            now,
-            per_unit,
-        } = feature
-        {
-            of_rule.insert(*index, (f, per_unit.then_some(*now)));
+        if let Feature::Rule { index, now, .. } = feature {
+            // What one match is worth: the rule's points, or its points per unit.
+            of_rule.insert(*index, (f, (*now != 0.0).then_some(*now)));
         }
     }
     rows.iter()
@@ -664,8 +675,9 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
         .map(|(pos, &i)| {
             let mut x = vec![0.0; features.len()];
             for h in data.hits(i) {
-                if let Some(&(f, per)) = of_rule.get(&h.rule) {
-                    x[f] = per.map_or(1.0, |p| h.points / p);
+                // 1 for a match, less when its points decayed; for `points_per`, the units.
+                if let Some(&(f, worth)) = of_rule.get(&h.rule) {
+                    x[f] = worth.map_or(1.0, |w| h.points / w);
                 }
             }
             for (f, feature) in features.iter().enumerate() {
@@ -799,15 +811,15 @@ fn scale(model: &logistic::Model, features: &[Feature]) -> f64 {
     10.0
 }
 
-/// Whole points for fixed-points rules and suggested rules, points per unit to a tenth for
-/// `points_per` rules (a unit is small). A feature that did not vary keeps its points.
+/// Whole points for fixed-points rules and suggested rules, points per unit to two
+/// significant digits for `points_per` rules (a unit can be small). A feature that did not vary keeps its points.
 fn to_points(model: &logistic::Model, scale: f64, features: &[Feature]) -> Vec<f64> {
     features
         .iter()
         .enumerate()
         .map(|(j, f)| match *f {
             Feature::Rule { now, .. } if !model.varied[j] => now,
-            Feature::Rule { per_unit: true, .. } => round_to(scale * model.weights[j], 0.1),
+            Feature::Rule { per_unit: true, .. } => round_significant(scale * model.weights[j]),
             _ => (scale * model.weights[j]).round() + 0.0,
         })
         .collect()
@@ -819,6 +831,20 @@ fn round_to(x: f64, step: f64) -> f64 {
     // 0.30000000000000004 → 0.3
     let r = (r * 1e9).round() / 1e9;
     r + 0.0
+}
+
+/// `x` to two significant digits, or to a whole number when it is 10 or more (1.234 → 1.2,
+/// 0.0000123 → 0.000012, 123.4 → 123), without -0: points per unit can be tiny (per dollar
+/// of revenue) and must not round to nothing.
+fn round_significant(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return 0.0;
+    }
+    let digits = 1 - x.abs().log10().floor() as i32;
+    // Parsed back from its decimal text, so 0.30000000000000004 is 0.3.
+    format!("{:.*}", digits.max(0) as usize, x)
+        .parse::<f64>()
+        .map_or(0.0, |r| r + 0.0)
 }
 
 /// A contact's score with these points, as the engine adds them: group subtotals capped
@@ -895,7 +921,8 @@ fn changes(rules: &Rules, fit: &Fit) -> Vec<Change> {
 fn added(fit: &Fit, search: &Search, settings: &Settings) -> Vec<Added> {
     fit.points
         .iter()
-        .filter(|f| f.suggestion)
+        // A suggested rule the fit gives no points would add nothing to the file but length.
+        .filter(|f| f.suggestion && f.suggested != 0.0)
         .map(|f| {
             let s = &search.suggestions[f.index];
             Added {
@@ -1072,5 +1099,15 @@ mod tests {
         assert_eq!(round_to(-0.04, 0.1), 0.0);
         assert!(round_to(-0.04, 0.1).is_sign_positive());
         assert_eq!(round_to(1.25, 0.1), 1.3);
+        assert_eq!(round_significant(1.234), 1.2);
+        assert_eq!(round_significant(0.000_012_34), 0.000_012);
+        assert_eq!(round_significant(-0.046), -0.046);
+        assert_eq!(round_significant(123.4), 123.0);
+        assert_eq!(round_significant(0.0), 0.0);
+        assert!(round_significant(-0.0).is_sign_positive());
+        // Shown with every digit that matters, never as 0.
+        assert_eq!(fmt_points(0.000_012), "0.000012");
+        assert_eq!(fmt_points(1.5), "1.5");
+        assert_eq!(fmt_points(20.0), "20");
     }
 }

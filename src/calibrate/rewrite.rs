@@ -277,8 +277,10 @@ fn rule_table(rule: &Added) -> Table {
     t.insert("points", Item::Value(number(rule.points)));
     let mut prefix = String::from("\n");
     for line in &rule.comment {
+        // A line break in a header or value would end the comment and start TOML.
+        let line = line.replace(['\n', '\r'], " ");
         prefix.push_str("# ");
-        prefix.push_str(line);
+        prefix.push_str(&line);
         prefix.push('\n');
     }
     t.decor_mut().set_prefix(prefix);

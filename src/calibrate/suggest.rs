@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::cell::{parse_bool, parse_number};
 use crate::engine::fmt_number;
+use crate::rules::FieldKind;
 
 use super::stats::{Tally, lift, z_score};
 use super::{Dataset, fold, trim};
@@ -123,6 +124,9 @@ impl Test {
 pub struct Candidate {
     pub column: usize,
     pub field: String,
+    /// The field's declared type (text for a column no field declares): only operators of
+    /// that type are suggested, so the rule reads the cell as the other rules do.
+    pub kind: FieldKind,
 }
 
 /// A rule to suggest, with how its contacts convert.
@@ -218,7 +222,7 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
             let code = column.codes[row] as usize;
             by_cell[code][scope.fold(pos)].add(scope.data.converted[row]);
         }
-        for test in tests(&cells, &by_cell, min_support, n) {
+        for test in tests(&cells, &by_cell, min_support, n, candidate.kind) {
             let holds = test.holds(&cells);
             let mut folds = vec![Tally::default(); scope.folds];
             for (code, per_fold) in by_cell.iter().enumerate() {
@@ -312,9 +316,12 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
 }
 
 /// `name`, or `name (suggested)`, `name (suggested 2)`, ... if a rule has it already (in
-/// any case).
+/// any case, compared as the rules loader compares names).
 fn unique_name<'a>(name: String, taken: impl Iterator<Item = &'a str> + Clone) -> String {
-    let free = |n: &str| !taken.clone().any(|t| t.eq_ignore_ascii_case(n));
+    let free = |n: &str| {
+        let n = n.to_lowercase();
+        !taken.clone().any(|t| t.to_lowercase() == n)
+    };
     if free(&name) {
         return name;
     }
@@ -327,8 +334,15 @@ fn unique_name<'a>(name: String, taken: impl Iterator<Item = &'a str> + Clone) -
         .unwrap_or(name)
 }
 
-/// The conditions worth trying on one column, given its distinct cells and their counts.
-fn tests(cells: &[Cell], by_cell: &[Vec<Tally>], min_support: u64, n: u64) -> Vec<Test> {
+/// The conditions worth trying on one column, given its distinct cells and their counts and
+/// the type its field declares.
+fn tests(
+    cells: &[Cell],
+    by_cell: &[Vec<Tally>],
+    min_support: u64,
+    n: u64,
+    kind: FieldKind,
+) -> Vec<Test> {
     let count = |code: usize| by_cell[code].iter().map(|t| t.contacts).sum::<u64>();
     let nonempty: Vec<usize> = (0..cells.len())
         .filter(|&c| !cells[c].folded.is_empty() && count(c) > 0)
@@ -341,8 +355,21 @@ fn tests(cells: &[Cell], by_cell: &[Vec<Tally>], min_support: u64, n: u64) -> Ve
     let empty = n - filled;
     let emptiness = empty >= min_support && filled >= min_support;
 
-    if nonempty.iter().all(|&c| cells[c].boolean.is_some()) {
-        return vec![Test::Is(true), Test::Is(false)];
+    let booleans = nonempty.iter().all(|&c| cells[c].boolean.is_some());
+    match kind {
+        FieldKind::Bool if booleans => return vec![Test::Is(true), Test::Is(false)],
+        // An empty cell reads as false: `is = false` already says "not checked".
+        FieldKind::Bool => return Vec::new(),
+        FieldKind::Text if booleans => return vec![Test::Is(true), Test::Is(false)],
+        // A date is tested by its age or range, not suggested here: empty or not only.
+        FieldKind::Date => {
+            return if emptiness {
+                vec![Test::Present, Test::Missing]
+            } else {
+                Vec::new()
+            };
+        }
+        FieldKind::Text | FieldKind::Number => {}
     }
 
     let numeric: Vec<usize> = nonempty
@@ -389,7 +416,7 @@ fn tests(cells: &[Cell], by_cell: &[Vec<Tally>], min_support: u64, n: u64) -> Ve
                 tests.push(Test::AtMost(q));
             }
         }
-    } else {
+    } else if kind == FieldKind::Text {
         // Values, ignoring case and surrounding spaces, written as the most frequent spelling.
         // folded value → (contacts, each spelling with its count)
         let mut keys: BTreeMap<&str, Spellings> = BTreeMap::new();
@@ -533,8 +560,31 @@ mod tests {
     #[test]
     fn a_boolean_column_is_tested_true_and_false() {
         let cells = [cell("yes"), cell("No"), cell("")];
-        let t = tests(&cells, &one_fold(&[50, 40, 10]), 30, 100);
+        let t = tests(&cells, &one_fold(&[50, 40, 10]), 30, 100, FieldKind::Text);
         assert_eq!(t, [Test::Is(true), Test::Is(false)]);
+        let t = tests(&cells, &one_fold(&[50, 40, 10]), 30, 100, FieldKind::Bool);
+        assert_eq!(t, [Test::Is(true), Test::Is(false)]);
+    }
+
+    #[test]
+    fn only_operators_of_the_declared_type_are_tried() {
+        // 0 and 1 read as yes and no too: on a number field they are numbers.
+        let cells = [cell("0"), cell("1"), cell("2"), cell("")];
+        let counts = one_fold(&[30, 30, 30, 40]);
+        let number = tests(&cells, &counts, 30, 130, FieldKind::Number);
+        assert!(
+            number
+                .iter()
+                .all(|t| !matches!(t, Test::Is(_) | Test::Equals(_)))
+        );
+        assert!(number.contains(&Test::AtLeast(1.0)));
+        // A date field: empty or not, nothing else.
+        let dates = [cell("2026-01-05"), cell("2026-02-01"), cell("")];
+        let t = tests(&dates, &one_fold(&[40, 40, 40]), 30, 120, FieldKind::Date);
+        assert_eq!(t, [Test::Present, Test::Missing]);
+        // A bool field whose cells are not all yes/no: nothing to suggest.
+        let t = tests(&dates, &one_fold(&[40, 40, 40]), 30, 120, FieldKind::Bool);
+        assert!(t.is_empty());
     }
 
     #[test]
@@ -546,7 +596,13 @@ mod tests {
             cell("East"),
             cell(""),
         ];
-        let t = tests(&cells, &one_fold(&[20, 15, 40, 5, 40]), 30, 120);
+        let t = tests(
+            &cells,
+            &one_fold(&[20, 15, 40, 5, 40]),
+            30,
+            120,
+            FieldKind::Text,
+        );
         // north: 35 (spelled "North", the commoner), south: 40; east is too rare.
         assert_eq!(
             t,
@@ -562,7 +618,7 @@ mod tests {
     #[test]
     fn a_number_column_is_cut_at_its_deciles() {
         let cells: Vec<Cell> = (1..=100).map(|i| cell(&i.to_string())).collect();
-        let t = tests(&cells, &one_fold(&[1; 100]), 30, 100);
+        let t = tests(&cells, &one_fold(&[1; 100]), 30, 100, FieldKind::Text);
         assert!(t.contains(&Test::AtLeast(10.0)));
         assert!(t.contains(&Test::AtMost(90.0)));
         assert_eq!(t.len(), 18);

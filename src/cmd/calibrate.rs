@@ -13,13 +13,13 @@ use serde::Serialize;
 
 use crate::calibrate::stats::{Cut, Tally};
 use crate::calibrate::suggest::{self, Candidate};
-use crate::calibrate::{Calibration, Dataset, FOLDS, Settings, Thresholds};
+use crate::calibrate::{Calibration, Dataset, FOLDS, Settings, Thresholds, fmt_points};
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Header, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Source};
 use crate::output::{Target, commit_all};
-use crate::rules::Rules;
+use crate::rules::{FieldKind, Rules};
 use crate::ui::Ui;
 use crate::ui::plural;
 
@@ -180,6 +180,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let as_of = args.as_of.date();
     let mut input = Input::open(&source, &args.csv.options())?;
     let engine = super::compile(&rules, &input, as_of)?;
+    // Rows classify would reject are left out here too, so the contacts are classify's.
+    let single_line = super::single_line_columns(&rules, &engine, input.header());
+    input.single_line_columns(single_line);
     let outcome = column(&rules, &input, &args.outcome, "--outcome")?;
     let id = super::id_column(
         &rules,
@@ -303,7 +306,12 @@ fn candidate_columns(
                     let found = crate::engine::bind::resolve_field(rules, header, &name);
                     (!name.trim().is_empty() && found == Ok(Some(c))).then_some(name)
                 })?;
-            Some(Candidate { column: c, field })
+            let kind = rules.field(&field).map_or(FieldKind::Text, |f| f.kind);
+            Some(Candidate {
+                column: c,
+                field,
+                kind,
+            })
         })
         .collect()
 }
@@ -360,8 +368,8 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
-            "  {} contacts with an outcome, {} converted ({})",
-            c.all.contacts,
+            "  {} with an outcome, {} converted ({})",
+            plural(c.all.contacts, "contact"),
             c.all.converted,
             rate(c.all)
         );
@@ -515,14 +523,14 @@ impl Report<'_> {
                     let unit = if p.per_unit { "/unit" } else { "" };
                     let now = p
                         .now
-                        .map_or_else(|| "new".to_string(), |n| format!("{}{unit}", fmt_number(n)));
+                        .map_or_else(|| "new".to_string(), |n| format!("{}{unit}", fmt_points(n)));
                     let note = p.kept.map(|k| format!("  ({k})")).unwrap_or_default();
                     let _ = writeln!(
                         out,
                         "  {:<w$}  {:>10}  {:>10}{note}",
                         p.rule,
                         now,
-                        format!("{}{unit}", fmt_number(p.suggested))
+                        format!("{}{unit}", fmt_points(p.suggested))
                     );
                 }
             }

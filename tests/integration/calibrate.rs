@@ -472,3 +472,134 @@ fn at_most_25_rules_are_suggested_and_the_rest_are_counted() {
         "{text}"
     );
 }
+
+#[test]
+fn a_rule_that_reads_the_outcome_keeps_its_points_and_takes_no_weight() {
+    let env = env();
+    let leak = format!(
+        "{RULES}\n[[rule]]\nname = \"Marked converted\"\nwhen = {{ field = \"converted\", equals = \"yes\" }}\npoints = 1\n"
+    );
+    env.write("leak.toml", &leak);
+    let out = calibrate(
+        &env,
+        &[
+            "-r",
+            "leak.toml",
+            "--write-rules",
+            "new.toml",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("reads the outcome column"), "{stderr}");
+    let fitted = report["suggested_points"]["rules"].as_array().unwrap();
+    assert!(fitted.iter().all(|r| r["name"] != "Marked converted"));
+    // The others are fitted as without it: the demo still leads.
+    assert!(suggested(&report, "Asked for a demo") > suggested(&report, "Software"));
+    let new = env.read("new.toml");
+    let rule = &new[new.find("name = \"Marked converted\"").unwrap()..];
+    assert!(rule.contains("points = 1\n"), "{rule}");
+}
+
+#[test]
+fn odd_headers_and_names_still_give_a_file_that_loads() {
+    // An outcome header with a line break (it would end a comment in the new file and start
+    // TOML) and a rule whose name differs from a suggestion's only by the case of a
+    // non-ASCII letter (the loader ignores all case).
+    let mut rng = Rng(0x0DD5_EED5_0000_0001);
+    let mut csv = String::from("id,size,region,\"conv\nerted\"\n");
+    for id in 1..=1500 {
+        let zurich = rng.next() < 0.4;
+        let p = if zurich { 0.7 } else { 0.2 };
+        let converted = if rng.next() < p { "yes" } else { "no" };
+        let region = if zurich { "ZÜRICH" } else { "Basel" };
+        let size = (rng.next() * 100.0) as u32;
+        csv.push_str(&format!("{id},{size},{region},{converted}\n"));
+    }
+    let env = Env::new();
+    env.write("contacts.csv", csv);
+    env.write(
+        "rules.toml",
+        "version = 1\n[input]\nid = \"id\"\n[tiers]\nwarm = 10\n\n\
+         [[rule]]\nname = \"region: zürich\"\nwhen = { field = \"size\", at_least = 50 }\npoints = 10\n",
+    );
+    let out = env
+        .cmd()
+        .args([
+            "calibrate",
+            "--as-of",
+            "2026-11-27",
+            "--outcome",
+            "conv\nerted",
+        ])
+        .args([
+            "--add-suggested",
+            "--write-rules",
+            "new.toml",
+            "--format",
+            "json",
+        ])
+        .arg("contacts.csv")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let names: Vec<&str> = report["suggested_rules"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"region: ZÜRICH (suggested)"), "{names:?}");
+    let new = env.read("new.toml");
+    assert!(new.contains("(outcome column `conv erted`)"), "{new}");
+    leadsort::rules::from_str(Path::new("new.toml"), &new)
+        .unwrap_or_else(|e| panic!("{}\n{new}", e.render(false)));
+}
+
+#[test]
+fn decayed_points_are_fitted_and_scored_as_classify_gives_them() {
+    // A demo counts for what is left of it after decay: an old demo is worth little.
+    let mut rng = Rng(0xDECA_1000_0000_0042);
+    let mut csv = String::from("id,demo,webinar,seen,converted\n");
+    for id in 1..=3000 {
+        let demo = rng.next() < 0.5;
+        let webinar = rng.next() < 0.5;
+        let age = (rng.next() * 300.0) as i64;
+        let left = 0.5f64.powf(age as f64 / 30.0);
+        let eta =
+            -1.5 + 3.0 * f64::from(u8::from(demo)) * left + 0.3 * f64::from(u8::from(webinar));
+        let converted = rng.next() < 1.0 / (1.0 + (-eta).exp());
+        let seen = jiff::civil::date(2026, 11, 27) - jiff::Span::new().days(age);
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        csv.push_str(&format!(
+            "{id},{},{},{seen},{}\n",
+            yn(demo),
+            yn(webinar),
+            yn(converted)
+        ));
+    }
+    let env = Env::new();
+    env.write("contacts.csv", csv);
+    env.write(
+        "rules.toml",
+        "version = 1\n[input]\nid = \"id\"\n[fields]\nseen = { column = \"seen\", type = \"date\" }\n\
+         [tiers]\nwarm = 10\n\n\
+         [[rule]]\nname = \"Asked for a demo\"\nwhen = { field = \"demo\", is = true }\npoints = 20\n\
+         decay = { field = \"seen\", half_life_days = 30 }\n\n\
+         [[rule]]\nname = \"Attended a webinar\"\nwhen = { field = \"webinar\", is = true }\npoints = 10\n",
+    );
+    let report = json(&env, &[]);
+    // The rules already have the true model's shape: points fitted to the decayed demo and
+    // scored with decay do about as well out of fold (fitted to "asked for a demo, ever",
+    // they did much worse, and were thrown away).
+    let oof = &report["out_of_fold_auc"];
+    let (now, fitted) = (
+        oof["current"].as_f64().unwrap(),
+        oof["suggested"].as_f64().unwrap(),
+    );
+    assert!(fitted > now - 0.01, "out of fold: now {now}, suggested {fitted}");
+    // And the fit sees the demo for what it is worth: it stays the stronger rule.
+    assert!(suggested(&report, "Asked for a demo") > suggested(&report, "Attended a webinar"));
+}
