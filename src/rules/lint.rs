@@ -103,27 +103,21 @@ fn unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
 }
 
 fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
-    for rule in &rules.rules {
-        let Some(when) = &rule.when else { continue };
+    let rules_tests = rules.rules.iter().filter_map(|r| {
+        let when = r.when.as_ref()?;
+        Some(("rule", r.name.as_str(), when))
+    });
+    let routes_tests = rules
+        .routes
+        .iter()
+        .map(|r| ("route", r.name.as_str(), &r.when));
+    for (kind, name, when) in rules_tests.chain(routes_tests) {
         for t in when.tests() {
             if let Some(why) = cannot_match(rules, t) {
                 out.push(
                     Diagnostic::warning(
                         t.span.clone(),
-                        format!("rule \"{}\" can never match here", rule.name),
-                    )
-                    .label(why),
-                );
-            }
-        }
-    }
-    for route in &rules.routes {
-        for t in route.when.tests() {
-            if let Some(why) = cannot_match(rules, t) {
-                out.push(
-                    Diagnostic::warning(
-                        t.span.clone(),
-                        format!("route \"{}\" can never match here", route.name),
+                        format!("{kind} \"{name}\" can never match here"),
                     )
                     .label(why),
                 );
@@ -132,16 +126,20 @@ fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Why a test cannot hold for any cell, if it cannot.
+/// Why a test cannot hold for the cells its field declares, if it cannot.
 fn cannot_match(rules: &Rules, t: &Test) -> Option<String> {
     let declared = rules.field(&t.field.name).map(|f| f.kind);
     let op = t.op.key();
     let (needs, kind) = match &t.op {
-        Op::In(v) if v.is_empty() => return Some("`in = []` matches no cell".into()),
+        Op::In(v) if v.is_empty() => {
+            return Some("`in = []` matches no cell".into());
+        }
         Op::ContainsAny(v) if v.is_empty() => {
             return Some("`contains_any = []` matches no cell".into());
         }
-        Op::DomainIn(v) if v.is_empty() => return Some("`domain_in = []` matches no cell".into()),
+        Op::DomainIn(v) if v.is_empty() => {
+            return Some("`domain_in = []` matches no cell".into());
+        }
         Op::Gt(_) | Op::AtLeast(_) | Op::Lt(_) | Op::AtMost(_) | Op::Between(..) => {
             ("a number", FieldKind::Number)
         }
@@ -156,10 +154,22 @@ fn cannot_match(rules: &Rules, t: &Test) -> Option<String> {
     match declared {
         Some(k) if k != kind && k != FieldKind::Text => {
             let declared = FieldKind::NAMES[k as usize];
-            Some(format!(
+            let mut why = format!(
                 "`{op}` reads {needs}, but field `{}` is declared {declared}",
                 t.field.name
-            ))
+            );
+            // 0 and 1 read as numbers and as yes/no, and an empty cell is false: a cell not
+            // written as the type declares can still match. Say which.
+            match (k, kind) {
+                (FieldKind::Number, FieldKind::Bool) => why.push_str(
+                    " (only cells 0 and 1, and empty ones for `is = false`, would match)",
+                ),
+                (FieldKind::Bool, FieldKind::Number) => {
+                    why.push_str(" (only cells written as numbers, such as 1 and 0, would match)")
+                }
+                _ => {}
+            }
+            Some(why)
         }
         _ => None,
     }
@@ -385,6 +395,26 @@ mod tests {
                 "17:23 rule \"C\" can never match here",
                 "21:23 rule \"D\" can never match here",
             ]
+        );
+    }
+
+    #[test]
+    fn a_number_operator_on_a_bool_field_says_which_cells_would_still_match() {
+        let text = "version = 1\n[fields]\ndemo = { column = \"Demo\", type = \"bool\" }\n\
+                    n = { column = \"N\", type = \"number\" }\n[tiers]\nwarm = 1\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"demo\", at_least = 1 }\npoints = 1\n\
+                    [[rule]]\nname = \"B\"\nwhen = { field = \"n\", is = false }\npoints = 1\n";
+        let rules = crate::rules::from_str(Path::new("t.toml"), text).unwrap();
+        let why = |r: usize| cannot_match(&rules, rules.rules[r].when.as_ref().unwrap().tests()[0]);
+        assert!(
+            why(0)
+                .unwrap()
+                .contains("only cells written as numbers, such as 1 and 0")
+        );
+        assert!(
+            why(1)
+                .unwrap()
+                .contains("only cells 0 and 1, and empty ones for `is = false`")
         );
     }
 

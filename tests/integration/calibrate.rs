@@ -599,7 +599,10 @@ fn decayed_points_are_fitted_and_scored_as_classify_gives_them() {
         oof["current"].as_f64().unwrap(),
         oof["suggested"].as_f64().unwrap(),
     );
-    assert!(fitted > now - 0.01, "out of fold: now {now}, suggested {fitted}");
+    assert!(
+        fitted > now - 0.01,
+        "out of fold: now {now}, suggested {fitted}"
+    );
     // And the fit sees the demo for what it is worth: it stays the stronger rule.
     assert!(suggested(&report, "Asked for a demo") > suggested(&report, "Attended a webinar"));
 }
