@@ -740,9 +740,12 @@ const COUNTRY_RULES: &[Rule] = &[Rule {
 const SOURCE_RULES: &[Rule] = &[Rule {
     name: "Referred to us",
     side: Side::Neither,
-    why: "\"Partner Referral\", \"Employee Referral\", \"Referrals\": people someone recommended\n\
-          you to buy more often.",
-    when: Some(r#"{ field = "source", contains_any = ["referral", "partner"] }"#),
+    why: "\"Partner Referral\", \"Employee Referral\", \"Reference\": people someone recommended\n\
+          you to buy more often. \"Referral Sites\" (web pages linking to you) is not a person's\n\
+          recommendation, so sources with \"site\" in them are left out.",
+    when: Some(
+        r#"{ all = [{ field = "source", contains_any = ["referral", "reference", "partner", "word of mouth"] }, { not = { field = "source", contains = "site" } }] }"#,
+    ),
     gives: Gives::Points(10),
 }];
 

@@ -592,3 +592,19 @@ fn web_analytics_columns_give_engagement_rules() {
         ["Visits +10; Time on the website +10", "", "Visits +4"]
     );
 }
+
+#[test]
+fn referral_sources_are_people_not_sites() {
+    let env = Env::new();
+    env.write(
+        "contacts.csv",
+        "Email,Lead Source\na@acme.example,Reference\nb@acme.example,Referral Sites\n\
+         c@acme.example,Partner Referral\nd@acme.example,Google\n",
+    );
+    init(&env, &["contacts.csv"]);
+    let scored = classifies_cleanly(&env, "contacts.csv");
+    assert_eq!(
+        util::column(&scored, "reasons"),
+        ["Referred to us +10", "", "Referred to us +10", ""]
+    );
+}
