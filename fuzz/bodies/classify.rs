@@ -25,7 +25,7 @@ use leadsort::output::{
     Format, Kind, Layout, RejectedWriter, RowEncoder, Rows, Scored, Target, escape_formula,
 };
 use leadsort::pipeline::{Collector, Job};
-use leadsort::rules::Rules;
+use leadsort::rules::{Rules, toml_string};
 
 /// Run one fuzz input through classify's code path.
 pub fn classify(data: &[u8]) {
@@ -463,21 +463,6 @@ fn bindings_by_position(header: &Header) -> Vec<Binding> {
         column: (column < header.len()).then_some(column),
     })
     .collect()
-}
-
-/// A TOML basic string holding `s` exactly.
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A CSV written by leadsort, read back with the csv crate: every row's fields.

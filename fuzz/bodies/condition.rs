@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use leadsort::engine::{Engine, Header, Outcome};
+use leadsort::rules::toml_string;
 
 /// Run one fuzz input: build a condition and a contact from it, and check the logic.
 pub fn condition(data: &[u8]) {
@@ -225,8 +226,8 @@ impl Choices<'_> {
             "in" | "not_in" => self.list(Self::scalar),
             "contains" | "starts_with" | "ends_with" => self.text(),
             "contains_any" => self.list(Self::text),
-            "matches" => toml_literal(self.pick(&REGEXES)),
-            "domain_in" => self.list(|c| toml_literal(c.pick(&DOMAINS))),
+            "matches" => toml_string(self.pick(&REGEXES)),
+            "domain_in" => self.list(|c| toml_string(c.pick(&DOMAINS))),
             "is" | "present" | "missing" => ["true", "false"][usize::from(self.byte() % 2)].into(),
             "within_days" | "older_than_days" => self.pick(&DAYS).into(),
             "before" | "after" => self.pick(&DATES).into(),
@@ -258,7 +259,7 @@ impl Choices<'_> {
     }
 
     fn text(&mut self) -> String {
-        toml_literal(self.pick(&TEXTS))
+        toml_string(self.pick(&TEXTS))
     }
 
     fn list(&mut self, item: fn(&mut Self) -> String) -> String {
@@ -279,17 +280,3 @@ impl Choices<'_> {
     }
 }
 
-/// A TOML basic string holding `s` exactly.
-fn toml_literal(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}

@@ -16,6 +16,7 @@ use crate::engine::{Binding, Engine, Header, Outcome};
 use crate::error::{Error, Result};
 use crate::input::{self, Input, Next, Record, Source};
 use crate::output::{AtomicFile, Target};
+use crate::rules::toml_string;
 use crate::rules::{self, FieldKind, Rules};
 use crate::ui::plural;
 use crate::ui::{Ui, Verbosity};
@@ -1514,26 +1515,6 @@ fn wrap(words: impl Iterator<Item = String>, first: &str, next: &str) -> Vec<Str
     }
     lines.push(line);
     lines
-}
-
-/// `s` as a TOML basic string on one line: quotes, backslashes and control characters are
-/// escaped, so any header name is safe in a value and in a comment.
-fn toml_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `["a", "b", ...]` after `prefix`, wrapped inside the brackets, then `suffix`. TOML allows

@@ -37,6 +37,26 @@ pub fn from_str_lenient(path: &Path, text: &str) -> (Option<Rules>, RulesError) 
     )
 }
 
+/// `s` as a TOML basic string on one line: quotes, backslashes and control characters are
+/// escaped, so any header name is safe in a value and in a comment.
+pub fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn source(path: &Path, text: &str) -> Source {
     Source {
         path: path.to_path_buf(),

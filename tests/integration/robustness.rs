@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use leadsort::rules::toml_string;
+
 use crate::util::{self, CONTACTS, Env, RULES};
 
 const HEADER: &str = "id,email,Job Title,Company Size,demo,unsubscribed,sales_status";
@@ -2277,21 +2279,6 @@ const UPSTREAM_MISTAKE: (&str, &str) = ("location_coordinates.csv", "Contact Pho
 
 fn conformance_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
-}
-
-/// A TOML basic string holding `s`.
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => write!(out, "\\u{:04X}", c as u32).unwrap(),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Check one file against the oracle's reading; `Err` says what is wrong.
