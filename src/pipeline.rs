@@ -12,7 +12,8 @@
 //!
 //! Memory stays flat: the reader takes a credit for every chunk and the merger gives it back
 //! once the chunk is written, so only a few chunks are ever in flight, however uneven the
-//! workers' pace.
+//! workers' pace. The credit is the written chunk's buffer, and the rows' buffers go back to
+//! the workers too: a megabyte grown afresh for every chunk costs page faults and copies.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -21,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::engine::{Engine, Header, Outcome, QueueId, Row, Scratch, Stats};
 use crate::error::{Error, Result};
 use crate::input::parse::{RecordParser, RecordView, Replay, Step};
-use crate::input::{Fields, Rejected, Stream, checked_text};
+use crate::input::{Fields, Rejected, Stream, checked_text, known_text};
 use crate::output::{Cells, RowBuf, RowEncoder, Rows, Scored};
 
 /// The target size of a chunk.
@@ -136,11 +137,20 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(job: &Job<'_>) -> Batch {
+    /// An empty batch, its rows written into `spare` (a written batch's) when there is one.
+    fn new(job: &Job<'_>, spare: Option<Vec<RowBuf>>) -> Batch {
         let queues = job.engine.queues.len();
         let typed_fields = job.engine.typed_fields.len();
+        let outputs = if job.split { queues } else { 1 };
+        let rows = match spare {
+            Some(mut rows) if rows.len() == outputs => {
+                rows.iter_mut().for_each(RowBuf::clear);
+                rows
+            }
+            _ => vec![RowBuf::default(); outputs],
+        };
         Batch {
-            rows: vec![RowBuf::default(); if job.split { queues } else { 1 }],
+            rows,
             rejected: Vec::new(),
             held: Vec::new(),
             fatal: None,
@@ -193,10 +203,11 @@ impl<'j> Worker<'j> {
 
     /// Parse `chunk` from `parser`'s state and score every complete record in it.
     fn chunk(&mut self, parser: &mut RecordParser, chunk: &[u8], eof: bool, batch: &mut Batch) {
+        let known = known_text(chunk);
         let mut pos = 0;
         loop {
             match parser.next(chunk, &mut pos, eof) {
-                Step::Record(view) => self.record(&view, batch),
+                Step::Record(view) => self.record(&view, known, batch),
                 Step::NeedMore | Step::End => return,
             }
             // A quote that never closed or ran over rows: the lines after its first are read
@@ -213,7 +224,8 @@ impl<'j> Worker<'j> {
         }
     }
 
-    fn record(&mut self, view: &RecordView<'_>, batch: &mut Batch) {
+    /// `known`: what of the chunk is known to be text (see `checked_text`).
+    fn record(&mut self, view: &RecordView<'_>, known: &str, batch: &mut Batch) {
         let job = self.job;
         let t = &mut batch.totals;
         t.records += 1;
@@ -221,7 +233,7 @@ impl<'j> Worker<'j> {
             batch.fatal.get_or_insert((t.records, view.line));
             return;
         }
-        let text = match checked_text(view, job.header, job.single_line, job.max_record) {
+        let text = match checked_text(view, job.header, job.single_line, job.max_record, known) {
             Ok(text) => text,
             Err(reason) => {
                 if t.first_not_utf8.is_none() && reason.contains("not valid UTF-8") {
@@ -363,21 +375,24 @@ fn run_chunked(
         let read = &read;
         // The chunks in flight: queued, being worked on, done and waiting for their turn.
         let window = 2 * threads + 1;
-        let (credit_tx, credit_rx) = crossbeam_channel::bounded::<()>(window);
+        let (credit_tx, credit_rx) = crossbeam_channel::bounded::<Vec<u8>>(window);
         for _ in 0..window {
-            let _ = credit_tx.send(());
+            let _ = credit_tx.send(Vec::new());
         }
+        // Written batches' row buffers, for the workers' next batches.
+        let (spare_tx, spare_rx) = crossbeam_channel::bounded::<Vec<RowBuf>>(window);
         let reader = ChunkReader::new(stream, chunk_size);
         let reader = scope.spawn(move || cut(reader, &chunk_tx, &credit_rx, read));
         for _ in 0..threads {
             let (chunk_rx, done_tx) = (chunk_rx.clone(), done_tx.clone());
+            let spare_rx = spare_rx.clone();
             scope.spawn(move || {
                 let mut worker = Worker::new(job);
                 for chunk in chunk_rx {
                     let mut parser = RecordParser::new(job.delimiter, job.max_record)
                         .with_after_cr(chunk.after_cr)
                         .expect_fields(job.header.len());
-                    let mut batch = Batch::new(job);
+                    let mut batch = Batch::new(job, spare_rx.try_recv().ok());
                     worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
                     batch.totals.stats = worker.take_stats();
                     let lines = parser.lines();
@@ -406,7 +421,7 @@ fn run_chunked(
         drop(done_tx);
         drop(chunk_rx);
         // `merge` owns the credits' sender: when it stops, so does the reader.
-        let merged = merge(&mut merger, done_rx, credit_tx, sink, read);
+        let merged = merge(&mut merger, done_rx, credit_tx, &spare_tx, sink, read);
         // On an error the channels close and the threads stop; wait for the reader's error
         // too (an I/O error reading the input).
         let read_result = reader
@@ -431,17 +446,19 @@ fn sequential(
     // One parser reads on across chunks: they need not end between records.
     reader.anywhere = true;
     merger.base = merger.lines;
-    while let Some(chunk) = reader.next()? {
-        let mut batch = Batch::new(job);
+    let (mut bytes, mut rows) = (Vec::new(), None);
+    while let Some(chunk) = reader.next(bytes)? {
+        let mut batch = Batch::new(job, rows);
         merger
             .worker
             .chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
         batch.totals.stats = merger.worker.take_stats();
-        merger.emit(batch, merger.base, sink)?;
+        rows = Some(merger.emit(batch, merger.base, sink)?);
         sink.tick(reader.bytes_read)?;
         if chunk.eof {
             break;
         }
+        bytes = chunk.bytes;
     }
     Ok(std::mem::take(&mut merger.totals))
 }
@@ -450,7 +467,8 @@ fn sequential(
 fn merge(
     merger: &mut Merger<'_>,
     done: crossbeam_channel::Receiver<Done>,
-    credits: crossbeam_channel::Sender<()>,
+    credits: crossbeam_channel::Sender<Vec<u8>>,
+    spares: &crossbeam_channel::Sender<Vec<RowBuf>>,
     sink: &mut dyn Collector,
     read: &AtomicU64,
 ) -> Result<()> {
@@ -470,9 +488,11 @@ fn merge(
         while let Some(d) = waiting.remove(&next) {
             next += 1;
             let eof = d.eof;
-            merger.take(d, sink)?;
-            // The reader may cut another chunk. (It may have stopped: nothing to give back.)
-            let _ = credits.try_send(());
+            let (bytes, rows) = merger.take(d, sink)?;
+            // The reader may cut another chunk into the buffer of this one. (It may have
+            // stopped: nothing to give back.)
+            let _ = credits.try_send(bytes);
+            let _ = spares.try_send(rows);
             sink.tick(read.load(Ordering::Relaxed))?;
             if eof {
                 return Ok(());
@@ -514,8 +534,8 @@ impl<'j> Merger<'j> {
         }
     }
 
-    /// One worker result, in order.
-    fn take(&mut self, d: Done, sink: &mut dyn Collector) -> Result<()> {
+    /// One worker result, in order. Gives back the chunk's buffer and the rows' buffers, written.
+    fn take(&mut self, d: Done, sink: &mut dyn Collector) -> Result<(Vec<u8>, Vec<RowBuf>)> {
         let parser = match (self.carry.take(), d.unfinished) {
             // The worker guessed wrong where this chunk starts: parse it here.
             (Some(parser), _) => parser,
@@ -528,7 +548,7 @@ impl<'j> Merger<'j> {
             }
             // The chunk started at a record boundary: the worker's result stands.
             (None, unfinished) => {
-                self.emit(d.batch, self.lines, sink)?;
+                let rows = self.emit(d.batch, self.lines, sink)?;
                 match unfinished {
                     Unfinished::Parser(parser) => {
                         // It ended inside a record: carry on from there, in order.
@@ -537,24 +557,30 @@ impl<'j> Merger<'j> {
                     }
                     _ => self.lines += d.lines,
                 }
-                return Ok(());
+                return Ok((d.bytes, rows));
             }
         };
         let mut parser = parser;
-        let mut batch = Batch::new(self.job);
+        let mut batch = Batch::new(self.job, Some(d.batch.rows));
         self.worker.chunk(&mut parser, &d.bytes, d.eof, &mut batch);
         batch.totals.stats = self.worker.take_stats();
-        self.emit(batch, self.base, sink)?;
+        let rows = self.emit(batch, self.base, sink)?;
         if parser.is_between_records() {
             self.lines = self.base + parser.lines();
         } else {
             self.carry = Some(parser);
         }
-        Ok(())
+        Ok((d.bytes, rows))
     }
 
     /// Write a batch whose record and line numbers count from `line_base`'s parser start.
-    fn emit(&mut self, batch: Batch, line_base: u64, sink: &mut dyn Collector) -> Result<()> {
+    /// Gives back its rows' buffers, for another batch.
+    fn emit(
+        &mut self,
+        batch: Batch,
+        line_base: u64,
+        sink: &mut dyn Collector,
+    ) -> Result<Vec<RowBuf>> {
         if let Some((record, line)) = batch.fatal {
             return Err(crate::input::unrecoverable(
                 record + self.records,
@@ -604,7 +630,7 @@ impl<'j> Merger<'j> {
             *a += b;
         }
         all.stats.merge(&t.stats);
-        Ok(())
+        Ok(batch.rows)
     }
 }
 
@@ -612,12 +638,12 @@ impl<'j> Merger<'j> {
 fn cut(
     mut reader: ChunkReader,
     chunks: &crossbeam_channel::Sender<Chunk>,
-    credits: &crossbeam_channel::Receiver<()>,
+    credits: &crossbeam_channel::Receiver<Vec<u8>>,
     read: &AtomicU64,
 ) -> Result<()> {
     // No credit: the merger stopped (an error, or the end), so the reader stops too.
-    while credits.recv().is_ok()
-        && let Some(chunk) = reader.next()?
+    while let Ok(buffer) = credits.recv()
+        && let Some(chunk) = reader.next(buffer)?
     {
         read.store(reader.bytes_read, Ordering::Relaxed);
         let eof = chunk.eof;
@@ -659,11 +685,14 @@ impl ChunkReader {
         }
     }
 
-    fn next(&mut self) -> Result<Option<Chunk>> {
+    /// The next chunk, read into `buf` (a written chunk's buffer, or a new one).
+    fn next(&mut self, mut buf: Vec<u8>) -> Result<Option<Chunk>> {
         if self.done {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.carry);
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         // Fill to the target size (or the end).
         if buf.len() < self.size && !self.eof {
             // Into spare capacity (`read_to_end` does not zero it first); it stops short of
@@ -682,7 +711,8 @@ impl ChunkReader {
         } else {
             split_point(&buf, self.size * 4)
         };
-        self.carry = buf.split_off(cut);
+        self.carry.extend_from_slice(&buf[cut..]);
+        buf.truncate(cut);
         let chunk = Chunk {
             index: self.index,
             eof: self.eof && self.carry.is_empty(),
@@ -833,6 +863,8 @@ mod tests {
             "\"v\"w",
             "\"\n\n\"",
             "\"a,b\n,\n\"",
+            // Characters the chunk cuts may split. (A NUL this early would refuse the file.)
+            "\u{e9}t\u{e9}",
         ])
         .prop_map(String::from)
     }

@@ -13,6 +13,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 pub mod parse;
+mod scan;
 pub mod workbook;
 
 pub use parse::Fields;
@@ -447,7 +448,7 @@ impl Input {
                         return Err(unrecoverable(record, line, self.max_record));
                     }
                     if let Err(reason) =
-                        checked_text(&view, &self.header, &self.single_line, self.max_record)
+                        checked_text(&view, &self.header, &self.single_line, self.max_record, "")
                     {
                         let raw = view.raw(&mut self.raw_buf).to_vec();
                         self.rejected = Some(Rejected {
@@ -530,11 +531,15 @@ impl Input {
 
 /// A parsed record's text, checked to be a contact's (the fields are slices of it, each on
 /// character boundaries), or why it cannot be one.
+///
+/// `known`: the chunk the record was parsed from, as far as it is known to be text without a
+/// NUL (`known_text`); a record read in place within it needs no more checking.
 pub fn checked_text<'a>(
     view: &RecordView<'a>,
     header: &Header,
     single_line: &[usize],
     max_record: usize,
+    known: &'a str,
 ) -> std::result::Result<&'a str, String> {
     if view.merged {
         return Err(
@@ -568,7 +573,8 @@ pub fn checked_text<'a>(
         }
         return Err(reason);
     }
-    let text = match utf8_fields(view.fields()) {
+    let in_known = view.in_chunk.and_then(|(start, end)| known.get(start..end));
+    let text = match in_known.map_or_else(|| utf8_fields(view.fields()), Ok) {
         Ok(text) => text,
         Err(col) => {
             let name = header.names.get(col).map_or("?", String::as_str);
@@ -591,10 +597,22 @@ pub fn checked_text<'a>(
             col + 1
         ));
     }
-    if memchr::memchr(0, text.as_bytes()).is_some() {
+    if in_known.is_none() && memchr::memchr(0, text.as_bytes()).is_some() {
         return Err("contains a NUL byte".to_string());
     }
     Ok(text)
+}
+
+/// The longest start of `chunk` that is UTF-8 and holds no NUL byte: checked once for all
+/// the records read in place in it, rather than record by record (see `checked_text`).
+pub fn known_text(chunk: &[u8]) -> &str {
+    let text = match simdutf8::compat::from_utf8(chunk) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&chunk[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    // A NUL is one byte, never inside a character: the text before it is text.
+    let nul = memchr::memchr(0, text.as_bytes()).unwrap_or(text.len());
+    text.get(..nul).unwrap_or_default()
 }
 
 /// The error for a quote that never closes when the rows after it are too many to keep.
@@ -776,5 +794,54 @@ mod tests {
         assert_eq!(check(&bytes, &[1, 3]), Some(0), "é split across two fields");
         assert_eq!(check(&bytes, &[2, 3]), None);
         assert_eq!(check(&[b'a', 0xE9, b'b'], &[1, 3]), Some(1), "Latin-1 é");
+    }
+
+    #[test]
+    fn known_text_stops_before_what_is_not_text() {
+        assert_eq!(known_text(b"a,b\nc"), "a,b\nc");
+        assert_eq!(known_text(b"a,\xC3\xA9\n\xE9x"), "a,\u{e9}\n");
+        assert_eq!(known_text(b"ab\0c"), "ab");
+        assert_eq!(
+            known_text(b"ab\xC3"),
+            "ab",
+            "a character cut by the chunk's end"
+        );
+    }
+
+    proptest::proptest! {
+        /// A record checked against its chunk's known text gets the same answer as one
+        /// checked on its own, whatever the chunk holds and wherever it is cut.
+        #[test]
+        fn checking_the_chunk_once_changes_no_answer(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::collection::vec(
+                        proptest::sample::select(b"ab\"\n\r\0\xC3\xA9\xE9".to_vec()), 0..4),
+                    2..5),
+                0..12),
+            cut in 0usize..200,
+        ) {
+            let bytes: Vec<u8> = rows.iter().flat_map(|r| {
+                let mut row = r.join(&b","[..]);
+                row.push(b'\n');
+                row
+            }).collect();
+            let header = Header::new(vec!["a".into(), "b".into(), "c".into()]);
+            let cut = cut.min(bytes.len());
+            let mut parser = RecordParser::new(b',', 64).expect_fields(3);
+            for (chunk, eof) in [(&bytes[..cut], false), (&bytes[cut..], true)] {
+                let known = known_text(chunk);
+                let mut pos = 0;
+                while let Step::Record(view) = parser.next(chunk, &mut pos, eof) {
+                    proptest::prop_assert_eq!(
+                        checked_text(&view, &header, &[0, 1], 64, known),
+                        checked_text(&view, &header, &[0, 1], 64, "")
+                    );
+                    if let Some(Replay::At(at)) = parser.take_replay() {
+                        pos = at;
+                    }
+                }
+            }
+        }
     }
 }

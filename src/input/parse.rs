@@ -8,6 +8,8 @@
 
 use csv_core::{ReadRecordResult, Reader as CsvCore, ReaderBuilder};
 
+use super::scan::FieldEnds;
+
 /// More fields than this in one record is not a contact list.
 const MAX_FIELDS: usize = 1 << 16;
 
@@ -104,9 +106,6 @@ pub struct RecordParser {
     replay: Option<Replay>,
     /// Use the fast path for plain records (off only to test it against `csv_core`).
     fast: bool,
-    /// Bytes that end an unquoted field for the fast path: the delimiter, CR, LF, and a
-    /// quote (a stray one, which the fast path leaves to `csv_core`).
-    ends_field: [bool; 256],
     /// The record in progress was read by the fast path.
     parsed_fast: bool,
     /// Fields a record should have (the header's), to notice rows merged by a stray quote.
@@ -139,6 +138,9 @@ pub struct RecordView<'a> {
     /// quoted field, so every reader gets the same cells back from its raw bytes. `false`
     /// means not known: the fast path did not read it.
     pub well_quoted: bool,
+    /// Where the record lies in the chunk when its fields are slices of it there (`text` is
+    /// `chunk[start..end]`): a check of the whole chunk then holds for the record.
+    pub in_chunk: Option<(usize, usize)>,
 }
 
 impl<'a> RecordView<'a> {
@@ -212,13 +214,6 @@ impl RecordParser {
             replay: None,
             fast: true,
             parsed_fast: false,
-            ends_field: {
-                let mut t = [false; 256];
-                for b in [delimiter, b'\n', b'\r', b'"'] {
-                    t[usize::from(b)] = true;
-                }
-                t
-            },
             expected_fields: 0,
         }
     }
@@ -373,6 +368,7 @@ impl RecordParser {
     /// the record's bytes, found in place and not copied.
     fn fast_in_place(&mut self, chunk: &[u8], start: usize) -> Fast {
         let d = self.delimiter;
+        let mut field_ends = FieldEnds::new(d);
         let mut i = start;
         let (mut n, mut lines, mut quotes) = (0usize, 0u64, 0u64);
         let lone_cr;
@@ -393,7 +389,7 @@ impl RecordParser {
                 i = q + 1;
                 value
             } else {
-                let Some(e) = self.field_end(chunk, i) else {
+                let Some(e) = field_ends.next(chunk, i) else {
                     return Fast::No;
                 };
                 let value = (i, e);
@@ -442,20 +438,11 @@ impl RecordParser {
         Fast::Record(i)
     }
 
-    /// Where the unquoted field at `chunk[i]` ends: the next delimiter, CR, LF or quote.
-    /// Fields are short: a table lookup per byte beats a search call (or eight bytes at a
-    /// time, measured) per field.
-    fn field_end(&self, chunk: &[u8], i: usize) -> Option<usize> {
-        let found = chunk[i..]
-            .iter()
-            .position(|b| self.ends_field[usize::from(*b)]);
-        found.map(|p| i + p)
-    }
-
     /// The fast path for a record with `""` escapes: values are copied to `fields`, end to
     /// end, unescaped.
     fn fast_copied(&mut self, chunk: &[u8], start: usize) -> Option<usize> {
         let d = self.delimiter;
+        let mut field_ends = FieldEnds::new(d);
         let mut i = start;
         let (mut out, mut nends, mut lines, mut quotes) = (0usize, 0usize, 0u64, 0u64);
         let mut lone_cr = false;
@@ -479,8 +466,7 @@ impl RecordParser {
                 }
                 *chunk.get(i)?
             } else {
-                // Fields are short: a table lookup per byte beats a search call per field.
-                let e = self.field_end(chunk, i)?;
+                let e = field_ends.next(chunk, i)?;
                 self.append(&mut out, &chunk[i..e])?;
                 i = e;
                 chunk[i]
@@ -659,6 +645,7 @@ impl RecordParser {
             merged,
             unrecoverable,
             well_quoted: self.parsed_fast && !split && !self.too_big,
+            in_chunk: (self.in_place && !self.spilled).then_some((from, from + chunk_part.len())),
         };
         // Ready for the next record; the view still borrows the buffers until it is dropped.
         self.out = 0;

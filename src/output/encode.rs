@@ -167,6 +167,12 @@ impl RowBuf {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+    /// Empty, keeping the memory for the next rows.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.scores.clear();
+    }
 }
 
 /// RFC 4180 CSV (or another delimiter), with formula-looking cells escaped.
