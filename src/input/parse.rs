@@ -104,6 +104,9 @@ pub struct RecordParser {
     start_after_cr: bool,
     /// What to parse again after an unterminated quote (see `take_replay`).
     replay: Option<Replay>,
+    /// After the first unterminated quote: the records from there to the end of the input
+    /// that will not close theirs either.
+    doomed: Option<Doomed>,
     /// Use the fast path for plain records (off only to test it against `csv_core`).
     fast: bool,
     /// The record in progress was read by the fast path.
@@ -122,7 +125,6 @@ pub struct RecordView<'a> {
     pub line: u64,
     /// Line breaks inside the record (between its first and last byte).
     pub inner_lines: u64,
-    pub quotes: u64,
     /// The record was larger than the limit: its fields and raw bytes are cut.
     pub too_big: bool,
     /// It opened a quote the input never closes: only its first line is kept, the rest is
@@ -212,6 +214,7 @@ impl RecordParser {
             after_cr: false,
             start_after_cr: false,
             replay: None,
+            doomed: None,
             fast: true,
             parsed_fast: false,
             expected_fields: 0,
@@ -279,6 +282,12 @@ impl RecordParser {
             self.start_after_cr = self.after_cr;
             self.parsed_fast = false;
             self.in_place = false;
+            if eof && self.doomed.as_ref().is_some_and(|d| d.holds(chunk, *pos)) {
+                // Known to run to the end inside a quote: set aside without reading it there.
+                self.size = chunk.len() - *pos;
+                *pos = chunk.len();
+                return Step::Record(self.finish(chunk, *pos, eof, true));
+            }
             if let Some(end) = if self.fast {
                 self.fast_record(chunk, *pos)
             } else {
@@ -286,7 +295,7 @@ impl RecordParser {
             } {
                 self.parsed_fast = true;
                 *pos = end;
-                return Step::Record(self.finish(chunk, end, eof));
+                return Step::Record(self.finish(chunk, end, eof, false));
             }
         }
         loop {
@@ -338,7 +347,9 @@ impl RecordParser {
                         self.ends.resize(grown, 0);
                     }
                 }
-                ReadRecordResult::Record => return Step::Record(self.finish(chunk, *pos, eof)),
+                ReadRecordResult::Record => {
+                    return Step::Record(self.finish(chunk, *pos, eof, false));
+                }
                 ReadRecordResult::End => {
                     self.lines += self.record_lines;
                     self.reset_record();
@@ -541,7 +552,15 @@ impl RecordParser {
         self.start = 0;
     }
 
-    fn finish<'a>(&'a mut self, chunk: &'a [u8], end: usize, eof: bool) -> RecordView<'a> {
+    /// The record read up to `end`. `doomed`: it is known to run to the end of the input
+    /// inside a quote (`Doomed`), and was not read.
+    fn finish<'a>(
+        &'a mut self,
+        chunk: &'a [u8],
+        end: usize,
+        eof: bool,
+        doomed: bool,
+    ) -> RecordView<'a> {
         let from = if self.spilled { 0 } else { self.start };
         let chunk_part = &chunk[from..end];
         // The size of what lies between the line breaks before the record and its own
@@ -562,11 +581,12 @@ impl RecordParser {
         );
         let line = self.lines + leading + 1;
         // Ends inside a quoted field at the very end of the input.
-        let unclosed = eof
-            && end == chunk.len()
-            && inner > 0
-            && self.quotes > 0
-            && self.spill_quoting.after(chunk_part, self.delimiter) == Quoting::Quoted;
+        let unclosed = doomed
+            || eof
+                && end == chunk.len()
+                && inner > 0
+                && self.quotes > 0
+                && self.spill_quoting.after(chunk_part, self.delimiter) == Quoting::Quoted;
         let unterminated = unclosed && !self.too_big;
         let unrecoverable = unclosed && self.too_big;
         let merged = !unclosed
@@ -603,13 +623,20 @@ impl RecordParser {
                 raw.extend_from_slice(&self.spill);
                 raw.extend_from_slice(chunk_part);
                 let cut = first_line(&raw);
-                self.replay = Some(Replay::Bytes(raw.split_off(cut)));
+                let rest = raw.split_off(cut);
+                if unterminated && self.doomed.is_none() {
+                    self.doomed = Some(Doomed::new(&rest, self.delimiter));
+                }
+                self.replay = Some(Replay::Bytes(rest));
                 self.spill = raw;
                 chunk_part = &[];
             } else {
                 // All in this chunk: parse on from the end of the first line, in place (a
                 // copy of the rest for each such record would add up).
                 let cut = first_line(chunk_part);
+                if unterminated && self.doomed.is_none() {
+                    self.doomed = Some(Doomed::new(&chunk_part[cut..], self.delimiter));
+                }
                 self.replay = Some(Replay::At(from + cut));
                 chunk_part = &chunk_part[..cut];
             }
@@ -639,7 +666,6 @@ impl RecordParser {
             chunk_part,
             line,
             inner_lines: if split { 0 } else { inner },
-            quotes: self.quotes,
             too_big: self.too_big,
             unterminated,
             merged,
@@ -744,6 +770,88 @@ fn terminator(part: &[u8], spill_tail: [Option<u8>; 2]) -> usize {
         (Some(b'\n'), Some(b'\r')) => 2,
         (Some(b), _) if is_break(b) => 1,
         _ => 0,
+    }
+}
+
+/// After a record found to run to the end of the input inside a quote, which of the records
+/// that may start after it do the same. Each such record is set aside (its first line kept)
+/// and the lines after it read again; finding that out by reading each to the end of the
+/// input made a file of them quadratic. One pass backwards over the rest of the input finds
+/// them all: where a record starting at a byte ends depends only on the bytes after it.
+#[derive(Debug)]
+struct Doomed {
+    /// Bit `d`: a record whose first byte (after blank lines) lies `d` bytes before the end
+    /// of the input reaches it inside a quote, with a line break inside it.
+    bits: Vec<u64>,
+}
+
+impl Doomed {
+    /// `rest`: the input from some point to its end.
+    fn new(rest: &[u8], delimiter: u8) -> Doomed {
+        use Quoting::*;
+        const STATES: [Quoting; 4] = [Start, Plain, Quoted, QuoteInQuoted];
+        /// Where reading on from a byte in a state leads: a record's end, or the end of the
+        /// input inside a quote or not, having passed so many field delimiters.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Fate {
+            Ends,
+            EofQuoted(u32),
+            EofOther,
+        }
+        let index = |q: Quoting| STATES.iter().position(|s| *s == q).unwrap_or(0);
+        let mut bits = vec![0u64; rest.len() / 64 + 1];
+        let mut after = STATES.map(|s| {
+            if s == Quoted {
+                Fate::EofQuoted(0)
+            } else {
+                Fate::EofOther
+            }
+        });
+        // Line breaks after the byte in hand, the input's last one not counted: it would be
+        // the record's own terminator.
+        let trailing = u64::from(rest.last().is_some_and(|b| is_break(*b)));
+        let mut breaks = 0u64;
+        for (i, &b) in rest.iter().enumerate().rev() {
+            let fate = STATES.map(|s| {
+                if is_break(b) && s != Quoted {
+                    return Fate::Ends;
+                }
+                match after[index(s.after(&[b], delimiter))] {
+                    Fate::EofQuoted(n) => {
+                        let separates = b == delimiter && s != Quoted;
+                        Fate::EofQuoted(n.saturating_add(u32::from(separates)))
+                    }
+                    other => other,
+                }
+            });
+            // A record far from the field limit: nearer, let the parser decide.
+            let fields_fit = |n: u32| (n as usize) < MAX_FIELDS / 2;
+            if !is_break(b)
+                && breaks > trailing
+                && matches!(fate[0], Fate::EofQuoted(n) if fields_fit(n))
+            {
+                let d = rest.len() - i;
+                bits[d / 64] |= 1 << (d % 64);
+            }
+            // Counted as `count_line_breaks` does: a CRLF is one.
+            if b == b'\r' || (b == b'\n' && (i == 0 || rest[i - 1] != b'\r')) {
+                breaks += 1;
+            }
+            after = fate;
+        }
+        Doomed { bits }
+    }
+
+    /// A record starting at `chunk[pos]` (a chunk that ends where the input does) runs to
+    /// the end inside a quote.
+    fn holds(&self, chunk: &[u8], pos: usize) -> bool {
+        let Some(first) = chunk[pos..].iter().position(|b| !is_break(*b)) else {
+            return false;
+        };
+        let d = chunk.len() - pos - first;
+        self.bits
+            .get(d / 64)
+            .is_some_and(|word| word & (1 << (d % 64)) != 0)
     }
 }
 
@@ -856,7 +964,15 @@ mod tests {
     use super::*;
 
     /// Every record of `chunks` as (line, fields, raw, flags).
-    fn parse(chunks: &[&[u8]], max: usize) -> Vec<(u64, Vec<String>, String, &'static str)> {
+    type Parsed2 = Vec<(u64, Vec<String>, String, &'static str)>;
+
+    fn parse(chunks: &[&[u8]], max: usize) -> Parsed2 {
+        parse_with(chunks, max, true)
+    }
+
+    /// `shortcut`: set aside records known to run to the end inside a quote without reading
+    /// them (`Doomed`); else read each to the end.
+    fn parse_with(chunks: &[&[u8]], max: usize, shortcut: bool) -> Parsed2 {
         let mut p = RecordParser::new(b',', max);
         let mut out = Vec::new();
         let mut owned: Vec<Vec<u8>> = chunks.iter().map(|c| c.to_vec()).collect();
@@ -889,6 +1005,9 @@ mod tests {
                             String::from_utf8_lossy(v.raw(&mut buf)).into_owned(),
                             flag,
                         ));
+                        if !shortcut {
+                            p.doomed = None;
+                        }
                     }
                     Step::NeedMore => break,
                     Step::End => break,
@@ -1082,8 +1201,77 @@ mod tests {
         }
     }
 
+    /// The shape of fuzz/regressions/classify/unterminated-quote-chain.csv: every repetition
+    /// opens a quote at a field's start that a quote inside a field of the next one closes,
+    /// so a record starting at any `2,` line runs to the end of the input inside a quote.
+    fn unterminated_chain(repetitions: usize) -> Vec<u8> {
+        let unit = b"2,x\"y,0,\",0\n3,c\n";
+        let mut bytes = b"h,i\n".to_vec();
+        for _ in 0..repetitions {
+            bytes.extend_from_slice(unit);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_chain_of_unterminated_quotes_is_set_aside_line_by_line_without_rereading() {
+        let bytes = unterminated_chain(300);
+        let records = parse(&[&bytes], 1 << 20);
+        assert_eq!(records, parse_with(&[&bytes], 1 << 20, false));
+        let set_aside = records.iter().filter(|r| r.3 == "unterminated").count();
+        assert_eq!(
+            set_aside,
+            300,
+            "every `2,` line, of {} records",
+            records.len()
+        );
+        // The shortcut was taken: the records after the first were not read to the end.
+        let mut p = RecordParser::new(b',', 1 << 20);
+        let (mut pos, mut chunk) = (0, bytes.clone());
+        let mut shortcuts = 0;
+        loop {
+            let doomed_here = p.doomed.as_ref().is_some_and(|d| d.holds(&chunk, pos));
+            match p.next(&chunk, &mut pos, true) {
+                Step::Record(v) => shortcuts += usize::from(doomed_here && v.unterminated),
+                _ => break,
+            }
+            match p.take_replay() {
+                Some(Replay::At(at)) => pos = at,
+                Some(Replay::Bytes(rest)) => (chunk, pos) = (rest, 0),
+                None => {}
+            }
+        }
+        assert_eq!(shortcuts, set_aside - 1, "all but the first");
+    }
+
+    #[test]
+    fn a_quote_open_only_over_the_last_line_break_is_not_unterminated() {
+        // The second line, read after the first is set aside, opens a quote that holds only
+        // the input's final CRLF: its own terminator, so a record like any other.
+        for input in [&b"h\n\"a\nx\"y,\",d\r\n"[..], b"h\n\"a\nx\"y,\",d\n"] {
+            let records = parse(&[input], 1 << 20);
+            assert_eq!(records, parse_with(&[input], 1 << 20, false));
+            let flags: Vec<&str> = records.iter().map(|r| r.3).collect();
+            assert_eq!(flags, ["", "unterminated", ""], "{records:?}");
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Records known to run to the end inside a quote are set aside exactly as reading
+        /// each to the end sets them aside, wherever the chunks are cut.
+        #[test]
+        fn records_known_unterminated_are_set_aside_as_if_read(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"ab,\"\n\r\"\"".to_vec()), 0..300),
+            cut in 0usize..300,
+            max in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 8usize..64],
+        ) {
+            let cut = cut.min(bytes.len());
+            let chunks = [&bytes[..cut], &bytes[cut..]];
+            proptest::prop_assert_eq!(parse(&chunks, max), parse_with(&chunks, max, false));
+        }
 
         /// A record over the size limit, an unclosed quote, or both, are told apart the same
         /// way wherever the chunks are cut, and when the end of the input comes as a chunk of
