@@ -97,6 +97,8 @@ pub struct Scratch {
     values: Vec<Value>,
     memo: Memo,
     sums: Vec<f64>,
+    /// Bit `i`: rule `i` matched the current row.
+    matched: Vec<u64>,
     pub stats: Stats,
 }
 
@@ -324,6 +326,7 @@ impl Engine {
             values: vec![Value::Empty; self.slots.len()],
             memo: Memo::default(),
             sums: vec![0.0; self.group_names.len()],
+            matched: vec![0; self.rules.len().div_ceil(64)],
             stats: Stats {
                 unreadable: vec![0; self.typed_fields.len()],
             },
@@ -362,14 +365,31 @@ impl Engine {
         let sums = &mut scratch.sums;
         sums.iter_mut().for_each(|s| *s = 0.0);
         let mut ungrouped = 0.0;
-        for (i, rule) in self.rules.iter().enumerate() {
-            let matched = rule
-                .when
-                .as_ref()
-                .is_none_or(|c| c.eval(row, &scratch.values, &mut scratch.memo));
-            if !matched {
-                continue;
+        // First which rules match, as bits, then the matched ones' points: a branch on each
+        // rule's outcome, which no predictor guesses, would cost more than its test.
+        let matched = &mut scratch.matched;
+        for (word, rules) in matched.iter_mut().zip(self.rules.chunks(64)) {
+            *word = 0;
+            for (k, rule) in rules.iter().enumerate() {
+                let holds = rule
+                    .when
+                    .as_ref()
+                    .is_none_or(|c| c.eval(row, &scratch.values, &mut scratch.memo));
+                *word |= u64::from(holds) << k;
             }
+        }
+        let hits = matched.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let k = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + k
+                })
+            })
+        });
+        for i in hits {
+            let rule = &self.rules[i];
             let mut points = match rule.points {
                 RulePoints::None => 0.0,
                 RulePoints::Fixed(p) => p,
