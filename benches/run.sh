@@ -20,6 +20,8 @@ dir=${BENCH_DIR:-${TMPDIR:-/tmp}/leadsort-bench}
 kit=${BENCH_KIT:-$root/../shared/bench}
 runs=${RUNS:-5}
 mkdir -p "$dir/out"
+# Outputs of earlier runs (gigabytes in a RAM-backed folder) would squeeze the page cache.
+rm -rf "${dir:?}/out/"*
 
 (cd "$root" && cargo build --release --locked --quiet)
 bin=$root/target/release/leadsort
