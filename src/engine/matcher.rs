@@ -38,7 +38,7 @@ pub enum Value {
     Bool(bool),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum TypedTest {
     /// A number comparison; `false` on an empty or unreadable cell.
     Number(NumTest),
@@ -244,7 +244,7 @@ impl TextTest {
 }
 
 impl TypedTest {
-    fn eval(&self, value: Value) -> bool {
+    pub(super) fn eval(&self, value: Value) -> bool {
         match (self, value) {
             (TypedTest::Number(t), Value::Number(n)) => match *t {
                 NumTest::Eq(x) => n == x,

@@ -11,6 +11,7 @@ mod matcher;
 mod probe;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use jiff::civil::Date;
 
@@ -20,7 +21,7 @@ pub use matcher::Value;
 use matcher::{
     Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, contains_any, fold_needle,
 };
-use probe::Memo;
+use probe::{Memo, Probe};
 
 use crate::rules::{Condition, FieldKind, GroupId, Op, Points, Rules, Scalar, Test, Tier};
 
@@ -156,10 +157,50 @@ struct CompiledRule {
     decay: Option<(usize, f64)>,
 }
 
+/// How the rules' conditions are decided on each row, by kind, so that each kind is decided
+/// in a loop of its own rather than through a dispatch per rule (a heavy rule file is mostly
+/// probe bits and typed tests).
+#[derive(Debug, Default)]
+struct Plan {
+    /// The probes that `bits` read, each with its column: run at the start of every row.
+    probes: Vec<(Arc<Probe>, Col)>,
+    /// Rules whose condition is one probe's test: rule, where its result lies in the memo,
+    /// negated (`not_in`).
+    bits: Vec<(usize, usize, bool)>,
+    /// Rules whose condition is one typed test: rule, slot, test.
+    typed: Vec<(usize, usize, TypedTest)>,
+    /// Every other rule.
+    general: Vec<usize>,
+}
+
+impl Plan {
+    fn new(rules: &[CompiledRule]) -> Plan {
+        let mut plan = Plan::default();
+        for (i, rule) in rules.iter().enumerate() {
+            match &rule.when {
+                Some(Cond::Typed { slot, test }) => plan.typed.push((i, *slot, test.clone())),
+                Some(Cond::Text(TextTest {
+                    col,
+                    kind: TextKind::Probe { probe, bit, negate },
+                    ..
+                })) => {
+                    if !plan.probes.iter().any(|(p, _)| Arc::ptr_eq(p, probe)) {
+                        plan.probes.push((Arc::clone(probe), *col));
+                    }
+                    plan.bits.push((i, probe.bit_index(*bit), *negate));
+                }
+                _ => plan.general.push(i),
+            }
+        }
+        plan
+    }
+}
+
 /// Rules compiled for one header.
 #[derive(Debug)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
+    plan: Plan,
     routes: Vec<(Cond, QueueId)>,
     tiers: crate::rules::Tiers,
     tier_queue: [QueueId; 4],
@@ -280,6 +321,7 @@ impl Engine {
             ..
         } = cx;
         let mut engine = Engine {
+            plan: Plan::new(&compiled_rules),
             rules: compiled_rules,
             routes,
             tiers: rules.tiers.clone(),
@@ -365,18 +407,29 @@ impl Engine {
         let sums = &mut scratch.sums;
         sums.iter_mut().for_each(|s| *s = 0.0);
         let mut ungrouped = 0.0;
-        // First which rules match, as bits, then the matched ones' points: a branch on each
-        // rule's outcome, which no predictor guesses, would cost more than its test.
+        // First which rules match, as bits, kind by kind (`Plan`), then the matched ones'
+        // points: a branch on each rule's outcome, which no predictor guesses, would cost
+        // more than its test.
         let matched = &mut scratch.matched;
-        for (word, rules) in matched.iter_mut().zip(self.rules.chunks(64)) {
-            *word = 0;
-            for (k, rule) in rules.iter().enumerate() {
-                let holds = rule
-                    .when
-                    .as_ref()
-                    .is_none_or(|c| c.eval(row, &scratch.values, &mut scratch.memo));
-                *word |= u64::from(holds) << k;
-            }
+        matched.fill(0);
+        let mut set =
+            |rule: usize, holds: bool| matched[rule / 64] |= u64::from(holds) << (rule % 64);
+        let memo = &mut scratch.memo;
+        for (probe, col) in &self.plan.probes {
+            probe.ensure(|| matcher::trim(matcher::cell(row, *col)), memo);
+        }
+        for &(rule, at, negate) in &self.plan.bits {
+            set(rule, memo.bit(at) != negate);
+        }
+        for (rule, slot, test) in &self.plan.typed {
+            set(*rule, test.eval(scratch.values[*slot]));
+        }
+        for &rule in &self.plan.general {
+            let when = self.rules[rule].when.as_ref();
+            set(
+                rule,
+                when.is_none_or(|c| c.eval(row, &scratch.values, memo)),
+            );
         }
         let hits = matched.iter().enumerate().flat_map(|(w, &word)| {
             let mut rest = word;

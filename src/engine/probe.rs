@@ -66,12 +66,28 @@ impl Memo {
     pub fn next_row(&mut self) {
         self.row += 1;
     }
+
+    /// A test's result on this row, at its `Probe::bit_index` (its probe has run).
+    pub fn bit(&self, at: usize) -> bool {
+        self.bits[at / 64] & (1 << (at % 64)) != 0
+    }
 }
 
 impl Probe {
     /// Whether test `bit` holds on the cell `raw` gives (trimmed), running the probe if this
     /// row has not run it yet.
     pub fn holds<'r>(&self, raw: impl FnOnce() -> &'r str, bit: u32, memo: &mut Memo) -> bool {
+        self.ensure(raw, memo);
+        memo.bit(self.bit_index(bit))
+    }
+
+    /// Where test `bit`'s result lies in a `Memo` (see `Memo::bit`).
+    pub fn bit_index(&self, bit: u32) -> usize {
+        self.offset * 64 + bit as usize
+    }
+
+    /// Run the probe on the cell `raw` gives (trimmed), unless it has run on this row.
+    pub fn ensure<'r>(&self, raw: impl FnOnce() -> &'r str, memo: &mut Memo) {
         let words = self.tests.div_ceil(64);
         // Stamps start at 0, "never run"; the current row's stamp is never 0.
         let row = memo.row + 1;
@@ -87,7 +103,6 @@ impl Probe {
             bits.fill(0);
             self.run(raw(), bits, &mut memo.buf);
         }
-        bits[bit as usize / 64] & (1 << (bit % 64)) != 0
     }
 
     fn run(&self, raw: &str, bits: &mut [u64], buf: &mut String) {

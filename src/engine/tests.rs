@@ -936,7 +936,17 @@ mod shared_probes {
             let rule = |i: usize, when: &str| {
                 format!("[[rule]]\nname = \"R{i}\"\nwhen = {when}\npoints = 1\n")
             };
-            let all: String = tests.iter().enumerate().map(|(i, t)| rule(i, t)).collect();
+            let mut all: String = tests.iter().enumerate().map(|(i, t)| rule(i, t)).collect();
+            // And nested tests on the same probes: rule n + i is `all` of tests i and i + 1
+            // (wrapping), rule 2n + i is `not` test i.
+            let n = tests.len();
+            for i in 0..n {
+                let both = format!("{{ all = [{}, {}] }}", tests[i], tests[(i + 1) % n]);
+                all.push_str(&rule(n + i, &both));
+            }
+            for (i, t) in tests.iter().enumerate() {
+                all.push_str(&rule(2 * n + i, &format!("{{ not = {t} }}")));
+            }
             let together = engine(&all, &["f", "g"]);
             let alone: Vec<Engine> = tests
                 .iter()
@@ -948,10 +958,13 @@ mod shared_probes {
             for (f, g) in &rows {
                 let row = [f.as_str(), g.as_str()];
                 together.evaluate(&row[..], &mut scratch, &mut out);
-                for (i, e) in alone.iter().enumerate() {
-                    let want = !run(e, &row).0.hits.is_empty();
-                    let got = out.hits.iter().any(|h| h.rule == i);
-                    prop_assert_eq!(got, want, "rule {} on {:?}", tests[i], row);
+                let wants: Vec<bool> =
+                    alone.iter().map(|e| !run(e, &row).0.hits.is_empty()).collect();
+                let got = |rule: usize| out.hits.iter().any(|h| h.rule == rule);
+                for i in 0..n {
+                    prop_assert_eq!(got(i), wants[i], "rule {} on {:?}", tests[i], row);
+                    prop_assert_eq!(got(n + i), wants[i] && wants[(i + 1) % n], "all, {:?}", row);
+                    prop_assert_eq!(got(2 * n + i), !wants[i], "not {} on {:?}", tests[i], row);
                 }
             }
         }
