@@ -236,7 +236,7 @@ impl<'j> Worker<'j> {
         let text = match checked_text(view, job.header, job.single_line, job.max_record, known) {
             Ok(text) => text,
             Err(reason) => {
-                if t.first_not_utf8.is_none() && reason.contains("not valid UTF-8") {
+                if t.first_not_utf8.is_none() && crate::input::not_utf8(&reason) {
                     t.first_not_utf8 = Some((t.records, view.line));
                 }
                 batch.rejected.push(Rejected {

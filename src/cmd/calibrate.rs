@@ -205,6 +205,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             input.name()
         ));
     }
+    if let Some(first) = input.first_not_utf8 {
+        ui.warn(&crate::input::not_utf8_warning(input.name(), first));
+    }
     if data.is_empty() {
         return Err(Error::Data(format!(
             "{}: no contact has an outcome in column `{}` ({} left out with an empty cell)",

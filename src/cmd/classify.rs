@@ -572,11 +572,8 @@ fn row_warnings(args: &Args, input: &str, t: &Totals) -> Vec<String> {
             t.rejected, t.records
         ));
     }
-    if let Some((record, line)) = t.first_not_utf8 {
-        warnings.push(format!(
-            "{input} has rows that are not UTF-8 (the first is record {record}, line {line}): \
-             if it comes from an older Excel, run again with --encoding windows-1252"
-        ));
+    if let Some(first) = t.first_not_utf8 {
+        warnings.push(crate::input::not_utf8_warning(input, first));
     }
     warnings
 }

@@ -157,6 +157,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             input.name()
         ));
     }
+    if let Some(first) = input.first_not_utf8 {
+        ui.warn(&crate::input::not_utf8_warning(input.name(), first));
+    }
 
     let report = Report::new(
         Context {

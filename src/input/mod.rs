@@ -216,6 +216,8 @@ pub struct Input {
     raw_buf: Vec<u8>,
     /// The last rejected record, valid after `next` returned `Next::Rejected`.
     pub rejected: Option<Rejected>,
+    /// Record and line of the first row rejected for not being UTF-8 (see `not_utf8`).
+    pub first_not_utf8: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Input {
@@ -319,6 +321,7 @@ impl Input {
             digest,
             raw_buf: Vec::new(),
             rejected: None,
+            first_not_utf8: None,
         };
         if input.chunk.is_empty() {
             input.refill()?;
@@ -451,6 +454,9 @@ impl Input {
                         checked_text(&view, &self.header, &self.single_line, self.max_record, "")
                     {
                         let raw = view.raw(&mut self.raw_buf).to_vec();
+                        if not_utf8(&reason) {
+                            self.first_not_utf8.get_or_insert((record, line));
+                        }
                         self.rejected = Some(Rejected {
                             record,
                             line,
@@ -579,7 +585,7 @@ pub fn checked_text<'a>(
         Err(col) => {
             let name = header.names.get(col).map_or("?", String::as_str);
             return Err(format!(
-                "column {} ({name}) is not valid UTF-8: if the file comes from an older Excel, \
+                "column {} ({name}) {NOT_UTF8}: if the file comes from an older Excel, \
                  pass --encoding windows-1252",
                 col + 1
             ));
@@ -601,6 +607,22 @@ pub fn checked_text<'a>(
         return Err("contains a NUL byte".to_string());
     }
     Ok(text)
+}
+
+/// What a row's rejection reason says when a cell is not UTF-8 (see `not_utf8`).
+const NOT_UTF8: &str = "is not valid UTF-8";
+
+/// The row was rejected for a cell that is not UTF-8: the file is likely in another encoding.
+pub fn not_utf8(reason: &str) -> bool {
+    reason.contains(NOT_UTF8)
+}
+
+/// The warning for a file with rows that are not UTF-8, the first at `record` and `line`.
+pub fn not_utf8_warning(input: &str, (record, line): (u64, u64)) -> String {
+    format!(
+        "{input} has rows that are not UTF-8 (the first is record {record}, line {line}): \
+         if it comes from an older Excel, run again with --encoding windows-1252"
+    )
 }
 
 /// The longest start of `chunk` that is UTF-8 and holds no NUL byte: checked once for all

@@ -605,6 +605,30 @@ fn utf8_bom_is_stripped_so_a_rule_on_the_first_column_binds() {
 // ---- Windows-1252 -----------------------------------------------------------------------
 
 #[test]
+fn report_and_calibrate_give_the_encoding_hint_for_windows_1252_rows_too() {
+    let env = with_fixture("windows1252.csv");
+    let subcommands: [&[&str]; 2] = [
+        &["report", "windows1252.csv"],
+        &["calibrate", "--outcome", "sales_status", "windows1252.csv"],
+    ];
+    for args in subcommands {
+        let out = run(env
+            .cmd()
+            .args(args)
+            .args(["--as-of", "2026-11-27"])
+            .env_remove("LEADSORT_FAULT")
+            .timeout(HANG));
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "windows1252.csv has rows that are not UTF-8 (the first is record 2, line 3)"
+            ) && err.contains("--encoding windows-1252"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn windows_1252_rows_are_rejected_with_record_line_and_the_encoding_hint() {
     let env = with_fixture("windows1252.csv");
     let out = run(&mut classify(&env, &["--split", "out", "windows1252.csv"]));
