@@ -5,8 +5,9 @@
 //! times. After the conditions are compiled, `share` finds the text tests of one family on
 //! one column (same case rule) and, where there are two or more, replaces each with a bit of
 //! one `Probe`: one Aho-Corasick automaton over every needle of every test, or one hash map
-//! from every listed word to the tests that list it. A probe runs at most once per row, the
-//! first time a condition asks, and remembers its bits in the worker's `Memo` until the next
+//! from every listed word to the tests that list it. A probe runs at most once per row (at the
+//! start of the row when a rule is just one of its tests, see `Plan` in the engine; else the
+//! first time a condition asks) and remembers its bits in the worker's `Memo` until the next
 //! row. A test with its column to itself keeps its own matcher: there is nothing to share.
 
 use std::collections::HashMap;
