@@ -5,7 +5,8 @@
 #    against the csv-crate floor, the naive hard-coded scorer and the installed peers
 #    (pip install duckdb polars), all checked to give the same scores, tiers and queues.
 # 2. leadsort's own targets: --threads 1, default threads, --split instead of stdout, a heavy
-#    rule file (benches/heavy_rules.py: 200 rules, 20 regexes, word lists of 50), a 100-row
+#    rule file (benches/heavy_rules.py: 200 rules, 20 regexes, word lists of 50), both rule
+#    files with --no-reasons (the scoring without the reasons text to write), a 100-row
 #    file, and peak memory at ROWS and at ten times ROWS.
 #
 # usage: benches/run.sh [ROWS]      (default 1000000)
@@ -48,7 +49,9 @@ hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$dir/leadsort.md" \
     -n "default threads" "$ls --rules $rules $in -o $dir/out/t.csv" \
     -n "split into DIR" "$ls --rules $rules --split $dir/out/split $in" \
     -n "heavy rules, threads 1" "$ls --rules $dir/heavy.toml --threads 1 $in -o $dir/out/h1.csv" \
-    -n "heavy rules" "$ls --rules $dir/heavy.toml $in -o $dir/out/h.csv"
+    -n "heavy rules" "$ls --rules $dir/heavy.toml $in -o $dir/out/h.csv" \
+    -n "no reasons" "$ls --rules $rules --no-reasons $in -o $dir/out/nr.csv" \
+    -n "heavy rules, no reasons" "$ls --rules $dir/heavy.toml --no-reasons $in -o $dir/out/hnr.csv"
 hyperfine -N --warmup 5 --runs 100 --export-markdown "$dir/small.md" \
     -n "100 rows" "$ls --rules $rules $dir/contacts_100.csv -o $dir/out/small.csv"
 python3 "$here/kit/check_output.py" "$dir/out/t1.csv" "$dir/out/t.csv"
