@@ -34,11 +34,13 @@ pub struct Probe {
 
 #[derive(Debug)]
 enum ProbeKind {
-    /// `contains` / `contains_any`: every test's needles; a match of pattern `p` sets bit
-    /// `bit_of[p]`. `None` when no test has a needle (nothing can match).
+    /// `contains` / `contains_any`: every distinct needle of every test once; a match of
+    /// pattern `p` sets the bits `tests_of[p]` (the tests that list it: rule files repeat
+    /// needles, and an automaton with a pattern per repeat reports each match as many times).
+    /// `None` when no test has a needle (nothing can match).
     Needles {
         ac: Option<AhoCorasick>,
-        bit_of: Vec<u32>,
+        tests_of: Vec<Box<[u64]>>,
     },
     /// `matches`: every test's regex, each test its own pattern.
     Patterns(RegexSet),
@@ -108,7 +110,7 @@ impl Probe {
 
     fn run(&self, raw: &str, bits: &mut [u64], buf: &mut String) {
         match &self.kind {
-            ProbeKind::Needles { ac, bit_of } => {
+            ProbeKind::Needles { ac, tests_of } => {
                 let Some(ac) = ac else { return };
                 // The automaton ignores ASCII case; other letters are folded first.
                 let text = if self.fold && !raw.is_ascii() {
@@ -117,8 +119,8 @@ impl Probe {
                     raw
                 };
                 for m in ac.find_overlapping_iter(text) {
-                    let bit = bit_of[m.pattern().as_usize()] as usize;
-                    bits[bit / 64] |= 1 << (bit % 64);
+                    let tests = &tests_of[m.pattern().as_usize()];
+                    bits.iter_mut().zip(tests).for_each(|(b, t)| *b |= t);
                 }
             }
             ProbeKind::Patterns(set) => {
@@ -248,12 +250,17 @@ impl Probe {
         let tests = words.len();
         let kind = match family {
             Family::Needles => {
-                let mut needles = Vec::new();
-                let mut bit_of = Vec::new();
+                let mut needles: Vec<String> = Vec::new();
+                let mut tests_of: Vec<Box<[u64]>> = Vec::new();
+                let mut pattern_of: HashMap<String, usize> = HashMap::new();
                 for (bit, list) in words.into_iter().enumerate() {
                     for n in list.into_iter().filter(|n| !n.is_empty()) {
-                        needles.push(n);
-                        bit_of.push(bit as u32);
+                        let p = *pattern_of.entry(n.clone()).or_insert_with(|| {
+                            needles.push(n);
+                            tests_of.push(vec![0u64; tests.div_ceil(64)].into_boxed_slice());
+                            needles.len() - 1
+                        });
+                        tests_of[p][bit / 64] |= 1 << (bit % 64);
                     }
                 }
                 let ac = (!needles.is_empty()).then(|| {
@@ -263,7 +270,7 @@ impl Probe {
                         .build(&needles)
                         .expect("an automaton of plain needles builds")
                 });
-                ProbeKind::Needles { ac, bit_of }
+                ProbeKind::Needles { ac, tests_of }
             }
             Family::Patterns => {
                 // One pattern per test, in bit order.
