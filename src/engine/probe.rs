@@ -42,8 +42,12 @@ enum ProbeKind {
         ac: Option<AhoCorasick>,
         tests_of: Vec<Box<[u64]>>,
     },
-    /// `matches`: every test's regex, each test its own pattern.
-    Patterns(RegexSet),
+    /// `matches`: every distinct regex of the tests once; a match of pattern `p` sets the
+    /// bits `tests_of[p]` (the tests with that regex).
+    Patterns {
+        set: RegexSet,
+        tests_of: Vec<Box<[u64]>>,
+    },
     /// `in` / `not_in` on the whole cell, or `domain_in` on what follows its last `@`:
     /// every listed word and the tests (bits) that list it.
     Words {
@@ -123,9 +127,9 @@ impl Probe {
                     bits.iter_mut().zip(tests).for_each(|(b, t)| *b |= t);
                 }
             }
-            ProbeKind::Patterns(set) => {
-                for bit in set.matches(raw).iter() {
-                    bits[bit / 64] |= 1 << (bit % 64);
+            ProbeKind::Patterns { set, tests_of } => {
+                for p in set.matches(raw).iter() {
+                    bits.iter_mut().zip(&tests_of[p]).for_each(|(b, t)| *b |= t);
                 }
             }
             ProbeKind::Words { domain, tests_of } => {
@@ -250,19 +254,10 @@ impl Probe {
         let tests = words.len();
         let kind = match family {
             Family::Needles => {
-                let mut needles: Vec<String> = Vec::new();
-                let mut tests_of: Vec<Box<[u64]>> = Vec::new();
-                let mut pattern_of: HashMap<String, usize> = HashMap::new();
-                for (bit, list) in words.into_iter().enumerate() {
-                    for n in list.into_iter().filter(|n| !n.is_empty()) {
-                        let p = *pattern_of.entry(n.clone()).or_insert_with(|| {
-                            needles.push(n);
-                            tests_of.push(vec![0u64; tests.div_ceil(64)].into_boxed_slice());
-                            needles.len() - 1
-                        });
-                        tests_of[p][bit / 64] |= 1 << (bit % 64);
-                    }
-                }
+                let lists = words
+                    .into_iter()
+                    .map(|list| list.into_iter().filter(|n| !n.is_empty()).collect());
+                let (needles, tests_of) = distinct(lists, tests);
                 let ac = (!needles.is_empty()).then(|| {
                     AhoCorasick::builder()
                         .ascii_case_insensitive(fold)
@@ -273,13 +268,14 @@ impl Probe {
                 ProbeKind::Needles { ac, tests_of }
             }
             Family::Patterns => {
-                // One pattern per test, in bit order.
-                let patterns = words.into_iter().map(|w| w.concat());
+                // A test's regex is its one word.
+                let lists = words.into_iter().map(|w| vec![w.concat()]);
+                let (patterns, tests_of) = distinct(lists, tests);
                 let set = regex::RegexSetBuilder::new(patterns)
                     .case_insensitive(fold)
                     .build()
                     .ok()?;
-                ProbeKind::Patterns(set)
+                ProbeKind::Patterns { set, tests_of }
             }
             Family::Words | Family::Domains => {
                 let mut tests_of: HashMap<Box<[u8]>, Box<[u64]>, FixedState> =
@@ -306,6 +302,28 @@ impl Probe {
             kind,
         })
     }
+}
+
+/// The distinct strings of the tests' lists (test `i` is bit `i`), each with the bits of the
+/// tests that list it.
+fn distinct(
+    lists: impl Iterator<Item = Vec<String>>,
+    tests: usize,
+) -> (Vec<String>, Vec<Box<[u64]>>) {
+    let mut strings: Vec<String> = Vec::new();
+    let mut tests_of: Vec<Box<[u64]>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (bit, list) in lists.enumerate() {
+        for s in list {
+            let i = *index.entry(s.clone()).or_insert_with(|| {
+                strings.push(s);
+                tests_of.push(vec![0u64; tests.div_ceil(64)].into_boxed_slice());
+                strings.len() - 1
+            });
+            tests_of[i][bit / 64] |= 1 << (bit % 64);
+        }
+    }
+    (strings, tests_of)
 }
 
 impl TextKind {
