@@ -117,19 +117,25 @@ impl Dataset {
                 let code = match index[c].get(cell) {
                     Some(&code) => code,
                     None => {
-                        let code = u32::try_from(column.cells.len()).map_err(|_| {
+                        let code = u32::try_from(index[c].len()).map_err(|_| {
                             Error::Data(format!(
                                 "{}: too many distinct values in column `{}`",
                                 input.name(),
                                 data.header[c]
                             ))
                         })?;
-                        column.cells.push(cell.to_string());
                         index[c].insert(cell.to_string(), code);
                         code
                     }
                 };
                 column.codes.push(code);
+            }
+        }
+        // Each distinct cell was kept once, as its index's key: now in code order.
+        for (column, index) in data.columns.iter_mut().zip(index) {
+            column.cells = vec![String::new(); index.len()];
+            for (cell, code) in index {
+                column.cells[code as usize] = cell;
             }
         }
         let mut values: Vec<OutcomeValue> = values
