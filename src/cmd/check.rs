@@ -317,14 +317,17 @@ fn fit_report(
         .unwrap_or(0);
     let _ = writeln!(out, "\nrules{:>w$}", "matches", w = name_width + 9);
     for (rule, n) in rules.rules.iter().zip(&rule_hits) {
-        let never = if *n == 0 && contacts > 0 {
+        // Neither tells contacts apart: a rule that no one or everyone matches.
+        let mark = if *n == 0 && contacts > 0 {
             "  (never)"
+        } else if *n == contacts && contacts > 1 {
+            "  (every contact)"
         } else {
             ""
         };
         let _ = writeln!(
             out,
-            "  {:<name_width$}  {n:>10}  {:>5.1}%{never}",
+            "  {:<name_width$}  {n:>10}  {:>5.1}%{mark}",
             rule.name,
             share(*n)
         );

@@ -301,6 +301,34 @@ fn with_a_csv_it_shows_bindings_hit_rates_and_unreadable_cells() {
 }
 
 #[test]
+fn rules_that_match_no_one_or_everyone_are_marked() {
+    let env = Env::standard();
+    env.write("contacts.csv", CONTACTS);
+    env.write(
+        "rules.toml",
+        format!(
+            "{RULES}\n[[rule]]\nname = \"Has an email\"\nwhen = {{ field = \"email\", contains = \"@\" }}\npoints = 1\n\
+             \n[[rule]]\nname = \"Nobody\"\nwhen = {{ field = \"email\", contains = \"@nowhere.invalid\" }}\npoints = 1\n"
+        ),
+    );
+    let out = check(&env, &["contacts.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {text}"))
+            .to_string()
+    };
+    assert!(
+        line("Has an email").ends_with("100.0%  (every contact)"),
+        "{text}"
+    );
+    assert!(line("Nobody").ends_with("0.0%  (never)"), "{text}");
+    assert!(line("Decision maker").ends_with('%'), "{text}");
+}
+
+#[test]
 fn a_csv_that_does_not_fit_exits_65() {
     let env = Env::standard();
     env.write("other.csv", "id,email\n1,a@b.c\n");
