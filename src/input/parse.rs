@@ -789,6 +789,7 @@ impl Doomed {
     /// `rest`: the input from some point to its end.
     fn new(rest: &[u8], delimiter: u8) -> Doomed {
         use Quoting::*;
+        // In declaration order: a state's fate is at `state as usize`.
         const STATES: [Quoting; 4] = [Start, Plain, Quoted, QuoteInQuoted];
         /// Where reading on from a byte in a state leads: a record's end, or the end of the
         /// input inside a quote or not, having passed so many field delimiters.
@@ -798,7 +799,6 @@ impl Doomed {
             EofQuoted(u32),
             EofOther,
         }
-        let index = |q: Quoting| STATES.iter().position(|s| *s == q).unwrap_or(0);
         let mut bits = vec![0u64; rest.len() / 64 + 1];
         let mut after = STATES.map(|s| {
             if s == Quoted {
@@ -816,7 +816,7 @@ impl Doomed {
                 if is_break(b) && s != Quoted {
                     return Fate::Ends;
                 }
-                match after[index(s.after(&[b], delimiter))] {
+                match after[s.after(&[b], delimiter) as usize] {
                     Fate::EofQuoted(n) => {
                         let separates = b == delimiter && s != Quoted;
                         Fate::EofQuoted(n.saturating_add(u32::from(separates)))
@@ -828,7 +828,7 @@ impl Doomed {
             let fields_fit = |n: u32| (n as usize) < MAX_FIELDS / 2;
             if !is_break(b)
                 && breaks > trailing
-                && matches!(fate[0], Fate::EofQuoted(n) if fields_fit(n))
+                && matches!(fate[Start as usize], Fate::EofQuoted(n) if fields_fit(n))
             {
                 let d = rest.len() - i;
                 bits[d / 64] |= 1 << (d % 64);
