@@ -3,12 +3,18 @@
 //! A rule file with forty `contains_any` lists on the job title would otherwise search the
 //! title forty times per contact, and twenty `in` lists on the industry would hash it twenty
 //! times. After the conditions are compiled, `share` finds the text tests of one family on
-//! one column (same case rule) and, where there are two or more, replaces each with a bit of
-//! one `Probe`: one Aho-Corasick automaton over every needle of every test, or one hash map
-//! from every listed word to the tests that list it. A probe runs at most once per row (at the
-//! start of the row when a rule is just one of its tests, see `Plan` in the engine; else the
-//! first time a condition asks) and remembers its bits in the worker's `Memo` until the next
-//! row. A test with its column to itself keeps its own matcher: there is nothing to share.
+//! one column (same case rule) and replaces each with a bit of one `Probe`: one Aho-Corasick
+//! automaton over every needle of every test, one regex set, or one hash map from every
+//! listed word to the tests that list it. A probe runs at most once per row (at the start of
+//! the row when a rule is just one of its tests, see `Plan` in the engine; else the first time
+//! a condition asks) and remembers its bits in the worker's `Memo` until the next row.
+//!
+//! Many columns hold a few values over and over (job titles, notes from a form's choices):
+//! each worker's `Memo` keeps what a searching probe found for the cells it has seen (see
+//! `Cache`), so a repeated cell costs one hash lookup instead of a search. So needles and
+//! regexes get a probe even when one test alone searches the column. Word lists are one
+//! lookup already: they keep no cache, and a list with its column to itself keeps its own
+//! matcher.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -64,7 +70,64 @@ pub struct Memo {
     stamps: Vec<u64>,
     /// The probes' bits, each probe's at its `offset`.
     bits: Vec<u64>,
+    /// Per probe id: what it found on cells seen before.
+    caches: Vec<Cache>,
     pub buf: String,
+}
+
+/// A searching probe's bits for the cells a worker has seen, up to `Cache::MAX_CELLS` cells
+/// of at most `Cache::MAX_LEN` bytes. A column whose cells rarely repeat (company names,
+/// emails) turns its cache off after one window of lookups, so it costs little there.
+#[derive(Debug, Clone, Default)]
+struct Cache {
+    /// Cell → where its bits start in `bits`.
+    index: HashMap<Box<[u8]>, usize, FixedState>,
+    bits: Vec<u64>,
+    /// Lookups and misses in the current window.
+    lookups: u32,
+    misses: u32,
+    off: bool,
+}
+
+impl Cache {
+    const MAX_CELLS: usize = 4096;
+    const MAX_LEN: usize = 256;
+    /// Lookups per window; a window where more than half miss turns the cache off.
+    const WINDOW: u32 = 4096;
+
+    /// The bits found before on `cell`, if it was seen.
+    fn get(&mut self, cell: &str, words: usize) -> Option<&[u64]> {
+        if self.off || cell.len() > Cache::MAX_LEN {
+            return None;
+        }
+        self.lookups += 1;
+        if self.lookups == Cache::WINDOW {
+            self.off = self.misses > Cache::WINDOW / 2;
+            self.lookups = 0;
+            self.misses = 0;
+            if self.off {
+                self.index = HashMap::default();
+                self.bits = Vec::new();
+                return None;
+            }
+        }
+        match self.index.get(cell.as_bytes()) {
+            Some(&at) => Some(&self.bits[at..at + words]),
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Remember what a probe found on `cell` (after `get` missed it).
+    fn put(&mut self, cell: &str, bits: &[u64]) {
+        if self.off || cell.len() > Cache::MAX_LEN || self.index.len() >= Cache::MAX_CELLS {
+            return;
+        }
+        self.index.insert(cell.as_bytes().into(), self.bits.len());
+        self.bits.extend_from_slice(bits);
+    }
 }
 
 impl Memo {
@@ -100,15 +163,28 @@ impl Probe {
         let row = memo.row + 1;
         if memo.stamps.len() <= self.id {
             memo.stamps.resize(self.id + 1, 0);
+            memo.caches.resize_with(self.id + 1, Cache::default);
         }
         if memo.bits.len() < self.offset + words {
             memo.bits.resize(self.offset + words, 0);
         }
+        if memo.stamps[self.id] == row {
+            return;
+        }
+        memo.stamps[self.id] = row;
         let bits = &mut memo.bits[self.offset..self.offset + words];
-        if memo.stamps[self.id] != row {
-            memo.stamps[self.id] = row;
+        let cell = raw();
+        if matches!(self.kind, ProbeKind::Words { .. }) {
             bits.fill(0);
-            self.run(raw(), bits, &mut memo.buf);
+            return self.run(cell, bits, &mut memo.buf);
+        }
+        let cache = &mut memo.caches[self.id];
+        if let Some(found) = cache.get(cell, words) {
+            bits.copy_from_slice(found);
+        } else {
+            bits.fill(0);
+            self.run(cell, bits, &mut memo.buf);
+            cache.put(cell, bits);
         }
     }
 
@@ -192,7 +268,7 @@ pub fn share(conds: &mut [&mut Cond]) {
     }
     let mut shared: Vec<Key> = count
         .into_iter()
-        .filter(|(_, n)| *n >= 2)
+        .filter(|((_, _, f), n)| *n >= 2 || matches!(f, Family::Needles | Family::Patterns))
         .map(|(k, _)| k)
         .collect();
     if shared.is_empty() {
@@ -347,5 +423,53 @@ impl WordSet {
                 .map(|w| String::from_utf8_lossy(w).into_owned())
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Look `cell` up, and on a miss store `found` for it, as `Probe::ensure` does.
+    fn look(cache: &mut Cache, cell: &str, found: u64) -> Option<u64> {
+        let got = cache.get(cell, 1).map(|b| b[0]);
+        if got.is_none() {
+            cache.put(cell, &[found]);
+        }
+        got
+    }
+
+    #[test]
+    fn a_cache_answers_repeated_cells_and_turns_off_where_cells_rarely_repeat() {
+        let (mut few, mut unique) = (Cache::default(), Cache::default());
+        for i in 0..u64::from(Cache::WINDOW) * 2 {
+            let seen = look(&mut few, &(i % 50).to_string(), i % 50);
+            assert_eq!(seen, (i >= 50).then_some(i % 50), "cell {}", i % 50);
+            look(&mut unique, &i.to_string(), i);
+        }
+        assert!(!few.off);
+        assert_eq!(few.index.len(), 50);
+        // Every lookup of the first window missed: off, and its cells dropped.
+        assert!(unique.off);
+        assert!(unique.index.is_empty() && unique.bits.is_empty());
+        assert_eq!(look(&mut unique, "1", 1), None);
+    }
+
+    #[test]
+    fn a_cache_keeps_no_long_cells_and_no_more_than_its_limit() {
+        let mut cache = Cache::default();
+        let long = "x".repeat(Cache::MAX_LEN + 1);
+        look(&mut cache, &long, 1);
+        assert_eq!(look(&mut cache, &long, 1), None);
+        // Each cell three times: a third of the lookups miss, too few to turn it off.
+        for i in 0..Cache::MAX_CELLS + 10 {
+            for _ in 0..3 {
+                look(&mut cache, &i.to_string(), 7);
+            }
+        }
+        assert!(!cache.off);
+        assert_eq!(cache.index.len(), Cache::MAX_CELLS);
+        assert_eq!(look(&mut cache, "0", 7), Some(7));
+        assert_eq!(look(&mut cache, &Cache::MAX_CELLS.to_string(), 7), None);
     }
 }
