@@ -213,6 +213,7 @@ fn pipeline_one_thread(bencher: Bencher) {
         strict: false,
         split: false,
         reasons_text: true,
+        reasons: true,
         hold: None,
     };
     bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {

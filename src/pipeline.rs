@@ -48,6 +48,9 @@ pub struct Job<'a> {
     pub split: bool,
     /// The encoder writes the reasons as text (not JSON Lines, not `--no-reasons`).
     pub reasons_text: bool,
+    /// The encoder writes reasons in some form (not `--no-reasons`), so the engine records
+    /// each contact's matched rules.
+    pub reasons: bool,
     /// Contacts bound for this queue are held to the end of the run, not written (the
     /// sales queue, when the rules have a sales capacity or reps).
     pub hold: Option<QueueId>,
@@ -254,7 +257,11 @@ impl<'j> Worker<'j> {
             text,
             fields: view.fields(),
         };
-        engine.evaluate(&row, &mut self.scratch, &mut self.outcome);
+        if job.reasons {
+            engine.evaluate(&row, &mut self.scratch, &mut self.outcome);
+        } else {
+            engine.evaluate_without_hits(&row, &mut self.scratch, &mut self.outcome);
+        }
         if job.reasons_text {
             engine.write_reasons(&self.outcome, &mut self.reasons);
         }
@@ -837,6 +844,7 @@ mod tests {
             strict: false,
             split,
             reasons_text: true,
+            reasons: true,
             hold: hold.then_some(0),
         };
         let mut out = Delivered::default();

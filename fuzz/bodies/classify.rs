@@ -93,6 +93,7 @@ pub fn classify(data: &[u8]) {
         strict: false,
         split: false,
         reasons_text: true,
+        reasons: true,
         hold: None,
     };
     loop {

@@ -277,6 +277,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         // A workbook has a sheet per queue, as --split has a file per queue.
         split: args.split.is_some() || kind == Kind::Xlsx,
         reasons_text: kind != Kind::Jsonl && !args.no_reasons,
+        reasons: !args.no_reasons,
         hold: rules
             .holds_sales()
             .then(|| engine.queue_id(rules.sales_queue())),

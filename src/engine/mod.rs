@@ -147,6 +147,17 @@ enum RulePoints {
     },
 }
 
+/// What the score needs of a matched rule, packed apart from its condition so that summing
+/// a contact's matches reads a few bytes per rule.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    /// Its points when they are the same for every contact (fixed, no decay); else `None`
+    /// (see `Engine::points_of`).
+    fixed: Option<f64>,
+    group: Option<GroupId>,
+    disqualify: bool,
+}
+
 #[derive(Debug)]
 struct CompiledRule {
     when: Option<Cond>,
@@ -200,6 +211,8 @@ impl Plan {
 #[derive(Debug)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
+    /// Per rule, what the score needs when it matches.
+    tallies: Vec<Tally>,
     plan: Plan,
     routes: Vec<(Cond, QueueId)>,
     tiers: crate::rules::Tiers,
@@ -322,6 +335,19 @@ impl Engine {
         } = cx;
         let mut engine = Engine {
             plan: Plan::new(&compiled_rules),
+            tallies: compiled_rules
+                .iter()
+                .map(|r| Tally {
+                    fixed: match r.points {
+                        _ if r.decay.is_some() => None,
+                        RulePoints::Fixed(p) => Some(p),
+                        RulePoints::None => Some(0.0),
+                        RulePoints::Per { .. } => None,
+                    },
+                    group: r.group,
+                    disqualify: r.disqualify,
+                })
+                .collect(),
             rules: compiled_rules,
             routes,
             tiers: rules.tiers.clone(),
@@ -346,12 +372,7 @@ impl Engine {
             owner,
         };
         engine.reason_texts = (0..engine.rules.len())
-            .map(|i| match engine.rules[i].points {
-                _ if engine.rules[i].decay.is_some() => None,
-                RulePoints::Per { .. } => None,
-                RulePoints::Fixed(p) => Some(engine.reason_text(i, p)),
-                RulePoints::None => Some(engine.reason_text(i, 0.0)),
-            })
+            .map(|i| engine.tallies[i].fixed.map(|p| engine.reason_text(i, p)))
             .collect();
         engine
     }
@@ -397,6 +418,26 @@ impl Engine {
 
     /// Score, tier and route one contact. `out` is overwritten; reuse it across rows.
     pub fn evaluate<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch, out: &mut Outcome) {
+        self.decide::<R, true>(row, scratch, out);
+    }
+
+    /// As `evaluate`, but `out.hits` is left empty: for output that shows no reasons, where
+    /// recording each matched rule is a good part of a large rule file's work.
+    pub fn evaluate_without_hits<R: Row + ?Sized>(
+        &self,
+        row: &R,
+        scratch: &mut Scratch,
+        out: &mut Outcome,
+    ) {
+        self.decide::<R, false>(row, scratch, out);
+    }
+
+    fn decide<R: Row + ?Sized, const HITS: bool>(
+        &self,
+        row: &R,
+        scratch: &mut Scratch,
+        out: &mut Outcome,
+    ) {
         self.read_slots(row, scratch);
         scratch.memo.next_row();
         out.hits.clear();
@@ -442,36 +483,23 @@ impl Engine {
             })
         });
         for i in hits {
-            let rule = &self.rules[i];
-            let mut points = match rule.points {
-                RulePoints::None => 0.0,
-                RulePoints::Fixed(p) => p,
-                RulePoints::Per { slot, points, max } => {
-                    let per = per_points(scratch.values[slot], points, max);
-                    if per == 0.0 && !rule.disqualify {
-                        continue; // nothing to count: not a hit
-                    }
-                    per
-                }
-            };
-            let decay = match rule.decay {
-                // No date (empty or unreadable): no decay.
-                Some((slot, half_life)) => match scratch.values[slot] {
-                    Value::Day(day) => {
-                        crate::rules::decay_factor(i64::from(self.as_of - day), half_life)
-                    }
-                    _ => 1.0,
+            let tally = self.tallies[i];
+            let (points, decay) = match tally.fixed {
+                Some(points) => (points, 1.0),
+                None => match self.points_of(i, &scratch.values) {
+                    Some(found) => found,
+                    None => continue, // nothing to count: not a hit
                 },
-                None => 1.0,
             };
-            points *= decay;
-            out.disqualified |= rule.disqualify;
-            out.hits.push(Hit {
-                rule: i,
-                points,
-                decay,
-            });
-            match rule.group {
+            out.disqualified |= tally.disqualify;
+            if HITS {
+                out.hits.push(Hit {
+                    rule: i,
+                    points,
+                    decay,
+                });
+            }
+            match tally.group {
                 Some(g) => sums[g] += points,
                 None => ungrouped += points,
             }
@@ -513,6 +541,34 @@ impl Engine {
             out.route = Some(i);
             out.queue = self.routes[i].1;
         }
+    }
+
+    /// What matched rule `i` adds, after decay, and the decay factor; `None` when it adds
+    /// nothing to count (per-unit points on no units, and no disqualification).
+    fn points_of(&self, i: usize, values: &[Value]) -> Option<(f64, f64)> {
+        let rule = &self.rules[i];
+        let points = match rule.points {
+            RulePoints::None => 0.0,
+            RulePoints::Fixed(p) => p,
+            RulePoints::Per { slot, points, max } => {
+                let per = per_points(values[slot], points, max);
+                if per == 0.0 && !rule.disqualify {
+                    return None;
+                }
+                per
+            }
+        };
+        let decay = match rule.decay {
+            // No date (empty or unreadable): no decay.
+            Some((slot, half_life)) => match values[slot] {
+                Value::Day(day) => {
+                    crate::rules::decay_factor(i64::from(self.as_of - day), half_life)
+                }
+                _ => 1.0,
+            },
+            None => 1.0,
+        };
+        Some((points * decay, decay))
     }
 
     fn read_slots<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch) {

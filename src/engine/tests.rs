@@ -24,6 +24,18 @@ fn run(engine: &Engine, row: &[&str]) -> (Outcome, String, Stats) {
     let mut scratch = engine.scratch();
     let mut out = Outcome::default();
     engine.evaluate(row, &mut scratch, &mut out);
+    // Without reasons, the same decision with no hits recorded.
+    let mut lean = Outcome::default();
+    engine.evaluate_without_hits(row, &mut engine.scratch(), &mut lean);
+    assert!(lean.hits.is_empty());
+    assert_eq!(
+        lean,
+        Outcome {
+            hits: Vec::new(),
+            ..out.clone()
+        },
+        "{row:?}"
+    );
     let mut reasons = String::new();
     engine.write_reasons(&out, &mut reasons);
     (out, reasons, scratch.stats)

@@ -242,6 +242,10 @@ proptest! {
         for cells in contacts {
             let row: Vec<&str> = cells.iter().map(|&c| CELLS[c]).collect();
             engine.evaluate(&row[..], &mut scratch, &mut out);
+            // Without reasons: the same decision, no hits recorded.
+            let mut lean = Outcome::default();
+            engine.evaluate_without_hits(&row[..], &mut scratch, &mut lean);
+            prop_assert_eq!(&lean, &Outcome { hits: Vec::new(), ..out.clone() });
             // Recompute from the matched rules alone.
             let mut sums = [0.0f64; 2];
             let mut ungrouped = 0.0;
