@@ -4,15 +4,17 @@
 # 1. The shared kit's run.sh (../shared/bench, or $BENCH_KIT): leadsort with default threads
 #    against the csv-crate floor, the naive hard-coded scorer and the installed peers
 #    (pip install duckdb polars), all checked to give the same scores, tiers and queues.
-# 2. leadsort's own targets: --threads 1, default threads, --split instead of stdout, a heavy
-#    rule file (benches/heavy_rules.py: 200 rules, 20 regexes, word lists of 50), both rule
-#    files with --no-reasons (the scoring without the reasons text to write), a 100-row
-#    file, and peak memory at ROWS and at ten times ROWS.
+# 2. leadsort's own targets, in paired rounds (benches/paired.py): --threads 1, default
+#    threads and --split against the floor; a heavy rule file (benches/heavy_rules.py: 200
+#    rules, 20 regexes, word lists of 50) and both rule files with --no-reasons (the scoring
+#    without the reasons text to write) against the 13-rule run. Then a 100-row file
+#    (hyperfine) and peak memory at ROWS and at ten times ROWS.
 #
 # usage: benches/run.sh [ROWS]      (default 1000000)
 # Needs python3 and hyperfine. Data and outputs go to $BENCH_DIR (default /tmp/leadsort-bench;
 # use a RAM-backed folder such as /dev/shm/leadsort-bench to match BENCHMARKS.md). RUNS sets
-# the number of timed runs (default 5); SKIP_KIT=1 skips step 1.
+# the number of hyperfine runs of step 1 (default 5), ROUNDS the paired rounds of step 2
+# (default 10); SKIP_KIT=1 skips step 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -20,6 +22,7 @@ rows=${1:-1000000}
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}/leadsort-bench}
 kit=${BENCH_KIT:-$root/../shared/bench}
 runs=${RUNS:-5}
+rounds=${ROUNDS:-10}
 mkdir -p "$dir/out"
 # Outputs of earlier runs (gigabytes in a RAM-backed folder) would squeeze the page cache.
 rm -rf "${dir:?}/out/"*
@@ -43,17 +46,31 @@ python3 "$here/heavy_rules.py" >"$dir/heavy.toml"
 [ -s "$dir/contacts_100.csv" ] || python3 "$here/kit/gen_contacts.py" 100 "$dir/contacts_100.csv"
 rules=$here/kit/rules.toml
 ls="$bin classify --as-of 2026-11-27"
-mkdir -p "$dir/out/split"
-hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$dir/leadsort.md" \
-    -n "threads 1" "$ls --rules $rules --threads 1 $in -o $dir/out/t1.csv" \
-    -n "default threads" "$ls --rules $rules $in -o $dir/out/t.csv" \
-    -n "split into DIR" "$ls --rules $rules --split $dir/out/split $in" \
-    -n "heavy rules, threads 1" "$ls --rules $dir/heavy.toml --threads 1 $in -o $dir/out/h1.csv" \
-    -n "heavy rules" "$ls --rules $dir/heavy.toml $in -o $dir/out/h.csv" \
-    -n "no reasons" "$ls --rules $rules --no-reasons $in -o $dir/out/nr.csv" \
-    -n "heavy rules, no reasons" "$ls --rules $dir/heavy.toml --no-reasons $in -o $dir/out/hnr.csv"
+o=$dir/out
+mkdir -p "$o/split"
+# Paired rounds (benches/paired.py): each round runs every command once and takes the ratios
+# inside the round, so the machine's drift over minutes cancels out. Against the floor (the
+# kit's, built here if step 1 did not):
+floor=$dir/floor-target/release/csv-floor
+[ -x "$floor" ] || (cd "$kit/floor" && CARGO_TARGET_DIR="$dir/floor-target" cargo build --release --quiet)
+python3 "$here/paired.py" "$rounds" floor \
+    "floor=$o/floor.csv=$floor floor $in $o/floor.csv" \
+    "threads 1=$o/t1.csv=$ls --rules $rules --threads 1 $in -o $o/t1.csv" \
+    "default threads=$o/t.csv=$ls --rules $rules $in -o $o/t.csv" \
+    "split into DIR=$o/split=$ls --rules $rules --split $o/split $in" | tee "$dir/paired-floor.md"
+# Against the 13-rule run with default threads:
+python3 "$here/paired.py" "$rounds" "13 rules" \
+    "13 rules=$o/r.csv=$ls --rules $rules $in -o $o/r.csv" \
+    "heavy rules=$o/h.csv=$ls --rules $dir/heavy.toml $in -o $o/h.csv" \
+    "13 rules, no reasons=$o/nr.csv=$ls --rules $rules --no-reasons $in -o $o/nr.csv" \
+    "heavy rules, no reasons=$o/hnr.csv=$ls --rules $dir/heavy.toml --no-reasons $in -o $o/hnr.csv" \
+    "heavy rules, threads 1=$o/h1.csv=$ls --rules $dir/heavy.toml --threads 1 $in -o $o/h1.csv" \
+    | tee "$dir/paired-heavy.md"
 hyperfine -N --warmup 5 --runs 100 --export-markdown "$dir/small.md" \
-    -n "100 rows" "$ls --rules $rules $dir/contacts_100.csv -o $dir/out/small.csv"
+    -n "100 rows" "$ls --rules $rules $dir/contacts_100.csv -o $o/small.csv"
+# paired.py deletes its outputs: write the two compared once more.
+$ls --rules "$rules" --threads 1 "$in" -o "$o/t1.csv"
+$ls --rules "$rules" "$in" -o "$o/t.csv"
 python3 "$here/kit/check_output.py" "$dir/out/t1.csv" "$dir/out/t.csv"
 cmp "$dir/out/t1.csv" "$dir/out/t.csv" && echo "threads 1 and default: the same bytes"
 
@@ -69,4 +86,4 @@ for f in "$in" "$big"; do
             $ls --rules "$rules" --threads $t "$f" -o "$dir/out/mem.csv"
     done
 done
-echo "results: $dir/results.md (kit), $dir/leadsort.md, $dir/small.md"
+echo "results: $dir/results.md (kit), $dir/paired-floor.md, $dir/paired-heavy.md, $dir/small.md"
