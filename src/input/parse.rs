@@ -386,15 +386,30 @@ impl RecordParser {
         loop {
             // One field: where its value lies, then what ends it.
             let (from, to) = if chunk[i] == b'"' {
-                let Some(q) = memchr::memchr(b'"', &chunk[i + 1..]).map(|q| i + 1 + q) else {
-                    return Fast::No;
+                // The closing quote is the next quote among the bytes the scanner finds
+                // (delimiters, line breaks, quotes): inside quotes, the first two are text,
+                // and the line breaks are counted on the way (a CRLF once).
+                let (mut k, mut last_cr) = (i + 1, None);
+                let q = loop {
+                    let Some(e) = field_ends.next(chunk, k) else {
+                        return Fast::No;
+                    };
+                    match chunk[e] {
+                        b'"' => break e,
+                        b'\r' => {
+                            lines += 1;
+                            last_cr = Some(e);
+                        }
+                        b'\n' if last_cr != Some(e - 1) => lines += 1,
+                        _ => {}
+                    }
+                    k = e + 1;
                 };
                 match chunk.get(q + 1) {
                     Some(b'"') => return Fast::Escaped,
                     None => return Fast::No,
                     Some(_) => {}
                 }
-                lines += count_line_breaks(&chunk[i + 1..q], false);
                 quotes += 2;
                 let value = (i + 1, q);
                 i = q + 1;
