@@ -244,6 +244,7 @@ impl TextTest {
 }
 
 impl TypedTest {
+    #[inline]
     pub(super) fn eval(&self, value: Value) -> bool {
         match (self, value) {
             (TypedTest::Number(t), Value::Number(n)) => match *t {

@@ -801,9 +801,19 @@ fn per_points(value: Value, points: f64, max: Option<f64>) -> f64 {
     }
 }
 
-/// Half away from zero, as DESIGN.md asks.
+/// Half away from zero, as DESIGN.md asks: `x.round() as i64`, without the call to libm's
+/// `round` that x86-64 makes without SSE4.1 (casts truncate and saturate; the fraction is
+/// exact; NaN gives 0).
 fn round(x: f64) -> i64 {
-    x.round() as i64
+    let whole = x as i64;
+    let fraction = x - whole as f64;
+    if fraction >= 0.5 {
+        whole.saturating_add(1)
+    } else if fraction <= -0.5 {
+        whole.saturating_sub(1)
+    } else {
+        whole
+    }
 }
 
 /// `+20`, `-10`, `+2.5`: signed, without trailing zeros.

@@ -1009,3 +1009,17 @@ fn rules_past_the_sixty_fourth_count_in_file_order() {
         assert_eq!(reasons.split("; ").count(), last + 1, "n = {n}");
     }
 }
+
+proptest::proptest! {
+    /// `round` is `f64::round` (half away from zero) cast to `i64`, for every kind of f64.
+    #[test]
+    fn round_is_half_away_from_zero(
+        x in proptest::num::f64::ANY,
+        half in proptest::sample::select(vec![0.5, -0.5, 2.5, -2.5, 0.49999999999999994, 1e300]),
+    ) {
+        proptest::prop_assert_eq!(round(x), x.round() as i64, "{}", x);
+        proptest::prop_assert_eq!(round(half), half.round() as i64, "{}", half);
+        let near = (x % 1e6).trunc() + 0.5;
+        proptest::prop_assert_eq!(round(near), near.round() as i64, "{}", near);
+    }
+}
