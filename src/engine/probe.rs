@@ -72,12 +72,16 @@ pub struct Memo {
     bits: Vec<u64>,
     /// Per probe id: what it found on cells seen before.
     caches: Vec<Cache>,
+    /// Bytes the caches hold, all probes together (at most `Cache::BUDGET`).
+    cached: usize,
     pub buf: String,
 }
 
 /// A searching probe's bits for the cells a worker has seen, up to `Cache::MAX_CELLS` cells
-/// of at most `Cache::MAX_LEN` bytes. A column whose cells rarely repeat (company names,
-/// emails) turns its cache off after one window of lookups, so it costs little there.
+/// of at most `Cache::MAX_LEN` bytes, and `Cache::BUDGET` bytes for all of a worker's
+/// probes together (memory stays flat, whatever the rule file). A column whose cells rarely
+/// repeat (company names, emails) turns its cache off after one window of lookups, so it
+/// costs little there.
 #[derive(Debug, Clone, Default)]
 struct Cache {
     /// Cell → where its bits start in `bits`.
@@ -92,11 +96,13 @@ struct Cache {
 impl Cache {
     const MAX_CELLS: usize = 4096;
     const MAX_LEN: usize = 256;
+    /// Bytes of cells and bits per worker, all probes together.
+    const BUDGET: usize = 1 << 20;
     /// Lookups per window; a window where more than half miss turns the cache off.
     const WINDOW: u32 = 4096;
 
-    /// The bits found before on `cell`, if it was seen.
-    fn get(&mut self, cell: &str, words: usize) -> Option<&[u64]> {
+    /// The bits found before on `cell`, if it was seen; `cached` as for `put`.
+    fn get(&mut self, cell: &str, words: usize, cached: &mut usize) -> Option<&[u64]> {
         if self.off || cell.len() > Cache::MAX_LEN {
             return None;
         }
@@ -106,6 +112,7 @@ impl Cache {
             self.lookups = 0;
             self.misses = 0;
             if self.off {
+                *cached -= self.size();
                 self.index = HashMap::default();
                 self.bits = Vec::new();
                 return None;
@@ -120,13 +127,25 @@ impl Cache {
         }
     }
 
-    /// Remember what a probe found on `cell` (after `get` missed it).
-    fn put(&mut self, cell: &str, bits: &[u64]) {
-        if self.off || cell.len() > Cache::MAX_LEN || self.index.len() >= Cache::MAX_CELLS {
+    /// Remember what a probe found on `cell` (after `get` missed it); `cached`: the bytes
+    /// every cache of the worker holds.
+    fn put(&mut self, cell: &str, bits: &[u64], cached: &mut usize) {
+        let size = cell.len() + 8 * bits.len();
+        if self.off
+            || cell.len() > Cache::MAX_LEN
+            || self.index.len() >= Cache::MAX_CELLS
+            || *cached + size > Cache::BUDGET
+        {
             return;
         }
         self.index.insert(cell.as_bytes().into(), self.bits.len());
         self.bits.extend_from_slice(bits);
+        *cached += size;
+    }
+
+    /// The bytes it holds, as `put` counts them.
+    fn size(&self) -> usize {
+        self.index.keys().map(|k| k.len()).sum::<usize>() + 8 * self.bits.len()
     }
 }
 
@@ -179,12 +198,12 @@ impl Probe {
             return self.run(cell, bits, &mut memo.buf);
         }
         let cache = &mut memo.caches[self.id];
-        if let Some(found) = cache.get(cell, words) {
+        if let Some(found) = cache.get(cell, words, &mut memo.cached) {
             bits.copy_from_slice(found);
         } else {
             bits.fill(0);
             self.run(cell, bits, &mut memo.buf);
-            cache.put(cell, bits);
+            cache.put(cell, bits, &mut memo.cached);
         }
     }
 
@@ -430,12 +449,15 @@ impl WordSet {
 mod tests {
     use super::*;
 
-    /// Look `cell` up, and on a miss store `found` for it, as `Probe::ensure` does.
+    /// Look `cell` up, and on a miss store `found` for it, as `Probe::ensure` does; the
+    /// budget's count is the cache's own.
     fn look(cache: &mut Cache, cell: &str, found: u64) -> Option<u64> {
-        let got = cache.get(cell, 1).map(|b| b[0]);
+        let mut cached = cache.size();
+        let got = cache.get(cell, 1, &mut cached).map(|b| b[0]);
         if got.is_none() {
-            cache.put(cell, &[found]);
+            cache.put(cell, &[found], &mut cached);
         }
+        assert_eq!(cached, cache.size());
         got
     }
 
@@ -471,5 +493,33 @@ mod tests {
         assert_eq!(cache.index.len(), Cache::MAX_CELLS);
         assert_eq!(look(&mut cache, "0", 7), Some(7));
         assert_eq!(look(&mut cache, &Cache::MAX_CELLS.to_string(), 7), None);
+    }
+
+    #[test]
+    fn the_caches_of_a_worker_share_one_budget() {
+        let (mut a, mut b) = (Cache::default(), Cache::default());
+        let mut cached = 0;
+        // 200-byte cells, each seen twice: each cache alone would keep all 4,000 of them.
+        let cell = |i: usize| format!("{i:0>200}");
+        for i in 0..4000 {
+            for cache in [&mut a, &mut b] {
+                for _ in 0..2 {
+                    if cache.get(&cell(i), 1, &mut cached).is_none() {
+                        cache.put(&cell(i), &[1], &mut cached);
+                    }
+                }
+            }
+        }
+        assert!(!a.off && !b.off);
+        assert_eq!(cached, a.size() + b.size());
+        assert!(
+            cached <= Cache::BUDGET && cached > Cache::BUDGET - 2 * 208,
+            "{cached}"
+        );
+        assert!(
+            b.index.len() > 1000,
+            "both caches got a share: {}",
+            b.index.len()
+        );
     }
 }
