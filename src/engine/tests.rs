@@ -988,25 +988,35 @@ mod shared_probes {
 fn rules_past_the_sixty_fourth_count_in_file_order() {
     // 150 rules: rule i matches n >= i and is worth i points, so n = 130 matches rules 0..=130
     // across three words of the matched-rules bits.
-    let body: String = (0..150)
-        .map(|i| {
-            format!("[[rule]]\nname = \"R{i}\"\nwhen = {{ field = \"n\", at_least = {i} }}\npoints = {i}\n")
-        })
-        .collect();
-    let e = engine(&body, &["n"]);
-    for n in [0usize, 63, 64, 65, 127, 128, 130, 149, 200] {
-        let (out, reasons, _) = run(&e, &[&n.to_string()]);
-        let last = n.min(149);
-        let rules: Vec<usize> = out.hits.iter().map(|h| h.rule).collect();
-        assert_eq!(rules, (0..=last).collect::<Vec<_>>(), "n = {n}");
-        assert_eq!(out.score as usize, last * (last + 1) / 2, "n = {n}");
-        let first = reasons.split("; ").take(3).collect::<Vec<_>>();
-        assert_eq!(
-            first,
-            ["R0 +0", "R1 +1", "R2 +2"][..last.min(2) + 1],
-            "n = {n}"
-        );
-        assert_eq!(reasons.split("; ").count(), last + 1, "n = {n}");
+    // Then the same, every other rule wrapped in an `all`: the plan decides the two halves in
+    // separate loops, so the words of the matched-rules bits are filled in turn by each.
+    for wrap in [false, true] {
+        let body: String = (0..150)
+            .map(|i| {
+                let test = format!("{{ field = \"n\", at_least = {i} }}");
+                let when = if wrap && i % 2 == 1 {
+                    format!("{{ all = [{test}] }}")
+                } else {
+                    test
+                };
+                format!("[[rule]]\nname = \"R{i}\"\nwhen = {when}\npoints = {i}\n")
+            })
+            .collect();
+        let e = engine(&body, &["n"]);
+        for n in [0usize, 63, 64, 65, 127, 128, 130, 149, 200] {
+            let (out, reasons, _) = run(&e, &[&n.to_string()]);
+            let last = n.min(149);
+            let rules: Vec<usize> = out.hits.iter().map(|h| h.rule).collect();
+            assert_eq!(rules, (0..=last).collect::<Vec<_>>(), "n = {n}");
+            assert_eq!(out.score as usize, last * (last + 1) / 2, "n = {n}");
+            let first = reasons.split("; ").take(3).collect::<Vec<_>>();
+            assert_eq!(
+                first,
+                ["R0 +0", "R1 +1", "R2 +2"][..last.min(2) + 1],
+                "n = {n}"
+            );
+            assert_eq!(reasons.split("; ").count(), last + 1, "n = {n}");
+        }
     }
 }
 
