@@ -180,8 +180,18 @@ struct Plan {
     bits: Vec<(usize, usize, bool)>,
     /// Rules whose condition is one typed test: rule, slot, test.
     typed: Vec<(usize, usize, TypedTest)>,
+    /// Rules whose condition is an `all` of typed tests and probes' tests: rule, its tests.
+    all: Vec<(usize, Box<[Leaf]>)>,
     /// Every other rule.
     general: Vec<usize>,
+}
+
+/// A test an `all` in the `Plan` holds: typed (slot, test), or a probe's result (where it
+/// lies in the memo, negated).
+#[derive(Debug)]
+enum Leaf {
+    Typed(usize, TypedTest),
+    Bit(usize, bool),
 }
 
 impl Plan {
@@ -189,22 +199,51 @@ impl Plan {
         let mut plan = Plan::default();
         for (i, rule) in rules.iter().enumerate() {
             match &rule.when {
-                Some(Cond::Typed { slot, test }) => plan.typed.push((i, *slot, test.clone())),
-                Some(Cond::Text(TextTest {
-                    col,
-                    kind: TextKind::Probe { probe, bit, negate },
-                    ..
-                })) => {
-                    if !plan.probes.iter().any(|(p, _)| Arc::ptr_eq(p, probe)) {
-                        plan.probes.push((Arc::clone(probe), *col));
-                    }
-                    plan.bits.push((i, probe.bit_index(*bit), *negate));
+                Some(Cond::All(parts)) if parts.iter().all(is_leaf) => {
+                    let leaves = parts.iter().filter_map(|c| plan.leaf(c)).collect();
+                    plan.all.push((i, leaves));
                 }
+                Some(c) if is_leaf(c) => match plan.leaf(c) {
+                    Some(Leaf::Typed(slot, test)) => plan.typed.push((i, slot, test)),
+                    Some(Leaf::Bit(at, negate)) => plan.bits.push((i, at, negate)),
+                    None => plan.general.push(i),
+                },
                 _ => plan.general.push(i),
             }
         }
         plan
     }
+
+    /// A typed test or a probe's test as a `Leaf` (a probe's then runs at the start of every
+    /// row); `None` for any other condition.
+    fn leaf(&mut self, cond: &Cond) -> Option<Leaf> {
+        match cond {
+            Cond::Typed { slot, test } => Some(Leaf::Typed(*slot, test.clone())),
+            Cond::Text(TextTest {
+                col,
+                kind: TextKind::Probe { probe, bit, negate },
+                ..
+            }) => {
+                if !self.probes.iter().any(|(p, _)| Arc::ptr_eq(p, probe)) {
+                    self.probes.push((Arc::clone(probe), *col));
+                }
+                Some(Leaf::Bit(probe.bit_index(*bit), *negate))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether `Plan::leaf` takes `cond`.
+fn is_leaf(cond: &Cond) -> bool {
+    matches!(
+        cond,
+        Cond::Typed { .. }
+            | Cond::Text(TextTest {
+                kind: TextKind::Probe { .. },
+                ..
+            })
+    )
 }
 
 /// Rules compiled for one header.
@@ -464,6 +503,13 @@ impl Engine {
         }
         for (rule, slot, test) in &self.plan.typed {
             set(*rule, test.eval(scratch.values[*slot]));
+        }
+        for (rule, leaves) in &self.plan.all {
+            let holds = leaves.iter().all(|leaf| match leaf {
+                Leaf::Typed(slot, test) => test.eval(scratch.values[*slot]),
+                Leaf::Bit(at, negate) => memo.bit(*at) != *negate,
+            });
+            set(*rule, holds);
         }
         for &rule in &self.plan.general {
             let when = self.rules[rule].when.as_ref();
