@@ -203,12 +203,12 @@ impl Plan {
                     let leaves = parts.iter().filter_map(|c| plan.leaf(c)).collect();
                     plan.all.push((i, leaves));
                 }
-                Some(c) if is_leaf(c) => match plan.leaf(c) {
+                Some(c) => match plan.leaf(c) {
                     Some(Leaf::Typed(slot, test)) => plan.typed.push((i, slot, test)),
                     Some(Leaf::Bit(at, negate)) => plan.bits.push((i, at, negate)),
                     None => plan.general.push(i),
                 },
-                _ => plan.general.push(i),
+                None => plan.general.push(i),
             }
         }
         plan
@@ -234,7 +234,7 @@ impl Plan {
     }
 }
 
-/// Whether `Plan::leaf` takes `cond`.
+/// Whether `Plan::leaf` takes `cond` (asked before it, which adds the probe it reads).
 fn is_leaf(cond: &Cond) -> bool {
     matches!(
         cond,
