@@ -180,14 +180,15 @@ struct Plan {
     bits: Vec<(usize, usize, bool)>,
     /// Rules whose condition is one typed test: rule, slot, test.
     typed: Vec<(usize, usize, TypedTest)>,
-    /// Rules whose condition is an `all` of typed tests and probes' tests: rule, its tests.
-    all: Vec<(usize, Box<[Leaf]>)>,
+    /// Rules whose condition is an `all` (`false`) or an `any` (`true`) of typed tests and
+    /// probes' tests: rule, which, its tests.
+    lists: Vec<(usize, bool, Box<[Leaf]>)>,
     /// Every other rule.
     general: Vec<usize>,
 }
 
-/// A test an `all` in the `Plan` holds: typed (slot, test), or a probe's result (where it
-/// lies in the memo, negated).
+/// A test of an `all` or `any` in the `Plan`: typed (slot, test), or a probe's result
+/// (where it lies in the memo, negated).
 #[derive(Debug)]
 enum Leaf {
     Typed(usize, TypedTest),
@@ -199,9 +200,9 @@ impl Plan {
         let mut plan = Plan::default();
         for (i, rule) in rules.iter().enumerate() {
             match &rule.when {
-                Some(Cond::All(parts)) if parts.iter().all(is_leaf) => {
+                Some(c @ (Cond::All(parts) | Cond::Any(parts))) if parts.iter().all(is_leaf) => {
                     let leaves = parts.iter().filter_map(|c| plan.leaf(c)).collect();
-                    plan.all.push((i, leaves));
+                    plan.lists.push((i, matches!(c, Cond::Any(_)), leaves));
                 }
                 Some(c) => match plan.leaf(c) {
                     Some(Leaf::Typed(slot, test)) => plan.typed.push((i, slot, test)),
@@ -504,12 +505,19 @@ impl Engine {
         for (rule, slot, test) in &self.plan.typed {
             set(*rule, test.eval(scratch.values[*slot]));
         }
-        for (rule, leaves) in &self.plan.all {
-            let holds = leaves.iter().all(|leaf| match leaf {
+        for (rule, any, leaves) in &self.plan.lists {
+            let holds = |leaf: &Leaf| match leaf {
                 Leaf::Typed(slot, test) => test.eval(scratch.values[*slot]),
                 Leaf::Bit(at, negate) => memo.bit(*at) != *negate,
-            });
-            set(*rule, holds);
+            };
+            set(
+                *rule,
+                if *any {
+                    leaves.iter().any(holds)
+                } else {
+                    leaves.iter().all(holds)
+                },
+            );
         }
         for &rule in &self.plan.general {
             let when = self.rules[rule].when.as_ref();

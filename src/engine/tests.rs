@@ -959,6 +959,11 @@ mod shared_probes {
             for (i, t) in tests.iter().enumerate() {
                 all.push_str(&rule(2 * n + i, &format!("{{ not = {t} }}")));
             }
+            // And rule 3n + i is `any` of tests i and i + 1.
+            for i in 0..n {
+                let either = format!("{{ any = [{}, {}] }}", tests[i], tests[(i + 1) % n]);
+                all.push_str(&rule(3 * n + i, &either));
+            }
             let together = engine(&all, &["f", "g"]);
             let alone: Vec<Engine> = tests
                 .iter()
@@ -978,6 +983,7 @@ mod shared_probes {
                     prop_assert_eq!(got(i), wants[i], "rule {} on {:?}", tests[i], row);
                     prop_assert_eq!(got(n + i), wants[i] && wants[(i + 1) % n], "all, {:?}", row);
                     prop_assert_eq!(got(2 * n + i), !wants[i], "not {} on {:?}", tests[i], row);
+                    prop_assert_eq!(got(3 * n + i), wants[i] || wants[(i + 1) % n], "any, {:?}", row);
                 }
             }
         }
