@@ -173,7 +173,8 @@ struct CompiledRule {
 /// probe bits and typed tests).
 #[derive(Debug, Default)]
 struct Plan {
-    /// The probes that `bits` read, each with its column: run at the start of every row.
+    /// The probes that `bits` and `lists` read, each with its column: run at the start of
+    /// every row.
     probes: Vec<(Arc<Probe>, Col)>,
     /// Rules whose condition is one probe's test: rule, where its result lies in the memo,
     /// negated (`not_in`).
