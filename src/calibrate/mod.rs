@@ -37,6 +37,10 @@ pub const FOLDS: usize = 5;
 /// One input column, each distinct cell kept once.
 #[derive(Debug, Clone, Default)]
 pub struct Column {
+    /// Whether its cells are kept at all: a column that no rule reads and that is no
+    /// candidate for a suggested rule (an id, a column in `--ignore-columns`) keeps none, and
+    /// reads as empty for every contact.
+    pub kept: bool,
     /// The distinct cells, exactly as read.
     pub cells: Vec<String>,
     /// Per contact, the index of its cell in `cells`.
@@ -72,17 +76,24 @@ pub struct Dataset {
 
 impl Dataset {
     /// Read every contact, scoring it with `engine`. `positive`: the outcome values (trimmed,
-    /// lower case) that count as converted.
+    /// lower case) that count as converted. `keep`: per column, whether to keep its cells
+    /// (see `Column::kept`): the columns the engine reads must be kept.
     pub fn read(
         input: &mut Input,
         engine: &Engine,
         outcome: usize,
         positive: &[String],
+        keep: &[bool],
     ) -> Result<Dataset> {
         let header = input.header().names.clone();
         let width = header.len();
         let mut data = Dataset {
-            columns: vec![Column::default(); width],
+            columns: (0..width)
+                .map(|c| Column {
+                    kept: keep.get(c).copied().unwrap_or(false),
+                    ..Column::default()
+                })
+                .collect(),
             header,
             hit_start: vec![0],
             ..Dataset::default()
@@ -113,6 +124,9 @@ impl Dataset {
             data.hit_list.extend_from_slice(&out.hits);
             data.hit_start.push(data.hit_list.len());
             for (c, column) in data.columns.iter_mut().enumerate() {
+                if !column.kept {
+                    continue;
+                }
                 let cell = record.get(c).unwrap_or("");
                 let code = match index[c].get(cell) {
                     Some(&code) => code,
@@ -164,11 +178,18 @@ impl Dataset {
         &self.hit_list[self.hit_start[i]..self.hit_start[i + 1]]
     }
 
-    /// Contact `i`'s cells, for scoring it again with other rules.
+    /// Contact `i`'s cells, for scoring it again with other rules (empty in columns not
+    /// kept).
     pub fn row(&self, i: usize) -> Vec<&str> {
         self.columns
             .iter()
-            .map(|c| c.cells[c.codes[i] as usize].as_str())
+            .map(|c| {
+                if c.kept {
+                    c.cells[c.codes[i] as usize].as_str()
+                } else {
+                    ""
+                }
+            })
             .collect()
     }
 }
@@ -1061,6 +1082,35 @@ pub fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_not_kept_hold_no_cells_and_read_as_empty() {
+        let csv =
+            "id,title,notes,won\n1,VP Sales,call back,yes\n2,Intern,long note,no\n3,VP Ops,,yes\n";
+        let rules = crate::rules::from_str(
+            std::path::Path::new("r.toml"),
+            "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"VP\"\n\
+             when = { field = \"title\", contains = \"vp\" }\npoints = 20\n",
+        )
+        .unwrap();
+        let read = |keep: &[bool]| {
+            let options = crate::input::Options::default();
+            let source = Box::new(std::io::Cursor::new(csv.as_bytes().to_vec()));
+            let mut input = Input::from_reader(source, "c.csv".into(), &options).unwrap();
+            let as_of = jiff::civil::date(2026, 11, 27);
+            let engine = Engine::compile(&rules, input.header(), as_of).unwrap();
+            Dataset::read(&mut input, &engine, 3, &["yes".to_string()], keep).unwrap()
+        };
+        let all = read(&[true; 4]);
+        let some = read(&[false, true, false, true]);
+        assert_eq!(some.score, all.score);
+        assert_eq!(some.score, [20, 0, 20]);
+        assert_eq!(some.converted, all.converted);
+        assert!(some.columns[0].cells.is_empty() && some.columns[2].codes.is_empty());
+        assert_eq!(some.columns[1].cells, all.columns[1].cells);
+        assert_eq!(some.row(1), ["", "Intern", "", "no"]);
+        assert_eq!(all.row(1), ["2", "Intern", "long note", "no"]);
+    }
 
     fn no_targets() -> Settings {
         Settings {

@@ -196,8 +196,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ignored.push(column(&rules, &input, name.trim(), "--ignore-columns")?);
     }
     let columns = candidate_columns(&rules, &engine, input.header(), &ignored);
+    // Only the columns a rule reads or a suggestion may use keep their cells in memory.
+    let mut keep = vec![false; input.header().len()];
+    let used = engine.bindings.iter().filter_map(|b| b.column);
+    for c in columns.iter().map(|c| c.column).chain(used) {
+        keep[c] = true;
+    }
 
-    let data = Dataset::read(&mut input, &engine, outcome, &positive)?;
+    let data = Dataset::read(&mut input, &engine, outcome, &positive, &keep)?;
     if data.rejected > 0 {
         ui.warn(&format!(
             "{} of {} could not be read and were left out (leadsort classify --rejected FILE shows them)",
