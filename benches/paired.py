@@ -64,9 +64,9 @@ def main():
     if baseline not in names:
         sys.exit(f"no command named {baseline}")
     times = {name: [] for name in names}
-    for _ in range(1):  # warm-up round, not counted
-        for name, output, argv in commands:
-            run(argv, output)
+    # One warm-up round, not counted.
+    for name, output, argv in commands:
+        run(argv, output)
     for r in range(rounds):
         shift = r % len(commands)
         for name, output, argv in commands[shift:] + commands[:shift]:

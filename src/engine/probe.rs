@@ -6,8 +6,9 @@
 //! one column (same case rule) and replaces each with a bit of one `Probe`: one Aho-Corasick
 //! automaton over every needle of every test, one regex set, or one hash map from every
 //! listed word to the tests that list it. A probe runs at most once per row (at the start of
-//! the row when a rule is just one of its tests, see `Plan` in the engine; else the first time
-//! a condition asks) and remembers its bits in the worker's `Memo` until the next row.
+//! the row when a rule is one of its tests, or an `all` or `any` of such tests, see `Plan`
+//! in the engine; else the first time a condition asks) and remembers its bits in the
+//! worker's `Memo` until the next row.
 //!
 //! Many columns hold a few values over and over (job titles, notes from a form's choices):
 //! each worker's `Memo` keeps what a searching probe found for the cells it has seen (see
