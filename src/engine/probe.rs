@@ -437,7 +437,7 @@ impl TextKind {
 impl WordSet {
     fn words(&self) -> Vec<String> {
         match self {
-            WordSet::Few(v) => v.clone(),
+            WordSet::Few(few) => few.words.clone(),
             WordSet::Many(set) => set
                 .iter()
                 .map(|w| String::from_utf8_lossy(w).into_owned())
