@@ -412,16 +412,51 @@ mod tests {
         /// around 16 bytes long, differing only in case or in a trailing NUL, and not ASCII.
         #[test]
         fn short_lists_compare_packed_as_word_by_word(
-            words in proptest::collection::vec("(us|a{15,17}|gmail\\.com|müller|x\\x00)", 0..6),
-            cell in "(US|uS|A{15,17}|a{15,17}|GMAIL\\.com|gmail\\.co|x|x\\x00|x\\x00\\x00|MüLLER|)",
+            words in proptest::collection::vec(
+                "|[ab]{1,3}|[ab]{4,7}|[ab]{8,16}|[ab]{17,18}|müller|x\\x00",
+                1..4,
+            ),
+            pick: proptest::sample::Index,
+            upper: u32,
+            change: Option<proptest::sample::Index>,
+            extra in "|\\x00|b",
         ) {
-            let words: Vec<String> = words.into_iter().map(|w| w.to_lowercase()).collect();
+            // The cell: one of the words with some letters upper-cased, maybe one byte
+            // changed or one added.
+            let mut cell: Vec<u8> = pick.get(&words).bytes().collect();
+            for (i, b) in cell.iter_mut().enumerate() {
+                if upper >> (i % 32) & 1 == 1 {
+                    *b = b.to_ascii_uppercase();
+                }
+            }
+            if let Some(at) = change.filter(|_| !cell.is_empty()) {
+                let at = at.index(cell.len());
+                cell[at] = if cell[at] == b'c' { b'd' } else { b'c' };
+            }
+            cell.extend_from_slice(extra.as_bytes());
+            let cell = String::from_utf8_lossy(&cell).into_owned();
             let want = words.iter().any(|w| w.eq_ignore_ascii_case(&cell));
             let set = WordSet::new(words);
             proptest::prop_assert!(matches!(set, WordSet::Few(_)));
             if cell.is_ascii() {
-                proptest::prop_assert_eq!(set.contains_ascii_ci(&cell), want);
+                proptest::prop_assert_eq!(set.contains_ascii_ci(&cell), want, "{:?}", cell);
             }
+        }
+    }
+
+    #[test]
+    fn a_short_list_tells_apart_cells_differing_in_any_one_byte() {
+        for n in 0..=18 {
+            let word: String = "abcdefghijklmnopqr"[..n].to_string();
+            let set = WordSet::new(vec![word.clone(), "zz".into()]);
+            assert!(set.contains_ascii_ci(&word.to_uppercase()), "{word}");
+            for at in 0..n {
+                let mut cell = word.clone().into_bytes();
+                cell[at] = b'_';
+                let cell = String::from_utf8(cell).expect("ASCII");
+                assert!(!set.contains_ascii_ci(&cell), "{cell}");
+            }
+            assert!(!set.contains_ascii_ci(&format!("{word}\0")), "{word}");
         }
     }
 
