@@ -409,7 +409,8 @@ mod tests {
 
     proptest::proptest! {
         /// A short list's packed comparison answers as comparing word by word would: words
-        /// around 16 bytes long, differing only in case or in a trailing NUL, and not ASCII.
+        /// of up to 18 bytes and not ASCII, cells that differ from one in case, in one byte
+        /// or by one added byte.
         #[test]
         fn short_lists_compare_packed_as_word_by_word(
             words in proptest::collection::vec(
