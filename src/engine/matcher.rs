@@ -295,7 +295,101 @@ impl TextTest {
     }
 }
 
+impl Value {
+    /// The value as one number for a `Range`: days count from 1970, booleans are 0 and 1,
+    /// an empty or unreadable cell is NaN (which no number read from a cell is).
+    #[inline]
+    pub(super) fn as_number(self) -> f64 {
+        match self {
+            Value::Number(n) => n,
+            Value::Day(d) => f64::from(d),
+            Value::Bool(b) => f64::from(u8::from(b)),
+            Value::Empty | Value::Unreadable => f64::NAN,
+        }
+    }
+}
+
+/// A typed test as an interval of numbers: it holds when `lo <= v <= hi`, or with `negate`
+/// outside it, and never on NaN (an empty or unreadable cell). Every comparison, day and
+/// boolean test is one; deciding many of them is then the same two compares each, with no
+/// branch on which kind of test comes next (as a match on the test has).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Range {
+    lo: f64,
+    hi: f64,
+    negate: bool,
+}
+
+impl Range {
+    #[inline]
+    pub(super) fn holds(self, v: f64) -> bool {
+        let inside = (self.lo <= v) & (v <= self.hi);
+        !v.is_nan() & (inside != self.negate)
+    }
+}
+
+/// The least number above `x`, so that `n > x` is `n >= above(x)`; NaN above infinity
+/// (nothing is, and NaN fails every compare).
+fn above(x: f64) -> f64 {
+    if x == f64::INFINITY {
+        f64::NAN
+    } else {
+        x.next_up()
+    }
+}
+
+/// The greatest number below `x` (see `above`).
+fn below(x: f64) -> f64 {
+    if x == f64::NEG_INFINITY {
+        f64::NAN
+    } else {
+        x.next_down()
+    }
+}
+
 impl TypedTest {
+    /// The test as a `Range`: all but the `in` lists of numbers and days. It gives
+    /// `eval(value)` as `holds(value.as_number())` for a value of the test's own type (a
+    /// slot's values are).
+    pub(super) fn range(&self) -> Option<Range> {
+        const INF: f64 = f64::INFINITY;
+        let within = |lo: f64, hi: f64| Range {
+            lo,
+            hi,
+            negate: false,
+        };
+        let range = match self {
+            TypedTest::Number(t) => match *t {
+                NumTest::Eq(x) => within(x, x),
+                NumTest::Ne(x) => Range {
+                    negate: true,
+                    ..within(x, x)
+                },
+                NumTest::Gt(x) => within(above(x), INF),
+                NumTest::AtLeast(x) => within(x, INF),
+                NumTest::Lt(x) => within(-INF, below(x)),
+                NumTest::AtMost(x) => within(-INF, x),
+                NumTest::Between(lo, hi) => within(lo, hi),
+            },
+            // Days are whole: `d > x` is `d >= x + 1`, exactly, for every i32.
+            TypedTest::Day(t) => match *t {
+                DayTest::OnOrAfter(x) => within(f64::from(x), INF),
+                DayTest::Before(x) => within(-INF, f64::from(x) - 1.0),
+                DayTest::After(x) => within(f64::from(x) + 1.0, INF),
+                DayTest::Between(lo, hi) => within(f64::from(lo), f64::from(hi)),
+            },
+            TypedTest::Bool { want, negate } => {
+                let w = f64::from(u8::from(*want));
+                Range {
+                    negate: *negate,
+                    ..within(w, w)
+                }
+            }
+            TypedTest::NumberIn { .. } | TypedTest::DayIn { .. } => return None,
+        };
+        Some(range)
+    }
+
     #[inline]
     pub(super) fn eval(&self, value: Value) -> bool {
         match (self, value) {
@@ -441,6 +535,171 @@ mod tests {
             proptest::prop_assert!(matches!(set, WordSet::Few(_)));
             if cell.is_ascii() {
                 proptest::prop_assert_eq!(set.contains_ascii_ci(&cell), want, "{:?}", cell);
+            }
+        }
+    }
+
+    /// Numbers where comparisons go wrong: signed zeros, the least and greatest, infinities,
+    /// NaN, and neighbours of a few thresholds.
+    fn edge_number() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            5.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        prop_oneof![
+            proptest::sample::select(edges.to_vec()),
+            proptest::sample::select(edges.to_vec()).prop_map(f64::next_up),
+            proptest::sample::select(edges.to_vec()).prop_map(f64::next_down),
+            proptest::num::f64::ANY,
+        ]
+    }
+
+    fn edge_day() -> impl proptest::strategy::Strategy<Value = i32> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::sample::select(vec![
+                0,
+                1,
+                -1,
+                i32::MAX,
+                i32::MIN,
+                i32::MAX - 1,
+                i32::MIN + 1
+            ]),
+            -3..3i32,
+            any::<i32>(),
+        ]
+    }
+
+    /// Every comparison against every edge number and day (and their neighbours), as a
+    /// `Range` and as the test itself.
+    #[test]
+    fn ranges_agree_with_their_tests_at_the_edges() {
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let numbers: Vec<f64> = edges
+            .iter()
+            .flat_map(|&x| [x, x.next_up(), x.next_down()])
+            .collect();
+        let days: Vec<i32> = [0, 1, -1, 2, i32::MAX, i32::MIN, i32::MAX - 1, i32::MIN + 1].into();
+        // On the value, and on an empty and an unreadable cell.
+        let check = |test: TypedTest, value: Value| {
+            let range = test.range().expect("a comparison is a range");
+            for v in [value, Value::Empty, Value::Unreadable] {
+                assert_eq!(
+                    range.holds(v.as_number()),
+                    test.eval(v),
+                    "{test:?} on {v:?}"
+                );
+            }
+        };
+        for &x in &numbers {
+            for &y in &numbers {
+                for &n in numbers.iter().filter(|n| !n.is_nan()) {
+                    check(TypedTest::Number(NumTest::Between(x, y)), Value::Number(n));
+                    for t in [
+                        NumTest::Eq,
+                        NumTest::Ne,
+                        NumTest::Gt,
+                        NumTest::AtLeast,
+                        NumTest::Lt,
+                        NumTest::AtMost,
+                    ] {
+                        check(TypedTest::Number(t(x)), Value::Number(n));
+                    }
+                }
+            }
+        }
+        for &a in &days {
+            for &b in &days {
+                for &d in &days {
+                    check(TypedTest::Day(DayTest::Between(a, b)), Value::Day(d));
+                    for t in [DayTest::OnOrAfter, DayTest::Before, DayTest::After] {
+                        check(TypedTest::Day(t(a)), Value::Day(d));
+                    }
+                }
+            }
+        }
+        for flags in 0..8u8 {
+            let (want, negate) = (flags & 1 == 1, flags & 2 == 2);
+            check(
+                TypedTest::Bool { want, negate },
+                Value::Bool(flags & 4 == 4),
+            );
+        }
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// A typed test as a `Range` holds exactly where the test does, on values of its type
+        /// and on empty and unreadable cells.
+        #[test]
+        fn a_range_holds_where_its_test_does(
+            x in edge_number(),
+            y in edge_number(),
+            // A cell never reads as NaN (`parse_number` takes digits and separators only).
+            n in edge_number().prop_filter("a cell's number", |n| !n.is_nan()),
+            a in edge_day(),
+            b in edge_day(),
+            d in edge_day(),
+            op in 0..7usize,
+            flags in 0..4u8,
+        ) {
+            let num = [
+                NumTest::Eq(x),
+                NumTest::Ne(x),
+                NumTest::Gt(x),
+                NumTest::AtLeast(x),
+                NumTest::Lt(x),
+                NumTest::AtMost(x),
+                NumTest::Between(x, y),
+            ][op];
+            let day = [
+                DayTest::OnOrAfter(a),
+                DayTest::Before(a),
+                DayTest::After(a),
+                DayTest::Between(a, b),
+            ][op % 4];
+            let (want, negate) = (flags & 1 == 1, flags & 2 == 2);
+            let cases = [
+                (TypedTest::Number(num), Value::Number(n)),
+                (TypedTest::Day(day), Value::Day(d)),
+                (TypedTest::Bool { want, negate }, Value::Bool(flags & 1 == (op % 2) as u8)),
+            ];
+            for (test, value) in cases {
+                let range = test.range().expect("a comparison is a range");
+                for v in [value, Value::Empty, Value::Unreadable] {
+                    proptest::prop_assert_eq!(
+                        range.holds(v.as_number()),
+                        test.eval(v),
+                        "{:?} on {:?}",
+                        test,
+                        v
+                    );
+                }
             }
         }
     }

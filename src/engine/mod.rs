@@ -19,7 +19,8 @@ pub use bind::{Binding, Header, Problem, Unbound};
 pub use explain::{Explanation, GroupTrace, Read, RouteTrace, RuleTrace, TierTrace, Trace};
 pub use matcher::Value;
 use matcher::{
-    Col, Cond, DayTest, NumTest, TextKind, TextTest, TypedTest, WordSet, contains_any, fold_needle,
+    Col, Cond, DayTest, NumTest, Range, TextKind, TextTest, TypedTest, WordSet, contains_any,
+    fold_needle,
 };
 use probe::{Memo, Probe};
 
@@ -96,6 +97,8 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Scratch {
     values: Vec<Value>,
+    /// `values` as numbers, for `Range`s (`Value::as_number`).
+    numbers: Vec<f64>,
     memo: Memo,
     sums: Vec<f64>,
     /// Bit `i`: rule `i` matched the current row.
@@ -179,7 +182,10 @@ struct Plan {
     /// Rules whose condition is one probe's test: rule, where its result lies in the memo,
     /// negated (`not_in`).
     bits: Vec<(usize, usize, bool)>,
-    /// Rules whose condition is one typed test: rule, slot, test.
+    /// Rules whose condition is one typed test that is a `Range` (all but the `in` lists):
+    /// rule, slot, range.
+    ranges: Vec<(usize, usize, Range)>,
+    /// Rules whose condition is another typed test: rule, slot, test.
     typed: Vec<(usize, usize, TypedTest)>,
     /// Rules whose condition is an `all` (`false`) or an `any` (`true`) of typed tests and
     /// probes' tests: rule, which, its tests.
@@ -213,6 +219,7 @@ fn set_bits(matched: &mut [u64], results: impl Iterator<Item = (usize, bool)>) {
 /// (where it lies in the memo, negated).
 #[derive(Debug)]
 enum Leaf {
+    Range(usize, Range),
     Typed(usize, TypedTest),
     Bit(usize, bool),
 }
@@ -227,6 +234,7 @@ impl Plan {
                     plan.lists.push((i, matches!(c, Cond::Any(_)), leaves));
                 }
                 Some(c) => match plan.leaf(c) {
+                    Some(Leaf::Range(slot, range)) => plan.ranges.push((i, slot, range)),
                     Some(Leaf::Typed(slot, test)) => plan.typed.push((i, slot, test)),
                     Some(Leaf::Bit(at, negate)) => plan.bits.push((i, at, negate)),
                     None => plan.general.push(i),
@@ -241,7 +249,10 @@ impl Plan {
     /// row); `None` for any other condition.
     fn leaf(&mut self, cond: &Cond) -> Option<Leaf> {
         match cond {
-            Cond::Typed { slot, test } => Some(Leaf::Typed(*slot, test.clone())),
+            Cond::Typed { slot, test } => Some(match test.range() {
+                Some(range) => Leaf::Range(*slot, range),
+                None => Leaf::Typed(*slot, test.clone()),
+            }),
             Cond::Text(TextTest {
                 col,
                 kind: TextKind::Probe { probe, bit, negate },
@@ -449,6 +460,7 @@ impl Engine {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             values: vec![Value::Empty; self.slots.len()],
+            numbers: vec![f64::NAN; self.slots.len()],
             memo: Memo::default(),
             sums: vec![0.0; self.group_names.len()],
             matched: vec![0; self.rules.len().div_ceil(64)],
@@ -516,7 +528,7 @@ impl Engine {
         let matched = &mut scratch.matched;
         matched.fill(0);
         let memo = &mut scratch.memo;
-        let values = &scratch.values;
+        let (values, numbers) = (&scratch.values, &scratch.numbers);
         for (probe, col) in &self.plan.probes {
             probe.ensure(|| matcher::trim(matcher::cell(row, *col)), memo);
         }
@@ -526,8 +538,12 @@ impl Engine {
         let typed =
             (self.plan.typed.iter()).map(|(rule, slot, test)| (*rule, test.eval(values[*slot])));
         set_bits(matched, typed);
+        let ranges = (self.plan.ranges.iter())
+            .map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
+        set_bits(matched, ranges);
         let lists = self.plan.lists.iter().map(|(rule, any, leaves)| {
             let holds = |leaf: &Leaf| match leaf {
+                Leaf::Range(slot, range) => range.holds(numbers[*slot]),
                 Leaf::Typed(slot, test) => test.eval(values[*slot]),
                 Leaf::Bit(at, negate) => memo.bit(*at) != *negate,
             };
@@ -660,10 +676,12 @@ impl Engine {
                 parsed.unwrap_or(Value::Unreadable)
             };
             // Booleans: an empty cell is `false` (unchecked box), per DESIGN.md.
-            scratch.values[i] = match (value, &slot.kind) {
+            let value = match (value, &slot.kind) {
                 (Value::Empty, SlotKind::Bool) => Value::Bool(false),
                 (v, _) => v,
             };
+            scratch.values[i] = value;
+            scratch.numbers[i] = value.as_number();
             if value == Value::Unreadable {
                 let f = slot.field;
                 if f < 64 {
