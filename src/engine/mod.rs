@@ -286,6 +286,12 @@ pub struct Engine {
     rules: Vec<CompiledRule>,
     /// Per rule, what the score needs when it matches.
     tallies: Vec<Tally>,
+    /// Every rule's points when all are fixed whole numbers and there are no groups (as in
+    /// most rule files): the score is then their sum in integers, which is exact in any
+    /// order, as the sum in floating point of whole numbers is (see `decide`).
+    whole_points: Option<Vec<i64>>,
+    /// The disqualifying rules, as bits (with `whole_points`).
+    disqualifying: Vec<u64>,
     plan: Plan,
     routes: Vec<(Cond, QueueId)>,
     tiers: crate::rules::Tiers,
@@ -432,6 +438,8 @@ impl Engine {
                 queue_id(&q.hot),
             ],
             reason_texts: Vec::new(),
+            whole_points: None,
+            disqualifying: Vec::new(),
             rule_names: rules.rules.iter().map(|r| r.name.clone()).collect(),
             route_names: rules.routes.iter().map(|r| r.name.clone()).collect(),
             group_names: rules.groups.iter().map(|g| g.name.clone()).collect(),
@@ -444,10 +452,28 @@ impl Engine {
             reps,
             owner,
         };
+        engine.whole_points = engine.whole_points();
+        engine.disqualifying = vec![0; engine.rules.len().div_ceil(64)];
+        for (i, t) in engine.tallies.iter().enumerate() {
+            engine.disqualifying[i / 64] |= u64::from(t.disqualify) << (i % 64);
+        }
         engine.reason_texts = (0..engine.rules.len())
             .map(|i| engine.tallies[i].fixed.map(|p| engine.reason_text(i, p)))
             .collect();
         engine
+    }
+
+    /// See `Engine::whole_points`. Points up to 2^31 keep any sum of up to 2^21 rules far
+    /// inside the integers a float holds exactly (2^53).
+    fn whole_points(&self) -> Option<Vec<i64>> {
+        if !self.group_names.is_empty() || self.tallies.len() > 1 << 21 {
+            return None;
+        }
+        let whole = |p: f64| (p.fract() == 0.0 && p.abs() <= 2f64.powi(31)).then_some(p as i64);
+        self.tallies
+            .iter()
+            .map(|t| t.fixed.and_then(whole))
+            .collect()
     }
 
     fn reason_text(&self, rule: usize, points: f64) -> String {
@@ -570,27 +596,24 @@ impl Engine {
                 })
             })
         });
-        for i in hits {
-            let tally = self.tallies[i];
-            let (points, decay) = match tally.fixed {
-                Some(points) => (points, 1.0),
-                None => match self.points_of(i, &scratch.values) {
-                    Some(found) => found,
-                    None => continue, // nothing to count: not a hit
-                },
-            };
-            out.disqualified |= tally.disqualify;
-            if HITS {
-                out.hits.push(Hit {
-                    rule: i,
-                    points,
-                    decay,
-                });
+        if let Some(whole) = &self.whole_points {
+            // No groups, and every rule's points a whole number: no per-rule branches, and
+            // integer adds instead of a chain of floating-point ones.
+            let mut sum = 0i64;
+            for i in hits {
+                sum += whole[i];
+                if HITS {
+                    out.hits.push(Hit {
+                        rule: i,
+                        points: whole[i] as f64,
+                        decay: 1.0,
+                    });
+                }
             }
-            match tally.group {
-                Some(g) => sums[g] += points,
-                None => ungrouped += points,
-            }
+            ungrouped = sum as f64;
+            out.disqualified = (matched.iter().zip(&self.disqualifying)).any(|(m, d)| m & d != 0);
+        } else {
+            self.tally_hits::<HITS>(hits, &scratch.values, sums, &mut ungrouped, out);
         }
         let mut total = ungrouped;
         for (g, &(min, max)) in self.group_limits.iter().enumerate() {
@@ -657,6 +680,40 @@ impl Engine {
             None => 1.0,
         };
         Some((points * decay, decay))
+    }
+
+    /// Add up the matched rules' points into their groups' sums and `ungrouped`, in rule
+    /// order, recording each hit when `HITS`.
+    fn tally_hits<const HITS: bool>(
+        &self,
+        hits: impl Iterator<Item = usize>,
+        values: &[Value],
+        sums: &mut [f64],
+        ungrouped: &mut f64,
+        out: &mut Outcome,
+    ) {
+        for i in hits {
+            let tally = self.tallies[i];
+            let (points, decay) = match tally.fixed {
+                Some(points) => (points, 1.0),
+                None => match self.points_of(i, values) {
+                    Some(found) => found,
+                    None => continue, // nothing to count: not a hit
+                },
+            };
+            out.disqualified |= tally.disqualify;
+            if HITS {
+                out.hits.push(Hit {
+                    rule: i,
+                    points,
+                    decay,
+                });
+            }
+            match tally.group {
+                Some(g) => sums[g] += points,
+                None => *ungrouped += points,
+            }
+        }
     }
 
     fn read_slots<R: Row + ?Sized>(&self, row: &R, scratch: &mut Scratch) {
