@@ -229,29 +229,32 @@ impl Probe {
                 }
             }
             ProbeKind::Words { domain, tests_of } => {
-                let text = if self.fold { lower(raw, buf) } else { raw };
+                // The domain is cut before folding: only it is lower-cased (folding keeps
+                // every `@` and makes none, and works char by char).
                 let word = if *domain {
-                    match text.rfind('@') {
-                        Some(at) => trim(&text[at + 1..]),
+                    match memchr::memrchr(b'@', raw.as_bytes()) {
+                        Some(at) => trim(&raw[at + 1..]),
                         None => return,
                     }
                 } else {
-                    text
+                    raw
                 };
-                if let Some(tests) = tests_of.get(word.as_bytes()) {
+                let mut stack = [0u8; 64];
+                let word = match (self.fold, stack.get_mut(..word.len())) {
+                    (false, _) => word.as_bytes(),
+                    // An ASCII word of usual length is lower-cased on the stack.
+                    (true, Some(lowered)) if word.is_ascii() => {
+                        lowered.copy_from_slice(word.as_bytes());
+                        lowered.make_ascii_lowercase();
+                        lowered
+                    }
+                    (true, _) => folded(word, true, buf).as_bytes(),
+                };
+                if let Some(tests) = tests_of.get(word) {
                     bits.copy_from_slice(tests);
                 }
             }
         }
-    }
-}
-
-/// The cell in lower case, as word lists are folded (ASCII in place of Unicode when it can).
-fn lower<'a>(cell: &'a str, buf: &'a mut String) -> &'a str {
-    if cell.bytes().any(|b| b.is_ascii_uppercase()) || !cell.is_ascii() {
-        folded(cell, true, buf)
-    } else {
-        cell
     }
 }
 
