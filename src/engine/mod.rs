@@ -196,8 +196,8 @@ struct Plan {
 
 /// Or each rule's result into its bit of `matched`. The plan lists rules in order, so
 /// neighbours share a word: the bits are gathered in a register and stored once per word.
-/// (Or-ing each into memory made every store wait for the one before, a chain that was a
-/// tenth of a 200-rule file's time.)
+/// (Or-ing each into memory made every store wait for the one before through the same word;
+/// gathering took 4% off a 200-rule file's time.)
 #[inline]
 fn set_bits(matched: &mut [u64], results: impl Iterator<Item = (usize, bool)>) {
     let (mut word, mut gathered) = (usize::MAX, 0u64);
