@@ -550,44 +550,40 @@ mod tests {
         }
     }
 
-    /// Numbers where comparisons go wrong: signed zeros, the least and greatest, infinities,
-    /// NaN, and neighbours of a few thresholds.
-    fn edge_number() -> impl proptest::strategy::Strategy<Value = f64> {
+    /// Numbers where comparisons go wrong: signed zeros, the least and greatest, subnormals,
+    /// infinities, NaN (their neighbours are added where they are used).
+    const EDGE_NUMBERS: [f64; 12] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        5.0,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::MAX,
+        f64::MIN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+
+    const EDGE_DAYS: [i32; 8] = [0, 1, -1, 2, i32::MAX, i32::MIN, i32::MAX - 1, i32::MIN + 1];
+
+    fn edge_number() -> impl Strategy<Value = f64> {
         use proptest::prelude::*;
-        let edges = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            5.0,
-            f64::MIN_POSITIVE,
-            5e-324,
-            f64::MAX,
-            f64::MIN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-        ];
+        let edges = EDGE_NUMBERS.to_vec();
         prop_oneof![
-            proptest::sample::select(edges.to_vec()),
-            proptest::sample::select(edges.to_vec()).prop_map(f64::next_up),
-            proptest::sample::select(edges.to_vec()).prop_map(f64::next_down),
+            proptest::sample::select(edges.clone()),
+            proptest::sample::select(edges.clone()).prop_map(f64::next_up),
+            proptest::sample::select(edges).prop_map(f64::next_down),
             proptest::num::f64::ANY,
         ]
     }
 
-    fn edge_day() -> impl proptest::strategy::Strategy<Value = i32> {
+    fn edge_day() -> impl Strategy<Value = i32> {
         use proptest::prelude::*;
         prop_oneof![
-            proptest::sample::select(vec![
-                0,
-                1,
-                -1,
-                i32::MAX,
-                i32::MIN,
-                i32::MAX - 1,
-                i32::MIN + 1
-            ]),
+            proptest::sample::select(EDGE_DAYS.to_vec()),
             -3..3i32,
             any::<i32>(),
         ]
@@ -597,24 +593,11 @@ mod tests {
     /// `Range` and as the test itself.
     #[test]
     fn ranges_agree_with_their_tests_at_the_edges() {
-        let edges = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            f64::MIN_POSITIVE,
-            5e-324,
-            f64::MAX,
-            f64::MIN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-        ];
-        let numbers: Vec<f64> = edges
+        let numbers: Vec<f64> = EDGE_NUMBERS
             .iter()
             .flat_map(|&x| [x, x.next_up(), x.next_down()])
             .collect();
-        let days: Vec<i32> = [0, 1, -1, 2, i32::MAX, i32::MIN, i32::MAX - 1, i32::MIN + 1].into();
+        let days = EDGE_DAYS;
         // On the value, and on an empty and an unreadable cell.
         let check = |test: TypedTest, value: Value| {
             let range = test.range().expect("a comparison is a range");
