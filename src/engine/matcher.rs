@@ -145,16 +145,31 @@ impl WordSet {
         match self {
             WordSet::Few(few) => few.contains_ascii_ci(word),
             WordSet::Many(set) => {
-                // Lower-cased into a stack buffer: no allocation for a cell of usual size.
-                let mut lower = [0u8; 64];
-                let Some(lower) = lower.get_mut(..word.len()) else {
-                    return set.contains(word.to_ascii_lowercase().as_bytes());
-                };
-                for (l, b) in lower.iter_mut().zip(word.bytes()) {
-                    *l = b.to_ascii_lowercase();
-                }
-                set.contains(&*lower)
+                let (mut stack, mut long) = ([0u8; 64], String::new());
+                set.contains(ascii_lowered(word, &mut stack, &mut long))
             }
+        }
+    }
+}
+
+/// An ASCII `word` lower-cased: on `stack` when it fits (no allocation for a cell of usual
+/// length), else in `long`.
+pub(super) fn ascii_lowered<'a>(
+    word: &str,
+    stack: &'a mut [u8; 64],
+    long: &'a mut String,
+) -> &'a [u8] {
+    match stack.get_mut(..word.len()) {
+        Some(lowered) => {
+            lowered.copy_from_slice(word.as_bytes());
+            lowered.make_ascii_lowercase();
+            lowered
+        }
+        None => {
+            long.clear();
+            long.push_str(word);
+            long.make_ascii_lowercase();
+            long.as_bytes()
         }
     }
 }

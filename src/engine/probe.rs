@@ -24,7 +24,7 @@ use aho_corasick::AhoCorasick;
 use foldhash::fast::FixedState;
 use regex::RegexSet;
 
-use super::matcher::{Col, Cond, TextKind, TextTest, WordSet, folded, trim};
+use super::matcher::{Col, Cond, TextKind, TextTest, WordSet, ascii_lowered, folded, trim};
 
 /// One search of one column's cell on behalf of several tests, each a bit of the result.
 #[derive(Debug)]
@@ -240,15 +240,12 @@ impl Probe {
                     raw
                 };
                 let mut stack = [0u8; 64];
-                let word = match (self.fold, stack.get_mut(..word.len())) {
-                    (false, _) => word.as_bytes(),
-                    // An ASCII word of usual length is lower-cased on the stack.
-                    (true, Some(lowered)) if word.is_ascii() => {
-                        lowered.copy_from_slice(word.as_bytes());
-                        lowered.make_ascii_lowercase();
-                        lowered
-                    }
-                    (true, _) => folded(word, true, buf).as_bytes(),
+                let word = if !self.fold {
+                    word.as_bytes()
+                } else if word.is_ascii() {
+                    ascii_lowered(word, &mut stack, buf)
+                } else {
+                    folded(word, true, buf).as_bytes()
                 };
                 if let Some(tests) = tests_of.get(word) {
                     bits.copy_from_slice(tests);
