@@ -452,7 +452,7 @@ impl Engine {
             reps,
             owner,
         };
-        engine.whole_points = engine.whole_points();
+        engine.whole_points = engine.points_if_all_whole();
         engine.disqualifying = vec![0; engine.rules.len().div_ceil(64)];
         for (i, t) in engine.tallies.iter().enumerate() {
             engine.disqualifying[i / 64] |= u64::from(t.disqualify) << (i % 64);
@@ -465,7 +465,7 @@ impl Engine {
 
     /// See `Engine::whole_points`. Points up to 2^31 keep any sum of up to 2^21 rules far
     /// inside the integers a float holds exactly (2^53).
-    fn whole_points(&self) -> Option<Vec<i64>> {
+    fn points_if_all_whole(&self) -> Option<Vec<i64>> {
         if !self.group_names.is_empty() || self.tallies.len() > 1 << 21 {
             return None;
         }
