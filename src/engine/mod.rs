@@ -215,8 +215,9 @@ fn set_bits(matched: &mut [u64], results: impl Iterator<Item = (usize, bool)>) {
     }
 }
 
-/// A test of an `all` or `any` in the `Plan`: typed (slot, test), or a probe's result
-/// (where it lies in the memo, negated).
+/// A test of an `all` or `any` in the `Plan`, or a rule's whole condition: a typed test as
+/// a range of the slot's number (slot, range), another typed test (slot, test: the `in`
+/// lists of numbers and days), or a probe's result (where it lies in the memo, negated).
 #[derive(Debug)]
 enum Leaf {
     Range(usize, Range),
