@@ -25,11 +25,12 @@ import time
 
 
 def clear(output):
-    """Delete an output file, or empty an output folder (`--split DIR`)."""
+    """Delete an output file, or empty an output folder (`--split DIR`). Anything else (a
+    device such as /dev/null) is left alone."""
     if os.path.isdir(output):
         shutil.rmtree(output)
         os.mkdir(output)
-    elif os.path.exists(output):
+    elif os.path.isfile(output) and not os.path.islink(output):
         os.unlink(output)
 
 
