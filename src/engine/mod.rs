@@ -10,6 +10,7 @@ pub mod explain;
 mod matcher;
 mod probe;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -19,8 +20,8 @@ pub use bind::{Binding, Header, Problem, Unbound};
 pub use explain::{Explanation, GroupTrace, Read, RouteTrace, RuleTrace, TierTrace, Trace};
 pub use matcher::Value;
 use matcher::{
-    Col, Cond, DayTest, NumTest, Range, TextKind, TextTest, TypedTest, WordSet, contains_any,
-    fold_needle,
+    Col, Cond, DayTest, NumTest, Range, Steps, TextKind, TextTest, TypedTest, WordSet,
+    contains_any, fold_needle,
 };
 use probe::{Memo, Probe};
 
@@ -185,6 +186,9 @@ struct Plan {
     /// Rules whose condition is one typed test that is a `Range` (all but the `in` lists):
     /// rule, slot, range.
     ranges: Vec<(usize, usize, Range)>,
+    /// Such rules where a slot has `STEPS_FROM` or more of them: each slot's decided
+    /// together, with one search (slot, its ranges).
+    steps: Vec<(usize, Steps)>,
     /// Rules whose condition is another typed test: rule, slot, test.
     typed: Vec<(usize, usize, TypedTest)>,
     /// Rules whose condition is an `all` (`false`) or an `any` (`true`) of typed tests and
@@ -193,6 +197,10 @@ struct Plan {
     /// Every other rule.
     general: Vec<usize>,
 }
+
+/// How many `Range` rules on one slot make it worth deciding them together (`Steps`): a
+/// search and a mask cost about what a few compares do.
+const STEPS_FROM: usize = 4;
 
 /// Or each rule's result into its bit of `matched`. The plan lists rules in order, so
 /// neighbours share a word: the bits are gathered in a register and stored once per word.
@@ -243,7 +251,22 @@ impl Plan {
                 None => plan.general.push(i),
             }
         }
+        plan.step_slots();
         plan
+    }
+
+    /// Move the ranges of every slot that has `STEPS_FROM` or more into `steps`.
+    fn step_slots(&mut self) {
+        let mut by_slot: BTreeMap<usize, Vec<(usize, Range)>> = BTreeMap::new();
+        for &(rule, slot, range) in &self.ranges {
+            by_slot.entry(slot).or_default().push((rule, range));
+        }
+        by_slot.retain(|_, ranges| ranges.len() >= STEPS_FROM);
+        self.ranges
+            .retain(|(_, slot, _)| !by_slot.contains_key(slot));
+        self.steps = (by_slot.into_iter())
+            .map(|(slot, ranges)| (slot, Steps::new(&ranges)))
+            .collect();
     }
 
     /// A typed test or a probe's test as a `Leaf` (a probe's then runs at the start of every
@@ -568,6 +591,12 @@ impl Engine {
         let ranges = (self.plan.ranges.iter())
             .map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
         set_bits(matched, ranges);
+        for (slot, steps) in &self.plan.steps {
+            let holding = steps.holding(numbers[*slot]);
+            for (m, h) in matched[steps.first..].iter_mut().zip(holding) {
+                *m |= h;
+            }
+        }
         let lists = self.plan.lists.iter().map(|(rule, any, leaves)| {
             let holds = |leaf: &Leaf| match leaf {
                 Leaf::Range(slot, range) => range.holds(numbers[*slot]),

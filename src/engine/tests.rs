@@ -996,10 +996,13 @@ fn rules_past_the_sixty_fourth_count_in_file_order() {
     // across three words of the matched-rules bits.
     // Then the same, every other rule wrapped in an `all`: the plan decides the two halves in
     // separate loops, so the words of the matched-rules bits are filled in turn by each.
-    for wrap in [false, true] {
+    // Then with the first 70 rules on a second column holding the same number: each
+    // column's rules are decided together (`Steps`), the second's from word 1 on.
+    for (wrap, split) in [(false, false), (true, false), (false, true)] {
         let body: String = (0..150)
             .map(|i| {
-                let test = format!("{{ field = \"n\", at_least = {i} }}");
+                let field = if split && i < 70 { "m" } else { "n" };
+                let test = format!("{{ field = \"{field}\", at_least = {i} }}");
                 let when = if wrap && i % 2 == 1 {
                     format!("{{ all = [{test}] }}")
                 } else {
@@ -1008,9 +1011,9 @@ fn rules_past_the_sixty_fourth_count_in_file_order() {
                 format!("[[rule]]\nname = \"R{i}\"\nwhen = {when}\npoints = {i}\n")
             })
             .collect();
-        let e = engine(&body, &["n"]);
+        let e = engine(&body, &["n", "m"]);
         for n in [0usize, 63, 64, 65, 127, 128, 130, 149, 200] {
-            let (out, reasons, _) = run(&e, &[&n.to_string()]);
+            let (out, reasons, _) = run(&e, &[&n.to_string(), &n.to_string()]);
             let last = n.min(149);
             let rules: Vec<usize> = out.hits.iter().map(|h| h.rule).collect();
             assert_eq!(rules, (0..=last).collect::<Vec<_>>(), "n = {n}");
