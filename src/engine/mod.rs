@@ -181,8 +181,15 @@ struct Plan {
     /// every row.
     probes: Vec<(Arc<Probe>, Col)>,
     /// Rules whose condition is one probe's test: rule, where its result lies in the memo,
-    /// negated (`not_in`).
+    /// negated (`not_in`). Only those the `quads` do not decide.
     bits: Vec<(usize, usize, bool)>,
+    /// Such rules by four tests at a time: the four result bits pick the mask of the rules
+    /// they decide (see `Quad`), in place of a look at each rule's bit...
+    quads: Vec<Quad>,
+    /// ...from these masks...
+    quad_masks: Vec<u64>,
+    /// ...and then the bits of those rules that are negated flipped (word, bits).
+    negated: Vec<(usize, u64)>,
     /// Rules whose condition is one typed test that is a `Range` (all but the `in` lists):
     /// rule, slot, range.
     ranges: Vec<(usize, usize, Range)>,
@@ -252,7 +259,50 @@ impl Plan {
             }
         }
         plan.step_slots();
+        plan.quad_bits();
         plan
+    }
+
+    /// Move the probe-bit rules into `quads`, but where the rules of four neighbouring tests
+    /// lie too far apart.
+    fn quad_bits(&mut self) {
+        let mut by_quad: BTreeMap<usize, Vec<(usize, usize, bool)>> = BTreeMap::new();
+        for &(rule, at, negate) in &self.bits {
+            by_quad.entry(at / 4).or_default().push((rule, at, negate));
+        }
+        let span = |rules: &[(usize, usize, bool)]| {
+            let words = rules.iter().map(|r| r.0 / 64);
+            let first = words.clone().min().unwrap_or(0);
+            (first, words.max().unwrap_or(0) + 1 - first)
+        };
+        by_quad.retain(|_, rules| span(rules).1 <= QUAD_WIDTH);
+        self.bits
+            .retain(|(_, at, _)| !by_quad.contains_key(&(at / 4)));
+        let mut negated: BTreeMap<usize, u64> = BTreeMap::new();
+        for (quad, rules) in by_quad {
+            let (first, width) = span(&rules);
+            let masks = self.quad_masks.len();
+            self.quad_masks.resize(masks + 16 * width, 0);
+            for x in 0..16 {
+                for &(rule, at, _) in &rules {
+                    if x >> (at % 4) & 1 == 1 {
+                        self.quad_masks[masks + x * width + rule / 64 - first] |= 1 << (rule % 64);
+                    }
+                }
+            }
+            for &(rule, _, negate) in &rules {
+                if negate {
+                    *negated.entry(rule / 64).or_default() |= 1 << (rule % 64);
+                }
+            }
+            self.quads.push(Quad {
+                at: quad * 4,
+                first,
+                width,
+                masks,
+            });
+        }
+        self.negated = negated.into_iter().collect();
     }
 
     /// Move the ranges of every slot that has `STEPS_FROM` or more into `steps`.
@@ -291,6 +341,21 @@ impl Plan {
         }
     }
 }
+
+/// Four tests of a probe (results at `at..at + 4` in the memo, `at` a multiple of four) and
+/// the rules whose conditions they are: result bits `x` (0 to 15) set the words
+/// `first..first + width` of the matched-rules bits to `quad_masks[masks + x * width..]`.
+#[derive(Debug)]
+struct Quad {
+    at: usize,
+    first: usize,
+    width: usize,
+    masks: usize,
+}
+
+/// The widest span of matched-rules words a `Quad` may set (its rules are its probe's
+/// neighbouring tests, which rule files most often write near each other).
+const QUAD_WIDTH: usize = 4;
 
 /// Whether `Plan::leaf` takes `cond` (asked before it, which adds the probe it reads).
 fn is_leaf(cond: &Cond) -> bool {
@@ -585,6 +650,17 @@ impl Engine {
         let bits =
             (self.plan.bits.iter()).map(|&(rule, at, negate)| (rule, memo.bit(at) != negate));
         set_bits(matched, bits);
+        let plan = &self.plan;
+        for q in &plan.quads {
+            let x = (memo.word(q.at / 64) >> (q.at % 64)) & 15;
+            let masks = &plan.quad_masks[q.masks + x as usize * q.width..][..q.width];
+            for (m, b) in matched[q.first..].iter_mut().zip(masks) {
+                *m |= b;
+            }
+        }
+        for &(w, negated) in &plan.negated {
+            matched[w] ^= negated;
+        }
         let typed =
             (self.plan.typed.iter()).map(|(rule, slot, test)| (*rule, test.eval(values[*slot])));
         set_bits(matched, typed);

@@ -161,6 +161,11 @@ impl Memo {
     pub fn bit(&self, at: usize) -> bool {
         self.bits[at / 64] & (1 << (at % 64)) != 0
     }
+
+    /// Word `w` of the bits (bit `at` is in word `at / 64`); 0 past those any probe has.
+    pub fn word(&self, w: usize) -> u64 {
+        self.bits.get(w).copied().unwrap_or(0)
+    }
 }
 
 impl Probe {

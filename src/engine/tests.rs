@@ -944,11 +944,27 @@ mod shared_probes {
         fn a_shared_probe_gives_what_each_test_gives_alone(
             tests in proptest::collection::vec(test(), 1..10),
             rows in proptest::collection::vec((cell(), cell()), 1..6),
+            gaps in proptest::collection::vec(0..120usize, 10),
         ) {
             let rule = |i: usize, when: &str| {
                 format!("[[rule]]\nname = \"R{i}\"\nwhen = {when}\npoints = 1\n")
             };
-            let mut all: String = tests.iter().enumerate().map(|(i, t)| rule(i, t)).collect();
+            // Rule i is test i, after `gaps[i]` rules that no probe decides: a probe's
+            // neighbouring tests then lie words apart among the matched-rules bits, near
+            // enough to be decided four at a time or too far (see `Quad` in the engine).
+            let filler = |i: usize, k: usize| {
+                format!("[[rule]]\nname = \"F{i}.{k}\"\nwhen = {{ field = \"f\", present = true }}\npoints = 1\n")
+            };
+            let mut all: String = (tests.iter().zip(&gaps).enumerate())
+                .flat_map(|(i, (t, &gap))| (0..gap).map(move |k| filler(i, k)).chain([rule(i, t)]))
+                .collect();
+            let at: Vec<usize> = (gaps.iter().take(tests.len()))
+                .scan(0, |next, gap| {
+                    *next += gap + 1;
+                    Some(*next - 1)
+                })
+                .collect();
+            let shift = at.last().map_or(0, |last| last + 1 - tests.len());
             // And nested tests on the same probes: rule n + i is `all` of tests i and i + 1
             // (wrapping), rule 2n + i is `not` test i.
             let n = tests.len();
@@ -978,7 +994,11 @@ mod shared_probes {
                 together.evaluate(&row[..], &mut scratch, &mut out);
                 let wants: Vec<bool> =
                     alone.iter().map(|e| !run(e, &row).0.hits.is_empty()).collect();
-                let got = |rule: usize| out.hits.iter().any(|h| h.rule == rule);
+                // Rules past the tests moved up by the fillers.
+                let got = |rule: usize| {
+                    let rule = if rule < n { at[rule] } else { rule + shift };
+                    out.hits.iter().any(|h| h.rule == rule)
+                };
                 for i in 0..n {
                     prop_assert_eq!(got(i), wants[i], "rule {} on {:?}", tests[i], row);
                     prop_assert_eq!(got(n + i), wants[i] && wants[(i + 1) % n], "all, {:?}", row);
