@@ -1010,6 +1010,107 @@ mod shared_probes {
     }
 }
 
+/// Typed rules decided together (a column's comparisons by one search, see `Steps` in the
+/// matcher) hold where each alone does.
+mod typed_together {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NUMBERS: &[&str] = &["-1", "0", "5", "10", "10.5", "1e9"];
+    const DATES: &[&str] = &["2025-12-31", "2026-01-01", "2026-10-28", "2026-11-27"];
+    const DAYS: &[&str] = &["0", "1", "30", "365"];
+
+    /// One comparison on column `n` (numbers), `d` (dates) or `b` (booleans).
+    fn test() -> impl Strategy<Value = String> {
+        let pick = |list: &'static [&'static str]| proptest::sample::select(list);
+        let number = (
+            pick(&["gt", "at_least", "lt", "at_most", "equals", "not_equals"]),
+            pick(NUMBERS),
+        )
+            .prop_map(|(op, x)| format!("field = \"n\", {op} = {x}"));
+        let between = (pick(NUMBERS), pick(NUMBERS)).prop_map(|(a, b)| {
+            let value = |x: &str| x.parse::<f64>().unwrap_or_default();
+            let (lo, hi) = if value(a) <= value(b) { (a, b) } else { (b, a) };
+            format!("field = \"n\", between = [{lo}, {hi}]")
+        });
+        let date = (pick(&["before", "after"]), pick(DATES))
+            .prop_map(|(op, x)| format!("field = \"d\", {op} = {x}"));
+        let age = (pick(&["within_days", "older_than_days"]), pick(DAYS))
+            .prop_map(|(op, x)| format!("field = \"d\", {op} = {x}"));
+        let flag = (pick(&["is", "equals"]), any::<bool>())
+            .prop_map(|(op, x)| format!("field = \"b\", {op} = {x}"));
+        prop_oneof![number, between, date, age, flag].prop_map(|t| format!("{{ {t} }}"))
+    }
+
+    /// A contact: each cell readable, empty or not of its column's type.
+    fn row() -> impl Strategy<Value = [String; 3]> {
+        let cell =
+            |list: &'static [&'static str]| proptest::sample::select(list).prop_map(str::to_string);
+        (
+            cell(&[
+                "", "N/A", "-1", "0", "5", "10", "10.5", "1,200", "1e9", "-0",
+            ]),
+            cell(&[
+                "",
+                "soon",
+                "2025-12-31",
+                "2026-01-01",
+                "2026-10-28",
+                "2026-11-27",
+                "2027-03-01",
+            ]),
+            cell(&["", "yes", "no", "maybe", "1", "0"]),
+        )
+            .prop_map(|(n, d, b)| [n, d, b])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn typed_rules_together_hold_where_each_alone_does(
+            tests in proptest::collection::vec(test(), 4..40),
+            gaps in proptest::collection::vec(0..40usize, 40),
+            rows in proptest::collection::vec(row(), 1..6),
+        ) {
+            // Rule i is test i, after `gaps[i]` rules on another column: a column's rules
+            // then lie apart among the matched-rules bits, over several words.
+            let rule = |name: String, when: &str| {
+                format!("[[rule]]\nname = \"{name}\"\nwhen = {when}\npoints = 1\n")
+            };
+            let filler = |i: usize, k: usize| rule(format!("F{i}.{k}"), r#"{ field = "t", present = true }"#);
+            let all: String = (tests.iter().zip(&gaps).enumerate())
+                .flat_map(|(i, (t, &gap))| {
+                    (0..gap).map(move |k| filler(i, k)).chain([rule(format!("R{i}"), t)])
+                })
+                .collect();
+            let at: Vec<usize> = (gaps.iter().take(tests.len()))
+                .scan(0, |next, gap| {
+                    *next += gap + 1;
+                    Some(*next - 1)
+                })
+                .collect();
+            let header = ["n", "d", "b", "t"];
+            let together = engine(&all, &header);
+            let alone: Vec<Engine> = tests
+                .iter()
+                .map(|t| engine(&rule("R".into(), t), &header))
+                .collect();
+            let mut scratch = together.scratch();
+            let mut out = Outcome::default();
+            for [n, d, b] in &rows {
+                let row = [n.as_str(), d.as_str(), b.as_str(), ""];
+                together.evaluate(&row[..], &mut scratch, &mut out);
+                for (i, e) in alone.iter().enumerate() {
+                    let want = !run(e, &row).0.hits.is_empty();
+                    let got = out.hits.iter().any(|h| h.rule == at[i]);
+                    prop_assert_eq!(got, want, "{} on {:?}", tests[i], row);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn rules_past_the_sixty_fourth_count_in_file_order() {
     // 150 rules: rule i matches n >= i and is worth i points, so n = 130 matches rules 0..=130
