@@ -389,9 +389,7 @@ impl Steps {
         cuts.sort_by(f64::total_cmp);
         // -0 and +0 compare equal: one cut for both.
         cuts.dedup_by(|a, b| a == b);
-        let words = ranges.iter().map(|r| r.0 / 64);
-        let first = words.clone().min().unwrap_or(0);
-        let width = words.max().unwrap_or(0) + 1 - first;
+        let (first, width) = super::word_span(ranges.iter().map(|r| r.0));
         let mut masks = vec![0u64; (cuts.len() + 1) * width];
         // Interval 0 (NaN) holds nothing; interval k holds what holds at its start.
         for (k, mask) in masks.chunks_exact_mut(width).enumerate().skip(1) {
@@ -741,15 +739,7 @@ mod tests {
             negate: bool,
             checked: bool,
         ) {
-            let num = [
-                NumTest::Eq(x),
-                NumTest::Ne(x),
-                NumTest::Gt(x),
-                NumTest::AtLeast(x),
-                NumTest::Lt(x),
-                NumTest::AtMost(x),
-                NumTest::Between(x, y),
-            ][op];
+            let num = number_tests(x, y)[op];
             let day = [
                 DayTest::OnOrAfter(a),
                 DayTest::Before(a),
@@ -776,6 +766,19 @@ mod tests {
         }
     }
 
+    /// Every kind of number comparison, with `x` (and `between` `x` and `y`).
+    fn number_tests(x: f64, y: f64) -> [NumTest; 7] {
+        [
+            NumTest::Eq(x),
+            NumTest::Ne(x),
+            NumTest::Gt(x),
+            NumTest::AtLeast(x),
+            NumTest::Lt(x),
+            NumTest::AtMost(x),
+            NumTest::Between(x, y),
+        ]
+    }
+
     /// Every number comparison on edge numbers, as ranges of rules spread over several
     /// words of the matched-rules bits.
     fn edge_ranges() -> Vec<Range> {
@@ -783,16 +786,9 @@ mod tests {
             .iter()
             .flat_map(|&x| [x, x.next_up(), x.next_down()]);
         let tests = edges.flat_map(|x| {
-            [
-                NumTest::Eq(x),
-                NumTest::Ne(x),
-                NumTest::Gt(x),
-                NumTest::AtLeast(x),
-                NumTest::Lt(x),
-                NumTest::AtMost(x),
-                NumTest::Between(x, 1.0),
-                NumTest::Between(-1.0, x),
-            ]
+            number_tests(x, 1.0)
+                .into_iter()
+                .chain([NumTest::Between(-1.0, x)])
         });
         tests
             .map(|t| {

@@ -270,11 +270,7 @@ impl Plan {
         for &(rule, at, negate) in &self.bits {
             by_quad.entry(at / 4).or_default().push((rule, at, negate));
         }
-        let span = |rules: &[(usize, usize, bool)]| {
-            let words = rules.iter().map(|r| r.0 / 64);
-            let first = words.clone().min().unwrap_or(0);
-            (first, words.max().unwrap_or(0) + 1 - first)
-        };
+        let span = |rules: &[(usize, usize, bool)]| word_span(rules.iter().map(|r| r.0));
         by_quad.retain(|_, rules| span(rules).1 <= QUAD_WIDTH);
         self.bits
             .retain(|(_, at, _)| !by_quad.contains_key(&(at / 4)));
@@ -339,6 +335,21 @@ impl Plan {
             }
             _ => None,
         }
+    }
+}
+
+/// The words of the matched-rules bits that `rules` lie in: the first, and how many from it.
+fn word_span(rules: impl Iterator<Item = usize> + Clone) -> (usize, usize) {
+    let words = rules.map(|r| r / 64);
+    let first = words.clone().min().unwrap_or(0);
+    (first, words.max().unwrap_or(0) + 1 - first)
+}
+
+/// Or `mask` into the matched-rules bits from word `first` on.
+#[inline]
+fn or_from(matched: &mut [u64], first: usize, mask: &[u64]) {
+    for (m, b) in matched[first..].iter_mut().zip(mask) {
+        *m |= b;
     }
 }
 
@@ -654,9 +665,7 @@ impl Engine {
         for q in &plan.quads {
             let x = (memo.word(q.at / 64) >> (q.at % 64)) & 15;
             let masks = &plan.quad_masks[q.masks + x as usize * q.width..][..q.width];
-            for (m, b) in matched[q.first..].iter_mut().zip(masks) {
-                *m |= b;
-            }
+            or_from(matched, q.first, masks);
         }
         for &(w, negated) in &plan.negated {
             matched[w] ^= negated;
@@ -668,10 +677,7 @@ impl Engine {
             .map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
         set_bits(matched, ranges);
         for (slot, steps) in &self.plan.steps {
-            let holding = steps.holding(numbers[*slot]);
-            for (m, h) in matched[steps.first..].iter_mut().zip(holding) {
-                *m |= h;
-            }
+            or_from(matched, steps.first, steps.holding(numbers[*slot]));
         }
         let lists = self.plan.lists.iter().map(|(rule, any, leaves)| {
             let holds = |leaf: &Leaf| match leaf {
