@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::engine::{Engine, Header, Outcome, QueueId, Row, Scratch, Stats};
 use crate::error::{Error, Result};
@@ -26,8 +26,20 @@ use crate::input::parse::{RecordParser, RecordView, Replay, Step};
 use crate::input::{Fields, Rejected, Stream, checked_text, known_text};
 use crate::output::{Cells, RowBuf, RowEncoder, Rows, Scored};
 
-/// The target size of a chunk.
-const CHUNK: usize = 512 << 10;
+/// How big chunks are: `size` bytes of input at most; with several workers, less (down to
+/// an eighth) where that keeps a chunk's encoded rows near `rows` bytes. A rule file whose
+/// reasons come to several times its input would otherwise keep megabytes of rows in flight
+/// per chunk, a few chunks per worker: peak memory then followed the rule file.
+#[derive(Debug, Clone, Copy)]
+struct Chunking {
+    size: usize,
+    rows: usize,
+}
+
+const CHUNKING: Chunking = Chunking {
+    size: 512 << 10,
+    rows: 1 << 20,
+};
 
 /// A worker's parser left mid-record holding more than a quarter chunk is not handed on
 /// (see `Unfinished::Dropped`).
@@ -148,7 +160,14 @@ impl Batch {
         let outputs = if job.split { queues } else { 1 };
         let rows = match spare {
             Some(mut rows) if rows.len() == outputs => {
-                rows.iter_mut().for_each(RowBuf::clear);
+                for r in &mut rows {
+                    r.clear();
+                    // A buffer grown by a chunk larger than its successors is not kept at
+                    // that size (see `Chunking`).
+                    if r.bytes.capacity() > 2 * CHUNKING.rows {
+                        r.bytes.shrink_to(CHUNKING.rows);
+                    }
+                }
                 rows
             }
             _ => vec![RowBuf::default(); outputs],
@@ -359,7 +378,7 @@ pub fn run(
     threads: usize,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
-    run_chunked(job, stream, threads, CHUNK, sink)
+    run_chunked(job, stream, threads, CHUNKING, sink)
 }
 
 /// `run` with chunks of about `chunk` bytes (small ones to test the cutting and merging).
@@ -367,24 +386,33 @@ fn run_chunked(
     job: &Job<'_>,
     stream: Stream,
     threads: usize,
-    chunk_size: usize,
+    chunking: Chunking,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
     let mut merger = Merger::new(job, stream.lines);
     if threads <= 1 {
-        return sequential(job, ChunkReader::new(stream, chunk_size), &mut merger, sink);
+        return sequential(
+            job,
+            ChunkReader::new(stream, chunking.size),
+            &mut merger,
+            sink,
+        );
     }
     let read = AtomicU64::new(stream.bytes_read);
     // Each worker reads its own chunks, in turn: the input then stays in the cache of the
     // core that parses it, and no reader thread wakes up between them (5% less wall time
     // than a reader thread handing chunks over). `None` once the input is done, or failed
     // (the error is kept for after the workers stop).
+    let chunk_size = chunking.size;
     let source = Mutex::new(Some(ChunkReader::new(stream, chunk_size)));
+    // The size of the next chunk (see `Chunking`), from the rows per input byte of the last
+    // one done; the first ones, read before any is done, a quarter of the largest.
+    let next_size = AtomicUsize::new((chunk_size / 4).max(1));
     let read_error: Mutex<Option<Error>> = Mutex::new(None);
     // One result per worker: memory stays a few chunks.
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(threads);
     std::thread::scope(|scope| {
-        let (read, source, read_error) = (&read, &source, &read_error);
+        let (read, source, read_error, next_size) = (&read, &source, &read_error, &next_size);
         // The chunks in flight: being worked on, done and waiting for their turn.
         let window = 2 * threads + 1;
         let (credit_tx, credit_rx) = crossbeam_channel::bounded::<Vec<u8>>(window);
@@ -398,13 +426,19 @@ fn run_chunked(
             let spare_rx = spare_rx.clone();
             scope.spawn(move || {
                 let mut worker = Worker::new(job);
-                while let Some(chunk) = take_chunk(source, &credit_rx, read, read_error) {
+                while let Some(chunk) = take_chunk(source, &credit_rx, next_size, read, read_error)
+                {
                     let mut parser = RecordParser::new(job.delimiter, job.max_record)
                         .with_after_cr(chunk.after_cr)
                         .expect_fields(job.header.len());
                     let mut batch = Batch::new(job, spare_rx.try_recv().ok());
                     worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
                     batch.totals.stats = worker.take_stats();
+                    let rows: usize = batch.rows.iter().map(|r| r.bytes.len()).sum();
+                    next_size.store(
+                        chunking.next_size(chunk.bytes.len(), rows),
+                        Ordering::Relaxed,
+                    );
                     let lines = parser.lines();
                     let unfinished = if parser.is_between_records() {
                         Unfinished::No
@@ -643,18 +677,32 @@ impl<'j> Merger<'j> {
     }
 }
 
+impl Chunking {
+    /// The input to read for a chunk whose rows come to about `self.rows` bytes, given that
+    /// the last chunk's `input` bytes gave `rows` bytes of rows.
+    fn next_size(self, input: usize, rows: usize) -> usize {
+        if input == 0 || rows == 0 {
+            return self.size;
+        }
+        let size = (input as u128 * self.rows as u128 / rows as u128).min(self.size as u128);
+        (size as usize).max((self.size / 8).max(1))
+    }
+}
+
 /// The next chunk for a worker: a credit (the buffer of a written chunk), then the next cut
-/// of the input, read under the lock. `None` when the merger stopped (no credit), at the
-/// end of the input, or at a read error (kept in `error`).
+/// of the input (of about `size` bytes), read under the lock. `None` when the merger
+/// stopped (no credit), at the end of the input, or at a read error (kept in `error`).
 fn take_chunk(
     source: &Mutex<Option<ChunkReader>>,
     credits: &crossbeam_channel::Receiver<Vec<u8>>,
+    size: &AtomicUsize,
     read: &AtomicU64,
     error: &Mutex<Option<Error>>,
 ) -> Option<Chunk> {
     let buffer = credits.recv().ok()?;
     let mut source = lock(source);
     let reader = source.as_mut()?;
+    reader.size = size.load(Ordering::Relaxed);
     let chunk = match reader.next(buffer) {
         Ok(chunk) => chunk,
         Err(e) => {
@@ -799,10 +847,61 @@ mod tests {
         held: Vec<(u64, u64, i64)>,
         totals: Option<(u64, u64, u64)>,
         error: Option<String>,
+        /// How many batches of rows came: how the input was cut, not what came out.
+        batches: Uncompared,
+    }
+
+    /// A count that two runs agreeing on their output may differ in.
+    #[derive(Debug, Default)]
+    struct Uncompared(usize);
+
+    impl PartialEq for Uncompared {
+        fn eq(&self, _: &Uncompared) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_chunk_is_cut_for_its_rows_to_come_near_the_budget() {
+        let c = Chunking {
+            size: 800,
+            rows: 1000,
+        };
+        assert_eq!(c.next_size(400, 2000), 200, "rows five times the input");
+        assert_eq!(c.next_size(800, 400), 800, "never more than the largest");
+        assert_eq!(c.next_size(800, 100_000), 100, "never less than an eighth");
+        assert_eq!(c.next_size(0, 0), 800, "nothing read: the largest");
+        assert_eq!(c.next_size(800, 0), 800, "no rows (all rejected or held)");
+        let tiny = Chunking { size: 3, rows: 1 };
+        assert_eq!(tiny.next_size(3, 300), 1, "at least a byte");
+    }
+
+    #[test]
+    fn chunks_shrink_where_their_rows_outgrow_the_budget() {
+        let mut csv = b"id,name,note\n".to_vec();
+        for i in 0..2000 {
+            csv.extend(format!("{i},ann,x\n").as_bytes());
+        }
+        let fixed_chunks = classify_in(&csv, 2, fixed(4096), false, false);
+        // Rows come to about three times their input: 4 KiB chunks make 12 KiB of rows, so
+        // a budget of 600 bytes asks for an eighth of 4 KiB.
+        let budget = Chunking {
+            size: 4096,
+            rows: 600,
+        };
+        let shrunk = classify_in(&csv, 2, budget, false, false);
+        assert_eq!(shrunk, fixed_chunks);
+        assert!(
+            shrunk.batches.0 >= 4 * fixed_chunks.batches.0,
+            "{} batches against {}",
+            shrunk.batches.0,
+            fixed_chunks.batches.0
+        );
     }
 
     impl Collector for Delivered {
         fn rows(&mut self, queue: usize, rows: Rows<'_>) -> Result<()> {
+            self.batches.0 += 1;
             // Batches are cut differently for each chunk size: compare row by row.
             for (row, score) in rows.iter() {
                 self.rows.push((queue, score, row.to_vec()));
@@ -828,8 +927,26 @@ mod tests {
     /// Classify `csv` on `threads` with chunks of about `chunk` bytes.
     /// `hold`: contacts bound for sales (queue 0) are held, not written.
     fn classify(csv: &[u8], threads: usize, chunk: usize, split: bool, hold: bool) -> Delivered {
+        classify_in(csv, threads, fixed(chunk), split, hold)
+    }
+
+    /// Chunks of `size` bytes, never made smaller for their rows (but the first ones).
+    fn fixed(size: usize) -> Chunking {
+        Chunking {
+            size,
+            rows: usize::MAX,
+        }
+    }
+
+    fn classify_in(
+        csv: &[u8],
+        threads: usize,
+        chunking: Chunking,
+        split: bool,
+        hold: bool,
+    ) -> Delivered {
         let source = Box::new(std::io::Cursor::new(csv.to_vec()));
-        classify_from(source, threads, chunk, split, hold)
+        classify_from(source, threads, chunking, split, hold)
     }
 
     /// A source that gives at most `step` bytes per read, and fails every other read with
@@ -877,7 +994,7 @@ mod tests {
                 bytes: std::io::Cursor::new(csv.clone()),
                 good: 20_000,
             };
-            let got = classify_from(Box::new(source), threads, 300, false, false);
+            let got = classify_from(Box::new(source), threads, fixed(300), false, false);
             let error = got.error.unwrap_or_default();
             assert!(
                 error.contains("the disk went away"),
@@ -890,7 +1007,7 @@ mod tests {
     fn classify_from(
         source: Box<dyn std::io::Read + Send>,
         threads: usize,
-        chunk: usize,
+        chunking: Chunking,
         split: bool,
         hold: bool,
     ) -> Delivered {
@@ -930,7 +1047,7 @@ mod tests {
             hold: hold.then_some(0),
         };
         let mut out = Delivered::default();
-        match run_chunked(&job, input.into_stream(), threads, chunk, &mut out) {
+        match run_chunked(&job, input.into_stream(), threads, chunking, &mut out) {
             Ok(t) => out.totals = Some((t.records, t.contacts, t.rejected)),
             Err(e) => out.error = Some(e.to_string()),
         }
@@ -998,6 +1115,13 @@ mod tests {
                 let got = classify(&csv, threads, chunk, split, hold);
                 proptest::prop_assert_eq!(&got, &want, "{} threads, chunks of {}", threads, chunk);
             }
+            // Chunks whose size follows their rows, from one to eight eighths of the largest.
+            for (threads, size, rows) in [(2, 96, 40), (3, 64, 100), (2, 200, 30)] {
+                let got = classify_in(&csv, threads, Chunking { size, rows }, split, hold);
+                proptest::prop_assert_eq!(
+                    &got, &want, "{} threads, chunks of {} for {} bytes of rows", threads, size, rows
+                );
+            }
             // A source that gives a few bytes per read, between interruptions; the rows
             // past the 8 KiB the input reads ahead to learn its format, so the chunks are
             // read from it.
@@ -1012,7 +1136,7 @@ mod tests {
                     step,
                     interrupt: false,
                 };
-                let got = classify_from(Box::new(source), threads, 300, split, hold);
+                let got = classify_from(Box::new(source), threads, fixed(300), split, hold);
                 proptest::prop_assert_eq!(&got, &want, "{} bytes per read", step);
             }
         }
