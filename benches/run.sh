@@ -8,7 +8,7 @@
 #    threads and --split against the floor; a heavy rule file (benches/heavy_rules.py: 200
 #    rules, 20 regexes, word lists of 50) and both rule files with --no-reasons (the scoring
 #    without the reasons text to write) against the 13-rule run. Then a 100-row file
-#    (hyperfine) and peak memory at ROWS and at ten times ROWS.
+#    (hyperfine) and peak memory at ROWS and at ten times ROWS, and with the heavy rules.
 #
 # usage: benches/run.sh [ROWS]      (default 1000000)
 # Needs python3 and hyperfine. Data and outputs go to $BENCH_DIR (default /tmp/leadsort-bench;
@@ -85,5 +85,10 @@ for f in "$in" "$big"; do
         /usr/bin/time -f "%M KiB peak, %e s: $(basename "$f"), --threads $t" \
             $ls --rules "$rules" --threads $t "$f" -o "$dir/out/mem.csv"
     done
+done
+# And with the heavy rules, whose rows are seven times their input.
+for t in 1 2; do
+    /usr/bin/time -f "%M KiB peak, %e s: $(basename "$in"), heavy rules, --threads $t" \
+        $ls --rules "$dir/heavy.toml" --threads $t "$in" -o "$dir/out/mem.csv"
 done
 echo "results: $dir/results.md (kit), $dir/paired-floor.md, $dir/paired-heavy.md, $dir/small.md"
