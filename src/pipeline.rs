@@ -381,7 +381,7 @@ pub fn run(
     run_chunked(job, stream, threads, CHUNKING, sink)
 }
 
-/// `run` with chunks of about `chunk` bytes (small ones to test the cutting and merging).
+/// `run` with chunks cut as `chunking` says (small ones to test the cutting and merging).
 fn run_chunked(
     job: &Job<'_>,
     stream: Stream,

@@ -378,13 +378,12 @@ impl Steps {
         for (_, r) in ranges {
             // `lo <= v` starts holding at `lo`; `v <= hi` stops at the number after `hi`
             // (never, for infinity). A NaN bound never holds, anywhere.
-            cuts.extend([r.lo].into_iter().filter(|lo| !lo.is_nan()));
-            cuts.extend(
-                [r.hi]
-                    .into_iter()
-                    .filter(|hi| !hi.is_nan() && *hi != f64::INFINITY)
-                    .map(f64::next_up),
-            );
+            if !r.lo.is_nan() {
+                cuts.push(r.lo);
+            }
+            if !r.hi.is_nan() && r.hi != f64::INFINITY {
+                cuts.push(r.hi.next_up());
+            }
         }
         cuts.sort_by(f64::total_cmp);
         // -0 and +0 compare equal: one cut for both.
