@@ -1112,6 +1112,41 @@ mod typed_together {
 }
 
 #[test]
+fn many_whole_point_rules_score_and_disqualify_without_reasons_too() {
+    // 100 rules worth 1 to 100 (past a word of rules: without reasons, the score is summed
+    // four rules at a time), rule i matching n >= i, and a disqualifier after them.
+    let mut body: String = (0..100)
+        .map(|i| {
+            format!(
+                "[[rule]]\nname = \"R{i}\"\nwhen = {{ field = \"n\", at_least = {i} }}\npoints = {}\n",
+                i + 1
+            )
+        })
+        .collect();
+    body.push_str(
+        "[[rule]]\nname = \"Stop\"\nwhen = { field = \"stop\", is = true }\ndisqualify = true\n",
+    );
+    let e = engine(&body, &["n", "stop"]);
+    for n in [0usize, 3, 4, 63, 64, 98, 99, 500] {
+        for (stop, disqualified) in [("yes", true), ("no", false)] {
+            let row = [n.to_string(), stop.to_string()];
+            let row: Vec<&str> = row.iter().map(String::as_str).collect();
+            let mut lean = Outcome::default();
+            e.evaluate_without_hits(&row[..], &mut e.scratch(), &mut lean);
+            let last = n.min(99) + 1;
+            assert_eq!(lean.score as usize, last * (last + 1) / 2, "n = {n}");
+            assert_eq!(
+                lean.tier() == Tier::Disqualified,
+                disqualified,
+                "n = {n}, {stop}"
+            );
+            // And the same as with reasons recorded.
+            assert_eq!(run(&e, &row).0.score, lean.score, "n = {n}");
+        }
+    }
+}
+
+#[test]
 fn rules_past_the_sixty_fourth_count_in_file_order() {
     // 150 rules: rule i matches n >= i and is worth i points, so n = 130 matches rules 0..=130
     // across three words of the matched-rules bits.
