@@ -874,6 +874,26 @@ fn reps_territories_and_the_owner_column() {
     assert_eq!(e.owner(&["US", " Bo "][..]), "Bo");
 }
 
+/// The rules `rules` in order, rule `i` after `gaps[i]` rules that test whether column
+/// `filler` is filled (which no probe and no range decides): so that rules on one column
+/// lie apart among the matched-rules bits. The rule file, and where each of `rules` is.
+fn spread(rules: &[String], gaps: &[usize], filler: &str) -> (String, Vec<usize>) {
+    let mut body = String::new();
+    let mut at = Vec::new();
+    let mut next = 0;
+    for (i, (rule, &gap)) in rules.iter().zip(gaps).enumerate() {
+        for k in 0..gap {
+            body.push_str(&format!(
+                "[[rule]]\nname = \"F{i}.{k}\"\nwhen = {{ field = \"{filler}\", present = true }}\npoints = 1\n"
+            ));
+        }
+        body.push_str(rule);
+        at.push(next + gap);
+        next += gap + 1;
+    }
+    (body, at)
+}
+
 mod shared_probes {
     //! Tests of one kind on one column share one probe per row (`probe`): the result must be
     //! what each test gives on its own.
@@ -952,18 +972,8 @@ mod shared_probes {
             // Rule i is test i, after `gaps[i]` rules that no probe decides: a probe's
             // neighbouring tests then lie words apart among the matched-rules bits, near
             // enough to be decided four at a time or too far (see `Quad` in the engine).
-            let filler = |i: usize, k: usize| {
-                format!("[[rule]]\nname = \"F{i}.{k}\"\nwhen = {{ field = \"f\", present = true }}\npoints = 1\n")
-            };
-            let mut all: String = (tests.iter().zip(&gaps).enumerate())
-                .flat_map(|(i, (t, &gap))| (0..gap).map(move |k| filler(i, k)).chain([rule(i, t)]))
-                .collect();
-            let at: Vec<usize> = (gaps.iter().take(tests.len()))
-                .scan(0, |next, gap| {
-                    *next += gap + 1;
-                    Some(*next - 1)
-                })
-                .collect();
+            let singles: Vec<String> = tests.iter().enumerate().map(|(i, t)| rule(i, t)).collect();
+            let (mut all, at) = spread(&singles, &gaps, "f");
             let shift = at.last().map_or(0, |last| last + 1 - tests.len());
             // And nested tests on the same probes: rule n + i is `all` of tests i and i + 1
             // (wrapping), rule 2n + i is `not` test i.
@@ -1078,18 +1088,9 @@ mod typed_together {
             let rule = |name: String, when: &str| {
                 format!("[[rule]]\nname = \"{name}\"\nwhen = {when}\npoints = 1\n")
             };
-            let filler = |i: usize, k: usize| rule(format!("F{i}.{k}"), r#"{ field = "t", present = true }"#);
-            let all: String = (tests.iter().zip(&gaps).enumerate())
-                .flat_map(|(i, (t, &gap))| {
-                    (0..gap).map(move |k| filler(i, k)).chain([rule(format!("R{i}"), t)])
-                })
-                .collect();
-            let at: Vec<usize> = (gaps.iter().take(tests.len()))
-                .scan(0, |next, gap| {
-                    *next += gap + 1;
-                    Some(*next - 1)
-                })
-                .collect();
+            let singles: Vec<String> =
+                (tests.iter().enumerate()).map(|(i, t)| rule(format!("R{i}"), t)).collect();
+            let (all, at) = spread(&singles, &gaps, "t");
             let header = ["n", "d", "b", "t"];
             let together = engine(&all, &header);
             let alone: Vec<Engine> = tests
