@@ -1,6 +1,7 @@
 //! What one contact costs, on the benchmark workload (`kit/rules.toml`, the columns of
 //! `kit/gen_contacts.py`): scoring alone, scoring with the reasons text and the CSV row,
-//! reading records out of CSV bytes, and the whole pipeline on one thread.
+//! reading records out of CSV bytes, and the whole pipeline on one thread; and scoring with
+//! a heavy rule file of 200 rules.
 //!
 //! `cargo bench --bench engine`. The whole-program comparison with the csv-crate floor and
 //! the peers is `benches/run.sh`; both are reported in BENCHMARKS.md.
@@ -144,6 +145,94 @@ fn workload() -> Workload {
     }
 }
 
+/// A rule file shaped like `heavy_rules.py`'s (200 rules: 20 regexes, lists of 50 words,
+/// comparisons, dates, booleans, `all`s), from a fixed seed, for the workload's columns.
+fn heavy_rules() -> String {
+    let mut seed = 20_261_128u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let words = "director vp chief head manager lead senior principal founder owner partner \
+                 engineer analyst consultant specialist coordinator officer president advisor \
+                 architect sales marketing growth revenue product design data security cloud";
+    let words: Vec<&str> = words.split_whitespace().collect();
+    let industries = [
+        "software",
+        "saas",
+        "fintech",
+        "retail",
+        "manufacturing",
+        "health",
+    ];
+    let countries = ["US", "CA", "GB", "DE", "FR", "AU", "IN", "JP", "BR", "NL"];
+    let patterns = [
+        r"^(vp|chief|head)\b",
+        r"director|manager",
+        r"\bsenior\b",
+        r"\d{3}",
+    ];
+    let mut list = |pool: &[&str]| {
+        // 50 words: some of the pool, the rest words no contact has.
+        let quoted: Vec<String> = (0..50)
+            .map(|k| match k % 3 {
+                0 => pool[next(pool.len())].to_string(),
+                _ => format!("{}{k}", pool[next(pool.len())]),
+            })
+            .map(|w| format!("{w:?}"))
+            .collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let mut body = String::from("version = 1\n[tiers]\nwarm = 50\n");
+    for i in 0..200 {
+        let when = match i % 10 {
+            0 => format!(
+                "{{ field = \"{}\", matches = '{}' }}",
+                ["job_title", "notes", "company"][i / 10 % 3],
+                patterns[i / 10 % patterns.len()]
+            ),
+            1 | 2 => format!(
+                "{{ field = \"{}\", contains_any = {} }}",
+                ["job_title", "notes"][i % 2],
+                list(&words)
+            ),
+            3 => format!("{{ field = \"industry\", in = {} }}", list(&industries)),
+            4 => format!("{{ field = \"country\", in = {} }}", list(&countries)),
+            5 => format!(
+                "{{ field = \"{}\", at_least = {} }}",
+                ["company_size", "email_clicks", "page_views", "email_opens"][i / 10 % 4],
+                1 + i
+            ),
+            6 => format!(
+                "{{ field = \"last_activity_date\", within_days = {} }}",
+                7 + i
+            ),
+            7 => format!(
+                "{{ field = \"{}\", is = {} }}",
+                ["demo_requested", "webinar_attended"][i / 10 % 2],
+                i % 20 < 10
+            ),
+            8 => format!(
+                "{{ field = \"email\", domain_in = {} }}",
+                list(&["gmail.com", "yahoo.com", "acme.example"])
+            ),
+            _ => format!(
+                "{{ all = [{{ field = \"company_size\", between = [10, {}] }}, \
+                 {{ field = \"lead_source\", in = [\"LinkedIn\", \"Referral\"] }}] }}",
+                50 + 4 * i
+            ),
+        };
+        let points = [-20, -10, -5, 5, 10, 15, 20][i % 7];
+        body.push_str(&format!(
+            "[[rule]]\nname = \"Rule {}\"\nwhen = {when}\npoints = {points}\n",
+            i + 1
+        ));
+    }
+    body
+}
+
 /// Conditions, points, groups, tier and queue.
 #[divan::bench]
 fn score(bencher: Bencher) {
@@ -186,6 +275,30 @@ fn score_and_write(bencher: Bencher) {
             w.encoder.row(&scored, &mut out);
         }
         black_box(&out);
+    });
+}
+
+/// `score` with the 200 rules of `heavy_rules`, recording each matched rule (for reasons)
+/// or not.
+#[divan::bench(args = [true, false])]
+fn score_heavy(bencher: Bencher, reasons: bool) {
+    let w = workload();
+    let rules = leadsort::rules::from_str(Path::new("heavy.toml"), &heavy_rules())
+        .expect("the heavy rules load");
+    let header = w.input.as_ref().expect("opened").header().clone();
+    let as_of = jiff::civil::date(2026, 11, 27);
+    let engine = Engine::compile(&rules, &header, as_of).expect("the rules bind");
+    let mut scratch = engine.scratch();
+    let mut outcome = Outcome::default();
+    bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
+        for row in &w.rows {
+            if reasons {
+                engine.evaluate(row, &mut scratch, &mut outcome);
+            } else {
+                engine.evaluate_without_hits(row, &mut scratch, &mut outcome);
+            }
+        }
+        black_box(&outcome);
     });
 }
 
