@@ -27,16 +27,20 @@ const HEADER: &str = "id,email,first_name,last_name,company,job_title,industry,c
 country,lead_source,email_opens,email_clicks,page_views,pricing_page_visits,demo_requested,\
 webinar_attended,last_activity_date,created_date,unsubscribed,notes";
 
-/// Contacts shaped like the generator's (the same columns, similar values and quoting), from
-/// a fixed seed.
-fn contacts_csv() -> String {
-    let mut seed = 20_261_127u64;
-    let mut next = |n: u64| {
+/// Numbers below `n`, from `seed` on: the same every run.
+fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         seed % n
-    };
+    }
+}
+
+/// Contacts shaped like the generator's (the same columns, similar values and quoting), from
+/// a fixed seed.
+fn contacts_csv() -> String {
+    let mut next = xorshift(20_261_127);
     let titles = [
         "Account Executive",
         "Founder",
@@ -148,13 +152,8 @@ fn workload() -> Workload {
 /// A rule file shaped like `heavy_rules.py`'s (200 rules: 20 regexes, lists of 50 words,
 /// comparisons, dates, booleans, `all`s), from a fixed seed, for the workload's columns.
 fn heavy_rules() -> String {
-    let mut seed = 20_261_128u64;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut seeded = xorshift(20_261_128);
+    let mut next = |n: usize| seeded(n as u64) as usize;
     let words = "director vp chief head manager lead senior principal founder owner partner \
                  engineer analyst consultant specialist coordinator officer president advisor \
                  architect sales marketing growth revenue product design data security cloud";
