@@ -209,6 +209,10 @@ struct Plan {
 /// search and a mask cost about what a few compares do.
 const STEPS_FROM: usize = 4;
 
+/// The most words of masks one slot's `Steps` may have (512 KiB): past that its rules are
+/// decided one by one.
+const STEPS_MAX_WORDS: usize = 1 << 16;
+
 /// Or each rule's result into its bit of `matched`. The plan lists rules in order, so
 /// neighbours share a word: the bits are gathered in a register and stored once per word.
 /// (Or-ing each into memory made every store wait for the one before through the same word;
@@ -307,7 +311,13 @@ impl Plan {
         for &(rule, slot, range) in &self.ranges {
             by_slot.entry(slot).or_default().push((rule, range));
         }
-        by_slot.retain(|_, ranges| ranges.len() >= STEPS_FROM);
+        // A mask per interval, as wide as the rules' span: thousands of thresholds on one
+        // column across thousands of rules would make megabytes of them.
+        let words = |ranges: &[(usize, Range)]| {
+            let (_, width) = word_span(ranges.iter().map(|r| r.0));
+            (2 * ranges.len() + 2) * width
+        };
+        by_slot.retain(|_, ranges| ranges.len() >= STEPS_FROM && words(ranges) <= STEPS_MAX_WORDS);
         self.ranges
             .retain(|(_, slot, _)| !by_slot.contains_key(slot));
         self.steps = (by_slot.into_iter())

@@ -1113,6 +1113,23 @@ mod typed_together {
 }
 
 #[test]
+fn thousands_of_thresholds_on_one_column_are_decided_one_by_one() {
+    // 2,000 rules on one column: masks per interval would take 4,002 x 32 words, past the
+    // limit, so they stay comparisons of their own; the results are the same.
+    let body: String = (0..2000)
+        .map(|i| format!("[[rule]]\nname = \"R{i}\"\nwhen = {{ field = \"n\", at_least = {i} }}\npoints = 1\n"))
+        .collect();
+    let e = engine(&body, &["n"]);
+    for n in [0usize, 63, 64, 1000, 1999, 5000] {
+        let (out, _, _) = run(&e, &[&n.to_string()]);
+        let rules: Vec<usize> = out.hits.iter().map(|h| h.rule).collect();
+        assert_eq!(rules, (0..=n.min(1999)).collect::<Vec<_>>(), "n = {n}");
+    }
+    let (out, _, _) = run(&e, &["none"]);
+    assert!(out.hits.is_empty());
+}
+
+#[test]
 fn many_whole_point_rules_score_and_disqualify_without_reasons_too() {
     // 100 rules worth 1 to 100 (past a word of rules: without reasons, the score is summed
     // four rules at a time), rule i matching n >= i, and a disqualifier after them.
