@@ -177,8 +177,8 @@ struct CompiledRule {
 /// probe bits and typed tests).
 #[derive(Debug, Default)]
 struct Plan {
-    /// The probes that `bits` and `lists` read, each with its column: run at the start of
-    /// every row.
+    /// The probes that `bits`, `quads` and `lists` read, each with its column: run at the
+    /// start of every row.
     probes: Vec<(Arc<Probe>, Col)>,
     /// Rules whose condition is one probe's test: rule, where its result lies in the memo,
     /// negated (`not_in`). Only those the `quads` do not decide.
@@ -191,10 +191,11 @@ struct Plan {
     /// ...and then the bits of those rules that are negated flipped (word, bits).
     negated: Vec<(usize, u64)>,
     /// Rules whose condition is one typed test that is a `Range` (all but the `in` lists):
-    /// rule, slot, range.
+    /// rule, slot, range. Only those the `steps` do not decide.
     ranges: Vec<(usize, usize, Range)>,
-    /// Such rules where a slot has `STEPS_FROM` or more of them: each slot's decided
-    /// together, with one search (slot, its ranges).
+    /// Such rules where a slot has `STEPS_FROM` or more of them (and their masks stay
+    /// within `STEPS_MAX_WORDS`): each slot's decided together, with one search (slot, its
+    /// ranges).
     steps: Vec<(usize, Steps)>,
     /// Rules whose condition is another typed test: rule, slot, test.
     typed: Vec<(usize, usize, TypedTest)>,
