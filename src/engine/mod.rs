@@ -708,13 +708,12 @@ impl Engine {
         matched.fill(0);
         let memo = &mut scratch.memo;
         let (values, numbers) = (&scratch.values, &scratch.numbers);
-        for (probe, col) in &self.plan.probes {
+        let plan = &self.plan;
+        for (probe, col) in &plan.probes {
             probe.ensure(|| matcher::trim(matcher::cell(row, *col)), memo);
         }
-        let bits =
-            (self.plan.bits.iter()).map(|&(rule, at, negate)| (rule, memo.bit(at) != negate));
+        let bits = (plan.bits.iter()).map(|&(rule, at, negate)| (rule, memo.bit(at) != negate));
         set_bits(matched, bits);
-        let plan = &self.plan;
         for q in &plan.quads {
             let x = (memo.word(q.at / 64) >> (q.at % 64)) & 15;
             let masks = &plan.quad_masks[q.masks + x as usize * q.width..][..q.width];
@@ -723,16 +722,15 @@ impl Engine {
         for &(w, negated) in &plan.negated {
             matched[w] ^= negated;
         }
-        let typed =
-            (self.plan.typed.iter()).map(|(rule, slot, test)| (*rule, test.eval(values[*slot])));
+        let typed = (plan.typed.iter()).map(|(rule, slot, test)| (*rule, test.eval(values[*slot])));
         set_bits(matched, typed);
-        let ranges = (self.plan.ranges.iter())
-            .map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
+        let ranges =
+            (plan.ranges.iter()).map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
         set_bits(matched, ranges);
-        for (slot, steps) in &self.plan.steps {
+        for (slot, steps) in &plan.steps {
             or_from(matched, steps.first, steps.holding(numbers[*slot]));
         }
-        let lists = self.plan.lists.iter().map(|(rule, any, leaves)| {
+        let lists = plan.lists.iter().map(|(rule, any, leaves)| {
             let holds = |leaf: &Leaf| match leaf {
                 Leaf::Range(slot, range) => range.holds(numbers[*slot]),
                 Leaf::Typed(slot, test) => test.eval(values[*slot]),
@@ -746,7 +744,7 @@ impl Engine {
             (*rule, holds)
         });
         set_bits(matched, lists);
-        let general = self.plan.general.iter().map(|&rule| {
+        let general = plan.general.iter().map(|&rule| {
             let when = self.rules[rule].when.as_ref();
             (rule, when.is_none_or(|c| c.eval(row, values, memo)))
         });
