@@ -161,12 +161,7 @@ impl Batch {
         let rows = match spare {
             Some(mut rows) if rows.len() == outputs => {
                 for r in &mut rows {
-                    r.clear();
-                    // A buffer grown by a chunk larger than its successors is not kept at
-                    // that size (see `Chunking`).
-                    if r.bytes.capacity() > 2 * CHUNKING.rows {
-                        r.bytes.shrink_to(CHUNKING.rows);
-                    }
+                    reuse(r, CHUNKING.rows);
                 }
                 rows
             }
@@ -185,6 +180,19 @@ impl Batch {
                 ..Totals::default()
             },
         }
+    }
+}
+
+/// Empty a written batch's rows for the next batch. The buffer keeps the size its last rows
+/// needed, or `budget` if that is more: chunks of one size (as on one thread, where the size
+/// does not adapt) need the same again, and a buffer shrunk and grown back for every chunk
+/// has the kernel hand over and clear fresh pages each time. Past twice that it is given
+/// back: it was grown by a chunk larger than its successors (see `Chunking`).
+fn reuse(rows: &mut RowBuf, budget: usize) {
+    let keep = rows.bytes.len().max(budget);
+    rows.clear();
+    if rows.bytes.capacity() > 2 * keep {
+        rows.bytes.shrink_to(keep);
     }
 }
 
@@ -874,6 +882,31 @@ mod tests {
         assert_eq!(c.next_size(800, 0), 800, "no rows (all rejected or held)");
         let tiny = Chunking { size: 3, rows: 1 };
         assert_eq!(tiny.next_size(3, 300), 1, "at least a byte");
+    }
+
+    #[test]
+    fn rows_keep_the_memory_their_last_batch_needed() {
+        let budget = 1000;
+        let mut rows = RowBuf::default();
+        rows.bytes.resize(3 * budget, b'x');
+        let grown = rows.bytes.capacity();
+        reuse(&mut rows, budget);
+        assert!(rows.is_empty() && rows.bytes.is_empty());
+        assert_eq!(
+            rows.bytes.capacity(),
+            grown,
+            "needed again by a chunk of one size"
+        );
+
+        // The next batch needed little: the memory beyond twice the budget goes back.
+        rows.bytes.extend_from_slice(b"a row\n");
+        reuse(&mut rows, budget);
+        assert!(
+            rows.bytes.capacity() <= 2 * budget,
+            "{}",
+            rows.bytes.capacity()
+        );
+        assert!(rows.bytes.capacity() >= budget);
     }
 
     #[test]
