@@ -199,7 +199,11 @@ pub fn classify(data: &[u8]) {
         input.records(),
         "every record is a contact or rejected"
     );
-    assert_eq!(input.sha256().is_some(), options.hash);
+    let sha = input.sha256();
+    assert_eq!(sha.is_some(), options.hash);
+    if let Some(sha) = sha {
+        assert_eq!(sha, leadsort::guard::sha256(&csv), "the hash of every byte read");
+    }
 
     let rows = read_back(&written);
     assert_eq!(
