@@ -652,3 +652,82 @@ fn a_workbook_reports_as_its_csv_does() {
         "{from_csv}"
     );
 }
+
+#[test]
+fn rules_of_billions_of_points_still_give_a_readable_histogram() {
+    // Scores at both ends of what a score can hold, and 0: the bins on the warm threshold's
+    // grid start below the lowest score there can be.
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        r#"version = 1
+[tiers]
+warm = 50
+[[rule]]
+name = "Huge"
+when = { field = "size", at_least = 10 }
+points = 9000000000000000000
+[[rule]]
+name = "Huger"
+when = { field = "size", at_least = 15 }
+points = 9000000000000000000
+[[rule]]
+name = "Negative"
+when = { field = "size", at_most = 5 }
+points = -9000000000000000000
+"#,
+    );
+    env.write(
+        "c.csv",
+        "id,email,size\n1,a@b.com,20\n2,c@d.com,1\n3,e@f.com,7\n",
+    );
+    let text = ok(&report(&env, &["c.csv"]));
+    let bins = bar_rows(&section(&text, "Scores"));
+    // Each label whole (`from to to`), the bins following on from each other.
+    let edges: Vec<(i128, i128)> = bins
+        .iter()
+        .map(|(label, _)| {
+            let (from, to) = label.split_once(" to ").expect(label);
+            (
+                from.trim().parse().expect(label),
+                to.trim().parse().expect(label),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edges.first().map(|e| e.0),
+        Some(i128::from(i64::MIN)),
+        "{text}"
+    );
+    assert_eq!(
+        edges.last().map(|e| e.1),
+        Some(i128::from(i64::MAX)),
+        "{text}"
+    );
+    for pair in edges.windows(2) {
+        assert_eq!(pair[0].1 + 1, pair[1].0, "{text}");
+    }
+    assert!(edges.iter().any(|e| e.0 == 50), "warm starts a bin: {text}");
+    assert_eq!(bins.iter().map(|(_, n)| n).sum::<u64>(), 3, "{text}");
+    assert_eq!(text.matches("── warm").count(), 1, "{text}");
+
+    // The page: every bin drawn, the warm line at the left edge of the bin warm starts.
+    ok(&report(&env, &["c.csv", "--html", "page.html"]));
+    let html = std::fs::read_to_string(env.path("page.html")).unwrap();
+    let bars = bars(&html);
+    let scores: Vec<_> = bars
+        .iter()
+        .filter(|b| b["data-chart"] == "scores")
+        .collect();
+    assert_eq!(scores.len(), bins.len());
+    let warm_bin = scores.iter().find(|b| b["data-from"] == "50").unwrap();
+    let line =
+        Regex::new(r#"class="threshold" data-tier="warm" data-score="50" x1="([0-9.]+)""#).unwrap();
+    let x: f64 = line.captures(&html).unwrap()[1].parse().unwrap();
+    // (A bar starts half a gap of at most 4 after its slot.)
+    let left = num(warm_bin, "x");
+    assert!(
+        (0.0..=2.0).contains(&(left - x)),
+        "warm line at {x}, its bar at {left}"
+    );
+}

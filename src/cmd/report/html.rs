@@ -384,16 +384,24 @@ const V_HEIGHT: f64 = 290.0;
 
 fn histogram(out: &mut String, r: &Report) {
     let bins = &r.scores.bins;
-    let (Some(first), Some(_)) = (bins.first(), bins.last()) else {
+    if bins.is_empty() {
         return;
-    };
+    }
     let peak = r.scores.peak();
-    let n = bins.len() as f64;
-    let slot = V_PLOT_W / n;
+    let slot = V_PLOT_W / bins.len() as f64;
     let gap = (slot * 0.12).min(4.0);
     let base = V_TOP + V_PLOT_H;
-    let span = r.scores.bin_width as f64 * n;
-    let x_of = |score: i64| V_PLOT_X + V_PLOT_W * (score - first.from) as f64 / span;
+    // A score's place on the axis: its bin's slot, and how far into the bin it lies (the
+    // bins at the ends of `i64` are cut short, so it is not reckoned from the first edge).
+    let x_of = |score: i64| {
+        let i = bins
+            .iter()
+            .position(|b| score <= b.to)
+            .unwrap_or(bins.len() - 1);
+        let (from, to) = (i128::from(bins[i].from), i128::from(bins[i].to));
+        let within = (i128::from(score) - from) as f64 / (to - from + 1) as f64;
+        V_PLOT_X + slot * (i as f64 + within.clamp(0.0, 1.0))
+    };
     let _ = writeln!(
         out,
         "<svg class=\"chart\" data-chart=\"scores\" viewBox=\"0 0 {V_WIDTH} {V_HEIGHT}\" \

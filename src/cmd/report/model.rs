@@ -182,8 +182,9 @@ pub const MAX_BINS: i128 = 20;
 /// The bins for scores from `low` to `high` (both included): the narrowest width of 1, 2, 5,
 /// 10, 20, 50, ... points that needs at most `MAX_BINS` bins, with bin edges on `anchor`
 /// (the warm threshold), so that a bin starts exactly where warm does. Returns the first
-/// bin's lower edge, the width and the number of bins.
-pub fn binning(low: i64, high: i64, anchor: i64) -> (i64, i64, usize) {
+/// bin's lower edge, the width and the number of bins: wide, since the first edge may lie
+/// below `i64::MIN` when the scores reach it.
+pub fn binning(low: i64, high: i64, anchor: i64) -> (i128, i128, usize) {
     let (low, high, anchor) = (
         i128::from(low),
         i128::from(high.max(low)),
@@ -197,7 +198,7 @@ pub fn binning(low: i64, high: i64, anchor: i64) -> (i64, i64, usize) {
             let bins = (high - first).div_euclid(w) + 1;
             if bins <= MAX_BINS || w >= i128::from(i64::MAX) {
                 let count = usize::try_from(bins.clamp(1, MAX_BINS)).unwrap_or(1);
-                return (saturate(first), saturate(w), count);
+                return (first, w, count);
             }
         }
         width *= 10;
@@ -229,23 +230,25 @@ impl Histogram {
             .max();
         let (low, high) = (low.unwrap_or(anchor), high.unwrap_or(anchor));
         let (first, width, count) = binning(low, high, anchor);
+        // Edges are reckoned wide and cut to the scores there can be: the first and last bins
+        // of scores that reach `i64::MIN` or `i64::MAX` are shorter than the others.
         let mut bins: Vec<Bin> = (0..count)
             .map(|i| {
-                let from = first.saturating_add(width.saturating_mul(i as i64));
+                let from = first + width * i as i128;
                 Bin {
-                    from,
-                    to: from.saturating_add(width - 1),
+                    from: saturate(from),
+                    to: saturate(from + width - 1),
                     contacts: 0,
                 }
             })
             .collect();
         for (&score, &n) in scores {
-            let i = (i128::from(score) - i128::from(first)).div_euclid(i128::from(width));
+            let i = (i128::from(score) - first).div_euclid(width);
             let i = usize::try_from(i.max(0)).unwrap_or(0).min(count - 1);
             bins[i].contacts += n;
         }
         Histogram {
-            bin_width: width,
+            bin_width: saturate(width),
             bins,
         }
     }
@@ -466,14 +469,75 @@ mod tests {
     fn bins_are_aligned_on_the_warm_threshold() {
         for (low, high, warm) in [(-37, 113, 50), (3, 47, 13), (-1000, -3, -7), (0, 0, 42)] {
             let (first, width, count) = binning(low, high, warm);
+            let (low, high, warm) = (i128::from(low), i128::from(high), i128::from(warm));
             assert_eq!((warm - first).rem_euclid(width), 0, "{low} {high} {warm}");
             assert!(first <= low, "the first bin holds the lowest score");
             assert!(
-                first + width * count as i64 > high,
+                first + width * count as i128 > high,
                 "the last holds the highest"
             );
             assert!(first + width > low, "no empty bin below the lowest score");
             assert!(count as i128 <= MAX_BINS);
+        }
+    }
+
+    /// The bins follow on from each other without gaps, from the lowest score (or
+    /// threshold) to the highest; each contact is in the bin of its score; a threshold that
+    /// is not the lowest starts a bin.
+    fn assert_well_binned(h: &Histogram, scores: &[(i64, u64)], thresholds: &[i64]) {
+        assert!(!h.bins.is_empty() && h.bins.len() as i128 <= MAX_BINS);
+        for pair in h.bins.windows(2) {
+            assert!(pair[0].from <= pair[0].to, "{:?}", pair[0]);
+            assert_eq!(
+                i128::from(pair[0].to) + 1,
+                i128::from(pair[1].from),
+                "{pair:?}"
+            );
+        }
+        let (first, last) = (&h.bins[0], &h.bins[h.bins.len() - 1]);
+        assert!(last.from <= last.to);
+        for &s in scores.iter().map(|(s, _)| s).chain(thresholds) {
+            assert!(first.from <= s && s <= last.to, "{s} outside the bins");
+        }
+        for (score, n) in scores {
+            let bin = h.bins.iter().find(|b| b.from <= *score && *score <= b.to);
+            assert!(bin.is_some_and(|b| b.contacts >= *n), "{score}");
+        }
+        let total: u64 = scores.iter().map(|(_, n)| n).sum();
+        assert_eq!(h.bins.iter().map(|b| b.contacts).sum::<u64>(), total);
+        for &t in thresholds {
+            let lowest = scores
+                .iter()
+                .map(|(s, _)| *s)
+                .chain(thresholds.iter().copied())
+                .min();
+            if Some(t) != lowest {
+                assert!(h.bins.iter().any(|b| b.from == t), "{t} starts no bin");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any scores, up to the ends of `i64` (rules of billions of points), are binned.
+        #[test]
+        fn any_scores_are_binned(
+            scores in proptest::collection::vec(
+                (proptest::prop_oneof![
+                    proptest::num::i64::ANY,
+                    -1_000i64..1_000,
+                    proptest::sample::select(vec![i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1]),
+                ], 1u64..5),
+                1..6,
+            ),
+            warm in proptest::prop_oneof![-1_000i64..1_000, proptest::num::i64::ANY],
+        ) {
+            let mut merged: BTreeMap<i64, u64> = BTreeMap::new();
+            for (s, n) in &scores {
+                *merged.entry(*s).or_insert(0) += n;
+            }
+            let scores: Vec<(i64, u64)> = merged.into_iter().collect();
+            let h = histogram(&scores, warm, None);
+            assert_well_binned(&h, &scores, &[warm]);
         }
     }
 
@@ -490,6 +554,13 @@ mod tests {
         assert!(count >= 1 && width > 0 && first <= 0);
         let h = histogram(&[(i64::MIN, 1), (i64::MAX, 2)], 0, None);
         assert_eq!(h.bins.iter().map(|b| b.contacts).sum::<u64>(), 3);
+        // Rules of billions of points: the first edge, on the warm threshold's grid, lies
+        // below `i64::MIN`, and the bins must still follow on from each other.
+        let scores = [(i64::MIN, 1), (0, 1), (i64::MAX, 1)];
+        let h = histogram(&scores, 50, None);
+        assert_eq!(h.bin_width, 1_000_000_000_000_000_000);
+        assert_eq!(h.bins[0].from, i64::MIN);
+        assert_well_binned(&h, &scores, &[50]);
     }
 
     #[test]

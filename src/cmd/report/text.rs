@@ -13,6 +13,10 @@ const FIXED: usize = 2 + 2 + 2 + 8 + 2 + 6;
 /// `  name  bar  matches  rate  points`: everything but the name and the bar.
 const RULE_FIXED: usize = 2 + 2 + 2 + 8 + 2 + 6 + 2 + 12;
 
+/// The widest label column: a score bin of `i64`s, `-9223372036854775808 to …`, with
+/// room left for a bar of 14 cells.
+const MAX_LABEL: usize = 44;
+
 /// A bar's last cell, in eighths of a cell.
 const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 const FULL: char = '█';
@@ -74,17 +78,16 @@ pub fn render(r: &Report) -> String {
     );
 
     // One label column and one bar width for queues, tiers and scores, so their bars
-    // compare by eye.
+    // compare by eye. A long queue name is cut; a score bin's numbers never are (scores of
+    // billions widen the column, up to the 44 characters of the widest bin of `i64`s).
     let bin_labels = bin_labels(r);
-    let labels = r
-        .queues
-        .0
-        .iter()
-        .map(|(q, _)| q.chars().count())
-        .chain(bin_labels.iter().map(|l| l.chars().count()))
-        .max()
-        .unwrap_or(0);
-    let label = labels.clamp("disqualified".len(), 24);
+    let longest_queue = r.queues.0.iter().map(|(q, _)| q.chars().count()).max();
+    let longest_bin = bin_labels.iter().map(|l| l.chars().count()).max();
+    let label = longest_queue
+        .unwrap_or(0)
+        .clamp("disqualified".len(), 24)
+        .max(longest_bin.unwrap_or(0))
+        .min(MAX_LABEL);
     let width = WIDTH - FIXED - label;
     let row = |out: &mut String, name: &str, bar: &str, n: u64| {
         let _ = writeln!(
