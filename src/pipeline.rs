@@ -27,9 +27,11 @@ use crate::input::{Fields, Rejected, Stream, checked_text, known_text};
 use crate::output::{Cells, RowBuf, RowEncoder, Rows, Scored};
 
 /// How big chunks are: `size` bytes of input at most; with several workers, less (down to
-/// an eighth) where that keeps a chunk's encoded rows near `rows` bytes. A rule file whose
-/// reasons come to several times its input would otherwise keep megabytes of rows in flight
-/// per chunk, a few chunks per worker: peak memory then followed the rule file.
+/// `1 / Chunking::SMALLEST` of it) where that keeps a chunk's encoded rows near `rows`
+/// bytes, and the first ones `1 / Chunking::FIRST` of it, before any rows are known. A rule
+/// file whose reasons come to several times its input would otherwise keep megabytes of
+/// rows in flight per chunk, a few chunks per worker: peak memory then followed the rule
+/// file. (One thread writes its rows whenever they come to `rows` bytes: see `sequential`.)
 #[derive(Debug, Clone, Copy)]
 struct Chunking {
     size: usize,
@@ -40,6 +42,9 @@ const CHUNKING: Chunking = Chunking {
     size: 512 << 10,
     rows: 1 << 20,
 };
+
+/// How often (in records) a batch's rows are held against their cap (see `sequential`).
+const CAP_EVERY: u64 = 32;
 
 /// A worker's parser left mid-record holding more than a quarter chunk is not handed on
 /// (see `Unfinished::Dropped`).
@@ -153,6 +158,11 @@ struct Batch {
 }
 
 impl Batch {
+    /// The bytes of its encoded rows, all queues together.
+    fn rows_len(&self) -> usize {
+        self.rows.iter().map(|r| r.bytes.len()).sum()
+    }
+
     /// An empty batch, its rows written into `spare` (a written batch's) when there is one.
     fn new(job: &Job<'_>, spare: Option<Vec<RowBuf>>) -> Batch {
         let queues = job.engine.queues.len();
@@ -179,6 +189,28 @@ impl Batch {
                 },
                 ..Totals::default()
             },
+        }
+    }
+}
+
+/// Where parsing stands in a chunk.
+struct Reading<'c> {
+    chunk: &'c [u8],
+    /// What of the chunk is known to be text (see `checked_text`).
+    known: &'c str,
+    /// Where the next record begins.
+    pos: usize,
+    /// The chunk ends the input.
+    eof: bool,
+}
+
+impl<'c> Reading<'c> {
+    fn new(chunk: &'c [u8], eof: bool) -> Reading<'c> {
+        Reading {
+            chunk,
+            known: known_text(chunk),
+            pos: 0,
+            eof,
         }
     }
 }
@@ -234,23 +266,44 @@ impl<'j> Worker<'j> {
 
     /// Parse `chunk` from `parser`'s state and score every complete record in it.
     fn chunk(&mut self, parser: &mut RecordParser, chunk: &[u8], eof: bool, batch: &mut Batch) {
-        let known = known_text(chunk);
-        let mut pos = 0;
+        let mut at = Reading::new(chunk, eof);
+        self.records_until(parser, &mut at, batch, usize::MAX);
+    }
+
+    /// The records of a chunk from where `at` stands, into `batch`, up to the end of the
+    /// chunk; or, returning `true`, until the batch's rows come to `cap` bytes (looked at
+    /// every `CAP_EVERY` records), `at` then standing where the next record begins (call
+    /// again to go on).
+    fn records_until(
+        &mut self,
+        parser: &mut RecordParser,
+        at: &mut Reading<'_>,
+        batch: &mut Batch,
+        cap: usize,
+    ) -> bool {
+        let (chunk, eof) = (at.chunk, at.eof);
         loop {
-            match parser.next(chunk, &mut pos, eof) {
-                Step::Record(view) => self.record(&view, known, batch),
-                Step::NeedMore | Step::End => return,
+            match parser.next(chunk, &mut at.pos, eof) {
+                Step::Record(view) => self.record(&view, at.known, batch),
+                Step::NeedMore | Step::End => return false,
             }
             // A quote that never closed or ran over rows: the lines after its first are read
             // again, then the rest of the chunk.
             match parser.take_replay() {
-                Some(Replay::At(at)) => pos = at,
+                Some(Replay::At(pos)) => at.pos = pos,
                 Some(Replay::Bytes(mut replay)) => {
-                    // The record began in an earlier chunk (so at most once per chunk).
-                    replay.extend_from_slice(&chunk[pos..]);
-                    return self.chunk(parser, &replay, eof, batch);
+                    // The record began in an earlier chunk (so at most once per chunk; the
+                    // rest of this one then goes into this batch, whatever `cap` says).
+                    replay.extend_from_slice(&chunk[at.pos..]);
+                    self.chunk(parser, &replay, eof, batch);
+                    at.pos = chunk.len();
+                    return false;
                 }
                 None => {}
+            }
+            // (Every few records: summing the queues' rows for each would cost 1% of a run.)
+            if batch.totals.records.is_multiple_of(CAP_EVERY) && batch.rows_len() >= cap {
+                return true;
             }
         }
     }
@@ -402,6 +455,7 @@ fn run_chunked(
         return sequential(
             job,
             ChunkReader::new(stream, chunking.size),
+            chunking.rows,
             &mut merger,
             sink,
         );
@@ -414,8 +468,8 @@ fn run_chunked(
     let chunk_size = chunking.size;
     let source = Mutex::new(Some(ChunkReader::new(stream, chunk_size)));
     // The size of the next chunk (see `Chunking`), from the rows per input byte of the last
-    // one done; the first ones, read before any is done, a quarter of the largest.
-    let next_size = AtomicUsize::new((chunk_size / 4).max(1));
+    // one done; the first ones, read before any is done, small.
+    let next_size = AtomicUsize::new(chunking.first_size());
     let read_error: Mutex<Option<Error>> = Mutex::new(None);
     // One result per worker: memory stays a few chunks.
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(threads);
@@ -442,9 +496,8 @@ fn run_chunked(
                     let mut batch = Batch::new(job, spare_rx.try_recv().ok());
                     worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
                     batch.totals.stats = worker.take_stats();
-                    let rows: usize = batch.rows.iter().map(|r| r.bytes.len()).sum();
                     next_size.store(
-                        chunking.next_size(chunk.bytes.len(), rows),
+                        chunking.next_size(chunk.bytes.len(), batch.rows_len()),
                         Ordering::Relaxed,
                     );
                     let lines = parser.lines();
@@ -485,9 +538,13 @@ fn run_chunked(
 }
 
 /// Everything on this thread: one parser over the chunks in order.
+/// `rows_cap`: a batch is written once its rows come to this many bytes, even within a
+/// chunk, so memory stays flat however much the records grow (a file of ids scored by two
+/// hundred long-named rules writes a thousand times its input).
 fn sequential(
     job: &Job<'_>,
     mut reader: ChunkReader,
+    rows_cap: usize,
     merger: &mut Merger<'_>,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
@@ -499,12 +556,18 @@ fn sequential(
     merger.base = merger.lines;
     let (mut bytes, mut rows) = (Vec::new(), None);
     while let Some(chunk) = reader.next(bytes)? {
-        let mut batch = Batch::new(job, rows);
-        merger
-            .worker
-            .chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
-        batch.totals.stats = merger.worker.take_stats();
-        rows = Some(merger.emit(batch, merger.base, sink)?);
+        let mut at = Reading::new(&chunk.bytes, chunk.eof);
+        loop {
+            let mut batch = Batch::new(job, rows);
+            let more = merger
+                .worker
+                .records_until(&mut parser, &mut at, &mut batch, rows_cap);
+            batch.totals.stats = merger.worker.take_stats();
+            rows = Some(merger.emit(batch, merger.base, sink)?);
+            if !more {
+                break;
+            }
+        }
         sink.tick(reader.bytes_read)?;
         if chunk.eof {
             break;
@@ -686,6 +749,14 @@ impl<'j> Merger<'j> {
 }
 
 impl Chunking {
+    /// The smallest chunk is this part of the largest: 1 KiB. Rows of 1 MiB from a chunk
+    /// any smaller would be rows a thousand times their input.
+    const SMALLEST: usize = 512;
+    /// The first chunks, read before any rows are known, are this part of the largest
+    /// (4 KiB): a few of them are in flight before the first one's rows tell how large the
+    /// next may be.
+    const FIRST: usize = 128;
+
     /// The input to read for a chunk whose rows come to about `self.rows` bytes, given that
     /// the last chunk's `input` bytes gave `rows` bytes of rows.
     fn next_size(self, input: usize, rows: usize) -> usize {
@@ -693,7 +764,12 @@ impl Chunking {
             return self.size;
         }
         let size = (input as u128 * self.rows as u128 / rows as u128).min(self.size as u128);
-        (size as usize).max((self.size / 8).max(1))
+        (size as usize).max((self.size / Chunking::SMALLEST).max(1))
+    }
+
+    /// The size of the first chunks.
+    fn first_size(self) -> usize {
+        (self.size / Chunking::FIRST).max(1)
     }
 }
 
@@ -877,11 +953,22 @@ mod tests {
         };
         assert_eq!(c.next_size(400, 2000), 200, "rows five times the input");
         assert_eq!(c.next_size(800, 400), 800, "never more than the largest");
-        assert_eq!(c.next_size(800, 100_000), 100, "never less than an eighth");
+        assert_eq!(c.next_size(800, 100_000), 8, "rows 100 times their input");
+        assert_eq!(
+            c.next_size(800, 1_000_000),
+            1,
+            "never less than 1/512th (or a byte)"
+        );
         assert_eq!(c.next_size(0, 0), 800, "nothing read: the largest");
         assert_eq!(c.next_size(800, 0), 800, "no rows (all rejected or held)");
         let tiny = Chunking { size: 3, rows: 1 };
         assert_eq!(tiny.next_size(3, 300), 1, "at least a byte");
+        assert_eq!(
+            CHUNKING.next_size(4096, 1 << 30),
+            1024,
+            "never less than 1 KiB"
+        );
+        assert_eq!(CHUNKING.first_size(), 4096);
     }
 
     #[test]
@@ -917,7 +1004,7 @@ mod tests {
         }
         let fixed_chunks = classify_in(&csv, 2, fixed(4096), false, false);
         // Rows come to about three times their input: 4 KiB chunks make 12 KiB of rows, so
-        // a budget of 600 bytes asks for an eighth of 4 KiB.
+        // a budget of 600 bytes asks for about 200 bytes of input.
         let budget = Chunking {
             size: 4096,
             rows: 600,
@@ -925,10 +1012,41 @@ mod tests {
         let shrunk = classify_in(&csv, 2, budget, false, false);
         assert_eq!(shrunk, fixed_chunks);
         assert!(
-            shrunk.batches.0 >= 4 * fixed_chunks.batches.0,
+            shrunk.batches.0 >= 10 * fixed_chunks.batches.0,
             "{} batches against {}",
             shrunk.batches.0,
             fixed_chunks.batches.0
+        );
+    }
+
+    #[test]
+    fn one_thread_writes_its_rows_whenever_they_come_to_the_budget() {
+        let mut csv = b"id,name,note
+"
+        .to_vec();
+        for i in 0..2000 {
+            csv.extend(
+                format!(
+                    "{i},ann,x
+"
+                )
+                .as_bytes(),
+            );
+        }
+        let whole = classify_in(&csv, 1, fixed(64 << 10), false, false);
+        // Rows of about 30 bytes: a budget of 600 bytes is a batch per 20 rows, looked at
+        // every 32 rows, while the chunks of 64 KiB hold all 2,000.
+        let budget = Chunking {
+            size: 64 << 10,
+            rows: 600,
+        };
+        let capped = classify_in(&csv, 1, budget, false, false);
+        assert_eq!(capped, whole);
+        assert_eq!(whole.batches.0, 1);
+        assert!(
+            capped.batches.0 == 2000_u64.div_ceil(CAP_EVERY) as usize,
+            "{} batches",
+            capped.batches.0
         );
     }
 
@@ -1148,8 +1266,10 @@ mod tests {
                 let got = classify(&csv, threads, chunk, split, hold);
                 proptest::prop_assert_eq!(&got, &want, "{} threads, chunks of {}", threads, chunk);
             }
-            // Chunks whose size follows their rows, from one to eight eighths of the largest.
-            for (threads, size, rows) in [(2, 96, 40), (3, 64, 100), (2, 200, 30)] {
+            // Chunks whose size follows their rows, from the smallest to the largest.
+            // One thread writes its rows whenever they come to the budget, however far into
+            // a chunk: after every record, or every few.
+            for (threads, size, rows) in [(2, 96, 40), (3, 64, 100), (2, 200, 30), (1, 64, 1), (1, 300, 50)] {
                 let got = classify_in(&csv, threads, Chunking { size, rows }, split, hold);
                 proptest::prop_assert_eq!(
                     &got, &want, "{} threads, chunks of {} for {} bytes of rows", threads, size, rows
