@@ -212,6 +212,10 @@ pub struct Input {
     single_line: Vec<usize>,
     /// Bytes read from the source so far (for progress).
     pub bytes_read: u64,
+    /// The text is the input's bytes as stored (see `Decoded::as_stored`).
+    as_stored: bool,
+    /// The size of the file, when the input is a regular file.
+    file_size: Option<u64>,
     digest: Option<crate::guard::Digester>,
     raw_buf: Vec<u8>,
     /// The last rejected record, valid after `next` returned `Next::Rejected`.
@@ -254,6 +258,7 @@ impl Input {
     /// Open `source`, work out how it is written, and read its header.
     pub fn open(source: &Source, options: &Options) -> Result<Input> {
         let name = source.name();
+        let mut file_size = None;
         let raw: Box<dyn Read + Send> = match source {
             Source::Stdin => Box::new(io::stdin()),
             Source::File(path) => {
@@ -261,12 +266,14 @@ impl Input {
                     path: path.clone(),
                     source: e,
                 })?;
-                if file.metadata().is_ok_and(|m| m.is_dir()) {
+                let metadata = file.metadata();
+                if metadata.as_ref().is_ok_and(|m| m.is_dir()) {
                     return Err(Error::NoInput {
                         path: path.clone(),
                         source: io::Error::other("is a directory"),
                     });
                 }
+                file_size = metadata.ok().filter(|m| m.is_file()).map(|m| m.len());
                 Box::new(file)
             }
         };
@@ -278,7 +285,15 @@ impl Input {
             delimiter: options.delimiter.or(tsv.then_some(b'\t')),
             ..options.clone()
         };
-        Input::from_reader(raw, name, &options)
+        let mut input = Input::from_reader(raw, name, &options)?;
+        input.file_size = file_size;
+        Ok(input)
+    }
+
+    /// Whether the text left to read is known to be at most `limit` bytes: it is all in
+    /// memory already, or the input is a regular file of at most that size read as stored.
+    pub fn at_most(&self, limit: u64) -> bool {
+        self.eof || (self.as_stored && self.file_size.is_some_and(|size| size <= limit))
     }
 
     /// Read contacts from any reader; `name` is used in messages.
@@ -297,6 +312,7 @@ impl Input {
             source,
             first,
             workbook,
+            as_stored,
         } = decoded(raw, &name, options)?;
         if options.sheet.is_some() && !workbook {
             return Err(Error::Usage(format!(
@@ -318,6 +334,8 @@ impl Input {
             records: 0,
             single_line: Vec::new(),
             bytes_read: 0,
+            as_stored,
+            file_size: None,
             digest,
             raw_buf: Vec::new(),
             rejected: None,
@@ -672,13 +690,17 @@ struct Decoded {
     first: Vec<u8>,
     /// The input was a workbook, now CSV separated by commas.
     workbook: bool,
+    /// The text is the input's bytes as stored (no gzip, workbook or other encoding): as
+    /// many bytes of text as the file holds.
+    as_stored: bool,
 }
 
 /// Open the decoding layers: gzip, then a workbook's conversion to CSV or the text encoding.
 /// Refuses what is not text.
 fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Result<Decoded> {
     let mut head = peek(&mut raw, name, 8192)?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    if gzip {
         let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(raw));
         raw = Box::new(gz);
         head = peek(&mut raw, name, 8192)?;
@@ -695,6 +717,7 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
             source: Box::new(io::Cursor::new(csv)),
             first: Vec::new(),
             workbook: true,
+            as_stored: false,
         });
     }
     let utf16_bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
@@ -719,6 +742,7 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
             source: raw,
             first: rest,
             workbook: false,
+            as_stored: !gzip,
         });
     }
     // Decode to UTF-8: a UTF-16 byte order mark decides, else the encoding asked for.
@@ -731,6 +755,7 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
         source: Box::new(decoder),
         first: Vec::new(),
         workbook: false,
+        as_stored: false,
     })
 }
 
@@ -779,6 +804,42 @@ pub fn sniff(bytes: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_knows_when_it_is_small() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            Input::open(&Source::File(path), &Options::default()).unwrap()
+        };
+        // 40,000 rows: 20 times the 8 KiB read ahead for the header.
+        let text: String = std::iter::once("id,name\n".to_string())
+            .chain((0..40_000).map(|i| format!("{i},ann\n")))
+            .collect();
+        let size = text.len() as u64;
+        let file = open("c.csv", text.as_bytes());
+        assert!(file.at_most(size), "a file of that size");
+        assert!(!file.at_most(size - 1), "a file larger than the limit");
+
+        // Gzip: a file of a few KiB whose text is far larger.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gzipped = gz.finish().unwrap();
+        assert!((gzipped.len() as u64) < size / 4);
+        assert!(!open("c.csv.gz", &gzipped).at_most(size / 4));
+
+        // A reader that is not a file: unknown, unless read to its end already (a header
+        // with no line break after it is read to the end).
+        let reader = |bytes: &[u8]| {
+            let source = Box::new(io::Cursor::new(bytes.to_vec()));
+            Input::from_reader(source, "r".into(), &Options::default()).unwrap()
+        };
+        assert!(!reader(text.as_bytes()).at_most(u64::MAX));
+        assert!(!reader(b"id,name\n1,ann\n").at_most(1 << 20));
+        assert!(reader(b"id,name").at_most(0));
+    }
 
     #[test]
     fn sniffing() {
