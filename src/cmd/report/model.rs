@@ -505,12 +505,12 @@ mod tests {
         }
         let total: u64 = scores.iter().map(|(_, n)| n).sum();
         assert_eq!(h.bins.iter().map(|b| b.contacts).sum::<u64>(), total);
+        let lowest = scores
+            .iter()
+            .map(|(s, _)| *s)
+            .chain(thresholds.iter().copied())
+            .min();
         for &t in thresholds {
-            let lowest = scores
-                .iter()
-                .map(|(s, _)| *s)
-                .chain(thresholds.iter().copied())
-                .min();
             if Some(t) != lowest {
                 assert!(h.bins.iter().any(|b| b.from == t), "{t} starts no bin");
             }
