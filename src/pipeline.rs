@@ -28,7 +28,8 @@ use crate::output::{Cells, RowBuf, RowEncoder, Rows, Scored};
 
 /// How big chunks are: `size` bytes of input at most; with several workers, less (down to
 /// `1 / Chunking::SMALLEST` of it) where that keeps a chunk's encoded rows near `rows`
-/// bytes, and the first ones `1 / Chunking::FIRST` of it, before any rows are known. A rule
+/// bytes, the first ones `1 / Chunking::FIRST` of it, before any rows are known, and none
+/// more than `Chunking::GROWTH` times the one before. A rule
 /// file whose reasons come to several times its input would otherwise keep megabytes of
 /// rows in flight per chunk, a few chunks per worker: peak memory then followed the rule
 /// file. (One thread writes its rows whenever they come to `rows` bytes: see `sequential`.)
