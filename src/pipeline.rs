@@ -14,8 +14,12 @@
 //! it back once the chunk is written, so only a few chunks are ever in flight, however uneven
 //! the workers' pace. The credit is the written chunk's buffer, and the rows' buffers go back to
 //! the workers too: a megabyte grown afresh for every chunk costs page faults and copies.
+//! Rows can be far longer than their input (reasons of hundreds of rules): a worker sends a
+//! chunk's rows in parts whenever they come to a couple of megabytes, and takes the buffers
+//! for each part from a `RowPool` that holds back workers ahead of the merger, so the rows in
+//! flight stay a few parts per worker too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,24 +36,27 @@ use crate::output::{Cells, RowBuf, RowEncoder, Rows, Scored};
 /// more than `Chunking::GROWTH` times the one before. A rule
 /// file whose reasons come to several times its input would otherwise keep megabytes of
 /// rows in flight per chunk, a few chunks per worker: peak memory then followed the rule
-/// file. (One thread writes its rows whenever they come to `rows` bytes: see `sequential`.)
+/// file. Rows are also written in parts within a chunk, whenever they come to `rows` bytes
+/// on one thread or `Chunking::PART` times that with several (looked at every `every`
+/// records): that bounds what the sizes cannot, the first chunks and rows far longer than
+/// the last chunk's (see `sequential`, `RowPool`).
 #[derive(Debug, Clone, Copy)]
 struct Chunking {
     size: usize,
     rows: usize,
+    every: u64,
 }
 
 const CHUNKING: Chunking = Chunking {
     size: 512 << 10,
     rows: 1 << 20,
+    // (Summing the queues' rows after every record would cost 1% of a run.)
+    every: 32,
 };
 
 /// The most input one chunk holds. An input no larger gains nothing from several workers
 /// (they would share it in small first chunks): better scored on one thread.
 pub const CHUNK_BYTES: u64 = CHUNKING.size as u64;
-
-/// How often (in records) a batch's rows are held against their cap (see `sequential`).
-const CAP_EVERY: u64 = 32;
 
 /// A worker's parser left mid-record holding more than a quarter chunk is not handed on
 /// (see `Unfinished::Dropped`).
@@ -168,19 +175,20 @@ impl Batch {
         self.rows.iter().map(|r| r.bytes.len()).sum()
     }
 
-    /// An empty batch, its rows written into `spare` (a written batch's) when there is one.
-    fn new(job: &Job<'_>, spare: Option<Vec<RowBuf>>) -> Batch {
+    /// An empty batch, its rows written into `spare` (a written batch's), or new ones if
+    /// `spare` is empty.
+    fn new(job: &Job<'_>, spare: Vec<RowBuf>) -> Batch {
         let queues = job.engine.queues.len();
         let typed_fields = job.engine.typed_fields.len();
         let outputs = if job.split { queues } else { 1 };
-        let rows = match spare {
-            Some(mut rows) if rows.len() == outputs => {
-                for r in &mut rows {
-                    reuse(r, CHUNKING.rows);
-                }
-                rows
+        let rows = if spare.len() == outputs {
+            let mut rows = spare;
+            for r in &mut rows {
+                reuse(r, CHUNKING.rows);
             }
-            _ => vec![RowBuf::default(); outputs],
+            rows
+        } else {
+            vec![RowBuf::default(); outputs]
         };
         Batch {
             rows,
@@ -218,6 +226,22 @@ impl<'c> Reading<'c> {
             eof,
         }
     }
+}
+
+/// When a batch is written before its chunk ends: once its rows come to `bytes`, looked at
+/// every `every` records.
+#[derive(Debug, Clone, Copy)]
+struct Cap {
+    bytes: usize,
+    every: u64,
+}
+
+impl Cap {
+    /// The whole chunk in one batch.
+    const NONE: Cap = Cap {
+        bytes: usize::MAX,
+        every: u64::MAX,
+    };
 }
 
 /// Empty a written batch's rows for the next batch. The buffer keeps the size its last rows
@@ -269,24 +293,21 @@ impl<'j> Worker<'j> {
         }
     }
 
-    /// Parse `chunk` from `parser`'s state and score every complete record in it.
-    fn chunk(&mut self, parser: &mut RecordParser, chunk: &[u8], eof: bool, batch: &mut Batch) {
-        let mut at = Reading::new(chunk, eof);
-        self.records_until(parser, &mut at, batch, usize::MAX);
-    }
-
     /// The records of a chunk from where `at` stands, into `batch`, up to the end of the
-    /// chunk; or, returning `true`, until the batch's rows come to `cap` bytes (looked at
-    /// every `CAP_EVERY` records), `at` then standing where the next record begins (call
+    /// chunk; or, returning `true`, until the batch's rows come to `cap.bytes` (looked at
+    /// every `cap.every` records), `at` then standing where the next record begins (call
     /// again to go on).
     fn records_until(
         &mut self,
         parser: &mut RecordParser,
         at: &mut Reading<'_>,
         batch: &mut Batch,
-        cap: usize,
+        cap: Cap,
     ) -> bool {
         let (chunk, eof) = (at.chunk, at.eof);
+        // Records since the rows were last held against the cap (a count, not a division by
+        // `cap.every` per record).
+        let mut unchecked = 0;
         loop {
             match parser.next(chunk, &mut at.pos, eof) {
                 Step::Record(view) => self.record(&view, at.known, batch),
@@ -300,15 +321,19 @@ impl<'j> Worker<'j> {
                     // The record began in an earlier chunk (so at most once per chunk; the
                     // rest of this one then goes into this batch, whatever `cap` says).
                     replay.extend_from_slice(&chunk[at.pos..]);
-                    self.chunk(parser, &replay, eof, batch);
+                    let mut again = Reading::new(&replay, eof);
+                    self.records_until(parser, &mut again, batch, Cap::NONE);
                     at.pos = chunk.len();
                     return false;
                 }
                 None => {}
             }
-            // (Every few records: summing the queues' rows for each would cost 1% of a run.)
-            if batch.totals.records.is_multiple_of(CAP_EVERY) && batch.rows_len() >= cap {
-                return true;
+            unchecked += 1;
+            if unchecked == cap.every {
+                unchecked = 0;
+                if batch.rows_len() >= cap.bytes {
+                    return true;
+                }
             }
         }
     }
@@ -412,11 +437,17 @@ struct Chunk {
     after_cr: bool,
 }
 
-/// A worker's result for one chunk.
+/// A worker's result: a part of a chunk's rows, or the last one with how the chunk ended.
 struct Done {
     index: u64,
-    eof: bool,
     batch: Batch,
+    /// `None` while more parts of the chunk follow.
+    end: Option<ChunkEnd>,
+}
+
+/// What the merger needs to know of a chunk once its rows are all done.
+struct ChunkEnd {
+    eof: bool,
     unfinished: Unfinished,
     /// Line breaks in the chunk, when it ended between records.
     lines: u64,
@@ -432,7 +463,8 @@ enum Unfinished {
     /// Mid-record: the parser, to carry on with the next chunk.
     Parser(Box<RecordParser>),
     /// Mid-record, with a record so large that keeping its bytes in every chunk in flight
-    /// would add up; the merger parses the chunk again instead (only on such odd input).
+    /// would add up; the merger parses the chunk again instead (only on such odd input, and
+    /// only if no part of the chunk's rows was sent: those are written already).
     Dropped,
 }
 
@@ -455,12 +487,11 @@ fn run_chunked(
     chunking: Chunking,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
-    let mut merger = Merger::new(job, stream.lines);
+    let mut merger = Merger::new(job, stream.lines, chunking.batch());
     if threads <= 1 {
         return sequential(
             job,
             ChunkReader::new(stream, chunking.size),
-            chunking.rows,
             &mut merger,
             sink,
         );
@@ -478,51 +509,77 @@ fn run_chunked(
     let read_error: Mutex<Option<Error>> = Mutex::new(None);
     // One result per worker: memory stays a few chunks.
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(threads);
+    // The chunks in flight: being worked on, done and waiting for their turn.
+    let window = 2 * threads + 1;
+    // Rows in flight: a part's buffers for each chunk in flight, unless chunks come in parts.
+    let pool = RowPool::new(window);
     std::thread::scope(|scope| {
         let (read, source, read_error, next_size) = (&read, &source, &read_error, &next_size);
-        // The chunks in flight: being worked on, done and waiting for their turn.
-        let window = 2 * threads + 1;
+        let pool = &pool;
         let (credit_tx, credit_rx) = crossbeam_channel::bounded::<Vec<u8>>(window);
         for _ in 0..window {
             let _ = credit_tx.send(Vec::new());
         }
-        // Written batches' row buffers, for the workers' next batches.
-        let (spare_tx, spare_rx) = crossbeam_channel::bounded::<Vec<RowBuf>>(window);
         for _ in 0..threads {
             let (credit_rx, done_tx) = (credit_rx.clone(), done_tx.clone());
-            let spare_rx = spare_rx.clone();
             scope.spawn(move || {
                 let mut worker = Worker::new(job);
                 while let Some(chunk) = take_chunk(source, &credit_rx, next_size, read, read_error)
                 {
+                    let index = chunk.index;
                     let mut parser = RecordParser::new(job.delimiter, job.max_record)
                         .with_after_cr(chunk.after_cr)
                         .expect_fields(job.header.len());
-                    let mut batch = Batch::new(job, spare_rx.try_recv().ok());
-                    worker.chunk(&mut parser, &chunk.bytes, chunk.eof, &mut batch);
-                    batch.totals.stats = worker.take_stats();
+                    let mut at = Reading::new(&chunk.bytes, chunk.eof);
+                    // The chunk's rows in parts, whenever they come to `chunking.part()`.
+                    let (mut rows, mut parts) = (0, 0);
+                    let batch = loop {
+                        let Some(spare) = pool.take(index) else {
+                            return;
+                        };
+                        let mut batch = Batch::new(job, spare);
+                        let more =
+                            worker.records_until(&mut parser, &mut at, &mut batch, chunking.part());
+                        batch.totals.stats = worker.take_stats();
+                        rows += batch.rows_len();
+                        if !more {
+                            break batch;
+                        }
+                        parts += 1;
+                        let part = Done {
+                            index,
+                            batch,
+                            end: None,
+                        };
+                        if done_tx.send(part).is_err() {
+                            return;
+                        }
+                    };
                     next_size.store(
-                        chunking.next_size(chunk.bytes.len(), batch.rows_len()),
+                        chunking.next_size(chunk.bytes.len(), rows),
                         Ordering::Relaxed,
                     );
                     let lines = parser.lines();
                     let unfinished = if parser.is_between_records() {
                         Unfinished::No
-                    } else if parser.held_bytes() > chunk_size / KEEP_PARSER {
+                    } else if parts == 0 && parser.held_bytes() > chunk_size / KEEP_PARSER {
                         Unfinished::Dropped
                     } else {
                         Unfinished::Parser(Box::new(parser))
                     };
-                    let done = Done {
-                        index: chunk.index,
+                    let end = ChunkEnd {
                         eof: chunk.eof,
-                        batch,
-                        lines,
                         unfinished,
+                        lines,
                         bytes: chunk.bytes,
                         after_cr: chunk.after_cr,
                     };
-                    if done_tx.send(done).is_err() {
+                    let last = Done {
+                        index,
+                        batch,
+                        end: Some(end),
+                    };
+                    if done_tx.send(last).is_err() {
                         return;
                     }
                 }
@@ -530,8 +587,9 @@ fn run_chunked(
         }
         drop(done_tx);
         drop(credit_rx);
-        // `merge` owns the credits' sender: when it stops, so do the workers.
-        let merged = merge(&mut merger, done_rx, credit_tx, &spare_tx, sink, read);
+        // `merge` owns the credits' sender and closes the pool: when it stops, so do the
+        // workers.
+        let merged = merge(&mut merger, done_rx, credit_tx, pool, sink, read);
         merged?;
         // The workers stopped reading at an I/O error; the merger then saw the results
         // end early.
@@ -542,14 +600,13 @@ fn run_chunked(
     })
 }
 
-/// Everything on this thread: one parser over the chunks in order.
-/// `rows_cap`: a batch is written once its rows come to this many bytes, even within a
-/// chunk, so memory stays flat however much the records grow (a file of ids scored by two
-/// hundred long-named rules writes a thousand times its input).
+/// Everything on this thread: one parser over the chunks in order, a batch written whenever
+/// its rows come to the budget, even within a chunk, so memory stays flat however much the
+/// records grow (a file of ids scored by two hundred long-named rules writes a thousand
+/// times its input).
 fn sequential(
     job: &Job<'_>,
     mut reader: ChunkReader,
-    rows_cap: usize,
     merger: &mut Merger<'_>,
     sink: &mut dyn Collector,
 ) -> Result<Totals> {
@@ -559,20 +616,9 @@ fn sequential(
     // One parser reads on across chunks: they need not end between records.
     reader.anywhere = true;
     merger.base = merger.lines;
-    let (mut bytes, mut rows) = (Vec::new(), None);
+    let (mut bytes, mut rows) = (Vec::new(), Vec::new());
     while let Some(chunk) = reader.next(bytes)? {
-        let mut at = Reading::new(&chunk.bytes, chunk.eof);
-        loop {
-            let mut batch = Batch::new(job, rows);
-            let more = merger
-                .worker
-                .records_until(&mut parser, &mut at, &mut batch, rows_cap);
-            batch.totals.stats = merger.worker.take_stats();
-            rows = Some(merger.emit(batch, merger.base, sink)?);
-            if !more {
-                break;
-            }
-        }
+        rows = merger.parse(&mut parser, &chunk.bytes, chunk.eof, rows, sink)?;
         sink.tick(reader.bytes_read)?;
         if chunk.eof {
             break;
@@ -587,11 +633,14 @@ fn merge(
     merger: &mut Merger<'_>,
     done: crossbeam_channel::Receiver<Done>,
     credits: crossbeam_channel::Sender<Vec<u8>>,
-    spares: &crossbeam_channel::Sender<Vec<RowBuf>>,
+    pool: &RowPool,
     sink: &mut dyn Collector,
     read: &AtomicU64,
 ) -> Result<()> {
-    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    // However this ends, workers waiting for row buffers stop waiting.
+    let _close = CloseOnDrop(pool);
+    // Parts of the chunks done ahead of their turn, in order.
+    let mut waiting: BTreeMap<u64, VecDeque<Done>> = BTreeMap::new();
     let mut next = 0u64;
     loop {
         // Wake up now and then so that a signal is noticed even while waiting on input.
@@ -603,20 +652,113 @@ fn merge(
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return Ok(()),
         };
-        waiting.insert(d.index, d);
-        while let Some(d) = waiting.remove(&next) {
+        waiting.entry(d.index).or_default().push_back(d);
+        while let Some(d) = waiting.get_mut(&next).and_then(VecDeque::pop_front) {
+            let eof = d.end.as_ref().is_some_and(|end| end.eof);
+            let (rows, bytes) = merger.take(d, sink)?;
+            pool.give(rows);
+            // A part: the chunk goes on.
+            let Some(bytes) = bytes else { continue };
+            waiting.remove(&next);
             next += 1;
-            let eof = d.eof;
-            let (bytes, rows) = merger.take(d, sink)?;
+            pool.advance(next);
             // A worker may read another chunk into the buffer of this one. (They may have
             // stopped: nothing to give back.)
             let _ = credits.try_send(bytes);
-            let _ = spares.try_send(rows);
             sink.tick(read.load(Ordering::Relaxed))?;
             if eof {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The row buffers of the workers' batches, and how many are out (taken, not yet written
+/// and given back). Once `limit` are out, a worker waits for one unless its chunk is the
+/// next to be written: the merger always gets the rows it waits for (no deadlock), and the
+/// rows in flight stay `limit` batches and the next chunk's few parts, whatever a rule file
+/// makes a chunk's rows grow to.
+struct RowPool {
+    state: Mutex<PoolState>,
+    given: std::sync::Condvar,
+    limit: usize,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    spare: Vec<Vec<RowBuf>>,
+    out: usize,
+    /// The chunk the merger writes next.
+    next: u64,
+    /// The merger stopped.
+    closed: bool,
+}
+
+impl RowPool {
+    fn new(limit: usize) -> RowPool {
+        RowPool {
+            state: Mutex::new(PoolState::default()),
+            given: std::sync::Condvar::new(),
+            limit,
+        }
+    }
+
+    /// Buffers for a batch of chunk `index` (empty for new ones), once there is room; `None`
+    /// if the merger stopped.
+    fn take(&self, index: u64) -> Option<Vec<RowBuf>> {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(rows) = self.try_take(&mut state, index) {
+                return rows;
+            }
+            state = self
+                .given
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// `take` without waiting: `None` where it would wait.
+    fn try_take(&self, state: &mut PoolState, index: u64) -> Option<Option<Vec<RowBuf>>> {
+        if state.closed {
+            return Some(None);
+        }
+        if state.out >= self.limit && index > state.next {
+            return None;
+        }
+        state.out += 1;
+        Some(Some(state.spare.pop().unwrap_or_default()))
+    }
+
+    /// A written batch's buffers, back.
+    fn give(&self, rows: Vec<RowBuf>) {
+        let mut state = lock(&self.state);
+        state.out = state.out.saturating_sub(1);
+        if state.spare.len() < self.limit {
+            state.spare.push(rows);
+        }
+        drop(state);
+        self.given.notify_all();
+    }
+
+    /// The merger moved on to chunk `next`.
+    fn advance(&self, next: u64) {
+        lock(&self.state).next = next;
+        self.given.notify_all();
+    }
+
+    fn close(&self) {
+        lock(&self.state).closed = true;
+        self.given.notify_all();
+    }
+}
+
+/// Closes a `RowPool` when dropped.
+struct CloseOnDrop<'a>(&'a RowPool);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -632,13 +774,16 @@ struct Merger<'j> {
     carry: Option<RecordParser>,
     base: u64,
     totals: Totals,
+    /// Where a batch parsed here is written.
+    cap: Cap,
 }
 
 impl<'j> Merger<'j> {
-    fn new(job: &'j Job<'j>, lines: u64) -> Merger<'j> {
+    fn new(job: &'j Job<'j>, lines: u64, cap: Cap) -> Merger<'j> {
         Merger {
             worker: Worker::new(job),
             job,
+            cap,
             records: 0,
             lines,
             carry: None,
@@ -653,16 +798,28 @@ impl<'j> Merger<'j> {
         }
     }
 
-    /// One worker result, in order. Gives back the chunk's buffer and the rows' buffers, written.
-    fn take(&mut self, d: Done, sink: &mut dyn Collector) -> Result<(Vec<u8>, Vec<RowBuf>)> {
-        let parser = match (self.carry.take(), d.unfinished) {
+    /// One worker result, in order. Gives back the rows' buffers, written, and at the
+    /// chunk's end (not a part) the chunk's buffer.
+    fn take(
+        &mut self,
+        d: Done,
+        sink: &mut dyn Collector,
+    ) -> Result<(Vec<RowBuf>, Option<Vec<u8>>)> {
+        let Some(end) = d.end else {
+            // A part. (Not needed where the chunk is parsed here at its end, below.)
+            if self.carry.is_some() {
+                return Ok((d.batch.rows, None));
+            }
+            return Ok((self.emit(d.batch, self.lines, sink)?, None));
+        };
+        let mut parser = match (self.carry.take(), end.unfinished) {
             // The worker guessed wrong where this chunk starts: parse it here.
             (Some(parser), _) => parser,
             // The chunk started at a record boundary, but the worker dropped its parser.
             (None, Unfinished::Dropped) => {
                 self.base = self.lines;
                 RecordParser::new(self.job.delimiter, self.job.max_record)
-                    .with_after_cr(d.after_cr)
+                    .with_after_cr(end.after_cr)
                     .expect_fields(self.job.header.len())
             }
             // The chunk started at a record boundary: the worker's result stands.
@@ -674,22 +831,42 @@ impl<'j> Merger<'j> {
                         self.base = self.lines;
                         self.carry = Some(*parser);
                     }
-                    _ => self.lines += d.lines,
+                    _ => self.lines += end.lines,
                 }
-                return Ok((d.bytes, rows));
+                return Ok((rows, Some(end.bytes)));
             }
         };
-        let mut parser = parser;
-        let mut batch = Batch::new(self.job, Some(d.batch.rows));
-        self.worker.chunk(&mut parser, &d.bytes, d.eof, &mut batch);
-        batch.totals.stats = self.worker.take_stats();
-        let rows = self.emit(batch, self.base, sink)?;
+        let rows = self.parse(&mut parser, &end.bytes, end.eof, d.batch.rows, sink)?;
         if parser.is_between_records() {
             self.lines = self.base + parser.lines();
         } else {
             self.carry = Some(parser);
         }
-        Ok((d.bytes, rows))
+        Ok((rows, Some(end.bytes)))
+    }
+
+    /// Parse `bytes` here from where `parser` stands, writing a batch (into `rows`, given
+    /// back) whenever its rows come to `self.cap`; lines count from `self.base`.
+    fn parse(
+        &mut self,
+        parser: &mut RecordParser,
+        bytes: &[u8],
+        eof: bool,
+        mut rows: Vec<RowBuf>,
+        sink: &mut dyn Collector,
+    ) -> Result<Vec<RowBuf>> {
+        let mut at = Reading::new(bytes, eof);
+        loop {
+            let mut batch = Batch::new(self.job, rows);
+            let more = self
+                .worker
+                .records_until(parser, &mut at, &mut batch, self.cap);
+            batch.totals.stats = self.worker.take_stats();
+            rows = self.emit(batch, self.base, sink)?;
+            if !more {
+                return Ok(rows);
+            }
+        }
     }
 
     /// Write a batch whose record and line numbers count from `line_base`'s parser start.
@@ -766,6 +943,9 @@ impl Chunking {
     /// largest in a few steps, so that two workers on a file of a few chunks share it evenly.
     const GROWTH: u128 = 4;
 
+    /// A worker's rows are sent in parts of this many times `rows` (see `part`).
+    const PART: usize = 2;
+
     /// The input to read for a chunk whose rows come to about `self.rows` bytes, given that
     /// the last chunk's `input` bytes gave `rows` bytes of rows.
     fn next_size(self, input: usize, rows: usize) -> usize {
@@ -782,6 +962,24 @@ impl Chunking {
     /// The size of the first chunks.
     fn first_size(self) -> usize {
         (self.size / Chunking::FIRST).max(1)
+    }
+
+    /// Where one thread writes its rows: at the budget.
+    fn batch(self) -> Cap {
+        Cap {
+            bytes: self.rows,
+            every: self.every,
+        }
+    }
+
+    /// Where a worker sends a part of its chunk's rows: at `PART` times the budget, which
+    /// the chunk's size already aims at, so that only the chunks whose rows it misses by far
+    /// come in parts.
+    fn part(self) -> Cap {
+        Cap {
+            bytes: self.rows.saturating_mul(Chunking::PART),
+            every: self.every,
+        }
     }
 }
 
@@ -943,8 +1141,10 @@ mod tests {
         held: Vec<(u64, u64, i64)>,
         totals: Option<(u64, u64, u64)>,
         error: Option<String>,
-        /// How many batches of rows came: how the input was cut, not what came out.
+        /// How many batches of rows came, and the bytes of the largest: how the input was
+        /// cut, not what came out.
         batches: Uncompared,
+        largest: Uncompared,
     }
 
     /// A count that two runs agreeing on their output may differ in.
@@ -962,6 +1162,7 @@ mod tests {
         let c = Chunking {
             size: 800,
             rows: 1000,
+            ..CHUNKING
         };
         assert_eq!(c.next_size(400, 2000), 200, "rows five times the input");
         assert_eq!(c.next_size(800, 400), 800, "never more than the largest");
@@ -974,7 +1175,11 @@ mod tests {
         );
         assert_eq!(c.next_size(0, 0), 800, "nothing read: the largest");
         assert_eq!(c.next_size(800, 0), 800, "no rows (all rejected or held)");
-        let tiny = Chunking { size: 3, rows: 1 };
+        let tiny = Chunking {
+            size: 3,
+            rows: 1,
+            ..CHUNKING
+        };
         assert_eq!(tiny.next_size(3, 300), 1, "at least a byte");
         assert_eq!(
             CHUNKING.next_size(4096, 1 << 30),
@@ -1021,6 +1226,7 @@ mod tests {
         let budget = Chunking {
             size: 4096,
             rows: 600,
+            ..CHUNKING
         };
         let shrunk = classify_in(&csv, 2, budget, false, false);
         assert_eq!(shrunk, fixed_chunks);
@@ -1052,20 +1258,86 @@ mod tests {
         let budget = Chunking {
             size: 64 << 10,
             rows: 600,
+            ..CHUNKING
         };
         let capped = classify_in(&csv, 1, budget, false, false);
         assert_eq!(capped, whole);
         assert_eq!(whole.batches.0, 1);
         assert!(
-            capped.batches.0 == 2000_u64.div_ceil(CAP_EVERY) as usize,
+            capped.batches.0 == 2000_u64.div_ceil(CHUNKING.every) as usize,
             "{} batches",
             capped.batches.0
         );
     }
 
+    #[test]
+    fn workers_send_a_chunks_rows_in_parts_of_twice_the_budget() {
+        let mut csv = b"id,name,note\n".to_vec();
+        for i in 0..2000 {
+            csv.extend(format!("{i},ann,x\n").as_bytes());
+        }
+        let whole = classify_in(&csv, 1, fixed(64 << 10), false, false);
+        assert!(whole.largest.0 > 30_000, "{}", whole.largest.0);
+        // Rows of about 30 bytes, three times their input: the first chunks, 2 KiB, make
+        // 6 KiB of rows, sent in parts of 600 bytes (a part ends at the first record that
+        // takes it to 600).
+        let budget = Chunking {
+            size: 64 << 10,
+            rows: 300,
+            every: 1,
+        };
+        for threads in [2, 3, 8] {
+            let parts = classify_in(&csv, threads, budget, false, false);
+            assert_eq!(parts, whole, "{threads} threads");
+            assert!(
+                parts.largest.0 < 600 + 64,
+                "{threads} threads: a batch of {} bytes",
+                parts.largest.0
+            );
+        }
+    }
+
+    #[test]
+    fn a_worker_ahead_waits_for_row_buffers_but_the_next_chunks_never_does() {
+        let pool = RowPool::new(2);
+        let mut state = lock(&pool.state);
+        assert!(pool.try_take(&mut state, 3).is_some());
+        assert!(pool.try_take(&mut state, 4).is_some());
+        assert!(
+            pool.try_take(&mut state, 5).is_none(),
+            "two out: chunk 5 waits"
+        );
+        assert!(
+            pool.try_take(&mut state, 0).is_some(),
+            "chunk 0, the next to be written, never waits"
+        );
+        drop(state);
+        pool.give(Vec::new());
+        pool.give(vec![RowBuf::default()]);
+        let mut state = lock(&pool.state);
+        assert!(
+            matches!(pool.try_take(&mut state, 5), Some(Some(rows)) if rows.len() == 1),
+            "one given back: room, and a spare"
+        );
+        assert!(pool.try_take(&mut state, 6).is_none());
+        drop(state);
+        pool.advance(6);
+        assert!(
+            pool.try_take(&mut lock(&pool.state), 6).is_some(),
+            "6 is next"
+        );
+        // A worker waiting when the merger stops stops too.
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| pool.take(9));
+            pool.close();
+            assert!(waiting.join().unwrap().is_none());
+        });
+    }
+
     impl Collector for Delivered {
         fn rows(&mut self, queue: usize, rows: Rows<'_>) -> Result<()> {
             self.batches.0 += 1;
+            self.largest.0 = self.largest.0.max(rows.bytes.len());
             // Batches are cut differently for each chunk size: compare row by row.
             for (row, score) in rows.iter() {
                 self.rows.push((queue, score, row.to_vec()));
@@ -1099,6 +1371,7 @@ mod tests {
         Chunking {
             size,
             rows: usize::MAX,
+            ..CHUNKING
         }
     }
 
@@ -1280,12 +1553,17 @@ mod tests {
                 proptest::prop_assert_eq!(&got, &want, "{} threads, chunks of {}", threads, chunk);
             }
             // Chunks whose size follows their rows, from the smallest to the largest.
-            // One thread writes its rows whenever they come to the budget, however far into
-            // a chunk: after every record, or every few.
-            for (threads, size, rows) in [(2, 96, 40), (3, 64, 100), (2, 200, 30), (1, 64, 1), (1, 300, 50)] {
-                let got = classify_in(&csv, threads, Chunking { size, rows }, split, hold);
+            // Rows written whenever they come to the budget (one thread) or twice that (a
+            // worker's parts), however far into a chunk: after every record, or every few.
+            for (threads, size, rows, every) in [
+                (2, 96, 40, 32), (3, 64, 100, 1), (2, 200, 30, 3), (8, 500, 20, 1),
+                (1, 64, 1, 32), (1, 300, 50, 1),
+            ] {
+                let got = classify_in(&csv, threads, Chunking { size, rows, every }, split, hold);
                 proptest::prop_assert_eq!(
-                    &got, &want, "{} threads, chunks of {} for {} bytes of rows", threads, size, rows
+                    &got, &want,
+                    "{} threads, chunks of {} for {} bytes of rows, every {}",
+                    threads, size, rows, every
                 );
             }
             // A source that gives a few bytes per read, between interruptions; the rows
