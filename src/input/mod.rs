@@ -588,7 +588,8 @@ pub fn checked_text<'a>(
     let expected = header.len();
     let found = view.len();
     if found != expected {
-        let mut reason = format!("expected {expected} fields, found {found}");
+        let noun = if expected == 1 { "field" } else { "fields" };
+        let mut reason = format!("expected {expected} {noun}, found {found}");
         if view.inner_lines > 0 {
             reason.push_str(&format!(
                 "; the record spans {} lines: a stray quote may have merged rows",
@@ -839,6 +840,24 @@ mod tests {
         assert!(!reader(text.as_bytes()).at_most(u64::MAX));
         assert!(!reader(b"id,name\n1,ann\n").at_most(1 << 20));
         assert!(reader(b"id,name").at_most(0));
+    }
+
+    #[test]
+    fn a_row_of_the_wrong_width_says_how_many_fields_it_should_have() {
+        let reason = |header: &[&str], row: &[u8]| {
+            let header = Header::new(header.iter().map(|h| h.to_string()).collect());
+            let mut parser = RecordParser::new(b',', 64).expect_fields(header.len());
+            let mut pos = 0;
+            let Step::Record(view) = parser.next(row, &mut pos, true) else {
+                panic!("no record");
+            };
+            checked_text(&view, &header, &[], 64, "").unwrap_err()
+        };
+        assert_eq!(reason(&["email"], b"a,b\n"), "expected 1 field, found 2");
+        assert_eq!(
+            reason(&["id", "email"], b"a\n"),
+            "expected 2 fields, found 1"
+        );
     }
 
     #[test]
