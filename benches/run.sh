@@ -8,7 +8,8 @@
 #    threads and --split against the floor; a heavy rule file (benches/heavy_rules.py: 200
 #    rules, 20 regexes, word lists of 50) and both rule files with --no-reasons (the scoring
 #    without the reasons text to write) against the 13-rule run. Then a 100-row file
-#    (hyperfine) and peak memory at ROWS and at ten times ROWS, and with the heavy rules.
+#    (hyperfine) and peak memory at ROWS and at ten times ROWS, with the heavy rules, and on
+#    rows 1,700 times their input (benches/long_reasons.py).
 #
 # usage: benches/run.sh [ROWS]      (default 1000000)
 # Needs python3 and hyperfine. Data and outputs go to $BENCH_DIR (default /tmp/leadsort-bench;
@@ -90,5 +91,11 @@ done
 for t in 1 2; do
     /usr/bin/time -f "%M KiB peak, %e s: $(basename "$in"), heavy rules, --threads $t" \
         $ls --rules "$dir/heavy.toml" --threads $t "$in" -o "$dir/out/mem.csv"
+done
+# And rows 1,700 times their input (benches/long_reasons.py), written to /dev/null (3.4 GB).
+[ -s "$dir/long/ids.csv" ] || python3 "$here/long_reasons.py" "$dir/long"
+for t in 1 2 8; do
+    /usr/bin/time -f "%M KiB peak, %e s: ids, long reasons, --threads $t" \
+        $ls --rules "$dir/long/rules.toml" --threads $t "$dir/long/ids.csv" -o /dev/null
 done
 echo "results: $dir/results.md (kit), $dir/paired-floor.md, $dir/paired-heavy.md, $dir/small.md"
