@@ -215,6 +215,9 @@ struct Reading<'c> {
     pos: usize,
     /// The chunk ends the input.
     eof: bool,
+    /// Lines read again before the chunk goes on (see `replay`), and where the next record
+    /// begins in them.
+    again: Option<(Vec<u8>, usize)>,
 }
 
 impl<'c> Reading<'c> {
@@ -224,6 +227,37 @@ impl<'c> Reading<'c> {
             known: known_text(chunk),
             pos: 0,
             eof,
+            again: None,
+        }
+    }
+
+    /// The bytes to parse next, where the next record begins in them, and what of them is
+    /// known to be text.
+    fn source(&mut self) -> (&[u8], &mut usize, &str) {
+        match &mut self.again {
+            Some((bytes, pos)) => (bytes, pos, ""),
+            None => (self.chunk, &mut self.pos, self.known),
+        }
+    }
+
+    /// Go back where the parser says: a quote that never closed or ran over rows has the
+    /// lines after its first read again.
+    fn replay(&mut self, replay: Replay) {
+        match (replay, &mut self.again) {
+            (Replay::At(at), Some((_, pos))) => *pos = at,
+            (Replay::At(at), None) => self.pos = at,
+            // The record began before these bytes: its lines, then the rest of these. (Kept
+            // here, not parsed at once, so that a batch still ends at its cap within them.)
+            (Replay::Bytes(mut lines), Some((rest, pos))) => {
+                lines.extend_from_slice(&rest[*pos..]);
+                *rest = lines;
+                *pos = 0;
+            }
+            (Replay::Bytes(mut lines), None) => {
+                lines.extend_from_slice(&self.chunk[self.pos..]);
+                self.pos = self.chunk.len();
+                self.again = Some((lines, 0));
+            }
         }
     }
 }
@@ -234,14 +268,6 @@ impl<'c> Reading<'c> {
 struct Cap {
     bytes: usize,
     every: u64,
-}
-
-impl Cap {
-    /// The whole chunk in one batch.
-    const NONE: Cap = Cap {
-        bytes: usize::MAX,
-        every: u64::MAX,
-    };
 }
 
 /// Empty a written batch's rows for the next batch. The buffer keeps the size its last rows
@@ -304,29 +330,26 @@ impl<'j> Worker<'j> {
         batch: &mut Batch,
         cap: Cap,
     ) -> bool {
-        let (chunk, eof) = (at.chunk, at.eof);
+        let eof = at.eof;
         // Records since the rows were last held against the cap (a count, not a division by
         // `cap.every` per record).
         let mut unchecked = 0;
         loop {
-            match parser.next(chunk, &mut at.pos, eof) {
-                Step::Record(view) => self.record(&view, at.known, batch),
-                Step::NeedMore | Step::End => return false,
-            }
-            // A quote that never closed or ran over rows: the lines after its first are read
-            // again, then the rest of the chunk.
-            match parser.take_replay() {
-                Some(Replay::At(pos)) => at.pos = pos,
-                Some(Replay::Bytes(mut replay)) => {
-                    // The record began in an earlier chunk (so at most once per chunk; the
-                    // rest of this one then goes into this batch, whatever `cap` says).
-                    replay.extend_from_slice(&chunk[at.pos..]);
-                    let mut again = Reading::new(&replay, eof);
-                    self.records_until(parser, &mut again, batch, Cap::NONE);
-                    at.pos = chunk.len();
-                    return false;
+            let (bytes, pos, known) = at.source();
+            let more = match parser.next(bytes, pos, eof) {
+                Step::Record(view) => {
+                    self.record(&view, known, batch);
+                    true
                 }
-                None => {}
+                Step::NeedMore | Step::End => false,
+            };
+            if !more {
+                // (Lines read again end where the chunk does.)
+                at.again = None;
+                return false;
+            }
+            if let Some(replay) = parser.take_replay() {
+                at.replay(replay);
             }
             unchecked += 1;
             if unchecked == cap.every {
@@ -591,6 +614,9 @@ fn run_chunked(
         // workers.
         let merged = merge(&mut merger, done_rx, credit_tx, pool, sink, read);
         merged?;
+        // Every batch's buffers came back: none lost for the workers (each worker takes
+        // from `merge`'s results only, so the count is final once it returned).
+        debug_assert_eq!(lock(&pool.state).out, 0, "row buffers not given back");
         // The workers stopped reading at an I/O error; the merger then saw the results
         // end early.
         if let Some(e) = lock(read_error).take() {
@@ -657,8 +683,12 @@ fn merge(
             let eof = d.end.as_ref().is_some_and(|end| end.eof);
             let (rows, bytes) = merger.take(d, sink)?;
             pool.give(rows);
-            // A part: the chunk goes on.
-            let Some(bytes) = bytes else { continue };
+            // A part: the chunk goes on. (A chance to stop, too: a chunk's parts can take a
+            // while.)
+            let Some(bytes) = bytes else {
+                sink.tick(read.load(Ordering::Relaxed))?;
+                continue;
+            };
             waiting.remove(&next);
             next += 1;
             pool.advance(next);
@@ -692,6 +722,8 @@ struct PoolState {
     next: u64,
     /// The merger stopped.
     closed: bool,
+    /// Workers waiting for buffers.
+    waiting: usize,
 }
 
 impl RowPool {
@@ -711,10 +743,12 @@ impl RowPool {
             if let Some(rows) = self.try_take(&mut state, index) {
                 return rows;
             }
+            state.waiting += 1;
             state = self
                 .given
                 .wait(state)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.waiting -= 1;
         }
     }
 
@@ -733,6 +767,7 @@ impl RowPool {
     /// A written batch's buffers, back.
     fn give(&self, rows: Vec<RowBuf>) {
         let mut state = lock(&self.state);
+        debug_assert!(state.out > 0, "buffers given back that were not taken");
         state.out = state.out.saturating_sub(1);
         if state.spare.len() < self.limit {
             state.spare.push(rows);
@@ -808,6 +843,8 @@ impl<'j> Merger<'j> {
         let Some(end) = d.end else {
             // A part. (Not needed where the chunk is parsed here at its end, below.)
             if self.carry.is_some() {
+                #[cfg(test)]
+                tests::DROPPED_PARTS.with(|n| n.set(n.get() + 1));
                 return Ok((d.batch.rows, None));
             }
             return Ok((self.emit(d.batch, self.lines, sink)?, None));
@@ -1287,12 +1324,145 @@ mod tests {
             every: 1,
         };
         for threads in [2, 3, 8] {
-            let parts = classify_in(&csv, threads, budget, false, false);
+            let input = csv.clone();
+            let parts = within(move || classify_in(&input, threads, budget, false, false));
             assert_eq!(parts, whole, "{threads} threads");
             assert!(
                 parts.largest.0 < 600 + 64,
                 "{threads} threads: a batch of {} bytes",
                 parts.largest.0
+            );
+        }
+    }
+
+    thread_local! {
+        /// Parts of a worker's rows the merger threw away (it parsed their chunk again).
+        pub(super) static DROPPED_PARTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    #[test]
+    fn parts_of_a_chunk_that_started_mid_record_are_dropped_for_the_mergers_own() {
+        // Stray quotes throw off where chunks are cut: a cut lands inside a quoted line
+        // break, and the worker of the next chunk parses it from the wrong place. Its parts
+        // are dropped, and the merger parses the chunk again.
+        // The first chunks (2 KiB) make rows of several times the budget, in parts.
+        let budget = Chunking {
+            size: 64 << 10,
+            rows: 100,
+            every: 1,
+        };
+        DROPPED_PARTS.with(|n| n.set(0));
+        // (Where the cuts land depends on the first row's length.)
+        for pad in 0..8 {
+            let mut csv = format!("id,name,note\n0,ann,{}\n", "p".repeat(pad * 7)).into_bytes();
+            for i in 0..400 {
+                csv.extend(format!("{i},t\"u,x\n{i},\"a\nb\",y\n{i},ann,z\n").as_bytes());
+            }
+            let whole = classify_in(&csv, 1, fixed(1 << 20), false, false);
+            for threads in [2, 3] {
+                let got = classify_in(&csv, threads, budget, false, false);
+                assert_eq!(got, whole, "{threads} threads, first row padded by {pad}");
+            }
+        }
+        assert!(DROPPED_PARTS.with(|n| n.get()) > 0, "no part was dropped");
+    }
+
+    /// `f`'s result; fails if it takes more than a minute (a hang), rather than hang the tests.
+    fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("still running after a minute")
+    }
+
+    /// A sink whose disk fills up at its `fail_at`-th batch of rows.
+    struct Failing {
+        batches: usize,
+        fail_at: usize,
+    }
+
+    impl Collector for Failing {
+        fn rows(&mut self, _queue: usize, _rows: Rows<'_>) -> Result<()> {
+            self.batches += 1;
+            if self.batches > self.fail_at {
+                return Err(Error::io(
+                    "cannot write",
+                    std::io::Error::other("disk full"),
+                ));
+            }
+            Ok(())
+        }
+
+        fn hold(&mut self, _held: Held) -> Result<()> {
+            Ok(())
+        }
+
+        fn reject(&mut self, _rejected: &Rejected) -> Result<()> {
+            Ok(())
+        }
+
+        fn tick(&mut self, _bytes_read: u64) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn workers_waiting_for_row_buffers_stop_when_the_writing_fails() {
+        let mut csv = b"id,name,note\n".to_vec();
+        for i in 0..20_000 {
+            csv.extend(format!("{i},ann,x\n").as_bytes());
+        }
+        // Chunks in parts (as in the test above): workers ahead of the merger wait for
+        // buffers when it stops.
+        let budget = Chunking {
+            size: 64 << 10,
+            rows: 300,
+            every: 1,
+        };
+        for threads in [2, 3, 8] {
+            for fail_at in [0, 3, 40] {
+                let input = csv.clone();
+                let got = within(move || {
+                    let source = Box::new(std::io::Cursor::new(input));
+                    let mut sink = Failing {
+                        batches: 0,
+                        fail_at,
+                    };
+                    run_on(source, threads, budget, false, false, &mut sink)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                });
+                let error = got.expect_err("the disk is full");
+                assert!(error.contains("disk full"), "{threads} threads: {error}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_left_open_in_an_earlier_chunk_still_ends_batches_at_the_cap() {
+        // Its record ran over the rows after it: they are read again, from bytes the
+        // parser held (the record began a chunk or more before), and make batches of their
+        // own as any rows do.
+        let mut csv = b"id,name,note\n1,ann,\"open\n".to_vec();
+        for i in 0..2000 {
+            csv.extend(format!("{i},ann,x\n").as_bytes());
+        }
+        let whole = classify_in(&csv, 1, fixed(1 << 20), false, false);
+        assert_eq!(whole.rejected.len(), 1, "{:?}", whole.rejected);
+        for (threads, size) in [(1, 4096), (1, 300), (2, 4096), (3, 1000)] {
+            let budget = Chunking {
+                size,
+                rows: 100,
+                every: 1,
+            };
+            let capped = classify_in(&csv, threads, budget, false, false);
+            assert_eq!(capped, whole, "{threads} threads, chunks of {size}");
+            assert!(
+                capped.largest.0 < 200 + 64,
+                "{threads} threads, chunks of {size}: a batch of {} bytes",
+                capped.largest.0
             );
         }
     }
@@ -1329,6 +1499,9 @@ mod tests {
         // A worker waiting when the merger stops stops too.
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| pool.take(9));
+            while lock(&pool.state).waiting == 0 {
+                std::thread::yield_now();
+            }
             pool.close();
             assert!(waiting.join().unwrap().is_none());
         });
@@ -1448,6 +1621,25 @@ mod tests {
         split: bool,
         hold: bool,
     ) -> Delivered {
+        let mut out = Delivered::default();
+        match run_on(source, threads, chunking, split, hold, &mut out) {
+            Ok(t) => out.totals = Some((t.records, t.contacts, t.rejected)),
+            Err(e) => out.error = Some(e.to_string()),
+        }
+        // Split, each queue's rows go to their own file: only their order within it counts.
+        out.rows.sort_by_key(|(queue, _, _)| *queue);
+        out
+    }
+
+    /// The pipeline on `source` with a rule that gives 10 points to a name with an `a`.
+    fn run_on(
+        source: Box<dyn std::io::Read + Send>,
+        threads: usize,
+        chunking: Chunking,
+        split: bool,
+        hold: bool,
+        sink: &mut dyn Collector,
+    ) -> Result<Totals> {
         let rules = crate::rules::from_str(
             std::path::Path::new("t.toml"),
             "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\n\
@@ -1483,14 +1675,7 @@ mod tests {
             reasons: true,
             hold: hold.then_some(0),
         };
-        let mut out = Delivered::default();
-        match run_chunked(&job, input.into_stream(), threads, chunking, &mut out) {
-            Ok(t) => out.totals = Some((t.records, t.contacts, t.rejected)),
-            Err(e) => out.error = Some(e.to_string()),
-        }
-        // Split, each queue's rows go to their own file: only their order within it counts.
-        out.rows.sort_by_key(|(queue, _, _)| *queue);
-        out
+        run_chunked(&job, input.into_stream(), threads, chunking, sink)
     }
 
     /// A field that makes cutting a file into chunks hard, or a plain one.
