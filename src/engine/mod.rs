@@ -448,7 +448,8 @@ pub struct Engine {
     slots: Vec<Slot>,
     /// Rule and group names, for reasons.
     rule_names: Vec<String>,
-    /// A rule's whole reason when it never changes (fixed points): built once.
+    /// A rule's whole reason when it never changes (fixed points), built once, after the
+    /// `REASON_SEP` that comes before it unless it is the first: one copy per reason.
     reason_texts: Vec<Option<String>>,
     route_names: Vec<String>,
     group_names: Vec<String>,
@@ -630,7 +631,7 @@ impl Engine {
     }
 
     fn reason_text(&self, rule: usize, points: f64) -> String {
-        let mut s = String::new();
+        let mut s = String::from(REASON_SEP);
         self.push_reason(rule, points, 1.0, &mut s);
         s
     }
@@ -1016,7 +1017,7 @@ impl Engine {
         }
         a.first[usize::from(b'r')] = true; // "route: "
         let words = [
-            "; ",
+            REASON_SEP,
             " capped at ",
             " floored at ",
             " (disqualified)",
@@ -1039,14 +1040,17 @@ impl Engine {
         out.clear();
         let sep = |out: &mut String| {
             if !out.is_empty() {
-                out.push_str("; ");
+                out.push_str(REASON_SEP);
             }
         };
         for hit in &outcome.hits {
-            sep(out);
             match &self.reason_texts[hit.rule] {
+                Some(text) if out.is_empty() => out.push_str(&text[REASON_SEP.len()..]),
                 Some(text) => out.push_str(text),
-                None => self.push_reason(hit.rule, hit.points, hit.decay, out),
+                None => {
+                    sep(out);
+                    self.push_reason(hit.rule, hit.points, hit.decay, out);
+                }
             }
         }
         for clamp in &outcome.clamps {
@@ -1071,6 +1075,9 @@ impl Engine {
         }
     }
 }
+
+/// Between two entries of a contact's reasons.
+const REASON_SEP: &str = "; ";
 
 /// One entry of a contact's reasons.
 #[derive(Debug, Clone, Copy, PartialEq)]
