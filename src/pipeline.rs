@@ -1253,10 +1253,7 @@ mod tests {
 
     #[test]
     fn chunks_shrink_where_their_rows_outgrow_the_budget() {
-        let mut csv = b"id,name,note\n".to_vec();
-        for i in 0..2000 {
-            csv.extend(format!("{i},ann,x\n").as_bytes());
-        }
+        let csv = numbered(b"", 2000);
         let fixed_chunks = classify_in(&csv, 2, fixed(4096), false, false);
         // Rows come to about three times their input: 4 KiB chunks make 12 KiB of rows, so
         // a budget of 600 bytes asks for about 200 bytes of input.
@@ -1277,18 +1274,7 @@ mod tests {
 
     #[test]
     fn one_thread_writes_its_rows_whenever_they_come_to_the_budget() {
-        let mut csv = b"id,name,note
-"
-        .to_vec();
-        for i in 0..2000 {
-            csv.extend(
-                format!(
-                    "{i},ann,x
-"
-                )
-                .as_bytes(),
-            );
-        }
+        let csv = numbered(b"", 2000);
         let whole = classify_in(&csv, 1, fixed(64 << 10), false, false);
         // Rows of about 30 bytes: a budget of 600 bytes is a batch per 20 rows, looked at
         // every 32 rows, while the chunks of 64 KiB hold all 2,000.
@@ -1309,10 +1295,7 @@ mod tests {
 
     #[test]
     fn workers_send_a_chunks_rows_in_parts_of_twice_the_budget() {
-        let mut csv = b"id,name,note\n".to_vec();
-        for i in 0..2000 {
-            csv.extend(format!("{i},ann,x\n").as_bytes());
-        }
+        let csv = numbered(b"", 2000);
         let whole = classify_in(&csv, 1, fixed(64 << 10), false, false);
         assert!(whole.largest.0 > 30_000, "{}", whole.largest.0);
         // Rows of about 30 bytes, three times their input: the first chunks, 2 KiB, make
@@ -1367,6 +1350,17 @@ mod tests {
         assert!(DROPPED_PARTS.with(|n| n.get()) > 0, "no part was dropped");
     }
 
+    /// A file of `rows` rows `i,ann,x` (about 30 bytes of rows each, three times their
+    /// input) after the header and `first`.
+    fn numbered(first: &[u8], rows: usize) -> Vec<u8> {
+        let mut csv = b"id,name,note\n".to_vec();
+        csv.extend_from_slice(first);
+        for i in 0..rows {
+            csv.extend(format!("{i},ann,x\n").as_bytes());
+        }
+        csv
+    }
+
     /// `f`'s result; fails if it takes more than a minute (a hang), rather than hang the tests.
     fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -1410,10 +1404,7 @@ mod tests {
 
     #[test]
     fn workers_waiting_for_row_buffers_stop_when_the_writing_fails() {
-        let mut csv = b"id,name,note\n".to_vec();
-        for i in 0..20_000 {
-            csv.extend(format!("{i},ann,x\n").as_bytes());
-        }
+        let csv = numbered(b"", 20_000);
         // Chunks in parts (as in the test above): workers ahead of the merger wait for
         // buffers when it stops.
         let budget = Chunking {
@@ -1445,10 +1436,7 @@ mod tests {
         // Its record ran over the rows after it: they are read again, from bytes the
         // parser held (the record began a chunk or more before), and make batches of their
         // own as any rows do.
-        let mut csv = b"id,name,note\n1,ann,\"open\n".to_vec();
-        for i in 0..2000 {
-            csv.extend(format!("{i},ann,x\n").as_bytes());
-        }
+        let csv = numbered(b"1,ann,\"open\n", 2000);
         let whole = classify_in(&csv, 1, fixed(1 << 20), false, false);
         assert_eq!(whole.rejected.len(), 1, "{:?}", whole.rejected);
         for (threads, size) in [(1, 4096), (1, 300), (2, 4096), (3, 1000)] {
