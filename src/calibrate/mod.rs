@@ -44,7 +44,68 @@ pub struct Column {
     /// The distinct cells, exactly as read.
     pub cells: Vec<String>,
     /// Per contact, the index of its cell in `cells`.
-    pub codes: Vec<u32>,
+    pub codes: Codes,
+}
+
+/// Per contact, the index of its cell among a column's distinct cells: a byte each while
+/// there are at most 256 of them (yes/no, a country, an industry), two bytes up to 65,536,
+/// else four. Most columns a rule reads have few values; every contact holds a code for
+/// each.
+#[derive(Debug, Clone)]
+pub enum Codes {
+    Byte(Vec<u8>),
+    Short(Vec<u16>),
+    Long(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes::Byte(Vec::new())
+    }
+}
+
+impl Codes {
+    /// Add the next contact's code, widening them all when it needs more bytes.
+    pub fn push(&mut self, code: u32) {
+        match self {
+            Codes::Byte(codes) => match u8::try_from(code) {
+                Ok(code) => codes.push(code),
+                Err(_) => {
+                    *self = Codes::Short(codes.iter().map(|&c| u16::from(c)).collect());
+                    self.push(code);
+                }
+            },
+            Codes::Short(codes) => match u16::try_from(code) {
+                Ok(code) => codes.push(code),
+                Err(_) => {
+                    *self = Codes::Long(codes.iter().map(|&c| u32::from(c)).collect());
+                    self.push(code);
+                }
+            },
+            Codes::Long(codes) => codes.push(code),
+        }
+    }
+
+    /// Contact `i`'s code.
+    pub fn get(&self, i: usize) -> usize {
+        match self {
+            Codes::Byte(codes) => usize::from(codes[i]),
+            Codes::Short(codes) => usize::from(codes[i]),
+            Codes::Long(codes) => codes[i] as usize,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::Byte(codes) => codes.len(),
+            Codes::Short(codes) => codes.len(),
+            Codes::Long(codes) => codes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// How often one outcome value occurred (trimmed, lower case), and whether it counts as
@@ -185,7 +246,7 @@ impl Dataset {
             .iter()
             .map(|c| {
                 if c.kept {
-                    c.cells[c.codes[i] as usize].as_str()
+                    c.cells[c.codes.get(i)].as_str()
                 } else {
                     ""
                 }
@@ -1082,6 +1143,35 @@ pub fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_widen_as_the_distinct_cells_grow() {
+        let mut codes = Codes::default();
+        let want: Vec<u32> = (0..300).chain([7, 70_000, 3, 65_535]).collect();
+        for (i, &code) in want.iter().enumerate() {
+            codes.push(code);
+            let width = match &codes {
+                Codes::Byte(_) => 255,
+                Codes::Short(_) => 65_535,
+                Codes::Long(_) => u32::MAX,
+            };
+            assert!(want[..=i].iter().all(|&c| c <= width), "too narrow at {i}");
+            let narrower = match &codes {
+                Codes::Byte(_) => None,
+                Codes::Short(_) => Some(255),
+                Codes::Long(_) => Some(65_535),
+            };
+            if let Some(narrower) = narrower {
+                assert!(
+                    want[..=i].iter().any(|&c| c > narrower),
+                    "wider than needed at {i}"
+                );
+            }
+        }
+        assert_eq!(codes.len(), want.len());
+        let got: Vec<u32> = (0..codes.len()).map(|i| codes.get(i) as u32).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn columns_not_kept_hold_no_cells_and_read_as_empty() {

@@ -5,6 +5,7 @@
 //! (`equals`, `is`, `at_least`, `at_most`, `missing`, `present`) and tested the way the
 //! engine reads cells: trimmed, case-insensitive, numbers and booleans as DESIGN.md reads them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::engine::cell::{parse_bool, parse_number};
@@ -164,23 +165,32 @@ pub struct Search {
     pub beyond: usize,
 }
 
-/// One distinct cell of a column, read every way a condition can read it.
+/// One distinct cell of a column, read every way a condition can read it. (A column of
+/// emails has as many as contacts: it borrows what it can.)
 #[derive(Debug)]
-struct Cell {
-    trimmed: String,
-    folded: String,
+struct Cell<'a> {
+    trimmed: &'a str,
+    folded: Cow<'a, str>,
     number: Option<f64>,
     boolean: Option<bool>,
 }
 
-impl Cell {
-    fn new(raw: &str) -> Cell {
+impl Cell<'_> {
+    fn new(raw: &str) -> Cell<'_> {
         let trimmed = trim(raw);
+        let lower = trimmed.is_ascii() && !trimmed.bytes().any(|b| b.is_ascii_uppercase());
+        let folded = match lower {
+            true => Cow::Borrowed(trimmed),
+            false => match fold(trimmed) {
+                f if f == trimmed => Cow::Borrowed(trimmed),
+                f => Cow::Owned(f),
+            },
+        };
         Cell {
-            folded: fold(trimmed),
+            folded,
             number: parse_number(trimmed),
             boolean: parse_bool(trimmed),
-            trimmed: trimmed.to_string(),
+            trimmed,
         }
     }
 }
@@ -216,12 +226,13 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
     for (order, candidate) in columns.iter().enumerate() {
         let column = &scope.data.columns[candidate.column];
         let cells: Vec<Cell> = column.cells.iter().map(|raw| Cell::new(raw)).collect();
-        // Per distinct cell, per fold: contacts and converters.
-        let mut by_cell = vec![vec![Tally::default(); scope.folds]; cells.len()];
+        // Per distinct cell, per fold (`scope.folds` in a row): contacts and converters.
+        let mut by_cell = vec![Tally::default(); cells.len() * scope.folds];
         for (pos, &row) in scope.rows.iter().enumerate() {
-            let code = column.codes[row] as usize;
-            by_cell[code][scope.fold(pos)].add(scope.data.converted[row]);
+            let code = column.codes.get(row);
+            by_cell[code * scope.folds + scope.fold(pos)].add(scope.data.converted[row]);
         }
+        let by_cell: Vec<&[Tally]> = by_cell.chunks(scope.folds).collect();
         for test in tests(&cells, &by_cell, min_support, n, candidate.kind) {
             let holds = test.holds(&cells);
             let mut folds = vec![Tally::default(); scope.folds];
@@ -292,7 +303,7 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
         s.mask = scope
             .rows
             .iter()
-            .map(|&row| holds[column.codes[row] as usize])
+            .map(|&row| holds[column.codes.get(row)])
             .collect();
         let covered = scope
             .rule_masks
@@ -338,12 +349,18 @@ fn unique_name<'a>(name: String, taken: impl Iterator<Item = &'a str> + Clone) -
 /// the type its field declares.
 fn tests(
     cells: &[Cell],
-    by_cell: &[Vec<Tally>],
+    by_cell: &[impl AsRef<[Tally]>],
     min_support: u64,
     n: u64,
     kind: FieldKind,
 ) -> Vec<Test> {
-    let count = |code: usize| by_cell[code].iter().map(|t| t.contacts).sum::<u64>();
+    let count = |code: usize| {
+        by_cell[code]
+            .as_ref()
+            .iter()
+            .map(|t| t.contacts)
+            .sum::<u64>()
+    };
     let nonempty: Vec<usize> = (0..cells.len())
         .filter(|&c| !cells[c].folded.is_empty() && count(c) > 0)
         .collect();
@@ -418,18 +435,22 @@ fn tests(
         }
     } else if kind == FieldKind::Text {
         // Values, ignoring case and surrounding spaces, written as the most frequent spelling.
-        // folded value → (contacts, each spelling with its count)
-        let mut keys: BTreeMap<&str, Spellings> = BTreeMap::new();
+        // Folded value → contacts; then the spellings of those with the support.
+        let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
         for &c in &nonempty {
-            let entry = keys.entry(cells[c].folded.as_str()).or_default();
-            entry.0 += count(c);
-            entry.1.push((cells[c].trimmed.as_str(), count(c)));
+            *totals.entry(&cells[c].folded).or_default() += count(c);
         }
-        for (total, spellings) in keys.into_values() {
-            if total < min_support || n - total < min_support {
-                continue;
+        let mut keys: BTreeMap<&str, Spellings> = totals
+            .into_iter()
+            .filter(|&(_, total)| total >= min_support && n - total >= min_support)
+            .map(|(key, total)| (key, (total, Vec::new())))
+            .collect();
+        for &c in &nonempty {
+            if let Some(entry) = keys.get_mut(&*cells[c].folded) {
+                entry.1.push((cells[c].trimmed, count(c)));
             }
-            let mut spellings = spellings;
+        }
+        for (_, mut spellings) in keys.into_values() {
             spellings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             tests.push(Test::Equals(spellings[0].0.to_string()));
         }
@@ -541,7 +562,7 @@ mod tests {
         );
     }
 
-    fn cell(s: &str) -> Cell {
+    fn cell(s: &str) -> Cell<'_> {
         Cell::new(s)
     }
 
@@ -616,8 +637,17 @@ mod tests {
     }
 
     #[test]
+    fn a_value_nearly_every_contact_has_is_not_a_test() {
+        // "north" (in either spelling) leaves 10 of 120 contacts out: too few to compare.
+        let cells = [cell("North"), cell("NORTH"), cell("South")];
+        let t = tests(&cells, &one_fold(&[60, 50, 10]), 30, 120, FieldKind::Text);
+        assert_eq!(t, []);
+    }
+
+    #[test]
     fn a_number_column_is_cut_at_its_deciles() {
-        let cells: Vec<Cell> = (1..=100).map(|i| cell(&i.to_string())).collect();
+        let numbers: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+        let cells: Vec<Cell> = numbers.iter().map(|n| cell(n)).collect();
         let t = tests(&cells, &one_fold(&[1; 100]), 30, 100, FieldKind::Text);
         assert!(t.contains(&Test::AtLeast(10.0)));
         assert!(t.contains(&Test::AtMost(90.0)));
