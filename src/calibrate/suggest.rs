@@ -179,12 +179,13 @@ impl Cell<'_> {
     fn new(raw: &str) -> Cell<'_> {
         let trimmed = trim(raw);
         let lower = trimmed.is_ascii() && !trimmed.bytes().any(|b| b.is_ascii_uppercase());
-        let folded = match lower {
-            true => Cow::Borrowed(trimmed),
-            false => match fold(trimmed) {
+        let folded = if lower {
+            Cow::Borrowed(trimmed)
+        } else {
+            match fold(trimmed) {
                 f if f == trimmed => Cow::Borrowed(trimmed),
                 f => Cow::Owned(f),
-            },
+            }
         };
         Cell {
             folded,
