@@ -170,8 +170,11 @@ impl Summary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} contacts from {} (as of {}), rules {}",
-            self.contacts, self.input, self.as_of, self.rules
+            "{} from {} (as of {}), rules {}",
+            crate::ui::plural(self.contacts, "contact"),
+            self.input,
+            self.as_of,
+            self.rules
         );
         let width = self
             .queues

@@ -291,8 +291,9 @@ fn fit_report(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{}: {contacts} contacts, {rejected} rejected, as of {as_of}",
-        input.name()
+        "\n{}: {}, {rejected} rejected, as of {as_of}",
+        input.name(),
+        plural(contacts, "contact")
     );
     let _ = writeln!(out, "\nfields");
     let width = engine

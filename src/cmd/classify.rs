@@ -309,8 +309,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         && balance.sales < min
     {
         warnings.push(format!(
-            "{} gets {} contacts, fewer than min_sales = {min}",
-            balance.sales_queue, balance.sales
+            "{} gets {}, fewer than min_sales = {min}",
+            balance.sales_queue,
+            crate::ui::plural(balance.sales, "contact")
         ));
     }
 

@@ -812,6 +812,30 @@ fn verbose_prints_the_run_summary_on_stderr() {
 }
 
 #[test]
+fn one_contact_is_counted_in_the_singular() {
+    let env = Env::standard();
+    let one: String = CONTACTS.lines().take(2).map(|l| format!("{l}\n")).collect();
+    env.write("one.csv", one);
+    let out = run(env.cmd().arg("-v").args([
+        "classify",
+        "--as-of",
+        "2026-11-27",
+        "one.csv",
+        "-o",
+        "out.csv",
+    ]));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("leadsort: 1 contact from one.csv (as of 2026-11-27)"),
+        "{err}"
+    );
+    let out = run(env
+        .cmd()
+        .args(["report", "--as-of", "2026-11-27", "one.csv"]));
+    assert!(ok_stdout(&out).contains("\n1 contact, 0 rejected rows\n"));
+}
+
+#[test]
 fn quiet_prints_nothing_on_stderr_even_with_rejected_rows() {
     let env = Env::standard();
     env.write("bad.csv", BAD_ROWS);

@@ -85,8 +85,8 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
     let _ = writeln!(
         out,
-        "<p class=\"meta\">{} contacts, {} · rules {} · leadsort {}</p>",
-        r.contacts,
+        "<p class=\"meta\">{}, {} · rules {} · leadsort {}</p>",
+        plural(r.contacts, "contact"),
         plural(r.rejected, "rejected row"),
         esc(&r.rules),
         esc(r.leadsort_version)

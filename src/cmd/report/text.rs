@@ -72,8 +72,8 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "{} contacts, {}",
-        r.contacts,
+        "{}, {}",
+        plural(r.contacts, "contact"),
         plural(r.rejected, "rejected row")
     );
 
