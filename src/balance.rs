@@ -70,6 +70,17 @@ impl Plan {
     }
 }
 
+/// The rep an owner cell names (case-insensitive), if it names one.
+pub fn rep_named(rules: &Rules, owner: &str) -> Option<usize> {
+    if owner.is_empty() {
+        return None;
+    }
+    rules
+        .reps
+        .iter()
+        .position(|r| r.name.eq_ignore_ascii_case(owner))
+}
+
 /// The decision for each candidate (in the order given), and the order in which they were
 /// taken: highest score first, ties in input order.
 pub fn decide(plan: &Plan, candidates: &[Candidate]) -> (Vec<Decision>, Vec<usize>) {

@@ -93,7 +93,7 @@ points = 4
     }
     let mut reasons = String::new();
     engine.write_reasons(&outcome, &mut reasons);
-    let _ = leadsort::cmd::explain::render_text(&rules, &explanation, &header.names);
+    let _ = leadsort::cmd::explain::render_text(&rules, &explanation, &header.names, None);
 }
 
 /// The contact's columns: text, number, date, bool, email.

@@ -138,7 +138,7 @@ fn use_rules(rules: &Rules) {
             "explain and evaluate disagree"
         );
         assert_eq!(explanation.rules.len(), rules.rules.len());
-        let _ = leadsort::cmd::explain::render_text(rules, &explanation, &header.names);
+        let _ = leadsort::cmd::explain::render_text(rules, &explanation, &header.names, None);
         let _ = leadsort::cmd::explain::to_json(rules, &explanation, &header.names).to_string();
     }
 }

@@ -232,7 +232,7 @@ fn tests_report(rules: &Rules, runs: &[TestRun]) -> String {
                 m.what, m.expected, m.actual
             );
         }
-        for l in super::explain::render_text(rules, &run.explanation, &run.columns).lines() {
+        for l in super::explain::render_text(rules, &run.explanation, &run.columns, None).lines() {
             let pad = if l.is_empty() { "" } else { "          " };
             let _ = writeln!(out, "{pad}{l}");
         }

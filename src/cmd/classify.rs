@@ -372,14 +372,7 @@ fn settle(
             record: h.record,
             score: h.outcome.score,
             territories: h.territories,
-            owner: (!h.owner.is_empty())
-                .then(|| {
-                    rules
-                        .reps
-                        .iter()
-                        .position(|r| r.name.eq_ignore_ascii_case(&h.owner))
-                })
-                .flatten(),
+            owner: crate::balance::rep_named(rules, &h.owner),
         })
         .collect();
     let (decisions, order) = crate::balance::decide(&Plan::new(rules), &candidates);

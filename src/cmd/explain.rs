@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use crate::balance::{Candidate, Decision, Plan};
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
-use crate::engine::{Explanation, Read, Trace, fmt_number};
+use crate::engine::{Explanation, Outcome, Read, Trace, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Record, Source};
 use crate::rules::{Points, Rules, Tier};
-use crate::ui::Ui;
+use crate::ui::{Ui, plural};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -26,8 +27,11 @@ Examples:
 
 The breakdown shows every rule with the cell it read and whether it matched,
 each group's subtotal before and after its cap, the tiers' requirements met or
-missed, and the route or tier that decided the queue. Unlike other commands,
-explain shows the contact's values: that is its point.";
+missed, and the route or tier that decided the queue. When the rules have a
+sales_capacity or reps and the contact is bound for sales, explain reads the
+whole file, as classify would, and shows the contact's place among those bound
+for sales and where the balance sends it: to sales (and which rep) or to wait.
+Unlike other commands, explain shows the contact's values: that is its point.";
 
 /// Show one contact's score, rule by rule.
 #[derive(Debug, clap::Args)]
@@ -101,8 +105,27 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
 
-    let (record, found) = find(&mut input, args, id_col, ui)?;
+    // With a sales capacity or reps, where a contact bound for sales ends up depends on the
+    // others bound for sales: note each one, as classify holds them.
+    let holds_sales = rules.holds_sales();
+    let sales = engine.queue_id(rules.sales_queue());
+    let mut bound: Vec<Candidate> = Vec::new();
+    let (mut scratch, mut outcome) = (engine.scratch(), Outcome::default());
+    let mut each = |record: &Record, at: u64| {
+        engine.evaluate_without_hits(record, &mut scratch, &mut outcome);
+        if outcome.queue == sales {
+            bound.push(Candidate {
+                record: at,
+                score: outcome.score,
+                territories: engine.territories(record, &mut scratch),
+                owner: crate::balance::rep_named(&rules, engine.owner(record)),
+            });
+        }
+    };
+    let each: Option<&mut EachContact> = holds_sales.then_some(&mut each);
+    let (record, found) = find(&mut input, args, id_col, ui, each)?;
     let explanation = engine.explain(&rules, &record);
+    let balanced = balance(&rules, &bound, found.record);
     let header = &input.header().names;
     let text = match args.format {
         Format::Text => {
@@ -119,7 +142,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 found.line,
                 input.name()
             );
-            out.push_str(&render_text(&rules, &explanation, header));
+            let queue = balanced.as_ref().map(|b| b.queue(&rules));
+            out.push_str(&render_text(&rules, &explanation, header, queue));
+            if let Some(b) = &balanced {
+                out.push_str(&b.text(&rules, input.name()));
+            }
             out
         }
         Format::Json => {
@@ -127,6 +154,10 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             value["contact"] =
                 json!({ "record": found.record, "line": found.line, "id": found.id });
             value["as_of"] = json!(as_of.to_string());
+            if let Some(b) = &balanced {
+                value["queue"] = json!(b.queue(&rules));
+                value["balance"] = b.to_json(&rules);
+            }
             let mut s =
                 serde_json::to_string_pretty(&value).map_err(|e| Error::Internal(e.to_string()))?;
             s.push('\n');
@@ -140,8 +171,18 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         .map_err(|e| Error::io("cannot write stdout", e))
 }
 
-/// Read until the contact asked for; with `--id`, read on to warn about duplicates.
-fn find(input: &mut Input, args: &Args, id_col: Option<usize>, ui: &Ui) -> Result<(Record, Found)> {
+/// Called with every contact read and its record number.
+type EachContact<'a> = dyn FnMut(&Record, u64) + 'a;
+
+/// Read until the contact asked for; with `--id`, read on to warn about duplicates. With
+/// `each`, read every contact, and give each one to it with its record number.
+fn find(
+    input: &mut Input,
+    args: &Args,
+    id_col: Option<usize>,
+    ui: &Ui,
+    mut each: Option<&mut EachContact>,
+) -> Result<(Record, Found)> {
     let mut record = Record::default();
     let mut found: Option<(Record, Found)> = None;
     let mut duplicates = 0;
@@ -160,19 +201,26 @@ fn find(input: &mut Input, args: &Args, id_col: Option<usize>, ui: &Ui) -> Resul
             }
             (Next::Rejected, _) => {}
             (Next::Contact { record: rec, line }, Some(row)) => {
+                if let Some(each) = each.as_mut() {
+                    each(&record, rec);
+                }
                 if rec == row {
                     let id = id_col.map(|c| record.get(c).unwrap_or("").to_string());
-                    return Ok((
-                        record,
-                        Found {
-                            record: rec,
-                            line,
-                            id,
-                        },
-                    ));
+                    let this = Found {
+                        record: rec,
+                        line,
+                        id,
+                    };
+                    if each.is_none() {
+                        return Ok((record, this));
+                    }
+                    found = Some((record.clone(), this));
                 }
             }
             (Next::Contact { record: rec, line }, None) => {
+                if let Some(each) = each.as_mut() {
+                    each(&record, rec);
+                }
                 let (Some(want), Some(col)) = (&args.id, id_col) else {
                     continue;
                 };
@@ -221,6 +269,89 @@ fn find(input: &mut Input, args: &Args, id_col: Option<usize>, ui: &Ui) -> Resul
     }
 }
 
+/// Where the balance sends a contact bound for sales (see `crate::balance`).
+struct Balanced {
+    /// The contacts of the file bound for sales.
+    bound: usize,
+    /// This one's place among them, highest score first (ties in file order), from 1.
+    place: usize,
+    decision: Decision,
+}
+
+/// The balance's decision on contact `record`, if the rules hold contacts bound for sales
+/// and it is one of them (`bound`: all of them, in file order).
+fn balance(rules: &Rules, bound: &[Candidate], record: u64) -> Option<Balanced> {
+    let i = bound.iter().position(|c| c.record == record)?;
+    let (decisions, order) = crate::balance::decide(&Plan::new(rules), bound);
+    Some(Balanced {
+        bound: bound.len(),
+        place: order.iter().position(|&j| j == i)? + 1,
+        decision: decisions[i],
+    })
+}
+
+impl Balanced {
+    /// The queue classify writes the contact to.
+    fn queue<'r>(&self, rules: &'r Rules) -> &'r str {
+        match self.decision {
+            Decision::Sales { .. } => rules.sales_queue(),
+            Decision::Waits(_) => rules.overflow_queue(),
+        }
+    }
+
+    fn rep<'r>(&self, rules: &'r Rules) -> Option<&'r str> {
+        match self.decision {
+            Decision::Sales { rep: Some(r) } => Some(rules.reps[r].name.as_str()),
+            _ => None,
+        }
+    }
+
+    /// `balance (sales_capacity 25; 2 reps with room for 30)`, the contact's place, and
+    /// where it goes.
+    fn text(&self, rules: &Rules, file: &str) -> String {
+        let mut out = String::new();
+        let mut limits = Vec::new();
+        if let Some(cap) = rules.balance.as_ref().and_then(|b| b.sales_capacity) {
+            limits.push(format!("sales_capacity {cap}"));
+        }
+        if !rules.reps.is_empty() {
+            let room: u64 = rules.reps.iter().map(|r| r.capacity).sum();
+            limits.push(format!(
+                "{} with room for {room}",
+                plural(rules.reps.len(), "rep")
+            ));
+        }
+        let _ = writeln!(out, "\nbalance ({})", limits.join("; "));
+        let _ = writeln!(
+            out,
+            "  number {} of {} of {file} bound for sales, by score",
+            self.place,
+            plural(self.bound, "contact"),
+        );
+        let queue = self.queue(rules);
+        let _ = match (self.decision, self.rep(rules)) {
+            (Decision::Waits(why), _) => writeln!(out, "  waits in {queue}: {}", why.text()),
+            (_, Some(rep)) => writeln!(out, "  goes to {queue}, rep {rep}"),
+            (_, None) => writeln!(out, "  goes to {queue}"),
+        };
+        out
+    }
+
+    fn to_json(&self, rules: &Rules) -> Value {
+        json!({
+            "bound_for_sales": self.bound,
+            "place": self.place,
+            "sales_capacity": rules.balance.as_ref().and_then(|b| b.sales_capacity),
+            "queue": self.queue(rules),
+            "rep": self.rep(rules),
+            "waits": match self.decision {
+                Decision::Waits(why) => Some(why.text()),
+                Decision::Sales { .. } => None,
+            },
+        })
+    }
+}
+
 /// The column a read came from, as people know it.
 fn column_name(read: &Read, header: &[String]) -> String {
     match read.column {
@@ -249,17 +380,24 @@ fn signed(p: f64) -> String {
     }
 }
 
-/// The breakdown as text: rules, groups, tiers, queue.
-pub fn render_text(rules: &Rules, e: &Explanation, header: &[String]) -> String {
+/// The breakdown as text: rules, groups, tiers, queue. `last`: the queue the contact ends
+/// in when that is not the rules' (the balance moved it), for the first line.
+pub fn render_text(
+    rules: &Rules,
+    e: &Explanation,
+    header: &[String],
+    last: Option<&str>,
+) -> String {
     let o = &e.outcome;
     let queues = rules.queue_names();
     let queue = queues.get(o.queue).copied().unwrap_or("?");
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "score {}, tier {}, queue {queue}",
+        "score {}, tier {}, queue {}",
         o.score,
-        o.tier().as_str()
+        o.tier().as_str(),
+        last.unwrap_or(queue)
     );
     let _ = writeln!(out, "\nrules");
     let width = rules

@@ -292,3 +292,99 @@ fn decay_fades_points_in_the_output() {
         "and its points decayed somewhere"
     );
 }
+
+/// `leadsort explain --id ID --format json` on the example, as of classify's date.
+fn explain_json(env: &Env, id: &str) -> Value {
+    let out = env
+        .cmd()
+        .args([
+            "explain",
+            "--as-of",
+            "2026-11-27",
+            "contacts.csv",
+            "--format",
+            "json",
+        ])
+        .args(["--id-column", "Contact ID", "--id", id])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn explain_sends_each_contact_where_the_balance_of_classify_does() {
+    let env = example(
+        "[balance]\nsales_capacity = 6\noverflow_queue = \"waiting\"\nowner = \"Sales Status\"\n\
+         [[rep]]\nname = \"Ana\"\ncapacity = 6\nwhen = { field = \"country\", in = [\"United States\", \"USA\", \"US\"] }\n\
+         [[rep]]\nname = \"Ben\"\ncapacity = 2\n",
+    );
+    run_split(&env, &[]);
+    let all = split(&env);
+    // Those the rules sent to sales: taken (with a rep) or waiting for one of two reasons
+    // (Ben, who takes contacts from outside Ana's territory, fills up first).
+    let bound: Vec<_> = all
+        .iter()
+        .filter(|(_, (file, ..))| file == "sales.csv" || file == "waiting.csv")
+        .collect();
+    let waits = |why: &str| bound.iter().filter(|(_, v)| v.3.ends_with(why)).count();
+    assert!(waits("over sales capacity") > 0 && waits("no sales rep with room") > 0);
+    for (id, (file, _, owner, reasons)) in &bound {
+        let e = explain_json(&env, id);
+        assert_eq!(
+            format!("{}.csv", e["queue"].as_str().unwrap()),
+            *file,
+            "{id}"
+        );
+        let b = &e["balance"];
+        assert_eq!(b["bound_for_sales"], bound.len(), "{id}");
+        assert_eq!(b["rep"].as_str().unwrap_or(""), owner, "{id}");
+        match b["waits"].as_str() {
+            Some(why) => assert!(reasons.ends_with(why), "{id}: {reasons}"),
+            None => assert_eq!(file, "sales.csv"),
+        }
+    }
+    // Places are 1 to n, each once: the order classify takes them in.
+    let mut places: Vec<u64> = (bound.iter())
+        .map(|(id, _)| explain_json(&env, id)["balance"]["place"].as_u64().unwrap())
+        .collect();
+    places.sort_unstable();
+    assert_eq!(places, (1..=bound.len() as u64).collect::<Vec<_>>());
+    // A contact the rules keep from sales has no balance to explain.
+    let (cold, _) = all.iter().find(|(_, v)| v.0 == "marketing.csv").unwrap();
+    assert!(explain_json(&env, cold).get("balance").is_none());
+}
+
+#[test]
+fn explain_says_a_contact_over_sales_capacity_waits() {
+    let env = example("[balance]\nsales_capacity = 3\n");
+    run_split(&env, &[]);
+    let all = split(&env);
+    let (id, _) = all
+        .iter()
+        .find(|(_, v)| v.3.ends_with("over sales capacity"))
+        .unwrap();
+    let out = env
+        .cmd()
+        .args(["explain", "--as-of", "2026-11-27", "contacts.csv"])
+        .args(["--id-column", "Contact ID", "--id", id])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].ends_with(", queue marketing"), "{text}");
+    let at = lines
+        .iter()
+        .position(|l| *l == "balance (sales_capacity 3)");
+    let at = at.unwrap_or_else(|| panic!("no balance section in:\n{text}"));
+    assert!(
+        lines[at + 1].starts_with("  number ")
+            && lines[at + 1].ends_with(" of 37 contacts of contacts.csv bound for sales, by score"),
+        "{text}"
+    );
+    assert_eq!(lines[at + 2], "  waits in marketing: over sales capacity");
+}
