@@ -104,6 +104,8 @@ pub struct Scratch {
     sums: Vec<f64>,
     /// Bit `i`: rule `i` matched the current row.
     matched: Vec<u64>,
+    /// Bit `i`: leaf `i` of the `Lists` held on the current row.
+    leaves: Vec<u64>,
     pub stats: Stats,
 }
 
@@ -199,11 +201,165 @@ struct Plan {
     steps: Vec<(usize, Steps)>,
     /// Rules whose condition is another typed test: rule, slot, test.
     typed: Vec<(usize, usize, TypedTest)>,
-    /// Rules whose condition is an `all` (`false`) or an `any` (`true`) of typed tests and
-    /// probes' tests: rule, which, its tests.
-    lists: Vec<(usize, bool, Box<[Leaf]>)>,
+    /// Rules whose condition is an `all` or an `any` of typed tests and probes' tests.
+    lists: Option<Box<Lists>>,
     /// Every other rule.
     general: Vec<usize>,
+}
+
+/// The rules whose condition is an `all` or an `any` of leaves (typed tests and probes'
+/// tests). Every leaf of every list is decided first, as if it were a rule of its own plan,
+/// into bits (so twenty `between`s on one column are one search, as twenty rules would be).
+/// The leaves of short lists lie in planes, one per place in a list: leaf `j` of rule `r`
+/// is bit `r` of plane `j`, and places past a list's end hold what changes nothing (1 for an
+/// `all`, 0 for an `any`). Then an and (or an or) of the planes, word by word, decides sixty-
+/// four lists at once; deciding list by list cost a 200-rule file of `all`s of two tests
+/// four times as much. Longer lists keep their leaves in a row, after the planes, and are
+/// decided one by one (`List`).
+#[derive(Debug)]
+struct Lists {
+    /// The leaves: each is a "rule" of this plan, at its place in the bits; it has only the
+    /// kinds a leaf can be (bits, quads, ranges, steps, typed).
+    leaves: Plan,
+    /// Words of leaf bits (`Scratch::leaves`): the planes, then the long lists' leaves.
+    words: usize,
+    /// Words per plane: one bit per rule, as in the matched-rules bits.
+    width: usize,
+    /// The planes' bits before any leaf is decided: the places past each list's end.
+    pad: Vec<u64>,
+    /// The rules that are an `all` (`all`), or an `any` (`any`), decided by the planes.
+    all: Vec<u64>,
+    any: Vec<u64>,
+    long: Vec<List>,
+}
+
+/// A list longer than `Lists` puts in planes: rule `rule`'s condition, an `any` (else an
+/// `all`) of the leaves `first..first + len`.
+#[derive(Debug)]
+struct List {
+    rule: usize,
+    any: bool,
+    first: usize,
+    len: usize,
+}
+
+/// The longest list whose leaves lie in planes: the planes cost a word per plane and per
+/// sixty-four rules on every row, whatever the lists' lengths.
+const PLANES_MAX: usize = 8;
+
+impl Lists {
+    /// `lists`: rule, `any` (else `all`), its leaves; `rules`: how many rules there are.
+    fn new(lists: Vec<(usize, bool, Vec<Leaf>)>, rules: usize) -> Lists {
+        let width = rules.div_ceil(64);
+        let planes = (lists.iter())
+            .map(|(_, _, l)| l.len())
+            .filter(|&n| n <= PLANES_MAX)
+            .max()
+            .unwrap_or(0);
+        let mut leaves = Plan::default();
+        let mut place = |at: usize, leaf: Leaf| match leaf {
+            Leaf::Range(slot, range) => leaves.ranges.push((at, slot, range)),
+            Leaf::Typed(slot, test) => leaves.typed.push((at, slot, test)),
+            Leaf::Bit(bit, negate) => leaves.bits.push((at, bit, negate)),
+        };
+        let (mut pad, mut all, mut any) = (
+            vec![0u64; planes * width],
+            vec![0u64; width],
+            vec![0u64; width],
+        );
+        let mut long = Vec::new();
+        let mut next = planes * width * 64;
+        for (rule, is_any, list) in lists {
+            let (w, bit) = (rule / 64, 1u64 << (rule % 64));
+            if list.len() > planes {
+                let len = list.len();
+                for (at, leaf) in (next..).zip(list) {
+                    place(at, leaf);
+                }
+                long.push(List {
+                    rule,
+                    any: is_any,
+                    first: next,
+                    len,
+                });
+                next += len;
+                continue;
+            }
+            if !is_any {
+                for p in list.len()..planes {
+                    pad[p * width + w] |= bit;
+                }
+            }
+            for (j, leaf) in list.into_iter().enumerate() {
+                place(j * width * 64 + rule, leaf);
+            }
+            if is_any {
+                any[w] |= bit;
+            } else {
+                all[w] |= bit;
+            }
+        }
+        leaves.step_slots();
+        leaves.quad_bits();
+        Lists {
+            leaves,
+            words: next.div_ceil(64),
+            width,
+            pad,
+            all,
+            any,
+            long,
+        }
+    }
+
+    /// Decide every list into `matched`, the leaves' bits in `bits`; the probes have run.
+    #[inline]
+    fn decide(
+        &self,
+        matched: &mut [u64],
+        bits: &mut [u64],
+        memo: &Memo,
+        values: &[Value],
+        numbers: &[f64],
+    ) {
+        bits[..self.pad.len()].copy_from_slice(&self.pad);
+        bits[self.pad.len()..].fill(0);
+        self.leaves.decide_leaves(bits, memo, values, numbers);
+        let planes = self.pad.len() / self.width.max(1);
+        for (w, m) in matched.iter_mut().enumerate().take(self.width) {
+            let (mut and, mut or) = (u64::MAX, 0u64);
+            for p in 0..planes {
+                let x = bits[p * self.width + w];
+                and &= x;
+                or |= x;
+            }
+            *m |= (and & self.all[w]) | (or & self.any[w]);
+        }
+        set_bits(matched, (self.long.iter()).map(|l| (l.rule, l.holds(bits))));
+    }
+}
+
+impl List {
+    /// Whether the list holds, given its leaves' bits.
+    #[inline]
+    fn holds(&self, bits: &[u64]) -> bool {
+        let (mut all, mut any) = (true, false);
+        let (mut at, end) = (self.first, self.first + self.len);
+        while at < end {
+            let n = (end - at).min(64);
+            let (w, off) = (at / 64, at % 64);
+            let high = match off {
+                0 => 0,
+                _ => bits.get(w + 1).map_or(0, |&b| b << (64 - off)),
+            };
+            let full = u64::MAX >> (64 - n);
+            let piece = (bits[w] >> off | high) & full;
+            all &= piece == full;
+            any |= piece != 0;
+            at += n;
+        }
+        if self.any { any } else { all }
+    }
 }
 
 /// How many `Range` rules on one slot make it worth deciding them together (`Steps`): a
@@ -248,11 +404,12 @@ enum Leaf {
 impl Plan {
     fn new(rules: &[CompiledRule]) -> Plan {
         let mut plan = Plan::default();
+        let mut lists = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             match &rule.when {
                 Some(c @ (Cond::All(parts) | Cond::Any(parts))) if parts.iter().all(is_leaf) => {
                     let leaves = parts.iter().filter_map(|c| plan.leaf(c)).collect();
-                    plan.lists.push((i, matches!(c, Cond::Any(_)), leaves));
+                    lists.push((i, matches!(c, Cond::Any(_)), leaves));
                 }
                 Some(c) => match plan.leaf(c) {
                     Some(Leaf::Range(slot, range)) => plan.ranges.push((i, slot, range)),
@@ -263,9 +420,36 @@ impl Plan {
                 None => plan.general.push(i),
             }
         }
+        if !lists.is_empty() {
+            plan.lists = Some(Box::new(Lists::new(lists, rules.len())));
+        }
         plan.step_slots();
         plan.quad_bits();
         plan
+    }
+
+    /// Decide the rules of the kinds a leaf can be (bits, quads, ranges, steps, typed) into
+    /// `matched`; the probes have run.
+    #[inline]
+    fn decide_leaves(&self, matched: &mut [u64], memo: &Memo, values: &[Value], numbers: &[f64]) {
+        let bits = (self.bits.iter()).map(|&(rule, at, negate)| (rule, memo.bit(at) != negate));
+        set_bits(matched, bits);
+        for q in &self.quads {
+            let x = (memo.word(q.at / 64) >> (q.at % 64)) & 15;
+            let masks = &self.quad_masks[q.masks + x as usize * q.width..][..q.width];
+            or_from(matched, q.first, masks);
+        }
+        for &(w, negated) in &self.negated {
+            matched[w] ^= negated;
+        }
+        let typed = (self.typed.iter()).map(|(rule, slot, test)| (*rule, test.eval(values[*slot])));
+        set_bits(matched, typed);
+        let ranges =
+            (self.ranges.iter()).map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
+        set_bits(matched, ranges);
+        for (slot, steps) in &self.steps {
+            or_from(matched, steps.first, steps.holding(numbers[*slot]));
+        }
     }
 
     /// Move the probe-bit rules into `quads`, but where the rules of four neighbouring tests
@@ -644,6 +828,7 @@ impl Engine {
             memo: Memo::default(),
             sums: vec![0.0; self.group_names.len()],
             matched: vec![0; self.rules.len().div_ceil(64)],
+            leaves: vec![0; self.plan.lists.as_ref().map_or(0, |l| l.words)],
             stats: Stats {
                 unreadable: vec![0; self.typed_fields.len()],
             },
@@ -713,38 +898,10 @@ impl Engine {
         for (probe, col) in &plan.probes {
             probe.ensure(|| matcher::trim(matcher::cell(row, *col)), memo);
         }
-        let bits = (plan.bits.iter()).map(|&(rule, at, negate)| (rule, memo.bit(at) != negate));
-        set_bits(matched, bits);
-        for q in &plan.quads {
-            let x = (memo.word(q.at / 64) >> (q.at % 64)) & 15;
-            let masks = &plan.quad_masks[q.masks + x as usize * q.width..][..q.width];
-            or_from(matched, q.first, masks);
+        plan.decide_leaves(matched, memo, values, numbers);
+        if let Some(lists) = &plan.lists {
+            lists.decide(matched, &mut scratch.leaves, memo, values, numbers);
         }
-        for &(w, negated) in &plan.negated {
-            matched[w] ^= negated;
-        }
-        let typed = (plan.typed.iter()).map(|(rule, slot, test)| (*rule, test.eval(values[*slot])));
-        set_bits(matched, typed);
-        let ranges =
-            (plan.ranges.iter()).map(|(rule, slot, range)| (*rule, range.holds(numbers[*slot])));
-        set_bits(matched, ranges);
-        for (slot, steps) in &plan.steps {
-            or_from(matched, steps.first, steps.holding(numbers[*slot]));
-        }
-        let lists = plan.lists.iter().map(|(rule, any, leaves)| {
-            let holds = |leaf: &Leaf| match leaf {
-                Leaf::Range(slot, range) => range.holds(numbers[*slot]),
-                Leaf::Typed(slot, test) => test.eval(values[*slot]),
-                Leaf::Bit(at, negate) => memo.bit(*at) != *negate,
-            };
-            let holds = if *any {
-                leaves.iter().any(holds)
-            } else {
-                leaves.iter().all(holds)
-            };
-            (*rule, holds)
-        });
-        set_bits(matched, lists);
         let general = plan.general.iter().map(|&rule| {
             let when = self.rules[rule].when.as_ref();
             (rule, when.is_none_or(|c| c.eval(row, values, memo)))

@@ -920,7 +920,7 @@ mod shared_probes {
         " ",
         "",
     ];
-    const PATTERNS: &[&str] = &["^vp", "sales$", "m.ller", r"\bx\b", "(?i)école", "a+"];
+    pub(super) const PATTERNS: &[&str] = &["^vp", "sales$", "m.ller", r"\bx\b", "(?i)école", "a+"];
 
     fn piece() -> impl Strategy<Value = String> {
         proptest::sample::select(PIECES).prop_map(str::to_string)
@@ -931,7 +931,7 @@ mod shared_probes {
         proptest::sample::select(&PIECES[..PIECES.len() - 2]).prop_map(str::to_string)
     }
 
-    fn list() -> impl Strategy<Value = String> {
+    pub(super) fn list() -> impl Strategy<Value = String> {
         proptest::collection::vec(word(), 1..4).prop_map(|v| {
             let quoted: Vec<String> = v.iter().map(|w| format!("{w:?}")).collect();
             format!("[{}]", quoted.join(", "))
@@ -939,7 +939,7 @@ mod shared_probes {
     }
 
     /// One test on column `f` or `g`, any of the kinds probes share (and one they do not).
-    fn test() -> impl Strategy<Value = String> {
+    pub(super) fn test() -> impl Strategy<Value = String> {
         let op = prop_oneof![
             list().prop_map(|l| format!("contains_any = {l}")),
             word().prop_map(|w| format!("contains = {w:?}")),
@@ -954,7 +954,7 @@ mod shared_probes {
         )
     }
 
-    fn cell() -> impl Strategy<Value = String> {
+    pub(super) fn cell() -> impl Strategy<Value = String> {
         proptest::collection::vec(piece(), 0..5).prop_map(|v| v.concat())
     }
 
@@ -1032,7 +1032,7 @@ mod typed_together {
     const DAYS: &[&str] = &["0", "1", "30", "365"];
 
     /// One comparison on column `n` (numbers), `d` (dates) or `b` (booleans).
-    fn test() -> impl Strategy<Value = String> {
+    pub(super) fn test() -> impl Strategy<Value = String> {
         let pick = |list: &'static [&'static str]| proptest::sample::select(list);
         let number = (
             pick(&["gt", "at_least", "lt", "at_most", "equals", "not_equals"]),
@@ -1054,7 +1054,7 @@ mod typed_together {
     }
 
     /// A contact: each cell readable, empty or not of its column's type.
-    fn row() -> impl Strategy<Value = [String; 3]> {
+    pub(super) fn row() -> impl Strategy<Value = [String; 3]> {
         let cell =
             |list: &'static [&'static str]| proptest::sample::select(list).prop_map(str::to_string);
         (
@@ -1108,6 +1108,123 @@ mod typed_together {
                     prop_assert_eq!(got, want, "{} on {:?}", tests[i], row);
                 }
             }
+        }
+    }
+}
+
+/// Rules that are an `all` or an `any` of many tests (typed and probes' tests, their leaves
+/// decided together, see `Lists` in the engine) hold where the tests, one by one, say so.
+mod lists_of_leaves {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A test a list decides as a leaf: a typed one, or one of a probe on `f` or `g`.
+    fn leaf() -> impl Strategy<Value = String> {
+        use super::shared_probes::{PATTERNS, list};
+        let op = prop_oneof![
+            list().prop_map(|l| format!("contains_any = {l}")),
+            list().prop_map(|l| format!("in = {l}")),
+            list().prop_map(|l| format!("not_in = {l}")),
+            list().prop_map(|l| format!("domain_in = {l}")),
+            proptest::sample::select(PATTERNS).prop_map(|p| format!("matches = {p:?}")),
+        ];
+        let text = (proptest::sample::select(&["f", "g"][..]), op)
+            .prop_map(|(field, op)| format!("{{ field = \"{field}\", {op} }}"));
+        prop_oneof![super::typed_together::test(), text]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn a_list_holds_where_its_tests_one_by_one_say(
+            lists in proptest::collection::vec((any::<bool>(), prop_oneof![
+                proptest::collection::vec(leaf(), 2..=8),
+                proptest::collection::vec(leaf(), 9..80),
+            ]), 1..8),
+            rows in proptest::collection::vec(
+                (super::typed_together::row(), super::shared_probes::cell(), super::shared_probes::cell()),
+                1..5,
+            ),
+        ) {
+            // Lists of up to eight tests (decided in planes) and of up to 79 (one by one,
+            // their leaves' bits crossing words).
+            let mut body = String::new();
+            for (i, (any, leaves)) in lists.iter().enumerate() {
+                let kind = if *any { "any" } else { "all" };
+                let when = format!("{{ {kind} = [{}] }}", leaves.join(", "));
+                body.push_str(&format!("[[rule]]\nname = \"L{i}\"\nwhen = {when}\npoints = 1\n"));
+            }
+            // A word list is a probe's test only where its column has two: these make every
+            // list's tests leaves.
+            for field in ["f", "g"] {
+                for op in ["in", "domain_in"] {
+                    let when = format!("{{ field = \"{field}\", {op} = [\"zz\"] }}");
+                    body.push_str(&format!("[[rule]]\nname = \"{field} {op}\"\nwhen = {when}\npoints = 1\n"));
+                }
+            }
+            let text = format!("version = 1\n[tiers]\nwarm = 50\n{body}");
+            let rules = rules::from_str(Path::new("test.toml"), &text).unwrap();
+            let header = ["n", "d", "b", "f", "g"].map(String::from).to_vec();
+            let engine = Engine::compile(&rules, &Header::new(header), as_of()).unwrap();
+            let mut scratch = engine.scratch();
+            let mut out = Outcome::default();
+            for ([n, d, b], f, g) in &rows {
+                let row = [n.as_str(), d.as_str(), b.as_str(), f.as_str(), g.as_str()];
+                engine.evaluate(&row[..], &mut scratch, &mut out);
+                // The explanation decides each test on its own, through the conditions.
+                let explained = engine.explain(&rules, &row[..]);
+                for (i, trace) in explained.rules.iter().enumerate() {
+                    let want = trace.when.as_ref().is_some_and(|w| w.holds());
+                    let got = out.hits.iter().any(|h| h.rule == i);
+                    prop_assert_eq!(got, want, "rule {} on {:?}", i, row);
+                }
+            }
+            // Every rule was decided as a list of leaves.
+            let decided = engine.plan.lists.as_ref().map_or(0, |l| {
+                let planes = l.all.iter().chain(&l.any).map(|w| w.count_ones() as usize);
+                planes.sum::<usize>() + l.long.len()
+            });
+            prop_assert_eq!(decided, lists.len());
+        }
+    }
+}
+
+#[test]
+fn a_list_past_a_word_of_tests_reads_every_one() {
+    // One test differs from the others, at every place of a list of 70 (bits across two
+    // words, and a whole word of 64), and the list starts at several places in the bits.
+    let holds = "{ field = \"n\", at_least = 0 }";
+    let fails = "{ field = \"n\", lt = 0 }";
+    for before in [0, 1, 63] {
+        for odd in [0, 1, 62, 63, 64, 69] {
+            let list = |kind: &str, usual: &str, other: &str| {
+                let tests: Vec<&str> = (0..70)
+                    .map(|i| if i == odd { other } else { usual })
+                    .collect();
+                format!("{{ {kind} = [{}] }}", tests.join(", "))
+            };
+            // `before` leaves of another list first, then the two lists under test.
+            let mut body = String::new();
+            if before > 0 {
+                let tests = vec![holds; before + 1].join(", ");
+                body.push_str(&format!(
+                    "[[rule]]\nname = \"F\"\nwhen = {{ any = [{tests}] }}\npoints = 1\n"
+                ));
+            }
+            let all = list("all", holds, fails);
+            let any = list("any", fails, holds);
+            body.push_str(&format!(
+                "[[rule]]\nname = \"All\"\nwhen = {all}\npoints = 10\n"
+            ));
+            body.push_str(&format!(
+                "[[rule]]\nname = \"Any\"\nwhen = {any}\npoints = 100\n"
+            ));
+            let e = engine(&body, &["n"]);
+            let (out, reasons, _) = run(&e, &["5"]);
+            let first = if before > 0 { 1 } else { 0 };
+            // All fails on its one failing test; Any holds on its one holding test.
+            assert_eq!(out.score, 100 + first, "{before} {odd}: {reasons}");
         }
     }
 }
