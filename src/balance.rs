@@ -8,6 +8,7 @@
 //! weighted round-robin among them), and the rest wait in the overflow queue with the reason.
 //! Deterministic: the same contacts give the same decisions.
 
+use crate::engine::{Engine, Row, Scratch};
 use crate::rules::Rules;
 
 /// A contact bound for sales, as the balance sees it.
@@ -20,6 +21,26 @@ pub struct Candidate {
     pub territories: u64,
     /// The rep named in its owner column, if that names a rep.
     pub owner: Option<usize>,
+}
+
+impl Candidate {
+    /// Contact `record`, scored `score`, as classify holds it: with the reps whose territory
+    /// takes it and the rep its owner column names, read from `row`. Call after scoring the
+    /// row (this reuses `scratch`).
+    pub fn of<R: Row + ?Sized>(
+        rules: &Rules,
+        engine: &Engine,
+        row: &R,
+        (record, score): (u64, i64),
+        scratch: &mut Scratch,
+    ) -> Candidate {
+        Candidate {
+            record,
+            score,
+            territories: engine.territories(row, scratch),
+            owner: rep_named(rules, engine.owner(row)),
+        }
+    }
 }
 
 /// What happens to one candidate.

@@ -114,12 +114,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut each = |record: &Record, at: u64| {
         engine.evaluate_without_hits(record, &mut scratch, &mut outcome);
         if outcome.queue == sales {
-            bound.push(Candidate {
-                record: at,
-                score: outcome.score,
-                territories: engine.territories(record, &mut scratch),
-                owner: crate::balance::rep_named(&rules, engine.owner(record)),
-            });
+            let held = Candidate::of(&rules, &engine, record, (at, outcome.score), &mut scratch);
+            bound.push(held);
         }
     };
     let each: Option<&mut EachContact> = holds_sales.then_some(&mut each);

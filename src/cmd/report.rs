@@ -199,17 +199,9 @@ fn score(
                 engine.evaluate(&record, &mut scratch, &mut outcome);
                 tally.add(&outcome);
                 if hold == Some(outcome.queue) {
-                    let owner = engine.owner(&record);
-                    tally.held.push(Candidate {
-                        record: number,
-                        score: outcome.score,
-                        territories: engine.territories(&record, &mut scratch),
-                        // As classify reads it: a rep's name, in any case.
-                        owner: rules
-                            .reps
-                            .iter()
-                            .position(|r| !owner.is_empty() && r.name.eq_ignore_ascii_case(owner)),
-                    });
+                    let at = (number, outcome.score);
+                    let held = Candidate::of(rules, engine, &record, at, &mut scratch);
+                    tally.held.push(held);
                 }
             }
             Next::Rejected => {
