@@ -28,9 +28,9 @@ Examples:
 The breakdown shows every rule with the cell it read and whether it matched,
 each group's subtotal before and after its cap, the tiers' requirements met or
 missed, and the route or tier that decided the queue. When the rules have a
-sales_capacity or reps and the contact is bound for sales, explain reads the
-whole file, as classify would, and shows the contact's place among those bound
-for sales and where the balance sends it: to sales (and which rep) or to wait.
+sales_capacity or reps, explain reads the whole file, as classify would: for a
+contact bound for sales, it shows its place among those bound for sales and
+where the balance sends it, to sales (and which rep) or to wait.
 Unlike other commands, explain shows the contact's values: that is its point.";
 
 /// Show one contact's score, rule by rule.
@@ -311,7 +311,8 @@ impl Balanced {
             limits.push(format!("sales_capacity {cap}"));
         }
         if !rules.reps.is_empty() {
-            let room: u64 = rules.reps.iter().map(|r| r.capacity).sum();
+            // Exact, however large the capacities.
+            let room: u128 = rules.reps.iter().map(|r| u128::from(r.capacity)).sum();
             limits.push(format!(
                 "{} with room for {room}",
                 plural(rules.reps.len(), "rep")
@@ -514,6 +515,9 @@ pub fn render_text(
             format!("tier {} goes", tier.as_str())
         };
         let _ = writeln!(out, "  {why} to {queue}");
+    }
+    if last.is_some() {
+        let _ = writeln!(out, "  then the balance decides (below)");
     }
     out
 }

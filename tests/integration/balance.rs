@@ -388,3 +388,35 @@ fn explain_says_a_contact_over_sales_capacity_waits() {
     );
     assert_eq!(lines[at + 2], "  waits in marketing: over sales capacity");
 }
+
+#[test]
+fn explain_adds_up_reps_of_any_capacity() {
+    let big = i64::MAX;
+    let reps: String = ["Ana", "Ben", "Cy"]
+        .iter()
+        .map(|name| format!("[[rep]]\nname = \"{name}\"\ncapacity = {big}\n"))
+        .collect();
+    let env = example(&reps);
+    run_split(&env, &[]);
+    let (id, _) = split(&env)
+        .into_iter()
+        .find(|(_, v)| v.0 == "sales.csv")
+        .unwrap();
+    let out = env
+        .cmd()
+        .args(["explain", "--as-of", "2026-11-27", "contacts.csv"])
+        .args(["--id-column", "Contact ID", "--id", &id])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let room = 3 * u128::from(big.unsigned_abs());
+    assert!(
+        text.contains(&format!("\nbalance (3 reps with room for {room})\n")),
+        "{text}"
+    );
+}
