@@ -223,7 +223,9 @@ struct Lists {
     leaves: Plan,
     /// Words of leaf bits (`Scratch::leaves`): the planes, then the long lists' leaves.
     words: usize,
-    /// Words per plane: one bit per rule, as in the matched-rules bits.
+    /// Words per plane: one bit per rule, as in words `first..first + width` of the
+    /// matched-rules bits.
+    first: usize,
     width: usize,
     /// The planes' bits before any leaf is decided: the places past each list's end.
     pad: Vec<u64>,
@@ -248,14 +250,13 @@ struct List {
 const PLANES_MAX: usize = 8;
 
 impl Lists {
-    /// `lists`: rule, `any` (else `all`), its leaves; `rules`: how many rules there are.
-    fn new(lists: Vec<(usize, bool, Vec<Leaf>)>, rules: usize) -> Lists {
-        let width = rules.div_ceil(64);
-        let planes = (lists.iter())
-            .map(|(_, _, l)| l.len())
-            .filter(|&n| n <= PLANES_MAX)
-            .max()
-            .unwrap_or(0);
+    /// `lists`: rule, `any` (else `all`), its leaves.
+    fn new(lists: Vec<(usize, bool, Vec<Leaf>)>) -> Lists {
+        let short = || (lists.iter()).filter(|(_, _, l)| l.len() <= PLANES_MAX);
+        let planes = short().map(|(_, _, l)| l.len()).max().unwrap_or(0);
+        // The planes span the words of the matched-rules bits that short lists' rules lie
+        // in, not all of them: a big rule file with one list pays for one word.
+        let (first, width) = word_span(short().map(|(rule, _, _)| *rule));
         let mut leaves = Plan::default();
         let mut place = |at: usize, leaf: Leaf| match leaf {
             Leaf::Range(slot, range) => leaves.ranges.push((at, slot, range)),
@@ -270,7 +271,6 @@ impl Lists {
         let mut long = Vec::new();
         let mut next = planes * width * 64;
         for (rule, is_any, list) in lists {
-            let (w, bit) = (rule / 64, 1u64 << (rule % 64));
             if list.len() > planes {
                 let len = list.len();
                 for (at, leaf) in (next..).zip(list) {
@@ -285,13 +285,14 @@ impl Lists {
                 next += len;
                 continue;
             }
+            let (w, bit) = (rule / 64 - first, 1u64 << (rule % 64));
             if !is_any {
                 for p in list.len()..planes {
                     pad[p * width + w] |= bit;
                 }
             }
             for (j, leaf) in list.into_iter().enumerate() {
-                place(j * width * 64 + rule, leaf);
+                place((j * width + w) * 64 + rule % 64, leaf);
             }
             if is_any {
                 any[w] |= bit;
@@ -304,6 +305,7 @@ impl Lists {
         Lists {
             leaves,
             words: next.div_ceil(64),
+            first,
             width,
             pad,
             all,
@@ -326,7 +328,8 @@ impl Lists {
         bits[self.pad.len()..].fill(0);
         self.leaves.decide_leaves(bits, memo, values, numbers);
         let planes = self.pad.len() / self.width.max(1);
-        for (w, m) in matched.iter_mut().enumerate().take(self.width) {
+        let words = matched.iter_mut().skip(self.first).take(self.width);
+        for (w, m) in words.enumerate() {
             let (mut and, mut or) = (u64::MAX, 0u64);
             for p in 0..planes {
                 let x = bits[p * self.width + w];
@@ -421,7 +424,7 @@ impl Plan {
             }
         }
         if !lists.is_empty() {
-            plan.lists = Some(Box::new(Lists::new(lists, rules.len())));
+            plan.lists = Some(Box::new(Lists::new(lists)));
         }
         plan.step_slots();
         plan.quad_bits();
@@ -502,7 +505,13 @@ impl Plan {
             let (_, width) = word_span(ranges.iter().map(|r| r.0));
             (2 * ranges.len() + 2) * width
         };
-        by_slot.retain(|_, ranges| ranges.len() >= STEPS_FROM && words(ranges) <= STEPS_MAX_WORDS);
+        // And a word of masks to or costs about what a compare does: a few ranges far apart
+        // among the rules are cheaper one by one.
+        let worth = |ranges: &[(usize, Range)]| {
+            let (_, width) = word_span(ranges.iter().map(|r| r.0));
+            ranges.len() >= STEPS_FROM.max(width) && words(ranges) <= STEPS_MAX_WORDS
+        };
+        by_slot.retain(|_, ranges| worth(ranges));
         self.ranges
             .retain(|(_, slot, _)| !by_slot.contains_key(slot));
         self.steps = (by_slot.into_iter())

@@ -1134,26 +1134,51 @@ mod lists_of_leaves {
         prop_oneof![super::typed_together::test(), text]
     }
 
+    /// A rule: one test, or an `all` (`false`) or `any` (`true`) of several.
+    #[derive(Debug, Clone)]
+    enum Rule {
+        Single(String),
+        List(bool, Vec<String>),
+    }
+
+    fn rule() -> impl Strategy<Value = Rule> {
+        prop_oneof![
+            2 => leaf().prop_map(Rule::Single),
+            // Up to eight tests (decided in planes), sometimes one of them twice...
+            2 => (any::<bool>(), proptest::collection::vec(leaf(), 2..=8), 0..2usize).prop_map(
+                |(any, mut tests, twice)| {
+                    tests.extend(tests[..twice].to_vec());
+                    Rule::List(any, tests)
+                }
+            ),
+            // ...and up to 79 (one by one, their leaves' bits crossing words).
+            1 => (any::<bool>(), proptest::collection::vec(leaf(), 9..80))
+                .prop_map(|(any, tests)| Rule::List(any, tests)),
+        ]
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
         #[test]
         fn a_list_holds_where_its_tests_one_by_one_say(
-            lists in proptest::collection::vec((any::<bool>(), prop_oneof![
-                proptest::collection::vec(leaf(), 2..=8),
-                proptest::collection::vec(leaf(), 9..80),
-            ]), 1..8),
+            rules in proptest::collection::vec(rule(), 1..160),
             rows in proptest::collection::vec(
                 (super::typed_together::row(), super::shared_probes::cell(), super::shared_probes::cell()),
                 1..5,
             ),
         ) {
-            // Lists of up to eight tests (decided in planes) and of up to 79 (one by one,
-            // their leaves' bits crossing words).
+            // Up to 160 rules: planes of several words, and quads and range searches
+            // reaching across them.
             let mut body = String::new();
-            for (i, (any, leaves)) in lists.iter().enumerate() {
-                let kind = if *any { "any" } else { "all" };
-                let when = format!("{{ {kind} = [{}] }}", leaves.join(", "));
-                body.push_str(&format!("[[rule]]\nname = \"L{i}\"\nwhen = {when}\npoints = 1\n"));
+            for (i, r) in rules.iter().enumerate() {
+                let when = match r {
+                    Rule::Single(test) => test.clone(),
+                    Rule::List(any, tests) => {
+                        let kind = if *any { "any" } else { "all" };
+                        format!("{{ {kind} = [{}] }}", tests.join(", "))
+                    }
+                };
+                body.push_str(&format!("[[rule]]\nname = \"R{i}\"\nwhen = {when}\npoints = 1\n"));
             }
             // A word list is a probe's test only where its column has two: these make every
             // list's tests leaves.
@@ -1164,30 +1189,55 @@ mod lists_of_leaves {
                 }
             }
             let text = format!("version = 1\n[tiers]\nwarm = 50\n{body}");
-            let rules = rules::from_str(Path::new("test.toml"), &text).unwrap();
+            let parsed = rules::from_str(Path::new("test.toml"), &text).unwrap();
             let header = ["n", "d", "b", "f", "g"].map(String::from).to_vec();
-            let engine = Engine::compile(&rules, &Header::new(header), as_of()).unwrap();
+            let engine = Engine::compile(&parsed, &Header::new(header), as_of()).unwrap();
             let mut scratch = engine.scratch();
             let mut out = Outcome::default();
             for ([n, d, b], f, g) in &rows {
                 let row = [n.as_str(), d.as_str(), b.as_str(), f.as_str(), g.as_str()];
                 engine.evaluate(&row[..], &mut scratch, &mut out);
                 // The explanation decides each test on its own, through the conditions.
-                let explained = engine.explain(&rules, &row[..]);
+                let explained = engine.explain(&parsed, &row[..]);
                 for (i, trace) in explained.rules.iter().enumerate() {
                     let want = trace.when.as_ref().is_some_and(|w| w.holds());
                     let got = out.hits.iter().any(|h| h.rule == i);
-                    prop_assert_eq!(got, want, "rule {} on {:?}", i, row);
+                    prop_assert_eq!(got, want, "rule {} {:?} on {:?}", i, rules.get(i), row);
                 }
             }
-            // Every rule was decided as a list of leaves.
+            // Every list was decided as a list of leaves.
             let decided = engine.plan.lists.as_ref().map_or(0, |l| {
                 let planes = l.all.iter().chain(&l.any).map(|w| w.count_ones() as usize);
                 planes.sum::<usize>() + l.long.len()
             });
-            prop_assert_eq!(decided, lists.len());
+            let lists = rules.iter().filter(|r| matches!(r, Rule::List(..))).count();
+            prop_assert_eq!(decided, lists);
         }
     }
+}
+
+#[test]
+fn short_lists_far_down_a_big_rule_file_are_decided_in_their_own_words() {
+    // 130 rules of one test, then two lists of two tests: the lists' planes span the
+    // third word of rules only.
+    let single = "[[rule]]\nname = \"S{i}\"\nwhen = { field = \"n\", equals = {i} }\npoints = 1\n";
+    let mut body: String = (0..130)
+        .map(|i| single.replace("{i}", &i.to_string()))
+        .collect();
+    body.push_str(concat!(
+        "[[rule]]\nname = \"All\"\nwhen = { all = [{ field = \"n\", at_least = 5 }, { field = \"b\", is = true }] }\npoints = 1000\n",
+        "[[rule]]\nname = \"Any\"\nwhen = { any = [{ field = \"n\", lt = 0 }, { field = \"b\", is = true }] }\npoints = 10000\n",
+    ));
+    let e = engine(&body, &["n", "b"]);
+    assert_eq!(
+        e.plan.lists.as_ref().map(|l| (l.first, l.width)),
+        Some((2, 1))
+    );
+    let score = |n: &str, b: &str| run(&e, &[n, b]).0.score;
+    assert_eq!(score("7", "yes"), 11000 + 1);
+    assert_eq!(score("7", "no"), 1);
+    assert_eq!(score("3", "yes"), 10000 + 1);
+    assert_eq!(score("-1", "no"), 10000);
 }
 
 #[test]
