@@ -494,12 +494,22 @@ pub fn render_text(
     let _ = writeln!(out, "\nqueue");
     for r in &e.routes {
         let route = &rules.routes[r.route];
-        let holds = r.when.holds();
+        if !r.for_tier {
+            // Its condition is beside the point.
+            let tiers: Vec<&str> = (route.tiers.iter().flatten()).map(|t| t.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  route \"{}\": no, it is for tier {} only",
+                route.name,
+                tiers.join(" or ")
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "  route \"{}\": {}",
             route.name,
-            if holds {
+            if r.matched() {
                 format!("matched, so {}", route.queue)
             } else {
                 "no".into()
@@ -662,7 +672,7 @@ pub fn to_json(rules: &Rules, e: &Explanation, header: &[String]) -> Value {
         .iter()
         .map(|r| {
             let route = &rules.routes[r.route];
-            json!({ "name": route.name, "queue": route.queue, "matched": r.when.holds(), "when": trace_json(&r.when, header) })
+            json!({ "name": route.name, "queue": route.queue, "matched": r.matched(), "for_tier": r.for_tier, "when": trace_json(&r.when, header) })
         })
         .collect();
     let decided_by = match o.route {

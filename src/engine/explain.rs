@@ -99,7 +99,16 @@ pub struct TierTrace {
 #[derive(Debug, Clone)]
 pub struct RouteTrace {
     pub route: usize,
+    /// Whether the route is for the contact's tier (`tiers`): if not, it did not match,
+    /// whatever its condition says.
+    pub for_tier: bool,
     pub when: Trace,
+}
+
+impl RouteTrace {
+    pub fn matched(&self) -> bool {
+        self.for_tier && self.when.holds()
+    }
 }
 
 impl Engine {
@@ -183,9 +192,14 @@ impl Engine {
         if !outcome.disqualified {
             for (i, route) in rules.routes.iter().enumerate() {
                 let when = cx.trace(&route.when, row, values, &mut memo);
-                let holds = when.holds();
-                routes.push(RouteTrace { route: i, when });
-                if holds {
+                let trace = RouteTrace {
+                    route: i,
+                    for_tier: route.for_tier(outcome.tier()),
+                    when,
+                };
+                let matched = trace.matched();
+                routes.push(trace);
+                if matched {
                     break;
                 }
             }

@@ -616,6 +616,21 @@ fn is_leaf(cond: &Cond) -> bool {
     )
 }
 
+/// A `[[route]]` compiled for one header.
+#[derive(Debug)]
+struct CompiledRoute {
+    when: Cond,
+    /// Per tier (`tier as usize`): whether the route is for contacts of that tier.
+    tiers: [bool; 4],
+    queue: QueueId,
+}
+
+impl CompiledRoute {
+    fn for_tier(&self, tier: Tier) -> bool {
+        self.tiers[tier as usize]
+    }
+}
+
 /// Rules compiled for one header.
 #[derive(Debug)]
 pub struct Engine {
@@ -635,7 +650,7 @@ pub struct Engine {
     /// The disqualifying rules, as bits (with `whole_points`).
     disqualifying: Vec<u64>,
     plan: Plan,
-    routes: Vec<(Cond, QueueId)>,
+    routes: Vec<CompiledRoute>,
     tiers: crate::rules::Tiers,
     tier_queue: [QueueId; 4],
     slots: Vec<Slot>,
@@ -722,10 +737,15 @@ impl Engine {
             .as_ref()
             .and_then(|b| b.owner.as_ref())
             .map(|f| cx.column(&f.name));
-        let mut routes: Vec<(Cond, QueueId)> = rules
+        let mut routes: Vec<CompiledRoute> = rules
             .routes
             .iter()
-            .map(|r| (cx.cond(&r.when), queue_id(&r.queue)))
+            .map(|r| CompiledRoute {
+                when: cx.cond(&r.when),
+                tiers: [Tier::Disqualified, Tier::Cold, Tier::Warm, Tier::Hot]
+                    .map(|t| r.for_tier(t)),
+                queue: queue_id(&r.queue),
+            })
             .collect();
         // Tests of one kind on one column run once per row for all of them.
         probe::share(
@@ -733,7 +753,7 @@ impl Engine {
                 .iter_mut()
                 .filter_map(|r| r.when.as_mut())
                 .chain(reps.iter_mut().flatten())
-                .chain(routes.iter_mut().map(|(c, _)| c))
+                .chain(routes.iter_mut().map(|r| &mut r.when))
                 .collect::<Vec<_>>(),
         );
         // A field declared with a type is checked as that type even where only text
@@ -980,13 +1000,12 @@ impl Engine {
         out.tier = Some(tier);
         out.queue = self.tier_queue[tier as usize];
         if !out.disqualified
-            && let Some(i) = self
-                .routes
-                .iter()
-                .position(|(c, _)| c.eval(row, &scratch.values, &mut scratch.memo))
+            && let Some(i) = self.routes.iter().position(|r| {
+                r.for_tier(tier) && r.when.eval(row, &scratch.values, &mut scratch.memo)
+            })
         {
             out.route = Some(i);
-            out.queue = self.routes[i].1;
+            out.queue = self.routes[i].queue;
         }
     }
 

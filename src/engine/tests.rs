@@ -608,6 +608,32 @@ fn the_first_matching_route_decides() {
 }
 
 #[test]
+fn a_route_for_some_tiers_passes_the_others_by() {
+    // Ahead of the file's own routes: the first route that is for the tier and matches.
+    let text = format!("version = 1\n{TIERED}").replacen("[[route]]", "[[route]]\nname = \"Cold\"\nwhen = { field = \"status\", present = true }\ntiers = [\"cold\"]\nqueue = \"nurture\"\n[[route]]", 1);
+    let rules = rules::from_str(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let header = Header::new(
+        ["fit", "other", "unsub", "status"]
+            .map(String::from)
+            .to_vec(),
+    );
+    let e = Engine::compile(&rules, &header, as_of()).unwrap();
+    // A hot partner: the cold-only route passes it by, the file's "Partner" route takes it.
+    let (out, _, _) = run(&e, &["40", "50", "no", "Partner"]);
+    assert_eq!(out.tier(), Tier::Hot);
+    assert_eq!(e.queue_name(&out), "partners");
+    // A cold contact with a status: the cold-only route.
+    let (out, reasons, _) = run(&e, &["0", "0", "", "partial"]);
+    assert_eq!(out.tier(), Tier::Cold);
+    assert_eq!(e.queue_name(&out), "nurture");
+    assert!(reasons.ends_with("route: Cold"), "{reasons}");
+    // The explanation says why a route was passed by.
+    let explained = e.explain(&rules, &["40", "50", "no", "Partner"][..]);
+    let cold = &explained.routes[0];
+    assert!(!cold.for_tier && cold.when.holds() && !cold.matched());
+}
+
+#[test]
 fn unreadable_cells_count_once_per_row_and_field() {
     let e = engine(
         "[[rule]]\nname = \"A\"\nwhen = { field = \"n\", at_least = 5 }\npoints = 1\n\

@@ -338,8 +338,17 @@ pub enum Points {
 pub struct Route {
     pub name: String,
     pub when: Condition,
+    /// `tiers = ["warm", "hot"]`: only contacts of these tiers; `None`: every tier.
+    pub tiers: Option<Vec<Tier>>,
     pub queue: String,
     pub span: Span,
+}
+
+impl Route {
+    /// Whether the route is for contacts of `tier` (never for disqualified ones).
+    pub fn for_tier(&self, tier: Tier) -> bool {
+        tier != Tier::Disqualified && self.tiers.as_ref().is_none_or(|t| t.contains(&tier))
+    }
 }
 
 /// A `when` condition.

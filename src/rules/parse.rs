@@ -416,8 +416,10 @@ impl Walker {
         let rules = top.get("rule").map_or_else(Vec::new, |v| {
             self.array_of_tables(v, "rule", |cx, t| cx.rule(t, &groups))
         });
+        // Without a readable [tiers], any tier a route names may be one.
+        let has_hot = tiers.as_ref().is_none_or(|t| t.hot.is_some());
         let routes = top.get("route").map_or_else(Vec::new, |v| {
-            self.array_of_tables(v, "route", |cx, t| cx.route(t))
+            self.array_of_tables(v, "route", |cx, t| cx.route(t, has_hot))
         });
         let input = top
             .get("input")
@@ -1344,7 +1346,7 @@ impl Walker {
         })
     }
 
-    fn route(&mut self, mut t: Table) -> Option<Route> {
+    fn route(&mut self, mut t: Table, has_hot: bool) -> Option<Route> {
         let name = match t.get("name") {
             Some(v) => self.rule_name(v, "route"),
             None => {
@@ -1378,14 +1380,58 @@ impl Walker {
                 None
             }
         };
+        let tiers = match t.get("tiers") {
+            Some(v) => self.route_tiers(v, has_hot).map(Some),
+            None => Some(None),
+        };
         let span = t.span.clone();
         t.finish(self);
         Some(Route {
             name: name?,
             when: when?,
+            tiers: tiers?,
             queue: queue?,
             span,
         })
+    }
+
+    /// A route's `tiers = ["warm", "hot"]`: tiers these rules have, but `disqualified`
+    /// (routes never apply to disqualified contacts).
+    fn route_tiers(&mut self, v: &Value, has_hot: bool) -> Option<Vec<Tier>> {
+        let names = self.strings(v, "tiers")?;
+        if names.is_empty() {
+            self.push(
+                Diagnostic::error(v.span(), "`tiers` lists no tier")
+                    .label("expected at least one tier")
+                    .help("leave `tiers` out to route contacts of every tier"),
+            );
+            return None;
+        }
+        let known: Vec<&str> = [Tier::Hot, Tier::Warm, Tier::Cold]
+            .into_iter()
+            .filter(|t| *t != Tier::Hot || has_hot)
+            .map(Tier::as_str)
+            .collect();
+        let mut tiers = Vec::new();
+        for name in &names {
+            match Tier::from_name(name).filter(|t| known.contains(&t.as_str())) {
+                Some(tier) => tiers.push(tier),
+                None if name == Tier::Disqualified.as_str() => self.push(
+                    Diagnostic::error(v.span(), "a route cannot take disqualified contacts")
+                        .label("`disqualified` in `tiers`")
+                        .help("disqualified contacts always go to the disqualified queue"),
+                ),
+                None => self.push(
+                    Diagnostic::error(v.span(), format!("unknown tier `{name}`"))
+                        .label("not a tier of these rules")
+                        .help(match did_you_mean(name, known.iter().copied()) {
+                            Some(m) => format!("did you mean `{m}`?"),
+                            None => format!("the tiers are {}", list(&known)),
+                        }),
+                ),
+            }
+        }
+        (tiers.len() == names.len()).then_some(tiers)
     }
 
     // ---- conditions --------------------------------------------------------------------

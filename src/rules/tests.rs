@@ -498,3 +498,38 @@ fn every_error_in_one_run() {
     assert!(errs[1].starts_with("9:33 invalid regular expression"));
     assert!(errs[2].starts_with("13:9 unknown group `nope`"));
 }
+
+#[test]
+fn a_route_may_be_for_some_tiers_only() {
+    let route = |tiers: &str| {
+        format!(
+            "[[rule]]\nname = \"A\"\npoints = 1\n[[route]]\nname = \"Big\"\nwhen = {{ field = \"size\", at_least = 1000 }}\n{tiers}queue = \"enterprise\"\n"
+        )
+    };
+    let every = ok(&route(""));
+    assert_eq!(every.routes[0].tiers, None);
+    assert!(every.routes[0].for_tier(Tier::Cold));
+    assert!(!every.routes[0].for_tier(Tier::Disqualified));
+    let warm = ok(&route("tiers = [\"warm\"]\n"));
+    assert_eq!(warm.routes[0].tiers, Some(vec![Tier::Warm]));
+    assert!(warm.routes[0].for_tier(Tier::Warm));
+    assert!(!warm.routes[0].for_tier(Tier::Cold));
+    assert_eq!(
+        body_errors(&route("tiers = [\"warm\", \"hot\"]\n")),
+        ["10:9 unknown tier `hot`"],
+        "no hot tier in these rules"
+    );
+    assert_eq!(
+        body_errors(&route("tiers = [\"disqualified\"]\n")),
+        ["10:9 a route cannot take disqualified contacts"]
+    );
+    assert_eq!(
+        body_errors(&route("tiers = []\n")),
+        ["10:9 `tiers` lists no tier"]
+    );
+    assert_eq!(
+        body_errors(&route("tiers = \"warm\"\n")).len(),
+        1,
+        "a list, not a string"
+    );
+}

@@ -143,7 +143,7 @@ fn the_main_example_split_summary_adds_up() {
 }
 
 /// ```toml blocks in README.md: the block with `version` is a whole file; other blocks are
-/// snippets that must parse after a minimal header, and `[[test]]` snippets are appended to
+/// snippets that must parse after a minimal header (warm and hot tiers), and `[[test]]` snippets are appended to
 /// the whole file and must pass `leadsort check`.
 #[test]
 fn readme_rules_blocks_parse_and_its_tests_pass() {
@@ -176,7 +176,8 @@ fn readme_rules_blocks_parse_and_its_tests_pass() {
             );
             tests += 1;
         } else {
-            let text = format!("version = 1\n[tiers]\nwarm = 50\n{body}");
+            // Both tiers, for snippets that name `hot`.
+            let text = format!("version = 1\n[tiers]\nwarm = 50\nhot = 80\n{body}");
             leadsort::rules::from_str(Path::new("README.md"), &text).unwrap_or_else(|e| {
                 panic!("README block does not parse:\n{body}\n{}", e.render(false))
             });

@@ -255,3 +255,44 @@ fn reads_stdin() {
         from_file.replace("of contacts.csv", "of <stdin>")
     );
 }
+
+#[test]
+fn a_route_for_other_tiers_is_passed_by_and_says_so() {
+    let env = env();
+    let route = |tiers: &str| {
+        let rules = env.read("rules.toml");
+        let rules = rules
+            .split("\n[[route]]\nname = \"Big")
+            .next()
+            .unwrap()
+            .to_string();
+        env.write(
+            "rules.toml",
+            format!(
+                "{rules}\n[[route]]\nname = \"Big companies\"\nwhen = {{ field = \"employees\", at_least = 200 }}\ntiers = {tiers}\nqueue = \"key\"\n"
+            ),
+        );
+    };
+    // Contact 1 is warm, at a company of 500.
+    let queue_of_1 = |env: &Env| {
+        let out = env.classify(&["contacts.csv"]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        column(&String::from_utf8(out.stdout).unwrap(), "queue")[0].clone()
+    };
+    route("[\"hot\"]");
+    assert_eq!(queue_of_1(&env), "sales");
+    let text = stdout(&explain(&env, &["contacts.csv", "--id", "1"]));
+    assert!(
+        text.contains(
+            "\n  route \"Big companies\": no, it is for tier hot only\n  tier warm goes to sales\n"
+        ),
+        "{text}"
+    );
+    route("[\"warm\", \"hot\"]");
+    assert_eq!(queue_of_1(&env), "key");
+    let text = stdout(&explain(&env, &["contacts.csv", "--id", "1"]));
+    assert!(
+        text.contains("  route \"Big companies\": matched, so key\n"),
+        "{text}"
+    );
+}
