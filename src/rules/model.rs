@@ -333,7 +333,8 @@ pub enum Points {
     },
 }
 
-/// A `[[route]]`: checked in order for contacts that are not disqualified.
+/// A `[[route]]`: checked in order for contacts that are not disqualified and, if it lists
+/// `tiers`, of one of them.
 #[derive(Debug, Clone)]
 pub struct Route {
     pub name: String,

@@ -1412,14 +1412,22 @@ impl Walker {
             .filter(|t| *t != Tier::Hot || has_hot)
             .map(Tier::as_str)
             .collect();
-        let mut tiers = Vec::new();
+        let (mut tiers, mut ok) = (Vec::new(), true);
         for name in &names {
+            ok &= known.contains(&name.as_str());
             match Tier::from_name(name).filter(|t| known.contains(&t.as_str())) {
+                // Named twice is named once.
+                Some(tier) if tiers.contains(&tier) => {}
                 Some(tier) => tiers.push(tier),
                 None if name == Tier::Disqualified.as_str() => self.push(
                     Diagnostic::error(v.span(), "a route cannot take disqualified contacts")
                         .label("`disqualified` in `tiers`")
                         .help("disqualified contacts always go to the disqualified queue"),
+                ),
+                None if name == Tier::Hot.as_str() => self.push(
+                    Diagnostic::error(v.span(), "these rules have no hot tier")
+                        .label("`hot` in `tiers`")
+                        .help("add `hot = <score>` to [tiers], or leave `hot` out"),
                 ),
                 None => self.push(
                     Diagnostic::error(v.span(), format!("unknown tier `{name}`"))
@@ -1431,7 +1439,7 @@ impl Walker {
                 ),
             }
         }
-        (tiers.len() == names.len()).then_some(tiers)
+        ok.then_some(tiers)
     }
 
     // ---- conditions --------------------------------------------------------------------

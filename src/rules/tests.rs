@@ -516,9 +516,20 @@ fn a_route_may_be_for_some_tiers_only() {
     assert!(!warm.routes[0].for_tier(Tier::Cold));
     assert_eq!(
         body_errors(&route("tiers = [\"warm\", \"hot\"]\n")),
-        ["10:9 unknown tier `hot`"],
-        "no hot tier in these rules"
+        ["10:9 these rules have no hot tier"]
     );
+    assert_eq!(
+        body_errors(&route("tiers = [\"warm\", \"lukewarm\"]\n")),
+        ["10:9 unknown tier `lukewarm`"]
+    );
+    let twice = ok(&route("tiers = [\"warm\", \"cold\", \"warm\"]\n"));
+    assert_eq!(twice.routes[0].tiers, Some(vec![Tier::Warm, Tier::Cold]));
+    let hot = parse(&format!(
+        "version = 1\n[tiers]\nwarm = 50\nhot = 80\n{}",
+        route("tiers = [\"hot\"]\n")
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(hot.routes[0].tiers, Some(vec![Tier::Hot]));
     assert_eq!(
         body_errors(&route("tiers = [\"disqualified\"]\n")),
         ["10:9 a route cannot take disqualified contacts"]
@@ -527,9 +538,9 @@ fn a_route_may_be_for_some_tiers_only() {
         body_errors(&route("tiers = []\n")),
         ["10:9 `tiers` lists no tier"]
     );
-    assert_eq!(
-        body_errors(&route("tiers = \"warm\"\n")).len(),
-        1,
-        "a list, not a string"
+    let string = body_errors(&route("tiers = \"warm\"\n"));
+    assert!(
+        string.len() == 1 && string[0].contains("list of strings"),
+        "{string:?}"
     );
 }

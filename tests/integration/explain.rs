@@ -259,6 +259,8 @@ fn reads_stdin() {
 #[test]
 fn a_route_for_other_tiers_is_passed_by_and_says_so() {
     let env = env();
+    // The rules with a last route "Big companies" for `tiers` (replacing the one written
+    // before, if any).
     let route = |tiers: &str| {
         let rules = env.read("rules.toml");
         let rules = rules
@@ -288,6 +290,19 @@ fn a_route_for_other_tiers_is_passed_by_and_says_so() {
         ),
         "{text}"
     );
+    let out = explain(&env, &["contacts.csv", "--id", "1", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let big = &json["routes"][1];
+    assert_eq!(big["name"], "Big companies");
+    assert_eq!(
+        (&big["for_tier"], &big["matched"]),
+        (&false.into(), &false.into())
+    );
+    assert_eq!(
+        big["when"]["holds"], true,
+        "its condition holds; its tier does not"
+    );
+    assert_eq!(json["decided_by"]["tier"], "warm");
     route("[\"warm\", \"hot\"]");
     assert_eq!(queue_of_1(&env), "key");
     let text = stdout(&explain(&env, &["contacts.csv", "--id", "1"]));
