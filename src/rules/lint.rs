@@ -1,6 +1,7 @@
 //! What is legal in rules.toml but almost certainly not what the author meant: a tier no
 //! contact can reach, a rule that can never match, a cap smaller than one rule's points, a
-//! route to a queue nothing else mentions (a typo?), two rules with the same condition.
+//! route to a queue nothing else mentions (a typo?), a route only for tiers no contact can
+//! reach, two rules with the same condition.
 
 use super::diag::{Diagnostic, did_you_mean};
 use super::model::*;
@@ -12,6 +13,7 @@ pub fn lint(rules: &Rules) -> Vec<Diagnostic> {
     never_matching(rules, &mut out);
     caps_below_points(rules, &mut out);
     lonely_route_queues(rules, &mut out);
+    routes_for_unreachable_tiers(rules, &mut out);
     identical_conditions(rules, &mut out);
     unused_fields(rules, &mut out);
     out.sort_by_key(|d| (d.span.start, d.span.end));
@@ -99,6 +101,41 @@ fn unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
                     )),
             );
         }
+    }
+}
+
+/// Whether some contact can be of `tier`, as far as the points and caps tell (`bounds`).
+fn reachable(rules: &Rules, b: &Bounds, tier: Tier) -> bool {
+    let t = &rules.tiers;
+    let within = |need: &TierRule| {
+        need.score <= b.score.1 && need.groups.iter().all(|&(g, n)| n <= b.groups[g].1)
+    };
+    match tier {
+        Tier::Hot => t.hot.as_ref().is_some_and(within),
+        Tier::Warm => within(&t.warm),
+        // Below warm: not when the lowest score is warm and warm needs nothing else.
+        Tier::Cold => !(t.warm.groups.is_empty() && t.warm.score <= b.score.0),
+        Tier::Disqualified => false,
+    }
+}
+
+/// A route only for tiers no contact can reach never applies.
+fn routes_for_unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let b = bounds(rules);
+    for route in &rules.routes {
+        let Some(tiers) = &route.tiers else { continue };
+        if tiers.iter().any(|&t| reachable(rules, &b, t)) {
+            continue;
+        }
+        let names: Vec<&str> = tiers.iter().map(|t| t.as_str()).collect();
+        out.push(
+            Diagnostic::warning(
+                route.span.clone(),
+                format!("route \"{}\" can never apply", route.name),
+            )
+            .label(format!("only for tier {}", names.join(" or ")))
+            .help("no contact can be of these tiers with these rules' points and caps"),
+        );
     }
 }
 
@@ -371,6 +408,30 @@ mod tests {
     fn an_unbounded_points_per_makes_every_tier_reachable() {
         let body = "[tiers]\nwarm = 500\n[[rule]]\nname = \"B\"\npoints_per = { field = \"v\", points = 1 }\n";
         assert!(warnings(body).is_empty());
+    }
+
+    #[test]
+    fn a_route_only_for_tiers_no_contact_reaches() {
+        let rules = "[tiers]\nwarm = 10\nhot = 100\n[[rule]]\nname = \"A\"\nwhen = { field = \"x\", present = true }\npoints = 20\n";
+        let route = |tiers: &str| {
+            format!(
+                "{rules}[[route]]\nname = \"R\"\nwhen = {{ field = \"x\", present = true }}\ntiers = {tiers}\nqueue = \"marketing\"\n"
+            )
+        };
+        let never = |tiers: &str| {
+            warnings(&route(tiers))
+                .iter()
+                .any(|w| w.ends_with("route \"R\" can never apply"))
+        };
+        assert!(never("[\"hot\"]"), "the score is at most 20");
+        assert!(!never("[\"hot\", \"warm\"]"));
+        assert!(!never("[\"cold\"]"));
+        let everyone_warm = route("[\"cold\"]").replace("warm = 10", "warm = 0");
+        assert!(
+            warnings(&everyone_warm)
+                .iter()
+                .any(|w| w.ends_with("can never apply"))
+        );
     }
 
     #[test]
