@@ -30,8 +30,9 @@ Examples:
 Every problem is reported at once, each with its line and column. Warnings are
 legal but suspicious: a tier no contact can reach, a rule that can never match,
 a group cap smaller than one rule's points, a route to a queue nothing else
-mentions, two rules with the same condition. A [[test]] that fails shows what it
-expected, what it got, and the contact's breakdown rule by rule.
+mentions, a route only for tiers no contact can reach, two rules with the same
+condition. A [[test]] that fails shows what it expected, what it got, and the
+contact's breakdown rule by rule.
 --as-of applies to the CSV and to the tests that do not set their own as_of.
 Exit codes: 0 clean (warnings allowed), 78 errors, failed tests, or warnings
 with --deny-warnings, 65 the CSV does not fit the rules.";
