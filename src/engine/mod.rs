@@ -223,8 +223,9 @@ struct Lists {
     leaves: Plan,
     /// Words of leaf bits (`Scratch::leaves`): the planes, then the long lists' leaves.
     words: usize,
-    /// Words per plane: one bit per rule, as in words `first..first + width` of the
-    /// matched-rules bits.
+    /// The planes, each of `width` words: one bit per rule, as in words
+    /// `first..first + width` of the matched-rules bits.
+    planes: usize,
     first: usize,
     width: usize,
     /// The planes' bits before any leaf is decided: the places past each list's end.
@@ -258,11 +259,6 @@ impl Lists {
         // in, not all of them: a big rule file with one list pays for one word.
         let (first, width) = word_span(short().map(|(rule, _, _)| *rule));
         let mut leaves = Plan::default();
-        let mut place = |at: usize, leaf: Leaf| match leaf {
-            Leaf::Range(slot, range) => leaves.ranges.push((at, slot, range)),
-            Leaf::Typed(slot, test) => leaves.typed.push((at, slot, test)),
-            Leaf::Bit(bit, negate) => leaves.bits.push((at, bit, negate)),
-        };
         let (mut pad, mut all, mut any) = (
             vec![0u64; planes * width],
             vec![0u64; width],
@@ -274,7 +270,7 @@ impl Lists {
             if list.len() > planes {
                 let len = list.len();
                 for (at, leaf) in (next..).zip(list) {
-                    place(at, leaf);
+                    leaves.place(at, leaf);
                 }
                 long.push(List {
                     rule,
@@ -292,7 +288,7 @@ impl Lists {
                 }
             }
             for (j, leaf) in list.into_iter().enumerate() {
-                place((j * width + w) * 64 + rule % 64, leaf);
+                leaves.place((j * width + w) * 64 + rule % 64, leaf);
             }
             if is_any {
                 any[w] |= bit;
@@ -305,6 +301,7 @@ impl Lists {
         Lists {
             leaves,
             words: next.div_ceil(64),
+            planes,
             first,
             width,
             pad,
@@ -327,11 +324,10 @@ impl Lists {
         bits[..self.pad.len()].copy_from_slice(&self.pad);
         bits[self.pad.len()..].fill(0);
         self.leaves.decide_leaves(bits, memo, values, numbers);
-        let planes = self.pad.len() / self.width.max(1);
         let words = matched.iter_mut().skip(self.first).take(self.width);
         for (w, m) in words.enumerate() {
             let (mut and, mut or) = (u64::MAX, 0u64);
-            for p in 0..planes {
+            for p in 0..self.planes {
                 let x = bits[p * self.width + w];
                 and &= x;
                 or |= x;
@@ -415,9 +411,7 @@ impl Plan {
                     lists.push((i, matches!(c, Cond::Any(_)), leaves));
                 }
                 Some(c) => match plan.leaf(c) {
-                    Some(Leaf::Range(slot, range)) => plan.ranges.push((i, slot, range)),
-                    Some(Leaf::Typed(slot, test)) => plan.typed.push((i, slot, test)),
-                    Some(Leaf::Bit(at, negate)) => plan.bits.push((i, at, negate)),
+                    Some(leaf) => plan.place(i, leaf),
                     None => plan.general.push(i),
                 },
                 None => plan.general.push(i),
@@ -429,6 +423,16 @@ impl Plan {
         plan.step_slots();
         plan.quad_bits();
         plan
+    }
+
+    /// Rule `rule` (or a list's leaf, in `Lists`), whose condition is `leaf`, in the loop of
+    /// its kind.
+    fn place(&mut self, rule: usize, leaf: Leaf) {
+        match leaf {
+            Leaf::Range(slot, range) => self.ranges.push((rule, slot, range)),
+            Leaf::Typed(slot, test) => self.typed.push((rule, slot, test)),
+            Leaf::Bit(at, negate) => self.bits.push((rule, at, negate)),
+        }
     }
 
     /// Decide the rules of the kinds a leaf can be (bits, quads, ranges, steps, typed) into
