@@ -16,8 +16,9 @@ pub mod suggest;
 
 use jiff::civil::Date;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
-use crate::engine::{Engine, Header, Hit, Outcome, fmt_number};
+use crate::engine::{Engine, Header, Outcome, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Record};
 use crate::rules::{Points, Rules, Tier};
@@ -41,11 +42,63 @@ pub struct Column {
     /// candidate for a suggested rule (an id, a column in `--ignore-columns`) keeps none, and
     /// reads as empty for every contact.
     pub kept: bool,
-    /// The distinct cells, exactly as read.
-    pub cells: Vec<String>,
-    /// Per contact, the index of its cell in `cells`.
+    /// The distinct cells, exactly as read, one after another: a column of emails holds as
+    /// many cells as contacts, so they share one buffer rather than each having its own.
+    text: String,
+    /// Where each distinct cell ends in `text`; cell `k` starts where cell `k - 1` ends.
+    ends: Vec<u32>,
+    /// Per contact, the index of its cell among the distinct cells.
     pub codes: Codes,
 }
+
+impl Column {
+    /// The distinct cell with index `code`.
+    pub fn cell(&self, code: usize) -> &str {
+        let start = code.checked_sub(1).map_or(0, |k| self.ends[k] as usize);
+        &self.text[start..self.ends[code] as usize]
+    }
+
+    /// The distinct cells, in the order of their codes.
+    pub fn cells(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.ends.len()).map(|code| self.cell(code))
+    }
+
+    /// Add the next contact's cell, giving it the code of an equal cell seen before, or the
+    /// next code. `index` finds the codes of the cells seen so far by their hash.
+    fn push(&mut self, cell: &str, index: &mut Distinct) -> std::result::Result<(), TooMany> {
+        let hash = index.state.hash_one(cell);
+        let code = match index
+            .table
+            .find(hash, |&code| self.cell(code as usize) == cell)
+        {
+            Some(&code) => code,
+            None => {
+                let code = u32::try_from(self.ends.len()).map_err(|_| TooMany)?;
+                let end = u32::try_from(self.text.len() + cell.len()).map_err(|_| TooMany)?;
+                self.text.push_str(cell);
+                self.ends.push(end);
+                let state = &index.state;
+                index
+                    .table
+                    .insert_unique(hash, code, |&code| state.hash_one(self.cell(code as usize)));
+                code
+            }
+        };
+        self.codes.push(code);
+        Ok(())
+    }
+}
+
+/// A column's distinct cells by hash, while the file is read.
+#[derive(Default)]
+struct Distinct {
+    table: hashbrown::HashTable<u32>,
+    state: foldhash::fast::RandomState,
+}
+
+/// A column with more distinct cells, or more of their text, than codes of four bytes reach.
+#[derive(Debug)]
+struct TooMany;
 
 /// Per contact, the index of its cell among a column's distinct cells: a byte each while
 /// there are at most 256 of them (yes/no, a country, an industry), two bytes up to 65,536,
@@ -95,6 +148,14 @@ impl Codes {
         }
     }
 
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Codes::Byte(codes) => codes.shrink_to_fit(),
+            Codes::Short(codes) => codes.shrink_to_fit(),
+            Codes::Long(codes) => codes.shrink_to_fit(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Codes::Byte(codes) => codes.len(),
@@ -106,6 +167,13 @@ impl Codes {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A rule that matched a contact, and the points it gave after decay.
+#[derive(Debug, Clone, Copy)]
+pub struct Matched {
+    pub rule: usize,
+    pub points: f64,
 }
 
 /// How often one outcome value occurred (trimmed, lower case), and whether it counts as
@@ -126,8 +194,11 @@ pub struct Dataset {
     /// Score and tier under the current rules.
     pub score: Vec<i64>,
     pub tier: Vec<Tier>,
+    /// Contact `i`'s matched rules are `hit_rule[hit_start[i]..hit_start[i + 1]]`, and the
+    /// points each gave (after decay) are at the same places in `hit_points`.
     hit_start: Vec<usize>,
-    hit_list: Vec<Hit>,
+    hit_rule: Vec<u32>,
+    hit_points: Vec<f64>,
     /// Contacts whose outcome cell is empty: left out.
     pub left_out: u64,
     /// Rows that could not be read.
@@ -159,7 +230,7 @@ impl Dataset {
             hit_start: vec![0],
             ..Dataset::default()
         };
-        let mut index: Vec<HashMap<String, u32>> = vec![HashMap::new(); width];
+        let mut index: Vec<Distinct> = (0..width).map(|_| Distinct::default()).collect();
         let mut values: BTreeMap<String, u64> = BTreeMap::new();
         let mut record = Record::default();
         let mut scratch = engine.scratch();
@@ -182,36 +253,35 @@ impl Dataset {
             data.converted.push(converted);
             data.score.push(out.score);
             data.tier.push(out.tier());
-            data.hit_list.extend_from_slice(&out.hits);
-            data.hit_start.push(data.hit_list.len());
+            for hit in &out.hits {
+                // A rule's index fits: a rules file of 2^32 rules would not load.
+                data.hit_rule.push(hit.rule as u32);
+                data.hit_points.push(hit.points);
+            }
+            data.hit_start.push(data.hit_rule.len());
             for (c, column) in data.columns.iter_mut().enumerate() {
                 if !column.kept {
                     continue;
                 }
                 let cell = record.get(c).unwrap_or("");
-                let code = match index[c].get(cell) {
-                    Some(&code) => code,
-                    None => {
-                        let code = u32::try_from(index[c].len()).map_err(|_| {
-                            Error::Data(format!(
-                                "{}: too many distinct values in column `{}`",
-                                input.name(),
-                                data.header[c]
-                            ))
-                        })?;
-                        index[c].insert(cell.to_string(), code);
-                        code
-                    }
-                };
-                column.codes.push(code);
+                column.push(cell, &mut index[c]).map_err(|TooMany| {
+                    Error::Data(format!(
+                        "{}: too many distinct values in column `{}`: leave it out with \
+                         --ignore-columns",
+                        input.name(),
+                        data.header[c]
+                    ))
+                })?;
             }
         }
-        // Each distinct cell was kept once, as its index's key: now in code order.
-        for (column, index) in data.columns.iter_mut().zip(index) {
-            column.cells = vec![String::new(); index.len()];
-            for (cell, code) in index {
-                column.cells[code as usize] = cell;
-            }
+        // Grown by doubling while read: give back what the rest of the run will not use.
+        data.hit_start.shrink_to_fit();
+        data.hit_rule.shrink_to_fit();
+        data.hit_points.shrink_to_fit();
+        for column in &mut data.columns {
+            column.text.shrink_to_fit();
+            column.ends.shrink_to_fit();
+            column.codes.shrink_to_fit();
         }
         let mut values: Vec<OutcomeValue> = values
             .into_iter()
@@ -235,8 +305,15 @@ impl Dataset {
     }
 
     /// The rules that matched contact `i` under the current rules.
-    pub fn hits(&self, i: usize) -> &[Hit] {
-        &self.hit_list[self.hit_start[i]..self.hit_start[i + 1]]
+    pub fn hits(&self, i: usize) -> impl Iterator<Item = Matched> {
+        let at = self.hit_start[i]..self.hit_start[i + 1];
+        self.hit_rule[at.clone()]
+            .iter()
+            .zip(&self.hit_points[at])
+            .map(|(&rule, &points)| Matched {
+                rule: rule as usize,
+                points,
+            })
     }
 
     /// Contact `i`'s cells, for scoring it again with other rules (empty in columns not
@@ -244,13 +321,7 @@ impl Dataset {
     pub fn row(&self, i: usize) -> Vec<&str> {
         self.columns
             .iter()
-            .map(|c| {
-                if c.kept {
-                    c.cells[c.codes.get(i)].as_str()
-                } else {
-                    ""
-                }
-            })
+            .map(|c| if c.kept { c.cell(c.codes.get(i)) } else { "" })
             .collect()
     }
 }
@@ -483,7 +554,7 @@ impl Calibration {
         let rule_masks: Vec<Vec<bool>> = (0..rules.rules.len())
             .map(|r| {
                 rows.iter()
-                    .map(|&i| data.hits(i).iter().any(|h| h.rule == r))
+                    .map(|&i| data.hits(i).any(|h| h.rule == r))
                     .collect()
             })
             .collect();
@@ -750,7 +821,7 @@ fn features(rules: &Rules, search: &Search, left_out: &[usize]) -> Vec<Feature> 
 /// Each scored contact's feature values: 1 if the rule matched (the share of its points left
 /// after decay), else 0; for `points_per`, the units it counted (the points it gave over its
 /// points per unit, after its cap and decay).
-fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search) -> Vec<Vec<f64>> {
+fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search) -> Design {
     let mut of_rule: HashMap<usize, (usize, Option<f64>)> = HashMap::new();
     for (f, feature) in features.iter().enumerate() {
         if let Feature::Rule { index, now, .. } = feature {
@@ -758,24 +829,36 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
             of_rule.insert(*index, (f, (*now != 0.0).then_some(*now)));
         }
     }
-    rows.iter()
-        .enumerate()
-        .map(|(pos, &i)| {
-            let mut x = vec![0.0; features.len()];
-            for h in data.hits(i) {
-                // 1 for a match, less when its points decayed; for `points_per`, the units.
-                if let Some(&(f, worth)) = of_rule.get(&h.rule) {
-                    x[f] = worth.map_or(1.0, |w| h.points / w);
-                }
+    let width = features.len();
+    let mut values = vec![0.0; rows.len() * width];
+    for ((pos, &i), x) in rows.iter().enumerate().zip(values.chunks_mut(width.max(1))) {
+        for h in data.hits(i) {
+            // 1 for a match, less when its points decayed; for `points_per`, the units.
+            if let Some(&(f, worth)) = of_rule.get(&h.rule) {
+                x[f] = worth.map_or(1.0, |w| h.points / w);
             }
-            for (f, feature) in features.iter().enumerate() {
-                if let Feature::Suggested(k) = feature {
-                    x[f] = f64::from(u8::from(search.suggestions[*k].mask[pos]));
-                }
+        }
+        for (f, feature) in features.iter().enumerate() {
+            if let Feature::Suggested(k) = feature {
+                x[f] = f64::from(u8::from(search.suggestions[*k].mask[pos]));
             }
-            x
-        })
-        .collect()
+        }
+    }
+    Design { width, values }
+}
+
+/// The feature values of every scored contact, one row after another (one buffer rather
+/// than one per contact: calibrate holds them all at once).
+struct Design {
+    width: usize,
+    values: Vec<f64>,
+}
+
+impl Design {
+    /// The feature values of the scored contact at position `pos`.
+    fn row(&self, pos: usize) -> &[f64] {
+        &self.values[pos * self.width..(pos + 1) * self.width]
+    }
 }
 
 /// What the points are fitted on.
@@ -784,7 +867,7 @@ struct Fitter<'a> {
     data: &'a Dataset,
     rows: &'a [usize],
     features: &'a [Feature],
-    x: &'a [Vec<f64>],
+    x: &'a Design,
     search: &'a Search,
 }
 
@@ -800,7 +883,7 @@ impl Fitter<'_> {
         let patterns = Patterns::new(
             chosen.len(),
             self.rows.iter().enumerate().map(|(pos, &i)| {
-                let x: Vec<f64> = selected.iter().map(|&f| self.x[pos][f]).collect();
+                let x: Vec<f64> = selected.iter().map(|&f| self.x.row(pos)[f]).collect();
                 (pos % FOLDS, x, self.data.converted[i])
             }),
         );
@@ -1174,6 +1257,28 @@ mod tests {
     }
 
     #[test]
+    fn a_column_keeps_each_distinct_cell_once_and_reads_every_contact_back() {
+        let mut column = Column::default();
+        let mut index = Distinct::default();
+        // Empty cells, repeats, a cell that is another's prefix, more than 256 distinct.
+        let cells: Vec<String> = ["", "a", "ab", "a", "", "ab", "abc"]
+            .into_iter()
+            .map(String::from)
+            .chain((0..600).map(|i| format!("x{}", i % 300)))
+            .collect();
+        for cell in &cells {
+            column.push(cell, &mut index).unwrap();
+        }
+        assert_eq!(column.codes.len(), cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            assert_eq!(column.cell(column.codes.get(i)), cell, "contact {i}");
+        }
+        let distinct: Vec<&str> = column.cells().collect();
+        assert_eq!(distinct.len(), 4 + 300);
+        assert_eq!(distinct[..5], ["", "a", "ab", "abc", "x0"]);
+    }
+
+    #[test]
     fn columns_not_kept_hold_no_cells_and_read_as_empty() {
         let csv =
             "id,title,notes,won\n1,VP Sales,call back,yes\n2,Intern,long note,no\n3,VP Ops,,yes\n";
@@ -1196,8 +1301,12 @@ mod tests {
         assert_eq!(some.score, all.score);
         assert_eq!(some.score, [20, 0, 20]);
         assert_eq!(some.converted, all.converted);
-        assert!(some.columns[0].cells.is_empty() && some.columns[2].codes.is_empty());
-        assert_eq!(some.columns[1].cells, all.columns[1].cells);
+        assert!(some.columns[0].cells().len() == 0 && some.columns[2].codes.is_empty());
+        fn cells(c: &Column) -> Vec<&str> {
+            c.cells().collect()
+        }
+        assert_eq!(cells(&some.columns[1]), cells(&all.columns[1]));
+        assert_eq!(cells(&all.columns[1]), ["VP Sales", "Intern", "VP Ops"]);
         assert_eq!(some.row(1), ["", "Intern", "", "no"]);
         assert_eq!(all.row(1), ["2", "Intern", "long note", "no"]);
     }

@@ -226,7 +226,7 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
     let mut not_held = 0;
     for (order, candidate) in columns.iter().enumerate() {
         let column = &scope.data.columns[candidate.column];
-        let cells: Vec<Cell> = column.cells.iter().map(|raw| Cell::new(raw)).collect();
+        let cells: Vec<Cell> = column.cells().map(Cell::new).collect();
         // Per distinct cell, per fold (`scope.folds` in a row): contacts and converters.
         let mut by_cell = vec![Tally::default(); cells.len() * scope.folds];
         for (pos, &row) in scope.rows.iter().enumerate() {
@@ -299,7 +299,7 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
             break;
         }
         let column = &scope.data.columns[s.column];
-        let cells: Vec<Cell> = column.cells.iter().map(|raw| Cell::new(raw)).collect();
+        let cells: Vec<Cell> = column.cells().map(Cell::new).collect();
         let holds = s.test.holds(&cells);
         s.mask = scope
             .rows
