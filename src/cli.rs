@@ -243,6 +243,10 @@ pub fn parse_date(s: &str) -> std::result::Result<Date, String> {
 /// Run leadsort with the process's arguments; the exit code follows DESIGN.md.
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
+        if crate::error::library_panicking() {
+            // Caught where it happens and reported there as the fault it is.
+            return;
+        }
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()));

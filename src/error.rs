@@ -1,6 +1,8 @@
 //! Errors and the exit codes DESIGN.md promises for them.
 
+use std::cell::Cell;
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use crate::rules::RulesError;
@@ -180,4 +182,28 @@ mod tests {
         let text = Error::Data("first\nsecond".into()).render(false);
         assert_eq!(text, "leadsort: error: first\nleadsort:   second\n");
     }
+}
+
+thread_local! {
+    /// Whether this thread is inside `catch_library_panic`.
+    static IN_LIBRARY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `f`, a call into a library that panics on a fault of its input or of the machine
+/// rather than returning an error (calamine on some damaged `.xls` files, rust_xlsxwriter
+/// when its temporary files cannot be written). Such a panic is no bug of leadsort: it comes
+/// back as `None`, and the process's panic hook says nothing of it (see
+/// `library_panicking`). Only this thread's panics are caught; a worker's elsewhere is still
+/// a bug.
+pub fn catch_library_panic<T>(f: impl FnOnce() -> T) -> Option<T> {
+    let before = IN_LIBRARY.replace(true);
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(f));
+    IN_LIBRARY.set(before);
+    caught.ok()
+}
+
+/// Whether the panic being reported happens inside `catch_library_panic`, which turns it
+/// into an error: the panic hook stays quiet then.
+pub fn library_panicking() -> bool {
+    IN_LIBRARY.get()
 }

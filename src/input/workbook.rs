@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 use std::io::Cursor;
-use std::sync::{Mutex, PoisonError};
 
 use calamine::{Data, ExcelDateTime, Reader, SheetType};
 
@@ -28,17 +27,9 @@ pub fn is_workbook(head: &[u8]) -> bool {
 /// separated by commas. `name` is the input's name, for messages.
 pub fn to_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>> {
     // calamine can panic on a damaged .xls (a few in a thousand randomly corrupted ones do):
-    // that is bad input, not a bug of leadsort, so the panic becomes exit 65. The process's
-    // hook (which reports a bug and exits) is set aside meanwhile: the input is opened before
-    // any worker thread starts, so no other panic can be silenced by it. The lock keeps two
-    // conversions (tests) from restoring each other's hook.
-    static HOOK: Mutex<()> = Mutex::new(());
-    let _swapping = HOOK.lock().unwrap_or_else(PoisonError::into_inner);
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let read = std::panic::catch_unwind(|| sheet_as_csv(bytes, name, sheet));
-    std::panic::set_hook(hook);
-    read.unwrap_or_else(|_| {
+    // that is bad input, not a bug of leadsort, so the panic becomes exit 65.
+    let read = crate::error::catch_library_panic(|| sheet_as_csv(bytes, name, sheet));
+    read.unwrap_or_else(|| {
         Err(Error::Data(format!(
             "{name} looks like a workbook but cannot be read: it is damaged, or not a workbook"
         )))

@@ -80,7 +80,22 @@ impl XlsxSink {
 
     fn build(&self, summary: &Summary) -> Result<Vec<u8>> {
         let name = self.target.name();
-        let err = |e: XlsxError| Error::Internal(format!("writing the workbook {name}: {e}"));
+        let err = |e: XlsxError| match e {
+            // Its sheets' rows go to temporary files as they are written (constant memory).
+            XlsxError::TempFileError(dir, source) => Error::Io {
+                what: format!(
+                    "cannot write the workbook {name}: cannot create a temporary file in {} \
+                     (TMPDIR chooses the folder)",
+                    dir.display()
+                ),
+                source,
+            },
+            XlsxError::IoError(source) => Error::Io {
+                what: format!("cannot write the workbook {name}"),
+                source,
+            },
+            e => Error::Internal(format!("writing the workbook {name}: {e}")),
+        };
         let mut book = Workbook::new();
         let head = CellFormat::new()
             .set_bold()
@@ -176,9 +191,21 @@ impl Sink for XlsxSink {
     }
 
     fn finish(self: Box<Self>, summary: &Summary) -> Result<Target> {
-        let bytes = self.build(summary)?;
+        let name = self.target.name();
+        // rust_xlsxwriter panics when a sheet's temporary file cannot be written (a full
+        // disk, a file-size limit): a fault of the machine, not a bug, reported as such.
+        let bytes =
+            crate::error::catch_library_panic(|| self.build(summary)).unwrap_or_else(|| {
+                Err(Error::Io {
+                    what: format!("cannot write the workbook {name}"),
+                    source: std::io::Error::other(format!(
+                        "its sheets' temporary files in {} could not be written: is that disk \
+                     full? (TMPDIR chooses the folder)",
+                        std::env::temp_dir().display()
+                    )),
+                })
+            })?;
         let mut target = self.target;
-        let name = target.name();
         std::io::Write::write_all(&mut target, &bytes)
             .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
         Ok(target)

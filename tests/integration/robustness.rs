@@ -1797,6 +1797,41 @@ fn a_full_disk_under_ulimit_f_exits_74_leaving_previous_outputs_and_no_temp_file
     assert_no_temp_files(env.root());
 }
 
+#[test]
+fn a_workbook_whose_temporary_files_cannot_be_written_exits_74_not_70() {
+    // rust_xlsxwriter writes each sheet's rows to a temporary file and panics when that
+    // write fails: a full disk, not a bug.
+    let env = Env::standard();
+    env.write("big.csv", big_contacts(5_000));
+    let before = previous_outputs(&env);
+    let out = under_file_size_limit(&env, 64, &["--format", "xlsx", "--split", "out", "big.csv"]);
+    assert_error(
+        &out,
+        74,
+        &["cannot write the workbook out/", "temporary files"],
+    );
+    assert_unchanged(&env.path("out"), &before, "ulimit -f with xlsx");
+    assert_no_temp_files(&env.path("out"));
+
+    let out = under_file_size_limit(&env, 64, &["-o", "scored.xlsx", "big.csv"]);
+    assert_error(&out, 74, &["cannot write the workbook scored.xlsx"]);
+    assert!(!env.exists("scored.xlsx"));
+    assert_no_temp_files(env.root());
+
+    // No folder for them at all.
+    let out =
+        run(classify(&env, &["-o", "scored.xlsx", "big.csv"]).env("TMPDIR", env.path("gone")));
+    assert_error(
+        &out,
+        74,
+        &[
+            "cannot write the workbook scored.xlsx",
+            "cannot create a temporary file in",
+        ],
+    );
+    assert_no_temp_files(env.root());
+}
+
 // ---- fault injection at each step of writing --------------------------------------------
 
 /// A second input whose outputs all differ from `CONTACTS`'s (a rejected row included).
