@@ -60,22 +60,76 @@ pub fn id_column(
 }
 
 /// Writing over a file being read would destroy it mid-read: refuse (exit 2) before
-/// anything is opened for writing.
+/// anything is opened for writing. An input of `None` is stdin, which may be a file too
+/// (`leadsort classify - -o contacts.csv < contacts.csv`).
 pub fn refuse_overwriting(inputs: &[Option<&Path>], outputs: &[PathBuf]) -> Result<()> {
-    let inputs: Vec<PathBuf> = inputs
+    let inputs: Vec<(FileId, bool)> = inputs
         .iter()
-        .flatten()
-        .filter_map(|p| p.canonicalize().ok())
+        .filter_map(|p| match p {
+            Some(p) => FileId::of(p).map(|id| (id, false)),
+            None => FileId::of_stdin().map(|id| (id, true)),
+        })
         .collect();
-    let clash = outputs
-        .iter()
-        .find(|out| out.canonicalize().is_ok_and(|o| inputs.contains(&o)));
-    match clash {
-        Some(out) => Err(Error::Usage(format!(
-            "{} is both an input and an output; write the output somewhere else",
-            out.display()
-        ))),
-        None => Ok(()),
+    for out in outputs {
+        let Some(id) = FileId::of(out) else {
+            continue;
+        };
+        if let Some(&(_, stdin)) = inputs.iter().find(|(input, _)| *input == id) {
+            return Err(Error::Usage(format!(
+                "{} is both {} and an output; write the output somewhere else",
+                out.display(),
+                if stdin {
+                    "the input on stdin"
+                } else {
+                    "an input"
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What makes two names one file: its device and inode on Unix (so hard links and links
+/// are the same file), else its canonical path.
+#[derive(Debug, PartialEq, Eq)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(PathBuf),
+}
+
+impl FileId {
+    /// The file at `path`, if there is one.
+    fn of(path: &Path) -> Option<FileId> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| FileId::Inode(m.dev(), m.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            path.canonicalize().ok().map(FileId::Path)
+        }
+    }
+
+    /// The file on stdin, if it is one (not a terminal or a pipe, which no output can be).
+    fn of_stdin() -> Option<FileId> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            use std::os::unix::fs::MetadataExt;
+            let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+            let meta = std::fs::File::from(fd).metadata().ok()?;
+            meta.is_file()
+                .then(|| FileId::Inode(meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
     }
 }
 

@@ -164,6 +164,35 @@ fn output_path_equal_to_input_path_exits_2_and_leaves_the_input_untouched() {
 }
 
 #[test]
+fn output_over_the_file_on_stdin_or_a_hard_link_to_the_input_exits_2() {
+    let env = Env::standard();
+    let on_stdin = |file: &str| {
+        std_classify(&env)
+            .args(["-o", "contacts.csv", "-"])
+            .stdin(std::fs::File::open(env.path(file)).unwrap())
+            .output()
+            .unwrap()
+    };
+    let out = on_stdin("contacts.csv");
+    assert_error(
+        &out,
+        2,
+        &["contacts.csv is both the input on stdin and an output"],
+    );
+    assert_eq!(env.read("contacts.csv"), CONTACTS);
+
+    std::fs::hard_link(env.path("contacts.csv"), env.path("linked.csv")).unwrap();
+    let out = run(&mut env.classify(&["-o", "linked.csv", "contacts.csv"]));
+    assert_error(&out, 2, &["linked.csv is both an input and an output"]);
+    assert_eq!(env.read("contacts.csv"), CONTACTS);
+
+    // Another file on stdin is no clash.
+    env.write("other.csv", CONTACTS);
+    let out = on_stdin("other.csv");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn output_over_the_rules_file_exits_2_and_leaves_it_untouched() {
     let env = Env::standard();
     let out = run(&mut env.classify(&["-o", "rules.toml", "contacts.csv"]));
