@@ -179,6 +179,9 @@ fn write(output: &Output, text: &str, force: bool) -> Result<()> {
 
 /// What was written, and what to do next (stderr, unless `-q`).
 fn report(ui: &Ui, survey: &Survey, starter: &Starter, output: &Output) {
+    if let (Some(input), Some(first)) = (&survey.input, survey.not_utf8) {
+        ui.warn(&crate::input::not_utf8_warning(input, first));
+    }
     for found in survey.found.iter().filter(|f| !f.typed()) {
         ui.warn(&format!(
             "column `{}` looks like {}, but most of its first cells are not {}: {}",
@@ -928,6 +931,8 @@ struct Survey {
     id: Option<String>,
     /// Headers the catalogue does not know (or that repeat), in header order.
     unknown: Vec<String>,
+    /// Record and line of the first sample row that is not UTF-8 (it is left out).
+    not_utf8: Option<(u64, u64)>,
 }
 
 /// A known column found in the header.
@@ -1011,6 +1016,7 @@ impl Survey {
         if let Some(path) = source.path() {
             survey.csv = shell_word(&path.display().to_string());
         }
+        survey.not_utf8 = input.first_not_utf8;
         Ok(survey)
     }
 
@@ -1066,6 +1072,7 @@ impl Survey {
             found,
             id,
             unknown,
+            not_utf8: None,
         }
     }
 

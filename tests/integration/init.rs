@@ -172,6 +172,23 @@ fn without_a_file_it_writes_a_generic_starter_that_runs() {
 }
 
 #[test]
+fn rows_that_are_not_utf8_are_left_out_of_the_sample_with_a_warning() {
+    let env = Env::new();
+    // An older Excel's export: é as the one byte 0xE9 on the second data row.
+    let mut csv = b"Email,Job Title,Company Size\nann@acme.com,VP Sales,500\n".to_vec();
+    csv.extend_from_slice(b"jos\xe9@acme.com,Directeur,50\n");
+    env.write("contacts.csv", &csv);
+    let (_, rules, out) = init(&env, &["contacts.csv"]);
+    assert!(!rules.rules.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("contacts.csv has rows that are not UTF-8 (the first is record 2, line 3)")
+            && err.contains("--encoding windows-1252"),
+        "{err}"
+    );
+}
+
+#[test]
 fn quiet_prints_nothing() {
     let env = Env::new();
     let out = run(env.cmd().args(["-q", "init"]));
