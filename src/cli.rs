@@ -104,7 +104,7 @@ pub fn load_rules(path: &std::path::Path, defaulted: bool) -> Result<Rules> {
 
 /// The rules file's text; a missing file is exit 66 with a hint when the path was assumed.
 pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         let hint = if defaulted && e.kind() == std::io::ErrorKind::NotFound {
             " (no --rules given and LEADSORT_RULES is not set, so leadsort looked in the current folder)"
         } else {
@@ -114,7 +114,8 @@ pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String
             path: path.to_path_buf(),
             source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
         }
-    })
+    })?;
+    Ok(rules::text_of(path, bytes)?)
 }
 
 /// `--as-of DATE`: the day day-based rules count from (reproducible runs).

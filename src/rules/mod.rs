@@ -23,6 +23,28 @@ pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
     })
 }
 
+/// A rules file's bytes as text, or the error (exit 78) that points at the first byte that
+/// is not UTF-8: TOML files are UTF-8, and an editor may have saved one as Latin-1.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, RulesError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        // Shown with the bad bytes replaced: the part before them is the same text.
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let span = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
+        RulesError {
+            source: source(path, &text),
+            diagnostics: vec![
+                Diagnostic::error(span, "the rules file is not UTF-8 text")
+                    .label("this byte is not UTF-8")
+                    .help(
+                        "save the file as UTF-8 (in most editors: Save As, encoding UTF-8); \
+                         it may have been saved as Latin-1 or Windows-1252",
+                    ),
+            ],
+        }
+    })
+}
+
 /// The valid part of the rules (if the file's skeleton holds) and every error: for `check`,
 /// which reports all problems of a file in one run.
 pub fn from_str_lenient(path: &Path, text: &str) -> (Option<Rules>, RulesError) {

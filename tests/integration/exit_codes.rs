@@ -420,6 +420,33 @@ fn invalid_toml_exits_78_with_line_and_column() {
 }
 
 #[test]
+fn rules_saved_as_latin1_exit_78_at_the_first_byte_that_is_not_utf8() {
+    let env = Env::standard();
+    let mut rules = RULES
+        .replace("name = \"Decision", "name = \"D\u{e9}cision")
+        .into_bytes();
+    // é as Latin-1 saves it: the one byte 0xE9 in place of its two UTF-8 bytes.
+    let at = rules.windows(2).position(|w| w == "é".as_bytes()).unwrap();
+    rules.splice(at..at + 2, [0xE9]);
+    env.write("rules.toml", &rules);
+    let line = 1 + rules[..at].iter().filter(|&&b| b == b'\n').count();
+    let out = run(&mut env.classify(&["contacts.csv"]));
+    assert!(out.stdout.is_empty());
+    let place = format!("rules.toml:{line}:10");
+    assert_error(
+        &out,
+        78,
+        &[
+            "the rules file is not UTF-8 text",
+            &place,
+            "save the file as UTF-8",
+        ],
+    );
+    let out = run(env.cmd().args(["check", "contacts.csv"]));
+    assert_error(&out, 78, &["the rules file is not UTF-8 text", &place]);
+}
+
+#[test]
 fn unknown_key_exits_78_with_did_you_mean_source_line_and_caret() {
     let out = with_rules(
         r#"version = 1
