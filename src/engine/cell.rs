@@ -100,19 +100,16 @@ fn strip_currency(cell: &str) -> &str {
 }
 
 /// ISO 8601: `2026-11-27`, optionally followed by a time (`T14:22:00Z`, ` 14:22`).
-/// The date is taken as written; a time zone offset does not move it.
+/// The date is taken as written; a time zone offset does not move it. A time must be a
+/// possible clock (`T25:00` makes the cell no date); what follows its seconds (a fraction,
+/// a zone) is not read.
 pub fn parse_iso_date(cell: &str) -> Option<Date> {
     let b = cell.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    if b.len() > 10 {
-        let sep = b[10];
-        let time_follows =
-            matches!(sep, b'T' | b't' | b' ') && b.get(11).is_some_and(u8::is_ascii_digit);
-        if !time_follows {
-            return None;
-        }
+    if b.len() > 10 && !(matches!(b[10], b'T' | b't' | b' ') && is_clock(&b[11..])) {
+        return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i32> {
         let part = &b[r];
@@ -122,6 +119,31 @@ pub fn parse_iso_date(cell: &str) -> Option<Date> {
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     Date::new(y as i16, m as i8, d as i8).ok()
+}
+
+/// Whether `t` starts with a time of day: an hour of one or two digits up to 23, then
+/// optionally `:MM` up to 59, then optionally `:SS` up to 60 (a leap second).
+fn is_clock(t: &[u8]) -> bool {
+    let digits = t.iter().take(2).take_while(|c| c.is_ascii_digit()).count();
+    let number = |p: &[u8]| p.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    if digits == 0 || number(&t[..digits]) > 23 {
+        return false;
+    }
+    // `:MM`, then `:SS`: two digits each, when the colon is there.
+    let mut rest = &t[digits..];
+    for most in [59, 60] {
+        match rest {
+            [b':', a, b, tail @ ..] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                if number(&[*a, *b]) > most {
+                    return false;
+                }
+                rest = tail;
+            }
+            [b':', ..] => return false,
+            _ => break,
+        }
+    }
+    true
 }
 
 /// ISO 8601 first, then each of `formats` (strftime-style, e.g. `%m/%d/%Y`). A year read
@@ -223,6 +245,14 @@ mod tests {
         assert_eq!(parse_iso_date("2026-02-29"), None);
         assert_eq!(parse_iso_date("2026-13-01"), None);
         assert_eq!(parse_iso_date("2026-11-27x"), None);
+        // The time must be a possible clock; what follows its seconds is not read.
+        assert_eq!(parse_iso_date("2026-11-27 9:05"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27T14"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27T23:59:60.5+02:00"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27 14:22:00 UTC"), d(2026, 11, 27));
+        for bad in ["T25:00:00", "T24:00", "T14:60", "T14:22:61", "T14:", "T14:2", "Tx", "T"] {
+            assert_eq!(parse_iso_date(&format!("2026-11-27{bad}")), None, "{bad}");
+        }
         assert_eq!(parse_iso_date("27/11/2026"), None);
         assert_eq!(parse_iso_date(""), None);
     }
