@@ -161,6 +161,9 @@ pub const OPERATORS: [&str; 23] = [
 /// Reps are tracked in a 64-bit mask per contact.
 pub const MAX_REPS: usize = 64;
 
+/// The most points one rule may give or take (see `Parser::points`).
+const MAX_POINTS: f64 = 1e9;
+
 const RESERVED_QUEUES: [&str; 2] = ["rejected", "summary"];
 
 /// What a `[[test]]` may name: the rules' queues and rules.
@@ -248,6 +251,24 @@ impl Walker {
                 None
             }
         }
+    }
+
+    /// A rule's points (or points per unit, or their cap): at most a billion either way, so
+    /// that the points of every rule add up exactly (a score is a sum of doubles) and the
+    /// reasons add up to the score.
+    fn points(&mut self, v: &Value, key: &str) -> Option<f64> {
+        let n = self.number(v, key)?;
+        if n.abs() > MAX_POINTS {
+            self.push(
+                Diagnostic::error(
+                    v.span(),
+                    format!("`{key}` must be between -1000000000 and 1000000000"),
+                )
+                .label("too large for a score"),
+            );
+            return None;
+        }
+        Some(n)
     }
 
     fn whole_days(&mut self, v: &Value, key: &str) -> Option<i64> {
@@ -1093,7 +1114,7 @@ impl Walker {
             Some(id)
         });
         let when = t.get("when").map(|w| self.condition(w));
-        let fixed = t.get("points").map(|p| self.number(p, "points"));
+        let fixed = t.get("points").map(|p| self.points(p, "points"));
         let per = t.get("points_per").map(|p| (p.span(), self.points_per(p)));
         let disqualify = t.get("disqualify").map(|d| self.boolean(d, "disqualify"));
         let decay = t.get("decay").map(|d| self.decay(d));
@@ -1317,10 +1338,10 @@ impl Walker {
     fn points_per(&mut self, v: &Value) -> Option<Points> {
         let mut t = self.table(v, "points_per", "`points_per`")?;
         let field = t.get("field").and_then(|f| self.field_ref(f));
-        let points = t.get("points").and_then(|p| self.number(p, "points"));
+        let points = t.get("points").and_then(|p| self.points(p, "points"));
         let max = match t.get("max") {
             None => Some(None),
-            Some(m) => match self.number(m, "max") {
+            Some(m) => match self.points(m, "max") {
                 Some(n) if n > 0.0 => Some(Some(n)),
                 Some(_) => {
                     self.push(
