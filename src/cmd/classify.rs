@@ -455,15 +455,7 @@ fn take_lock(args: &Args, files: &[PathBuf]) -> Result<Option<crate::guard::RunL
     let path = match (&args.lock, &args.split) {
         (Some(p), _) => p.clone(),
         (None, Some(dir)) => {
-            if !dir.is_dir() {
-                return Err(Error::CantCreate {
-                    path: dir.clone(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "the --split folder does not exist (leadsort writes into it but does not make it)",
-                    ),
-                });
-            }
+            crate::output::check_split_folder(dir)?;
             dir.join(".leadsort.lock")
         }
         (None, None) => return Ok(None),

@@ -458,15 +458,7 @@ impl Outputs {
                 (vec![open(target, &sheets, true)?], rejected, false)
             }
             Destination::Split { dir } => {
-                if !dir.is_dir() {
-                    return Err(Error::CantCreate {
-                        path: dir.clone(),
-                        source: io::Error::new(
-                            io::ErrorKind::NotFound,
-                            "the --split folder does not exist (leadsort writes into it but does not make it)",
-                        ),
-                    });
-                }
+                check_split_folder(dir)?;
                 let writers = engine
                     .queues
                     .iter()
@@ -537,3 +529,27 @@ impl Outputs {
         commit_all(ready)
     }
 }
+
+/// The `--split` folder must be there (leadsort writes into it but does not make it), and be
+/// a folder: exit 73 otherwise.
+pub fn check_split_folder(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let (kind, why) = if dir.exists() {
+        (
+            io::ErrorKind::NotADirectory,
+            "the --split path is a file, not a folder (--split names the folder the queue files go into)",
+        )
+    } else {
+        (
+            io::ErrorKind::NotFound,
+            "the --split folder does not exist (leadsort writes into it but does not make it)",
+        )
+    };
+    Err(Error::CantCreate {
+        path: dir.to_path_buf(),
+        source: io::Error::new(kind, why),
+    })
+}
+

@@ -332,9 +332,15 @@ fn output_into_a_missing_folder_exits_73() {
 fn split_into_a_missing_folder_exits_73() {
     let env = Env::standard();
     let out = run(&mut env.classify(&["--split", "nodir", "contacts.csv"]));
-    assert_error(&out, 73, &["nodir"]);
+    assert_error(&out, 73, &["nodir", "folder does not exist"]);
     assert!(!env.exists("nodir"));
     assert!(out.stdout.is_empty());
+
+    // A file where the folder should be is named as what it is.
+    env.write("scored.csv", "yesterday\n");
+    let out = run(&mut env.classify(&["--split", "scored.csv", "contacts.csv"]));
+    assert_error(&out, 73, &["scored.csv", "is a file, not a folder"]);
+    assert_eq!(env.read("scored.csv"), "yesterday\n");
 }
 
 // ---- 74: I/O error while writing -------------------------------------------------------
