@@ -248,9 +248,21 @@ mod tests {
         // The time must be a possible clock; what follows its seconds is not read.
         assert_eq!(parse_iso_date("2026-11-27 9:05"), d(2026, 11, 27));
         assert_eq!(parse_iso_date("2026-11-27T14"), d(2026, 11, 27));
-        assert_eq!(parse_iso_date("2026-11-27T23:59:60.5+02:00"), d(2026, 11, 27));
+        assert_eq!(
+            parse_iso_date("2026-11-27T23:59:60.5+02:00"),
+            d(2026, 11, 27)
+        );
         assert_eq!(parse_iso_date("2026-11-27 14:22:00 UTC"), d(2026, 11, 27));
-        for bad in ["T25:00:00", "T24:00", "T14:60", "T14:22:61", "T14:", "T14:2", "Tx", "T"] {
+        for bad in [
+            "T25:00:00",
+            "T24:00",
+            "T14:60",
+            "T14:22:61",
+            "T14:",
+            "T14:2",
+            "Tx",
+            "T",
+        ] {
             assert_eq!(parse_iso_date(&format!("2026-11-27{bad}")), None, "{bad}");
         }
         assert_eq!(parse_iso_date("27/11/2026"), None);

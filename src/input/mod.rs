@@ -721,6 +721,13 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
             as_stored: false,
         });
     }
+    // UTF-32's byte order marks start like UTF-16's (FF FE 00 00): name it, rather than
+    // decode it as UTF-16 and fail on the NULs between its characters.
+    if head.starts_with(&[0xFF, 0xFE, 0, 0]) || head.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Err(Error::Data(format!(
+            "{name} is UTF-32 text, which leadsort does not read: save it as UTF-8 (or UTF-16)"
+        )));
+    }
     let utf16_bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
     let encoding = options.encoding.filter(|e| *e != encoding_rs::UTF_8);
     if encoding.is_none() && !utf16_bom {

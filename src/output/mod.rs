@@ -552,4 +552,3 @@ pub fn check_split_folder(dir: &std::path::Path) -> Result<()> {
         source: io::Error::new(kind, why),
     })
 }
-

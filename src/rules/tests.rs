@@ -559,7 +559,9 @@ fn points_beyond_a_billion_are_refused_where_they_are_written() {
         ["7:10 `points` must be between -1000000000 and 1000000000"]
     );
     assert_eq!(
-        body_errors(&rule("points_per = { field = \"x\", points = 2e9, max = 5e9 }")),
+        body_errors(&rule(
+            "points_per = { field = \"x\", points = 2e9, max = 5e9 }"
+        )),
         [
             "7:38 `points` must be between -1000000000 and 1000000000",
             "7:49 `max` must be between -1000000000 and 1000000000",
@@ -567,6 +569,8 @@ fn points_beyond_a_billion_are_refused_where_they_are_written() {
     );
     let r = ok(&rule("points = -1000000000"));
     assert_eq!(r.rules[0].points, Some(Points::Fixed(-1e9)));
-    let r = ok(&rule("points_per = { field = \"x\", points = 1e9, max = 1e9 }"));
+    let r = ok(&rule(
+        "points_per = { field = \"x\", points = 1e9, max = 1e9 }",
+    ));
     assert!(r.rules[0].points.is_some());
 }

@@ -798,6 +798,22 @@ fn utf16_with_a_byte_order_mark_is_read_like_utf8_in_both_byte_orders() {
 }
 
 #[test]
+fn utf32_is_named_as_such_and_exits_65() {
+    let env = Env::standard();
+    let text = contacts_beyond_ascii();
+    for (name, be) in [("utf32le.csv", false), ("utf32be.csv", true)] {
+        let mut bytes = Vec::new();
+        for c in std::iter::once('\u{feff}').chain(text.chars()) {
+            let c = u32::from(c);
+            bytes.extend(if be { c.to_be_bytes() } else { c.to_le_bytes() });
+        }
+        env.write(name, bytes);
+        let out = run(&mut classify(&env, &[name]));
+        assert_error(&out, 65, &[name, "is UTF-32 text", "save it as UTF-8"]);
+    }
+}
+
+#[test]
 fn utf16_without_a_byte_order_mark_exits_65_naming_utf16_and_reads_with_the_flag() {
     let env = Env::standard();
     env.write("utf8.csv", contacts_beyond_ascii());
