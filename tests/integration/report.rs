@@ -666,20 +666,18 @@ warm = 50
 [[rule]]
 name = "Huge"
 when = { field = "size", at_least = 10 }
-points = 9000000000000000000
-[[rule]]
-name = "Huger"
-when = { field = "size", at_least = 15 }
-points = 9000000000000000000
+points_per = { field = "units", points = 1000000000 }
 [[rule]]
 name = "Negative"
 when = { field = "size", at_most = 5 }
-points = -9000000000000000000
+points_per = { field = "units", points = -1000000000 }
 "#,
     );
+    // A billion points per unit, times 10^13 units, is past what a score can hold.
     env.write(
         "c.csv",
-        "id,email,size\n1,a@b.com,20\n2,c@d.com,1\n3,e@f.com,7\n",
+        "id,email,size,units\n1,a@b.com,20,10000000000000\n2,c@d.com,1,10000000000000\n\
+         3,e@f.com,7,0\n",
     );
     let text = ok(&report(&env, &["c.csv"]));
     let bins = bar_rows(&section(&text, "Scores"));
