@@ -28,7 +28,8 @@ Examples:
 
 Rules are found at --rules PATH, else $LEADSORT_RULES, else ./rules.toml.
 Exit codes: 0 ok, 2 usage, 65 bad input data, 66 input missing, 70 bug,
-73 output cannot be created, 74 I/O error, 78 rules.toml error.";
+73 output cannot be created, 74 I/O error, 75 another run holds the lock,
+78 rules.toml error.";
 
 #[derive(Debug, Parser)]
 #[command(name = "leadsort", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]

@@ -116,8 +116,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "KEY")]
     pub sort: Option<SortKey>,
 
-    /// Input columns to write, by header name, comma-separated, in this order (score, tier,
-    /// queue and reasons are always written)
+    /// Input columns to write, by header name, comma-separated, in this order (score, the
+    /// group scores, tier and queue are always written, and reasons unless --no-reasons)
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
 

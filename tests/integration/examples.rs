@@ -142,7 +142,8 @@ fn the_main_example_split_summary_adds_up() {
     );
 }
 
-/// ```toml blocks in README.md: the block with `version` is a whole file; other blocks are
+/// ```toml blocks in README.md: the block with `version` is a whole file, with no warnings;
+/// other blocks are
 /// snippets that must parse after a minimal header (warm and hot tiers), and `[[test]]` snippets are appended to
 /// the whole file and must pass `leadsort check`.
 #[test]
@@ -157,8 +158,15 @@ fn readme_rules_blocks_parse_and_its_tests_pass() {
         .iter()
         .find(|b| b.contains("version = 1"))
         .expect("a whole rules file in README");
-    leadsort::rules::from_str(Path::new("README.md"), whole)
+    let rules = leadsort::rules::from_str(Path::new("README.md"), whole)
         .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    // The showcase passes the `check --deny-warnings` README recommends for CI.
+    let warnings: Vec<String> = leadsort::rules::lint(&rules)
+        .into_iter()
+        .filter(|d| d.severity == leadsort::rules::Severity::Warning)
+        .map(|d| d.message)
+        .collect();
+    assert_eq!(warnings, Vec::<String>::new(), "README's whole rules file");
     let mut tests = 0;
     for body in blocks.iter().filter(|b| !b.contains("version = 1")) {
         if body.contains("[[test]]") {
@@ -282,4 +290,100 @@ fn examples_readme_counts_are_the_real_ones() {
         checked >= 3,
         "found {checked} rows in the examples README table"
     );
+}
+
+/// The transcripts in README.md (a ```text block whose first line is `$ leadsort ...`) are
+/// what leadsort prints: each is run from the repository root and its stdout compared line
+/// by line, a line `...` standing for any number of lines. Transcripts that need files the
+/// repository does not hold (a changed rules file, a history) or a shell (`\`, `#`) are
+/// left out; every one that runs names its `--as-of`, so the day does not change it.
+#[test]
+fn readme_transcripts_are_what_leadsort_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut checked = Vec::new();
+    for block in readme.split("```text\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        let mut lines = block.lines();
+        let Some(command) = lines.next().and_then(|l| l.strip_prefix("$ leadsort ")) else {
+            continue;
+        };
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let runnable = !command.contains(['#', '\\', '|', '>', '"', '\''])
+            && args
+                .iter()
+                .filter(|a| !a.starts_with('-') && a.contains('.'))
+                .all(|file| root().join(file).exists());
+        if !runnable {
+            continue;
+        }
+        assert!(args.contains(&"--as-of"), "`{command}` needs an --as-of");
+        let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
+            .current_dir(root())
+            .env_remove("LEADSORT_RULES")
+            .env("NO_COLOR", "1")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "`{command}` failed");
+        let actual = String::from_utf8(out.stdout).unwrap();
+        if let Err(e) = matches_transcript(lines.collect(), actual.lines().collect()) {
+            panic!("README's `{command}` is not what it prints: {e}\n--- it prints:\n{actual}");
+        }
+        checked.push(args[0].to_string());
+    }
+    checked.sort();
+    checked.dedup();
+    assert_eq!(
+        checked,
+        ["check", "explain", "report"],
+        "transcripts checked"
+    );
+}
+
+/// Whether `actual` reads as `shown`, where a line `...` in `shown` skips any lines, and
+/// `...` within a line any part of it (README shortens long lists so).
+fn matches_transcript(shown: Vec<&str>, actual: Vec<&str>) -> Result<(), String> {
+    let same = |shown: &str, actual: &str| {
+        let (shown, actual) = (shown.trim_end(), actual.trim_end());
+        match shown.split_once("...") {
+            Some((head, tail)) => {
+                actual.len() >= head.len() + tail.len()
+                    && actual.starts_with(head)
+                    && actual.ends_with(tail)
+            }
+            None => actual == shown,
+        }
+    };
+    // The runs of lines between the `...` lines, each found whole, in order; the first
+    // starts the output unless `...` comes first, the last ends it unless `...` comes last.
+    let segments: Vec<&[&str]> = shown.split(|l| l.trim() == "...").collect();
+    let last = segments.len() - 1;
+    let mut at = 0;
+    for (k, segment) in segments.iter().enumerate() {
+        let fits = |start: usize| {
+            start + segment.len() <= actual.len()
+                && segment
+                    .iter()
+                    .zip(&actual[start..])
+                    .all(|(s, a)| same(s, a))
+        };
+        let found = match (k, k == last) {
+            (0, _) if last == 0 => (actual.len() == segment.len() && fits(0)).then_some(0),
+            (0, _) => fits(0).then_some(0),
+            (_, true) if segment.is_empty() => Some(actual.len()),
+            (_, true) => actual
+                .len()
+                .checked_sub(segment.len())
+                .filter(|&start| start >= at && fits(start)),
+            _ => (at..=actual.len()).find(|&start| fits(start)),
+        };
+        match found {
+            Some(start) => at = start + segment.len(),
+            None => {
+                let first = segment.first().unwrap_or(&"");
+                return Err(format!("no lines from `{first}` where README shows them"));
+            }
+        }
+    }
+    Ok(())
 }
