@@ -122,8 +122,23 @@ fn reachable(rules: &Rules, b: &Bounds, tier: Tier) -> bool {
 /// A route only for tiers no contact can reach never applies.
 fn routes_for_unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
     let b = bounds(rules);
+    let every = [Tier::Hot, Tier::Warm, Tier::Cold]
+        .into_iter()
+        .filter(|&t| t != Tier::Hot || rules.tiers.hot.is_some())
+        .count();
     for route in &rules.routes {
         let Some(tiers) = &route.tiers else { continue };
+        if tiers.len() == every {
+            out.push(
+                Diagnostic::note(
+                    route.span.clone(),
+                    format!("route \"{}\" lists every tier", route.name),
+                )
+                .label("`tiers` changes nothing here")
+                .help("leave `tiers` out, or list only the tiers the route is for"),
+            );
+            continue;
+        }
         if tiers.iter().any(|&t| reachable(rules, &b, t)) {
             continue;
         }
@@ -432,6 +447,25 @@ mod tests {
                 .iter()
                 .any(|w| w.ends_with("can never apply"))
         );
+    }
+
+    #[test]
+    fn a_route_for_every_tier_is_noted() {
+        let route = |tiers: &str, hot: &str| {
+            format!(
+                "[tiers]\nwarm = 10\n{hot}[[rule]]\nname = \"A\"\nwhen = {{ field = \"x\", present = true }}\npoints = 20\n\
+                 [[route]]\nname = \"R\"\nwhen = {{ field = \"x\", present = true }}\ntiers = {tiers}\nqueue = \"marketing\"\n"
+            )
+        };
+        let noted = |body: String| {
+            findings(&body).iter().any(|(s, m, _)| {
+                *s == Severity::Note && m.ends_with("route \"R\" lists every tier")
+            })
+        };
+        assert!(noted(route("[\"cold\", \"warm\"]", "")));
+        assert!(noted(route("[\"cold\", \"warm\", \"hot\"]", "hot = 15\n")));
+        assert!(!noted(route("[\"cold\", \"warm\"]", "hot = 15\n")));
+        assert!(!noted(route("[\"warm\"]", "")));
     }
 
     #[test]

@@ -1419,7 +1419,10 @@ impl Walker {
     /// A route's `tiers = ["warm", "hot"]`: tiers these rules have, but `disqualified`
     /// (routes never apply to disqualified contacts).
     fn route_tiers(&mut self, v: &Value, has_hot: bool) -> Option<Vec<Tier>> {
-        let names = self.strings(v, "tiers")?;
+        // Each name with its place, so that a wrong one is underlined alone.
+        let names = self.list(v, "tiers", "a list of strings", |p, item, key| {
+            p.string(item, key).map(|name| (name, item.span()))
+        })?;
         if names.is_empty() {
             self.push(
                 Diagnostic::error(v.span(), "`tiers` lists no tier")
@@ -1434,24 +1437,24 @@ impl Walker {
             .map(Tier::as_str)
             .collect();
         let (mut tiers, mut ok) = (Vec::new(), true);
-        for name in &names {
+        for (name, span) in &names {
             ok &= known.contains(&name.as_str());
             match Tier::from_name(name).filter(|t| known.contains(&t.as_str())) {
                 // Named twice is named once.
                 Some(tier) if tiers.contains(&tier) => {}
                 Some(tier) => tiers.push(tier),
                 None if name == Tier::Disqualified.as_str() => self.push(
-                    Diagnostic::error(v.span(), "a route cannot take disqualified contacts")
+                    Diagnostic::error(span.clone(), "a route cannot take disqualified contacts")
                         .label("`disqualified` in `tiers`")
                         .help("disqualified contacts always go to the disqualified queue"),
                 ),
                 None if name == Tier::Hot.as_str() => self.push(
-                    Diagnostic::error(v.span(), "these rules have no hot tier")
+                    Diagnostic::error(span.clone(), "these rules have no hot tier")
                         .label("`hot` in `tiers`")
                         .help("add `hot = <score>` to [tiers], or leave `hot` out"),
                 ),
                 None => self.push(
-                    Diagnostic::error(v.span(), format!("unknown tier `{name}`"))
+                    Diagnostic::error(span.clone(), format!("unknown tier `{name}`"))
                         .label("not a tier of these rules")
                         .help(match did_you_mean(name, known.iter().copied()) {
                             Some(m) => format!("did you mean `{m}`?"),

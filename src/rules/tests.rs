@@ -516,11 +516,11 @@ fn a_route_may_be_for_some_tiers_only() {
     assert!(!warm.routes[0].for_tier(Tier::Cold));
     assert_eq!(
         body_errors(&route("tiers = [\"warm\", \"hot\"]\n")),
-        ["10:9 these rules have no hot tier"]
+        ["10:18 these rules have no hot tier"]
     );
     assert_eq!(
         body_errors(&route("tiers = [\"warm\", \"lukewarm\"]\n")),
-        ["10:9 unknown tier `lukewarm`"]
+        ["10:18 unknown tier `lukewarm`"]
     );
     let twice = ok(&route("tiers = [\"warm\", \"cold\", \"warm\"]\n"));
     assert_eq!(twice.routes[0].tiers, Some(vec![Tier::Warm, Tier::Cold]));
@@ -532,7 +532,7 @@ fn a_route_may_be_for_some_tiers_only() {
     assert_eq!(hot.routes[0].tiers, Some(vec![Tier::Hot]));
     assert_eq!(
         body_errors(&route("tiers = [\"disqualified\"]\n")),
-        ["10:9 a route cannot take disqualified contacts"]
+        ["10:10 a route cannot take disqualified contacts"]
     );
     assert_eq!(
         body_errors(&route("tiers = []\n")),
