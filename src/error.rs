@@ -129,6 +129,36 @@ impl Error {
     }
 }
 
+thread_local! {
+    /// Whether this thread is inside `catch_library_panic`.
+    static IN_LIBRARY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `f`, a call into a library that panics on a fault of its input or of the machine
+/// rather than returning an error (calamine on some damaged `.xls` files, rust_xlsxwriter
+/// when its temporary files cannot be written). Such a panic is no bug of leadsort: it comes
+/// back as `Err` with the panic's message, and the process's panic hook says nothing of it
+/// (see `library_panicking`). Only this thread's panics are caught; a worker's elsewhere is
+/// still a bug.
+pub fn catch_library_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let before = IN_LIBRARY.replace(true);
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(f));
+    IN_LIBRARY.set(before);
+    caught.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    })
+}
+
+/// Whether the panic being reported happens inside `catch_library_panic`, which turns it
+/// into an error: the panic hook stays quiet then.
+pub fn library_panicking() -> bool {
+    IN_LIBRARY.get()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,28 +212,23 @@ mod tests {
         let text = Error::Data("first\nsecond".into()).render(false);
         assert_eq!(text, "leadsort: error: first\nleadsort:   second\n");
     }
-}
 
-thread_local! {
-    /// Whether this thread is inside `catch_library_panic`.
-    static IN_LIBRARY: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Run `f`, a call into a library that panics on a fault of its input or of the machine
-/// rather than returning an error (calamine on some damaged `.xls` files, rust_xlsxwriter
-/// when its temporary files cannot be written). Such a panic is no bug of leadsort: it comes
-/// back as `None`, and the process's panic hook says nothing of it (see
-/// `library_panicking`). Only this thread's panics are caught; a worker's elsewhere is still
-/// a bug.
-pub fn catch_library_panic<T>(f: impl FnOnce() -> T) -> Option<T> {
-    let before = IN_LIBRARY.replace(true);
-    let caught = std::panic::catch_unwind(AssertUnwindSafe(f));
-    IN_LIBRARY.set(before);
-    caught.ok()
-}
-
-/// Whether the panic being reported happens inside `catch_library_panic`, which turns it
-/// into an error: the panic hook stays quiet then.
-pub fn library_panicking() -> bool {
-    IN_LIBRARY.get()
+    #[test]
+    fn a_library_panic_comes_back_with_its_message_and_the_flag_is_put_back() {
+        assert!(!library_panicking());
+        let inside = catch_library_panic(library_panicking);
+        assert_eq!(inside, Ok(true));
+        assert!(!library_panicking());
+        let code = 28;
+        let caught = catch_library_panic(|| -> u8 {
+            assert!(library_panicking());
+            panic!("Couldn't write to xml file: {code}")
+        });
+        assert_eq!(caught, Err("Couldn't write to xml file: 28".to_string()));
+        assert_eq!(
+            catch_library_panic(|| -> u8 { panic!("static") }),
+            Err("static".to_string())
+        );
+        assert!(!library_panicking());
+    }
 }

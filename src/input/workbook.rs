@@ -29,7 +29,7 @@ pub fn to_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>> 
     // calamine can panic on a damaged .xls (a few in a thousand randomly corrupted ones do):
     // that is bad input, not a bug of leadsort, so the panic becomes exit 65.
     let read = crate::error::catch_library_panic(|| sheet_as_csv(bytes, name, sheet));
-    read.unwrap_or_else(|| {
+    read.unwrap_or_else(|_| {
         Err(Error::Data(format!(
             "{name} looks like a workbook but cannot be read: it is damaged, or not a workbook"
         )))

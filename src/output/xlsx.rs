@@ -195,14 +195,20 @@ impl Sink for XlsxSink {
         // rust_xlsxwriter panics when a sheet's temporary file cannot be written (a full
         // disk, a file-size limit): a fault of the machine, not a bug, reported as such.
         let bytes =
-            crate::error::catch_library_panic(|| self.build(summary)).unwrap_or_else(|| {
-                Err(Error::Io {
-                    what: format!("cannot write the workbook {name}"),
-                    source: std::io::Error::other(format!(
-                        "its sheets' temporary files in {} could not be written: is that disk \
-                     full? (TMPDIR chooses the folder)",
-                        std::env::temp_dir().display()
-                    )),
+            crate::error::catch_library_panic(|| self.build(summary)).unwrap_or_else(|panic| {
+                Err(if panic.starts_with(XLSX_WRITE_PANIC) {
+                    Error::Io {
+                        what: format!("cannot write the workbook {name}"),
+                        source: std::io::Error::other(format!(
+                            "its sheets' temporary files in {} could not be written: is that \
+                             disk full? (TMPDIR chooses the folder)",
+                            std::env::temp_dir().display()
+                        )),
+                    }
+                } else {
+                    Error::Internal(format!(
+                        "writing the workbook {name}: rust_xlsxwriter stopped: {panic}"
+                    ))
                 })
             })?;
         let mut target = self.target;
@@ -211,6 +217,9 @@ impl Sink for XlsxSink {
         Ok(target)
     }
 }
+
+/// How rust_xlsxwriter's panics start when a write to a sheet's temporary file fails.
+const XLSX_WRITE_PANIC: &str = "Couldn't write to xml file";
 
 /// One row of CSV bytes (as the run's encoder wrote it) back into cells.
 fn read_back(bytes: &[u8], record: &mut csv::StringRecord, sheet: &str) -> Result<()> {
