@@ -24,7 +24,8 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
 
 /// A number as CRM exports write them: `1200`, `-3`, `1200.5`, `1,200`, `1,200.50`,
 /// `1.200,50` and `1.200.000` (the last separator is the decimal one when both appear), with
-/// an optional currency sign (`$`, `€`, `£`, `¥`) before or after. Ambiguous forms are
+/// an optional currency sign (`$`, `€`, `£`, `¥`) before or after (a minus before or after a
+/// leading one: `-$5`, `$-5`). Ambiguous forms are
 /// unreadable rather than guessed: `1,5` (a decimal comma?), `1.200` (1.2, or 1200 written
 /// the German way?); so is anything else (`N/A`, `12 employees`, `1e3`).
 pub fn parse_number(cell: &str) -> Option<f64> {
@@ -33,11 +34,15 @@ pub fn parse_number(cell: &str) -> Option<f64> {
     if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
         return Some(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')) as f64);
     }
-    let s = strip_currency(cell);
-    let (negative, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
+    // The sign may come before the currency sign (`-$5`) or after it (`$-5`), once.
+    let (sign, rest) = split_sign(cell);
+    let s = strip_currency(rest);
+    let (negative, body) = match sign {
+        Some(negative) => (negative, s),
+        None => {
+            let (sign, body) = split_sign(s);
+            (sign == Some(true), body)
+        }
     };
     if body.is_empty()
         || !body
@@ -90,6 +95,15 @@ fn grouped(body: &str, sep: char, end: usize) -> bool {
     (1..=3).contains(&first.len())
         && first.bytes().all(|b| b.is_ascii_digit())
         && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A leading `-` (`Some(true)`) or `+` (`Some(false)`), and what follows it.
+fn split_sign(s: &str) -> (Option<bool>, &str) {
+    match s.as_bytes().first() {
+        Some(b'-') => (Some(true), &s[1..]),
+        Some(b'+') => (Some(false), &s[1..]),
+        _ => (None, s),
+    }
 }
 
 fn strip_currency(cell: &str) -> &str {
@@ -208,6 +222,16 @@ mod tests {
             ("1.234.567,8", Some(1_234_567.8)),
             ("$1,200", Some(1200.0)),
             ("1200 €", Some(1200.0)),
+            ("-$5", Some(-5.0)),
+            ("$-5", Some(-5.0)),
+            ("+$5", Some(5.0)),
+            ("-5 €", Some(-5.0)),
+            ("-€1.200,50", Some(-1200.5)),
+            ("-$-5", None),
+            ("--5", None),
+            ("-+5", None),
+            ("$", None),
+            ("-$", None),
             ("1,5", None),
             ("1,20", None),
             ("12,34,567", None),
