@@ -196,19 +196,18 @@ impl Sink for XlsxSink {
         // disk, a file-size limit): a fault of the machine, not a bug, reported as such.
         let bytes =
             crate::error::catch_library_panic(|| self.build(summary)).unwrap_or_else(|panic| {
-                Err(if panic.starts_with(XLSX_WRITE_PANIC) {
-                    Error::Io {
+                Err(match temp_file_failure(&panic) {
+                    Some(why) => Error::Io {
                         what: format!("cannot write the workbook {name}"),
                         source: std::io::Error::other(format!(
-                            "its sheets' temporary files in {} could not be written: is that \
-                             disk full? (TMPDIR chooses the folder)",
+                            "its sheets' temporary files in {} could not be written ({why}): is \
+                             that disk full? (TMPDIR chooses the folder)",
                             std::env::temp_dir().display()
                         )),
-                    }
-                } else {
-                    Error::Internal(format!(
+                    },
+                    None => Error::Internal(format!(
                         "writing the workbook {name}: rust_xlsxwriter stopped: {panic}"
-                    ))
+                    )),
                 })
             })?;
         let mut target = self.target;
@@ -218,8 +217,23 @@ impl Sink for XlsxSink {
     }
 }
 
-/// How rust_xlsxwriter's panics start when a write to a sheet's temporary file fails.
-const XLSX_WRITE_PANIC: &str = "Couldn't write to xml file";
+/// Whether rust_xlsxwriter's panic `message` is a failed write or flush of a sheet's
+/// temporary file, and the system's reason if it says one (`File too large`). Its writes
+/// panic with `Couldn't write to xml file: <error>`, its flushes with an `unwrap()` of the
+/// I/O error; a system error shows as `Os { code: 28, kind: ..., message: "..." }`.
+fn temp_file_failure(message: &str) -> Option<String> {
+    let io = message.starts_with("Couldn't write to xml file")
+        || message.contains("Os { code: ")
+        || message.contains("Kind(");
+    if !io {
+        return None;
+    }
+    let reason = message
+        .split_once("message: \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or("an I/O error", |(reason, _)| reason);
+    Some(reason.to_string())
+}
 
 /// One row of CSV bytes (as the run's encoder wrote it) back into cells.
 fn read_back(bytes: &[u8], record: &mut csv::StringRecord, sheet: &str) -> Result<()> {
@@ -361,6 +375,31 @@ fn sheet_name(queue: &str, taken: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_rust_xlsxwriters_failed_writes_are_io_errors() {
+        let os = r#"Os { code: 28, kind: StorageFull, message: "No space left on device" }"#;
+        assert_eq!(
+            temp_file_failure(&format!("Couldn't write to xml file: {os}")).as_deref(),
+            Some("No space left on device")
+        );
+        assert_eq!(
+            temp_file_failure(&format!(
+                "called `Result::unwrap()` on an `Err` value: {os}"
+            ))
+            .as_deref(),
+            Some("No space left on device")
+        );
+        assert_eq!(
+            temp_file_failure("Couldn't write to xml file: Kind(WriteZero)").as_deref(),
+            Some("an I/O error")
+        );
+        assert_eq!(
+            temp_file_failure("called `Option::unwrap()` on a `None` value"),
+            None
+        );
+        assert_eq!(temp_file_failure("index out of bounds: the len is 3"), None);
+    }
 
     #[test]
     fn sheet_names_are_valid_and_unique() {

@@ -1834,6 +1834,17 @@ fn a_workbook_whose_temporary_files_cannot_be_written_exits_74_not_70() {
     assert!(!env.exists("scored.xlsx"));
     assert_no_temp_files(env.root());
 
+    // A small sheet stays in its temporary file's buffer until the workbook is packed, where
+    // the flush fails instead (another of rust_xlsxwriter's panics).
+    let out = under_file_size_limit(&env, 0, &["-o", "scored.xlsx", "contacts.csv"]);
+    assert_error(
+        &out,
+        74,
+        &["cannot write the workbook scored.xlsx", "(File too large)"],
+    );
+    assert!(!env.exists("scored.xlsx"));
+    assert_no_temp_files(env.root());
+
     // No folder for them at all.
     let out =
         run(classify(&env, &["-o", "scored.xlsx", "big.csv"]).env("TMPDIR", env.path("gone")));
