@@ -116,7 +116,7 @@ pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String
             source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
         }
     })?;
-    Ok(rules::text_of(path, bytes)?)
+    rules::text_of(path, bytes)
 }
 
 /// `--as-of DATE`: the day day-based rules count from (reproducible runs).

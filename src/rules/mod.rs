@@ -23,25 +23,33 @@ pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
     })
 }
 
-/// A rules file's bytes as text, or the error (exit 78) that points at the first byte that
-/// is not UTF-8: TOML files are UTF-8, and an editor may have saved one as Latin-1.
-pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, RulesError> {
+/// A rules file's bytes as text, or the error (exit 78) that gives the line and column of the
+/// first byte that is not UTF-8: TOML files are UTF-8, and an editor may have saved one as
+/// Latin-1 or UTF-16. The line itself is not shown: a file that is not UTF-8 may well be a
+/// contacts export given as the rules by mistake, and messages never show contact data.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::Error> {
     String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
         let at = e.utf8_error().valid_up_to();
-        // Shown with the bad bytes replaced: the part before them is the same text.
-        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-        let span = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
-        RulesError {
-            source: source(path, &text),
-            diagnostics: vec![
-                Diagnostic::error(span, "the rules file is not UTF-8 text")
-                    .label("this byte is not UTF-8")
-                    .help(
-                        "save the file as UTF-8 (in most editors: Save As, encoding UTF-8); \
-                         it may have been saved as Latin-1 or Windows-1252",
-                    ),
-            ],
-        }
+        let line_start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        // Everything before `at` is UTF-8: count its characters on the line.
+        let column = 1 + String::from_utf8_lossy(&bytes[line_start..at])
+            .chars()
+            .count();
+        let saved_as = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            "it was saved as UTF-16 (Notepad calls it \"Unicode\")"
+        } else {
+            "it may have been saved as Latin-1 or Windows-1252, or be another kind of file"
+        };
+        crate::error::Error::Config(format!(
+            "{}:{line}:{column}: the rules file is not UTF-8 text: {saved_as}\n\
+             save it as UTF-8 (in most editors: Save As, encoding UTF-8)",
+            path.display()
+        ))
     })
 }
 

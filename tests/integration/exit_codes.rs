@@ -438,18 +438,25 @@ fn rules_saved_as_latin1_exit_78_at_the_first_byte_that_is_not_utf8() {
     let line = 1 + rules[..at].iter().filter(|&&b| b == b'\n').count();
     let out = run(&mut env.classify(&["contacts.csv"]));
     assert!(out.stdout.is_empty());
-    let place = format!("rules.toml:{line}:10");
+    let place = format!("rules.toml:{line}:10: the rules file is not UTF-8 text");
+    let err = assert_error(&out, 78, &[&place, "Latin-1", "save it as UTF-8"]);
+    // Only the place: a file that is not UTF-8 may be a contacts export given by mistake.
+    assert!(!err.contains("cision"), "{err}");
+    let out = run(env.cmd().args(["check", "contacts.csv"]));
+    assert_error(&out, 78, &[&place]);
+
+    // Notepad's "Unicode" is UTF-16, byte order mark first.
+    let utf16: Vec<u8> = std::iter::once(0xFEFF)
+        .chain(RULES.encode_utf16())
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    env.write("rules.toml", utf16);
+    let out = run(&mut env.classify(&["contacts.csv"]));
     assert_error(
         &out,
         78,
-        &[
-            "the rules file is not UTF-8 text",
-            &place,
-            "save the file as UTF-8",
-        ],
+        &["rules.toml:1:1: the rules file is not UTF-8", "UTF-16"],
     );
-    let out = run(env.cmd().args(["check", "contacts.csv"]));
-    assert_error(&out, 78, &["the rules file is not UTF-8 text", &place]);
 }
 
 #[test]
