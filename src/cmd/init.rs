@@ -123,13 +123,12 @@ fn refuse_to_overwrite(output: &Output, input: Option<&Source>, force: bool) -> 
     let Output::File(path) = output else {
         return Ok(());
     };
-    let same = |a: &Path, b: &Path| {
-        a.canonicalize()
-            .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
+    let csv = match input {
+        Some(Source::File(csv)) => super::FileId::of(csv),
+        Some(Source::Stdin) => super::FileId::of_stdin(),
+        None => None,
     };
-    if let Some(csv) = input.and_then(Source::path)
-        && same(csv, path)
-    {
+    if csv.is_some() && csv == super::FileId::of(path) {
         return Err(Error::Usage(format!(
             "{} is both the CSV to read and the rules file to write; give another -o PATH",
             path.display()

@@ -92,7 +92,7 @@ pub fn refuse_overwriting(inputs: &[Option<&Path>], outputs: &[PathBuf]) -> Resu
 /// What makes two names one file: its device and inode on Unix (so hard links and links
 /// are the same file), else its canonical path.
 #[derive(Debug, PartialEq, Eq)]
-enum FileId {
+pub enum FileId {
     #[cfg(unix)]
     Inode(u64, u64),
     #[cfg(not(unix))]
@@ -101,7 +101,7 @@ enum FileId {
 
 impl FileId {
     /// The file at `path`, if there is one.
-    fn of(path: &Path) -> Option<FileId> {
+    pub fn of(path: &Path) -> Option<FileId> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
@@ -116,7 +116,7 @@ impl FileId {
     }
 
     /// The file on stdin, if it is one (not a terminal or a pipe, which no output can be).
-    fn of_stdin() -> Option<FileId> {
+    pub fn of_stdin() -> Option<FileId> {
         #[cfg(unix)]
         {
             use std::os::fd::AsFd;

@@ -184,7 +184,8 @@ fn output_over_the_file_on_stdin_or_a_hard_link_to_the_input_exits_2() {
     std::fs::hard_link(env.path("contacts.csv"), env.path("linked.csv")).unwrap();
     let out = run(&mut env.classify(&["-o", "linked.csv", "contacts.csv"]));
     assert_error(&out, 2, &["linked.csv is both an input and an output"]);
-    assert_eq!(env.read("contacts.csv"), CONTACTS);
+    // (Outputs are renamed into place: the link, not the input, would have been replaced.)
+    assert_eq!(env.read("linked.csv"), CONTACTS);
 
     // Another file on stdin is no clash.
     env.write("other.csv", CONTACTS);
