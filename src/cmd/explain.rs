@@ -422,9 +422,16 @@ pub fn render_text(
             trace_lines(&mut out, when, header, 8);
         }
         if let (Some(read), Some(Points::Per { points, max, .. })) = (&t.per, &rule.points) {
-            let cap = max
-                .map(|m| format!(" (at most {})", fmt_number(m)))
-                .unwrap_or_default();
+            let cap = match max {
+                Some(m) => format!(" (at most {})", fmt_number(*m)),
+                None if t.points.abs() >= crate::rules::MAX_POINTS => {
+                    format!(
+                        " (at most {}, the most a rule gives)",
+                        fmt_number(t.points.abs())
+                    )
+                }
+                None => String::new(),
+            };
             let _ = writeln!(
                 out,
                 "        {} x {}{cap}",

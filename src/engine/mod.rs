@@ -1298,16 +1298,13 @@ pub struct Alphabet {
     pub first: [bool; 256],
 }
 
-/// `points` times the cell's number, capped at `max` in size; empty, negative or unreadable
-/// cells give 0.
+/// `points` times the cell's number, capped at `max` in size (else at `MAX_POINTS`); empty,
+/// negative or unreadable cells give 0.
 fn per_points(value: Value, points: f64, max: Option<f64>) -> f64 {
     match value {
         Value::Number(n) if n > 0.0 => {
-            let p = points * n;
-            match max {
-                Some(m) => p.clamp(-m, m),
-                None => p,
-            }
+            let m = max.unwrap_or(crate::rules::MAX_POINTS);
+            (points * n).clamp(-m, m)
         }
         _ => 0.0,
     }

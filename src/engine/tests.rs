@@ -1409,3 +1409,13 @@ proptest::proptest! {
         proptest::prop_assert_eq!(round(near), near.round() as i64, "{}", near);
     }
 }
+
+#[test]
+fn points_per_stops_at_max_else_at_the_most_a_rule_gives() {
+    let n = Value::Number(1e13);
+    assert_eq!(per_points(n, 1e9, None), crate::rules::MAX_POINTS);
+    assert_eq!(per_points(n, -1e9, None), -crate::rules::MAX_POINTS);
+    assert_eq!(per_points(n, -1.0, Some(5.0)), -5.0);
+    assert_eq!(per_points(Value::Number(3.0), 2.5, None), 7.5);
+    assert_eq!(per_points(Value::Number(-3.0), 2.5, None), 0.0);
+}

@@ -26,7 +26,7 @@ fn range(rule: &Rule) -> (f64, f64) {
         None => (0.0, 0.0),
         Some(Points::Fixed(p)) => (p.min(0.0), p.max(0.0)),
         Some(Points::Per { points, max, .. }) => {
-            let m = max.unwrap_or(f64::INFINITY);
+            let m = max.unwrap_or(MAX_POINTS);
             if *points >= 0.0 { (0.0, m) } else { (-m, 0.0) }
         }
     }

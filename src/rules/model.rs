@@ -13,6 +13,12 @@ use jiff::civil::Date;
 /// A byte range in the rules file.
 pub type Span = Range<usize>;
 
+/// The most points one rule gives or takes: its `points`, `points_per`'s `points` and `max`
+/// are refused beyond it, and `points_per` without a `max` stops there. So the points of
+/// every rule add up exactly in the doubles a score is summed in, and the reasons always add
+/// up to the score.
+pub const MAX_POINTS: f64 = 1e9;
+
 /// A parsed and validated `rules.toml`.
 #[derive(Debug, Clone)]
 pub struct Rules {

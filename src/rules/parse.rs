@@ -161,9 +161,6 @@ pub const OPERATORS: [&str; 23] = [
 /// Reps are tracked in a 64-bit mask per contact.
 pub const MAX_REPS: usize = 64;
 
-/// The most points one rule may give or take (see `Parser::points`).
-const MAX_POINTS: f64 = 1e9;
-
 const RESERVED_QUEUES: [&str; 2] = ["rejected", "summary"];
 
 /// What a `[[test]]` may name: the rules' queues and rules.
