@@ -136,19 +136,23 @@ pub fn parse_iso_date(cell: &str) -> Option<Date> {
 }
 
 /// Whether `t` starts with a time of day: an hour of one or two digits up to 23, then
-/// optionally `:MM` up to 59, then optionally `:SS` up to 60 (a leap second).
+/// optionally `:MM` up to 59, then optionally `:SS` up to 60 (a leap second); or `24`, `24:00`
+/// or `24:00:00`.
 fn is_clock(t: &[u8]) -> bool {
     let digits = t.iter().take(2).take_while(|c| c.is_ascii_digit()).count();
     let number = |p: &[u8]| p.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-    if digits == 0 || number(&t[..digits]) > 23 {
+    let hour = number(&t[..digits]);
+    if digits == 0 || hour > 24 {
         return false;
     }
-    // `:MM`, then `:SS`: two digits each, when the colon is there.
+    // `:MM`, then `:SS`: two digits each, when the colon is there. `24:00` (ISO 8601's end
+    // of the day) is a time; `24:01` is not.
     let mut rest = &t[digits..];
     for most in [59, 60] {
         match rest {
             [b':', a, b, tail @ ..] if a.is_ascii_digit() && b.is_ascii_digit() => {
-                if number(&[*a, *b]) > most {
+                let n = number(&[*a, *b]);
+                if n > most || (hour == 24 && n > 0) {
                     return false;
                 }
                 rest = tail;
@@ -277,9 +281,12 @@ mod tests {
             d(2026, 11, 27)
         );
         assert_eq!(parse_iso_date("2026-11-27 14:22:00 UTC"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27T24:00:00Z"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27 24:00"), d(2026, 11, 27));
         for bad in [
             "T25:00:00",
-            "T24:00",
+            "T24:01",
+            "T24:00:30",
             "T14:60",
             "T14:22:61",
             "T14:",
