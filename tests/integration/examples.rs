@@ -293,13 +293,30 @@ fn examples_readme_counts_are_the_real_ones() {
 }
 
 /// The transcripts in README.md (a ```text block whose first line is `$ leadsort ...`) are
-/// what leadsort prints: each is run from the repository root and its stdout compared line
-/// by line, a line `...` standing for any number of lines. Transcripts that need files the
-/// repository does not hold (a changed rules file, a history) or a shell (`\`, `#`) are
-/// left out; every one that runs names its `--as-of`, so the day does not change it.
+/// what leadsort prints: each is run in a folder holding the repository's rules.toml and
+/// examples, and `rules-next.toml` made as README says (warm 50 → 45, "Looked at pricing"
+/// 15 → 20), and its stdout compared line by line, a line `...` standing for any number of
+/// lines. Transcripts that need other files (a history) or a shell (`\`, `#`) are left out;
+/// every one that runs names its `--as-of`, so the day does not change it.
 #[test]
 fn readme_transcripts_are_what_leadsort_prints() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    let contacts = "examples/contacts.csv";
+    std::fs::copy(root().join(contacts), dir.path().join(contacts)).unwrap();
+    let rules = std::fs::read_to_string(root().join("rules.toml")).unwrap();
+    std::fs::write(dir.path().join("rules.toml"), &rules).unwrap();
+    let pricing = "name   = \"Looked at pricing\"";
+    let at = rules.find(pricing).unwrap();
+    let next = format!(
+        "{}{}",
+        &rules[..at],
+        rules[at..].replacen("points = 15", "points = 20", 1)
+    )
+    .replacen("warm = { score = 50,", "warm = { score = 45,", 1);
+    assert!(next.contains("score = 45") && next[at..].contains("points = 20"));
+    std::fs::write(dir.path().join("rules-next.toml"), next).unwrap();
     let mut checked = Vec::new();
     for block in readme.split("```text\n").skip(1) {
         let block = &block[..block.find("```").unwrap()];
@@ -312,13 +329,13 @@ fn readme_transcripts_are_what_leadsort_prints() {
             && args
                 .iter()
                 .filter(|a| !a.starts_with('-') && a.contains('.'))
-                .all(|file| root().join(file).exists());
+                .all(|file| dir.path().join(file).exists());
         if !runnable {
             continue;
         }
         assert!(args.contains(&"--as-of"), "`{command}` needs an --as-of");
         let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
-            .current_dir(root())
+            .current_dir(dir.path())
             .env_remove("LEADSORT_RULES")
             .env("NO_COLOR", "1")
             .args(&args)
@@ -335,7 +352,7 @@ fn readme_transcripts_are_what_leadsort_prints() {
     checked.dedup();
     assert_eq!(
         checked,
-        ["check", "explain", "report"],
+        ["check", "diff", "explain", "report"],
         "transcripts checked"
     );
 }
