@@ -422,14 +422,17 @@ pub fn render_text(
             trace_lines(&mut out, when, header, 8);
         }
         if let (Some(read), Some(Points::Per { points, max, .. })) = (&t.per, &rule.points) {
+            // The points before decay: what the cap applied to.
+            let undecayed = match &t.decay {
+                Some((_, factor)) if *factor > 0.0 => t.points / factor,
+                _ => t.points,
+            };
             let cap = match max {
                 Some(m) => format!(" (at most {})", fmt_number(*m)),
-                None if t.points.abs() >= crate::rules::MAX_POINTS => {
-                    format!(
-                        " (at most {}, the most a rule gives)",
-                        fmt_number(t.points.abs())
-                    )
-                }
+                None if undecayed.abs() >= crate::rules::MAX_POINTS => format!(
+                    " (at most {}, the most a rule gives)",
+                    fmt_number(crate::rules::MAX_POINTS)
+                ),
                 None => String::new(),
             };
             let _ = writeln!(

@@ -36,6 +36,10 @@ pub fn parse_number(cell: &str) -> Option<f64> {
     }
     // The sign may come before the currency sign (`-$5`) or after it (`$-5`), once.
     let (sign, rest) = split_sign(cell);
+    if sign.is_some() && rest.starts_with(char::is_whitespace) {
+        // `- 5`: a dash and a number, not a negative number.
+        return None;
+    }
     let s = strip_currency(rest);
     let (negative, body) = match sign {
         Some(negative) => (negative, s),
@@ -161,6 +165,15 @@ fn is_clock(t: &[u8]) -> bool {
             _ => break,
         }
     }
+    // `24:00:00.5` is past the day's end; `24:00:00.000` is not.
+    if hour == 24
+        && let [b'.' | b',', fraction @ ..] = rest
+    {
+        return fraction
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .all(|&c| c == b'0');
+    }
     true
 }
 
@@ -232,6 +245,9 @@ mod tests {
             ("-5 €", Some(-5.0)),
             ("-€1.200,50", Some(-1200.5)),
             ("-$-5", None),
+            ("- 5", None),
+            ("-\t5", None),
+            ("+ 5", None),
             ("--5", None),
             ("-+5", None),
             ("$", None),
@@ -283,10 +299,13 @@ mod tests {
         assert_eq!(parse_iso_date("2026-11-27 14:22:00 UTC"), d(2026, 11, 27));
         assert_eq!(parse_iso_date("2026-11-27T24:00:00Z"), d(2026, 11, 27));
         assert_eq!(parse_iso_date("2026-11-27 24:00"), d(2026, 11, 27));
+        assert_eq!(parse_iso_date("2026-11-27T24:00:00.000Z"), d(2026, 11, 27));
         for bad in [
             "T25:00:00",
             "T24:01",
             "T24:00:30",
+            "T24:00:00.9",
+            "T24:00:00,5",
             "T14:60",
             "T14:22:61",
             "T14:",

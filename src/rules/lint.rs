@@ -131,7 +131,10 @@ fn routes_for_unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
         if tiers.len() == every {
             out.push(
                 Diagnostic::note(
-                    route.span.clone(),
+                    route
+                        .tiers_span
+                        .clone()
+                        .unwrap_or_else(|| route.span.clone()),
                     format!("route \"{}\" lists every tier", route.name),
                 )
                 .label("`tiers` changes nothing here")
@@ -463,6 +466,13 @@ mod tests {
             })
         };
         assert!(noted(route("[\"cold\", \"warm\"]", "")));
+        // Underlined where `tiers` is written: line 11, its list at column 9.
+        let at: Vec<String> = findings(&route("[\"cold\", \"warm\"]", ""))
+            .into_iter()
+            .filter(|(s, _, _)| *s == Severity::Note)
+            .map(|(_, m, _)| m)
+            .collect();
+        assert_eq!(at, ["11:9 route \"R\" lists every tier"]);
         assert!(noted(route("[\"cold\", \"warm\", \"hot\"]", "hot = 15\n")));
         assert!(!noted(route("[\"cold\", \"warm\"]", "hot = 15\n")));
         assert!(!noted(route("[\"warm\"]", "")));

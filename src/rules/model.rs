@@ -349,6 +349,8 @@ pub struct Route {
     pub tiers: Option<Vec<Tier>>,
     pub queue: String,
     pub span: Span,
+    /// Where `tiers` is written, for messages about it.
+    pub tiers_span: Option<Span>,
 }
 
 impl Route {

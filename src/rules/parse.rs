@@ -1398,7 +1398,9 @@ impl Walker {
                 None
             }
         };
-        let tiers = match t.get("tiers") {
+        let tiers_value = t.get("tiers");
+        let tiers_span = tiers_value.map(|v| v.span());
+        let tiers = match tiers_value {
             Some(v) => self.route_tiers(v, has_hot).map(Some),
             None => Some(None),
         };
@@ -1410,6 +1412,7 @@ impl Walker {
             tiers: tiers?,
             queue: queue?,
             span,
+            tiers_span,
         })
     }
 

@@ -311,3 +311,47 @@ fn a_route_for_other_tiers_is_passed_by_and_says_so() {
         "{text}"
     );
 }
+
+#[test]
+fn a_points_per_without_max_says_when_it_stopped_at_a_billion_even_decayed() {
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        r#"version = 1
+[tiers]
+warm = 50
+[fields]
+seen = { column = "seen", type = "date" }
+[[rule]]
+name = "Units"
+points_per = { field = "units", points = 1000000000 }
+decay = { field = "seen", half_life_days = 10 }
+"#,
+    );
+    // Ten days before --as-of: half the points.
+    env.write(
+        "c.csv",
+        "id,units,seen\n1,5,2026-11-17\n2,5,\n3,0.5,2026-11-17\n",
+    );
+    let cap = "(at most 1000000000, the most a rule gives)";
+    let row = |n: &str| {
+        let out = explain(&env, &["c.csv", "--row", n]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let decayed = row("1");
+    assert!(
+        decayed.contains("+500000000") && decayed.contains(cap),
+        "{decayed}"
+    );
+    let whole = row("2");
+    assert!(
+        whole.contains("+1000000000") && whole.contains(cap),
+        "{whole}"
+    );
+    let under = row("3");
+    assert!(
+        under.contains("+250000000") && !under.contains(cap),
+        "{under}"
+    );
+}
