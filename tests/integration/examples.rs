@@ -296,7 +296,8 @@ fn examples_readme_counts_are_the_real_ones() {
 /// what leadsort prints: each is run in a folder holding the repository's rules.toml and
 /// examples, and `rules-next.toml` made as README says (warm 50 → 45, "Looked at pricing"
 /// 15 → 20), and its stdout compared line by line, a line `...` standing for any number of
-/// lines. Transcripts that need other files (a history) or a shell (`\`, `#`) are left out;
+/// lines; `# with sales_capacity = N` after a command runs it with that capacity added to the
+/// rules. Transcripts that need other files (a history) or a shell (`\`, `|`) are left out;
 /// every one that runs names its `--as-of`, so the day does not change it.
 #[test]
 fn readme_transcripts_are_what_leadsort_prints() {
@@ -324,18 +325,35 @@ fn readme_transcripts_are_what_leadsort_prints() {
         let Some(command) = lines.next().and_then(|l| l.strip_prefix("$ leadsort ")) else {
             continue;
         };
+        // `# with sales_capacity = N`: the same rules with that capacity, in a folder of
+        // their own.
+        let (command, capacity) = match command.split_once("# with sales_capacity = ") {
+            Some((command, n)) => (command.trim_end(), Some(n.trim())),
+            None => (command, None),
+        };
+        let here = match capacity {
+            Some(n) => {
+                let cap = dir.path().join(format!("capacity-{n}"));
+                std::fs::create_dir_all(cap.join("examples")).unwrap();
+                std::fs::copy(root().join(contacts), cap.join(contacts)).unwrap();
+                let capped = format!("{rules}\n[balance]\nsales_capacity = {n}\n");
+                std::fs::write(cap.join("rules.toml"), capped).unwrap();
+                cap
+            }
+            None => dir.path().to_path_buf(),
+        };
         let args: Vec<&str> = command.split_whitespace().collect();
         let runnable = !command.contains(['#', '\\', '|', '>', '"', '\''])
             && args
                 .iter()
                 .filter(|a| !a.starts_with('-') && a.contains('.'))
-                .all(|file| dir.path().join(file).exists());
+                .all(|file| here.join(file).exists());
         if !runnable {
             continue;
         }
         assert!(args.contains(&"--as-of"), "`{command}` needs an --as-of");
         let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
-            .current_dir(dir.path())
+            .current_dir(&here)
             .env_remove("LEADSORT_RULES")
             .env("NO_COLOR", "1")
             .args(&args)
@@ -346,13 +364,21 @@ fn readme_transcripts_are_what_leadsort_prints() {
         if let Err(e) = matches_transcript(lines.collect(), actual.lines().collect()) {
             panic!("README's `{command}` is not what it prints: {e}\n--- it prints:\n{actual}");
         }
-        checked.push(args[0].to_string());
+        checked.push(format!(
+            "{}{}",
+            args[0],
+            if capacity.is_some() {
+                " (capacity)"
+            } else {
+                ""
+            }
+        ));
     }
     checked.sort();
     checked.dedup();
     assert_eq!(
         checked,
-        ["check", "diff", "explain", "report"],
+        ["check", "diff", "explain", "explain (capacity)", "report"],
         "transcripts checked"
     );
 }
