@@ -606,3 +606,37 @@ fn decayed_points_are_fitted_and_scored_as_classify_gives_them() {
     // And the fit sees the demo for what it is worth: it stays the stronger rule.
     assert!(suggested(&report, "Asked for a demo") > suggested(&report, "Attended a webinar"));
 }
+
+/// README's calibrate transcript is what calibrate prints on this history (README says it is
+/// the file the test suite generates) and these rules.
+#[test]
+fn readme_transcript_is_what_it_prints() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("$ leadsort calibrate ")
+        .expect("a calibrate transcript");
+    let block = &readme[start..];
+    let mut lines = block[..block.find("```").unwrap()].lines();
+    let mut command = String::new();
+    for line in lines.by_ref() {
+        match line.strip_suffix('\\') {
+            Some(head) => command.push_str(head),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    let args: Vec<&str> = command["$ leadsort ".len()..].split_whitespace().collect();
+    assert!(args.contains(&"--as-of"), "`{command}` needs an --as-of");
+    let env = Env::new();
+    env.write("rules.toml", RULES);
+    env.write("history.csv", contacts());
+    let printed = ok(&env.cmd().args(&args).output().unwrap());
+    if let Err(e) = crate::examples::matches_transcript(lines.collect(), printed.lines().collect())
+    {
+        panic!("README's `{command}` is not what it prints: {e}\n--- it prints:\n{printed}");
+    }
+}

@@ -385,7 +385,7 @@ fn readme_transcripts_are_what_leadsort_prints() {
 
 /// Whether `actual` reads as `shown`, where a line `...` in `shown` skips any lines, and
 /// `...` within a line any part of it (README shortens long lists so).
-fn matches_transcript(shown: Vec<&str>, actual: Vec<&str>) -> Result<(), String> {
+pub fn matches_transcript(shown: Vec<&str>, actual: Vec<&str>) -> Result<(), String> {
     let same = |shown: &str, actual: &str| {
         let (shown, actual) = (shown.trim_end(), actual.trim_end());
         match shown.split_once("...") {
