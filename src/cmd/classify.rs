@@ -316,10 +316,15 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     }
 
     warnings.extend(row_warnings(args, &name, &totals));
-    for w in &warnings {
-        ui.warn(w);
-    }
+    // Shown once the outputs are in place (a warning may point at one, `see out/rejected.csv`),
+    // or before refusing to replace them.
+    let show = |warnings: &[String]| {
+        for w in warnings {
+            ui.warn(w);
+        }
+    };
     if args.deny_warnings && !warnings.is_empty() {
+        show(&warnings);
         return Err(Error::Data(format!(
             "{} warning{} (--deny-warnings): no output was replaced",
             warnings.len(),
@@ -339,6 +344,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         },
     );
     outputs.commit(&summary)?;
+    show(&summary.warnings);
     if ui.show_summary() {
         ui.block(&summary.to_text());
     }
