@@ -49,6 +49,8 @@ pub struct Balance {
     /// Where contacts over capacity (or that no rep can take) go; `None`: the cold tier's
     /// queue (marketing).
     pub overflow_queue: Option<String>,
+    /// Where `overflow_queue` is written, for messages about it.
+    pub overflow_span: Option<Span>,
     /// The column holding a contact's current owner: kept when that rep still exists and
     /// has room.
     pub owner: Option<FieldRef>,

@@ -478,6 +478,7 @@ impl Walker {
         top.finish(self);
         if let Some(q) = &queues {
             self.check_queue_case(q);
+            self.check_overflow(q, balance.as_ref().and_then(Option::as_ref), &reps);
         }
         self.check_unique("rule");
         self.check_unique("route");
@@ -1227,18 +1228,48 @@ impl Walker {
                 .label("sales can never get this many"),
             );
         }
-        let overflow_queue = t
-            .get("overflow_queue")
-            .and_then(|q| self.queue_name(q, "overflow_queue"));
+        let overflow = t.get("overflow_queue");
+        let overflow_span = overflow.map(|q| q.span());
+        let overflow_queue = overflow.and_then(|q| self.queue_name(q, "overflow_queue"));
         let owner = t.get("owner").and_then(|f| self.field_ref(f));
         t.finish(self);
         Some(Balance {
             sales_capacity,
             min_sales,
             overflow_queue,
+            overflow_span,
             owner,
             span: v.span(),
         })
+    }
+
+    /// Contacts held back from sales (over capacity, or no rep with room) must wait somewhere
+    /// else than sales, or the capacity would hold nobody back.
+    fn check_overflow(&mut self, queues: &TierQueues, balance: Option<&Balance>, reps: &[Rep]) {
+        let holds = balance.is_some_and(|b| b.sales_capacity.is_some()) || !reps.is_empty();
+        let overflow = balance.and_then(|b| b.overflow_queue.as_deref());
+        if !holds || overflow.unwrap_or(&queues.cold) != queues.warm {
+            return;
+        }
+        let (span, help) = match balance.and_then(|b| b.overflow_span.clone()) {
+            Some(span) => (span, "name the queue where they should wait, such as \"marketing\""),
+            None => (
+                balance.map_or_else(|| reps[0].span.clone(), |b| b.span.clone()),
+                "they wait in the cold tier's queue, which is the sales queue here: set \
+                 `overflow_queue` in [balance] to where they should wait",
+            ),
+        };
+        self.push(
+            Diagnostic::error(
+                span,
+                format!(
+                    "contacts held back from sales would wait in `{}`, the sales queue",
+                    queues.warm
+                ),
+            )
+            .label("over capacity, but still in sales")
+            .help(help),
+        );
     }
 
     fn rep(&mut self, mut t: Table) -> Option<Rep> {
