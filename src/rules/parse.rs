@@ -1213,7 +1213,7 @@ impl Walker {
         let mut t = self.table(v, "balance", "[balance]")?;
         let sales_capacity = t
             .get("sales_capacity")
-            .and_then(|c| self.count(c, "sales_capacity", 1));
+            .and_then(|c| self.count(c, "sales_capacity", 0));
         let min_sales = t
             .get("min_sales")
             .and_then(|c| self.count(c, "min_sales", 0));
@@ -1252,7 +1252,10 @@ impl Walker {
             return;
         }
         let (span, help) = match balance.and_then(|b| b.overflow_span.clone()) {
-            Some(span) => (span, "name the queue where they should wait, such as \"marketing\""),
+            Some(span) => (
+                span,
+                "name the queue where they should wait, such as \"marketing\"",
+            ),
             None => (
                 balance.map_or_else(|| reps[0].span.clone(), |b| b.span.clone()),
                 "they wait in the cold tier's queue, which is the sales queue here: set \
@@ -1287,7 +1290,7 @@ impl Walker {
             t.what = format!("rep \"{n}\"");
         }
         let capacity = match t.get("capacity") {
-            Some(c) => self.count(c, "capacity", 1),
+            Some(c) => self.count(c, "capacity", 0),
             None => {
                 self.push(
                     Diagnostic::error(t.span.clone(), format!("{} has no `capacity`", t.what))

@@ -149,12 +149,12 @@ capacity = 30
 #[test]
 fn balance_and_rep_errors() {
     let errs = body_errors(
-        "[balance]\nsales_capacity = 0\nmin_sales = -1\noverflow_queue = \"rejected\"\nlimit = 3\n\
+        "[balance]\nsales_capacity = -1\nmin_sales = -1\noverflow_queue = \"rejected\"\nlimit = 3\n\
          [[rep]]\nname = \"A\"\n[[rep]]\nname = \"A\"\ncapacity = 2\nweight = 0\n",
     );
     let joined = errs.join("\n");
     for want in [
-        "`sales_capacity` must be a whole number of at least 1",
+        "`sales_capacity` must be a whole number of at least 0",
         "`min_sales` must be a whole number of at least 0",
         "cannot be a queue name",
         "limit",
@@ -601,7 +601,9 @@ fn contacts_held_back_from_sales_cannot_wait_in_sales() {
         [format!("6:1 {held}")]
     );
     assert_eq!(
-        errors(&format!("{cold_to_sales}[[rep]]\nname = \"Ana\"\ncapacity = 5\n")),
+        errors(&format!(
+            "{cold_to_sales}[[rep]]\nname = \"Ana\"\ncapacity = 5\n"
+        )),
         [format!("6:1 {held}")]
     );
     // Fine: another queue to wait in, or nothing held back.

@@ -119,6 +119,34 @@ fn sales_capacity_takes_the_highest_scores_and_the_rest_wait_with_the_reason() {
 }
 
 #[test]
+fn a_capacity_of_0_sends_nobody_to_sales_or_to_that_rep() {
+    // A week without room in sales; a rep on holiday.
+    let env = example("[balance]\nsales_capacity = 0\n");
+    let summary = run_split(&env, &[]);
+    assert_eq!(summary["balance"]["sales"], 0, "{summary}");
+    assert_eq!(summary["balance"]["over_capacity"], 37, "{summary}");
+    assert!(split(&env).values().all(|(file, ..)| file != "sales.csv"));
+
+    let env =
+        example("[[rep]]\nname = \"Ana\"\ncapacity = 0\n[[rep]]\nname = \"Ben\"\ncapacity = 5\n");
+    let summary = run_split(&env, &[]);
+    assert_eq!(
+        summary["balance"]["reps"]["Ana"]["assigned"], 0,
+        "{summary}"
+    );
+    assert_eq!(
+        summary["balance"]["reps"]["Ben"]["assigned"], 5,
+        "{summary}"
+    );
+    let owners: Vec<String> = split(&env)
+        .into_values()
+        .filter(|(file, ..)| file == "sales.csv")
+        .map(|(_, _, owner, _)| owner)
+        .collect();
+    assert_eq!(owners, ["Ben"; 5]);
+}
+
+#[test]
 fn an_overflow_queue_gets_its_own_file() {
     let env = example("[balance]\nsales_capacity = 5\noverflow_queue = \"waiting\"\n");
     let summary = run_split(&env, &[]);
