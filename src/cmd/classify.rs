@@ -530,6 +530,9 @@ fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<Strin
         "reasons".into(),
     ];
     added.extend(rules.groups.iter().map(|g| format!("score_{}", g.name)));
+    if !rules.reps.is_empty() {
+        added.push("owner".into());
+    }
     let clash: Vec<&str> = header
         .names
         .iter()

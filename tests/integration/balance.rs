@@ -448,3 +448,38 @@ fn explain_adds_up_reps_of_any_capacity() {
         "{text}"
     );
 }
+
+#[test]
+fn an_input_that_already_has_the_added_columns_is_warned_about() {
+    // Yesterday's output fed back in: its score, tier and owner columns would come twice.
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"VP\"\n\
+         when = { field = \"title\", contains = \"vp\" }\npoints = 20\n\
+         [[rep]]\nname = \"Ana\"\ncapacity = 5\n",
+    );
+    env.write(
+        "old.csv",
+        "id,title,score,tier,owner\n1,VP Sales,20,warm,Ana\n2,Intern,0,cold,\n",
+    );
+    let out = env.classify(&["old.csv"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the input already has `score`, `tier`, `owner` columns: the output will have them twice"),
+        "{err}"
+    );
+    // Without reps there is no owner column to clash with.
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"VP\"\n\
+         when = { field = \"title\", contains = \"vp\" }\npoints = 20\n",
+    );
+    let out = env.classify(&["old.csv"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the input already has `score`, `tier` columns"),
+        "{err}"
+    );
+}
