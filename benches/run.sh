@@ -6,8 +6,9 @@
 #    (pip install duckdb polars), all checked to give the same scores, tiers and queues.
 # 2. leadsort's own targets, in paired rounds (benches/paired.py): --threads 1, default
 #    threads and --split against the floor; a heavy rule file (benches/heavy_rules.py: 200
-#    rules, 20 regexes, word lists of 50) and both rule files with --no-reasons (the scoring
-#    without the reasons text to write) against the 13-rule run. Then a 100-row file
+#    rules, 20 regexes, word lists of 50), its --sparse variant (lists of 50 that name only 5
+#    values the data has) and the rule files with --no-reasons (the scoring without the
+#    reasons text to write) against the 13-rule run. Then a 100-row file
 #    (hyperfine) and peak memory at ROWS and at ten times ROWS, with the heavy rules, and on
 #    rows 1,700 times their input (benches/long_reasons.py).
 #
@@ -44,6 +45,7 @@ fi
 
 echo "== leadsort's own targets"
 python3 "$here/heavy_rules.py" >"$dir/heavy.toml"
+python3 "$here/heavy_rules.py" --sparse >"$dir/sparse.toml"
 [ -s "$dir/contacts_100.csv" ] || python3 "$here/kit/gen_contacts.py" 100 "$dir/contacts_100.csv"
 rules=$here/kit/rules.toml
 ls="$bin classify --as-of 2026-11-27"
@@ -66,6 +68,8 @@ python3 "$here/paired.py" "$rounds" "13 rules" \
     "13 rules, no reasons=$o/nr.csv=$ls --rules $rules --no-reasons $in -o $o/nr.csv" \
     "heavy rules, no reasons=$o/hnr.csv=$ls --rules $dir/heavy.toml --no-reasons $in -o $o/hnr.csv" \
     "heavy rules, threads 1=$o/h1.csv=$ls --rules $dir/heavy.toml --threads 1 $in -o $o/h1.csv" \
+    "sparse heavy rules=$o/s.csv=$ls --rules $dir/sparse.toml $in -o $o/s.csv" \
+    "sparse heavy rules, no reasons=$o/snr.csv=$ls --rules $dir/sparse.toml --no-reasons $in -o $o/snr.csv" \
     | tee "$dir/paired-heavy.md"
 hyperfine -N --warmup 5 --runs 100 --export-markdown "$dir/small.md" \
     -n "100 rows" "$ls --rules $rules $dir/contacts_100.csv -o $o/small.csv"
