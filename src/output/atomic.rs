@@ -56,8 +56,13 @@ impl AtomicFile {
             )));
         }
         fault("create", path).map_err(cant)?;
+        remove_orphans(dir, &name);
+        let prefix = match writer() {
+            Some(w) => format!(".{name}.{}-{}.", w.machine, w.pid),
+            None => format!(".{name}."),
+        };
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+            .prefix(&prefix)
             .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(|e| cant(without_temp_name(e)))?;
@@ -181,6 +186,93 @@ pub fn remove_stale_temps(path: &Path) -> usize {
                 && name.ends_with(TEMP_SUFFIX)
                 && e.file_type().is_ok_and(|t| t.is_file())
         })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// This process as the writer of temp files: the machine (host name and PID namespace) and
+/// the process id. Linux only: elsewhere, or when `/proc` cannot tell, `None`, and temp files
+/// are named without a writer (and only a run holding the lock removes them).
+#[derive(Debug)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+struct Writer {
+    /// `host-pidns`: the host name with anything but letters, digits and `-` as `_`.
+    machine: String,
+    pid: u32,
+    uid: u32,
+}
+
+fn writer() -> Option<&'static Writer> {
+    static WRITER: std::sync::OnceLock<Option<Writer>> = std::sync::OnceLock::new();
+    WRITER.get_or_init(find_writer).as_ref()
+}
+
+#[cfg(target_os = "linux")]
+fn find_writer() -> Option<Writer> {
+    use std::os::unix::fs::MetadataExt;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let host: String = (host.trim().chars().take(64))
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' => c,
+            _ => '_',
+        })
+        .collect();
+    // "pid:[4026531836]": runs in other containers may share the host name and the folder.
+    let ns = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let ns: String = (ns.to_string_lossy().chars())
+        .filter(char::is_ascii_digit)
+        .collect();
+    // /proc/self belongs to the user the process runs as.
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    (!host.is_empty() && !ns.is_empty()).then(|| Writer {
+        machine: format!("{host}-{ns}"),
+        pid: std::process::id(),
+        uid,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn find_writer() -> Option<Writer> {
+    None
+}
+
+/// Remove the temp files next to `dir/name` that a run on this machine, by this user, left
+/// when it was killed (`kill -9`, the out-of-memory killer): their writer's process is gone.
+/// A run still writing keeps its files, and so does one on another machine or in another
+/// container; those wait for a run that holds the lock (`remove_stale_temps`).
+fn remove_orphans(dir: &Path, name: &str) -> usize {
+    let Some(me) = writer() else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let prefix = format!(".{name}.{}-", me.machine);
+    let orphan = |entry: &std::fs::DirEntry| {
+        let file = entry.file_name();
+        let Some(pid) = (file.to_str())
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if !entry
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.uid() == me.uid)
+            {
+                return false;
+            }
+        }
+        pid != me.pid && !Path::new("/proc").join(pid.to_string()).exists()
+    };
+    entries
+        .flatten()
+        .filter(orphan)
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
 }
@@ -342,6 +434,60 @@ mod tests {
         );
         assert_eq!(remove_stale_temps(dir.path()), 1);
         assert_eq!(entries(dir.path()), vec![".hidden", "sales.csv"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temp_files_of_killed_runs_are_removed_and_no_others() {
+        let me = writer().expect("/proc tells who writes");
+        let dead = {
+            let mut child = std::process::Command::new("true").spawn().unwrap();
+            child.wait().unwrap();
+            child.id()
+        };
+        let mut live = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ours = |pid: u32| format!(".out.csv.{}-{pid}.a1B2c3.leadsort-tmp", me.machine);
+        let kept = [
+            ours(me.pid),
+            ours(live.id()),
+            format!(".out.csv.elsewhere-4026531836-{dead}.a1B2c3.leadsort-tmp"),
+            format!(".other.csv.{}-{dead}.a1B2c3.leadsort-tmp", me.machine),
+            ".out.csv.a1B2c3.leadsort-tmp".to_string(),
+            format!("out.csv.{}-{dead}.a1B2c3.leadsort-tmp", me.machine),
+        ];
+        for name in kept.iter().chain([&ours(dead)]) {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        // Another user's, where this test may make one (as root).
+        let theirs = format!(".out.csv.{}-{dead}.d4E5f6.leadsort-tmp", me.machine);
+        std::fs::write(dir.path().join(&theirs), "x").unwrap();
+        let mut kept = kept.to_vec();
+        if std::os::unix::fs::chown(dir.path().join(&theirs), Some(me.uid + 1), None).is_ok() {
+            kept.push(theirs);
+        }
+        drop(AtomicFile::create(&dir.path().join("out.csv")).unwrap());
+        let _ = live.kill();
+        let _ = live.wait();
+        kept.sort();
+        assert_eq!(entries(dir.path()), kept);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temp_files_name_their_writer() {
+        let me = writer().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let _f = AtomicFile::create(&dir.path().join("out.csv")).unwrap();
+        let names = entries(dir.path());
+        let prefix = format!(".out.csv.{}-{}.", me.machine, std::process::id());
+        assert!(
+            names.len() == 1 && names[0].starts_with(&prefix) && names[0].ends_with(TEMP_SUFFIX),
+            "{names:?}"
+        );
     }
 
     #[test]

@@ -2143,6 +2143,45 @@ fn kill_9_mid_run_leaves_every_output_old_or_new_and_only_temp_files() {
     assert!(ids_of_new > 10_000, "the new run scored the big input");
 }
 
+/// Without `--lock` nothing says whether another run is writing, but on Linux a temp file
+/// names its writer's process: once that process is gone, the next run writing the same file
+/// removes it. A run writing other files leaves it alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn without_the_lock_the_next_run_of_the_same_files_removes_a_killed_runs_temp_files() {
+    let env = Env::standard();
+    let mut child = std_classify(&env)
+        .args(["-", "-o", "new.csv", "--rejected", "rej.csv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Some megabytes of rows, and the input left open: the run waits, its outputs begun.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(big_contacts(30_000).as_bytes()).unwrap();
+    assert!(wait_for_new_temp(&mut child, env.root(), &BTreeSet::new()));
+    signal(&child, "KILL");
+    child.wait().unwrap();
+    drop(stdin);
+    let left = temp_files(env.root());
+    assert!(
+        left.iter().any(|t| t.starts_with(".new.csv.")),
+        "the killed run left its temp files: {left:?}"
+    );
+
+    assert_ok(&run(&mut classify(
+        &env,
+        &["-o", "other.csv", "contacts.csv"],
+    )));
+    assert_eq!(temp_files(env.root()), left);
+    assert_ok(&run(&mut classify(
+        &env,
+        &["-o", "new.csv", "--rejected", "rej.csv", "contacts.csv"],
+    )));
+    assert_no_temp_files(env.root());
+}
+
 #[cfg(unix)]
 #[test]
 fn sigint_sigterm_and_sighup_stop_with_128_plus_the_signal_and_leave_outputs_intact() {
