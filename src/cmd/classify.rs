@@ -200,7 +200,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     args.check()?;
     let kind = args.kind();
     let rules = args.rules.load()?;
-    let files = destination.files(&rules.queue_names(), kind, args.summary.as_deref());
+    let named = destination.files(&rules.queue_names(), kind, args.summary.as_deref());
+    super::refuse_one_file_twice(&named)?;
+    let files: Vec<PathBuf> = named.into_iter().map(|(_, path)| path).collect();
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &files)?;
     let _lock = take_lock(args, &files)?;
     crate::guard::catch_signals();

@@ -89,6 +89,43 @@ pub fn refuse_overwriting(inputs: &[Option<&Path>], outputs: &[PathBuf]) -> Resu
     Ok(())
 }
 
+/// Two outputs written to one file would leave only the one renamed last: refuse (exit 2)
+/// before anything is opened. `outputs`: each file with the option that names it. The
+/// `--split` folder's `summary.json` may also be `--summary`: both get the same text.
+pub fn refuse_one_file_twice(outputs: &[(&str, PathBuf)]) -> Result<()> {
+    for (i, (first, a)) in outputs.iter().enumerate() {
+        for (second, b) in &outputs[i + 1..] {
+            let summaries = *first == "--split"
+                && *second == "--summary"
+                && a.file_name() == Some("summary.json".as_ref());
+            if same_file(a, b) && !summaries {
+                let options = if first == second {
+                    format!("{first} twice")
+                } else {
+                    format!("{first} and {second}")
+                };
+                return Err(Error::Usage(format!(
+                    "{} is named for two outputs ({options}), and one would overwrite the other; give each output its own file",
+                    b.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether two output paths name one file: the same file if it exists, or the same name in
+/// the same folder (`out.csv`, `./out.csv`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let folder = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => FileId::of(d),
+        _ => FileId::of(Path::new(".")),
+    };
+    a == b
+        || FileId::of(a).is_some_and(|id| FileId::of(b) == Some(id))
+        || (a.file_name() == b.file_name() && folder(a).is_some_and(|d| folder(b) == Some(d)))
+}
+
 /// What makes two names one file: its device and inode on Unix (so hard links and links
 /// are the same file), else its canonical path.
 #[derive(Debug, PartialEq, Eq)]

@@ -341,19 +341,27 @@ impl Destination {
         dir.join(format!("{queue}.{}", kind.extension()))
     }
 
-    /// Every file this destination writes for these queues (stdout is not a file).
-    pub fn files(&self, queues: &[&str], kind: Kind, summary: Option<&Path>) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = match self {
-            Destination::Single { output, rejected } => {
-                output.iter().chain(rejected).cloned().collect()
-            }
+    /// Every file this destination writes for these queues (stdout is not a file), with the
+    /// option that names it.
+    pub fn files(
+        &self,
+        queues: &[&str],
+        kind: Kind,
+        summary: Option<&Path>,
+    ) -> Vec<(&'static str, PathBuf)> {
+        let mut files: Vec<(&str, PathBuf)> = match self {
+            Destination::Single { output, rejected } => (output.iter().map(|p| ("-o", p)))
+                .chain(rejected.iter().map(|p| ("--rejected", p)))
+                .map(|(option, p)| (option, p.clone()))
+                .collect(),
             Destination::Split { dir } => queues
                 .iter()
                 .map(|q| Destination::queue_file(dir, q, kind))
                 .chain([dir.join("rejected.csv"), dir.join("summary.json")])
+                .map(|p| ("--split", p))
                 .collect(),
         };
-        files.extend(summary.map(Path::to_path_buf));
+        files.extend(summary.map(|p| ("--summary", p.to_path_buf())));
         files
     }
 }

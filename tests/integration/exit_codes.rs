@@ -131,6 +131,50 @@ fn output_together_with_split_exits_2() {
 }
 
 #[test]
+fn two_outputs_naming_one_file_exit_2_before_anything_is_written() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    let before = files(&env);
+    for (args, options) in [
+        (
+            &["-o", "o.csv", "--summary", "o.csv"][..],
+            "(-o and --summary)",
+        ),
+        (
+            &["-o", "o.csv", "--rejected", "./o.csv"],
+            "(-o and --rejected)",
+        ),
+        (
+            &["--rejected", "s.json", "--summary", "s.json"],
+            "(--rejected and --summary)",
+        ),
+        (
+            &["--split", "out", "--summary", "out/sales.csv"],
+            "(--split and --summary)",
+        ),
+        (
+            &["--split", "out", "--summary", "out/../out/rejected.csv"],
+            "(--split and --summary)",
+        ),
+    ] {
+        let out = run(env.classify(args).arg("contacts.csv"));
+        let err = assert_error(&out, 2, &["named for two outputs", options]);
+        assert!(out.stdout.is_empty(), "{args:?}: {err}");
+        assert_eq!(files(&env), before, "{args:?} wrote something");
+    }
+    // The folder's own summary, named again: both are the one summary.
+    let out = run(&mut env.classify(&[
+        "--split",
+        "out",
+        "--summary",
+        "out/summary.json",
+        "contacts.csv",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(env.exists("out/summary.json"));
+}
+
+#[test]
 fn bad_as_of_date_exits_2() {
     let env = Env::standard();
     // Not `env.classify`, which already passes a valid --as-of.
