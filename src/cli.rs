@@ -252,10 +252,10 @@ pub fn main() -> ExitCode {
         let location = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()));
-        eprintln!(
-            "leadsort: error: internal error (a bug in leadsort, please report it){}",
+        crate::ui::to_stderr(&format!(
+            "leadsort: error: internal error (a bug in leadsort, please report it){}\n",
             location.unwrap_or_default()
-        );
+        ));
         std::process::exit(Exit::Internal as i32);
     }));
     let cli = match Cli::try_parse() {
@@ -273,7 +273,7 @@ pub fn main() -> ExitCode {
                 .lines()
                 .filter(|l| !l.trim().is_empty())
             {
-                eprintln!("leadsort: {line}");
+                crate::ui::to_stderr(&format!("leadsort: {line}\n"));
             }
             return Exit::Usage.into();
         }
@@ -282,7 +282,7 @@ pub fn main() -> ExitCode {
     match run(cli.command, &ui) {
         Ok(()) => Exit::Success.into(),
         Err(e) => {
-            eprint!("{}", e.render(ui.color));
+            crate::ui::to_stderr(&e.render(ui.color));
             ExitCode::from(e.code())
         }
     }

@@ -68,6 +68,12 @@ impl Ui {
     }
 }
 
+/// Write to stderr as it is. A stderr that cannot be written (closed, `2>/dev/full`, a pipe
+/// whose reader left) loses the text but not the exit code: `eprint!` would panic.
+pub fn to_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 fn emit(kind: &str, message: &str) {
     let mut err = std::io::stderr().lock();
     for (i, line) in message.lines().enumerate() {

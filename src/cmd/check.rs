@@ -101,7 +101,10 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         .filter(|d| d.severity == Severity::Error || ui.verbosity != Verbosity::Quiet);
     for (i, d) in shown.enumerate() {
         let gap = if i > 0 { "\n" } else { "" };
-        eprintln!("{gap}leadsort: {}", d.render(&found.source, ui.color));
+        crate::ui::to_stderr(&format!(
+            "{gap}leadsort: {}\n",
+            d.render(&found.source, ui.color)
+        ));
     }
     let (Some(rules), 0) = (rules, errors) else {
         let message = format!("{}: {}", path.display(), plural(errors, "error"));

@@ -431,6 +431,40 @@ fn output_to_dev_full_exits_74() {
     assert_error(&out, 74, &["/dev/full"]);
 }
 
+/// An error still exits with its code when stderr cannot take the message (cron with a full
+/// mail spool, `2>&1 | head -c 10`): printing it must not panic and abort (134).
+#[cfg(unix)]
+#[test]
+fn errors_keep_their_exit_code_when_stderr_is_full() {
+    let _lock = DEV_FULL.lock().unwrap_or_else(|e| e.into_inner());
+    if !dev_full_is_a_device() {
+        eprintln!("skipped: /dev/full is not available");
+        return;
+    }
+    let env = Env::standard();
+    env.write("empty.toml", "");
+    for (args, code) in [
+        (&["classify", "--bogus"][..], 2),
+        (&["classify", "missing.csv"], 66),
+        (&["check", "--rules", "empty.toml"], 78),
+        (&["classify", "--rules", "empty.toml", "contacts.csv"], 78),
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
+            .current_dir(env.root())
+            .env_remove("LEADSORT_RULES")
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(full)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn stdout_to_dev_full_exits_74() {
