@@ -875,6 +875,18 @@ points = 20
     let (out, reasons, _) = run(&e, &["yes", "2026-10-13", "no", "", "1"]);
     assert_eq!(out.score, 14);
     assert_eq!(reasons, "Demo +14.14 (decayed from 40)");
+    // Over a thousand half-lives (40 years at 10 days): the points are 0, and the reasons still
+    // say what they were, in text and in JSON Lines.
+    let (out, reasons, _) = run(&e, &["no", "", "yes", "1986-11-27", "1"]);
+    assert_eq!(out.score, 0);
+    assert_eq!(reasons, "Webinar +0 (decayed from 10)");
+    let from: Vec<_> = (e.reasons(&out))
+        .map(|r| match r {
+            Reason::Rule { decayed_from, .. } => decayed_from,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(from, vec![Some(10.0)]);
 }
 
 #[test]

@@ -87,12 +87,16 @@ impl Decay {
 }
 
 /// Points halve every `half_life_days` of age; a date on or after the as-of date (age 0 or
-/// less) does not decay.
+/// less) does not decay. Past about 1,000 half-lives the factor stays at the smallest normal
+/// float instead of reaching 0: the points are 0 all the same, and the reasons can still say
+/// what they were decayed from.
 pub fn decay_factor(age_days: i64, half_life_days: f64) -> f64 {
     if age_days <= 0 {
         1.0
     } else {
-        0.5f64.powf(age_days as f64 / half_life_days)
+        0.5f64
+            .powf(age_days as f64 / half_life_days)
+            .max(f64::MIN_POSITIVE)
     }
 }
 
