@@ -6,7 +6,7 @@
 //! sorted and its rows read back into cells. Scores are written as numbers. A workbook is
 //! built in memory: an Excel sheet holds at most `EXCEL_MAX_ROWS` rows anyway.
 
-use rust_xlsxwriter::{Color, Format as CellFormat, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Color, DocProperties, Format as CellFormat, Workbook, Worksheet, XlsxError};
 
 use super::encode::{Layout, RowBuf, Rows};
 use super::{Sink, Target, sorted_by_score};
@@ -97,6 +97,10 @@ impl XlsxSink {
             e => Error::Internal(format!("writing the workbook {name}: {e}")),
         };
         let mut book = Workbook::new();
+        // Created on the as-of date, not now: the same run gives the same bytes.
+        if let Ok(day) = rust_xlsxwriter::ExcelDateTime::parse_from_str(&summary.as_of) {
+            book.set_properties(&DocProperties::new().set_creation_datetime(&day));
+        }
         let head = CellFormat::new()
             .set_bold()
             .set_background_color(Color::RGB(0xDDEBF7))
@@ -141,9 +145,11 @@ impl XlsxSink {
                     if chars > EXCEL_MAX_CELL {
                         let column = self.layout.names.get(c).map_or("?", String::as_str);
                         return Err(Error::Data(format!(
-                            "column {column} of row {} of sheet {} has {chars} characters: an \
-                             Excel cell holds at most {EXCEL_MAX_CELL}; write CSV or JSON Lines \
-                             instead (--format csv), or shorten the column",
+                            "{}: a contact's {column} has {chars} characters, and an Excel cell \
+                             holds at most {EXCEL_MAX_CELL} (it would be row {} of sheet {} of \
+                             {name}); write CSV or JSON Lines instead (--format csv), or shorten \
+                             the column",
+                            summary.input,
                             r + 2,
                             sheet.name
                         )));

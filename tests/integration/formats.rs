@@ -341,6 +341,35 @@ fn split_with_xlsx_writes_a_workbook_per_queue() {
     assert_eq!(sales["sheets"].as_object().unwrap().len(), 1);
 }
 
+/// A workbook records when it was created: the as-of date, so a run gives the same bytes
+/// whenever it runs (zip entries carry no time of their own).
+#[test]
+fn a_workbook_is_created_on_the_as_of_date_and_is_the_same_bytes_every_run() {
+    let env = example();
+    classify(&env, &["contacts.csv", "-o", "a.xlsx"]);
+    let core = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('docProps/core.xml').decode())",
+        ])
+        .arg(env.path("a.xlsx"))
+        .output()
+        .unwrap();
+    let core = String::from_utf8_lossy(&core.stdout);
+    for property in ["created", "modified"] {
+        assert!(
+            core.contains(&format!(
+                "<dcterms:{property} xsi:type=\"dcterms:W3CDTF\">2026-11-27T00:00:00Z<"
+            )),
+            "{property}: {core}"
+        );
+    }
+    classify(&env, &["contacts.csv", "-o", "b.xlsx"]);
+    assert!(
+        std::fs::read(env.path("a.xlsx")).unwrap() == std::fs::read(env.path("b.xlsx")).unwrap()
+    );
+}
+
 #[test]
 fn a_cell_too_long_for_excel_is_an_error_and_the_old_workbook_stays() {
     let env = Env::standard();
@@ -360,7 +389,9 @@ fn a_cell_too_long_for_excel_is_an_error_and_the_old_workbook_stays() {
     assert_eq!(out.status.code(), Some(65));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("column note") && err.contains("40000 characters") && err.contains("32767"),
+        err.contains("long.csv: a contact's note has 40000 characters")
+            && err.contains("32767")
+            && err.contains("row 3 of sheet marketing of o.xlsx"),
         "{err}"
     );
     assert!(!err.contains("xxxxxxxx"), "no contact data in the message");
