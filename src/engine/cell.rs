@@ -190,6 +190,21 @@ pub fn parse_date(cell: &str, formats: &[String]) -> Option<Date> {
     })
 }
 
+/// Whether `format` can read dates through `parse_date`: it writes a date that it reads back
+/// as that date. `Err`: why not (an unknown directive, no year, month or day).
+pub fn check_date_format(format: &str) -> Result<(), String> {
+    let day = jiff::civil::date(2026, 11, 27);
+    // A moment of that day with a time and a zone, for the formats that also read those.
+    let mut moment = jiff::fmt::strtime::BrokenDownTime::from(day.at(14, 30, 15, 0));
+    moment.set_offset(Some(jiff::tz::Offset::UTC));
+    moment.set_iana_time_zone(Some("UTC".to_string()));
+    let text = moment.to_string(format).map_err(|e| e.to_string())?;
+    match parse_date(&text, &[format.to_string()]) {
+        Some(back) if back == day => Ok(()),
+        _ => Err("it does not name a whole date (a year, a month and a day)".to_string()),
+    }
+}
+
 /// Days since 1970-01-01: day arithmetic on plain integers.
 pub fn day_number(date: Date) -> i32 {
     // Howard Hinnant's days_from_civil.

@@ -850,6 +850,20 @@ impl Walker {
                         )
                         .help("formats are strftime patterns, e.g. \"%m/%d/%Y\" or \"%d.%m.%Y\""),
                     );
+                } else if kind == Some(FieldKind::Date)
+                    && let Some((bad, why)) = (formats.iter().flatten()).find_map(|f| {
+                        crate::engine::cell::check_date_format(f)
+                            .err()
+                            .map(|why| (f, why))
+                    })
+                {
+                    self.push(
+                        Diagnostic::error(
+                            fv.span(),
+                            format!("date format \"{bad}\" cannot read dates: {why}"),
+                        )
+                        .help("formats are strftime patterns, e.g. \"%m/%d/%Y\" or \"%d.%m.%Y\""),
+                    );
                 }
                 formats
             }

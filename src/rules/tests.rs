@@ -484,6 +484,31 @@ fn tier_and_group_consistency() {
         body_errors("[fields]\nx = { column = \"X\", formats = [\"%Y\"] }\n"),
         ["5:31 `formats` only applies to fields with `type = \"date\"`"]
     );
+    // A pattern that cannot read a date would leave every cell unreadable, without a word.
+    let date = |format: &str| {
+        format!("[fields]\nx = {{ column = \"X\", type = \"date\", formats = [\"{format}\"] }}\n")
+    };
+    assert_eq!(
+        body_errors(&date("%m/%d")),
+        [
+            "5:46 date format \"%m/%d\" cannot read dates: it does not name a whole date (a year, a month and a day)"
+        ]
+    );
+    let unknown = body_errors(&date("%d.%m.%Y %K"));
+    assert!(
+        unknown.len() == 1
+            && unknown[0].starts_with("5:46 date format \"%d.%m.%Y %K\" cannot read dates"),
+        "{unknown:?}"
+    );
+    for good in [
+        "%d.%m.%Y",
+        "%m/%d/%y",
+        "%B %d, %Y",
+        "%d %b %Y %H:%M",
+        "%Y-%m-%dT%H:%M:%S%z",
+    ] {
+        ok(&date(good));
+    }
 }
 
 #[test]
