@@ -37,7 +37,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Print only errors
+    /// Print only errors (and the count of rejected rows)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

@@ -1,7 +1,7 @@
 //! What a run tells the person (or cron) watching stderr.
 //!
 //! stdout carries data only. stderr carries diagnostics, each line prefixed `leadsort:`.
-//! Warnings print unless `-q`; the run summary prints only on a terminal or with `-v`, so a
+//! Warnings print unless `-q` (but for the count of rejected rows); the run summary prints only on a terminal or with `-v`, so a
 //! cron job stays quiet unless something is wrong.
 
 use std::io::{IsTerminal, Write};
@@ -42,6 +42,12 @@ impl Ui {
         if self.verbosity != Verbosity::Quiet {
             emit("warning: ", message);
         }
+    }
+
+    /// A warning that `-q` does not silence: rows left out of the outputs are always counted
+    /// (nothing is dropped without a word).
+    pub fn warn_even_quiet(&self, message: &str) {
+        emit("warning: ", message);
     }
 
     /// Detail for `-v`.

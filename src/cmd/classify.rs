@@ -317,12 +317,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
 
-    warnings.extend(row_warnings(args, &name, &totals));
+    let rejected = rejected_warning(args, &name, &totals);
+    warnings.extend(row_warnings(&name, &totals, rejected.clone()));
     // Shown once the outputs are in place (a warning may point at one, `see out/rejected.csv`),
     // or before refusing to replace them.
     let show = |warnings: &[String]| {
         for w in warnings {
-            ui.warn(w);
+            if rejected.as_ref() == Some(w) {
+                ui.warn_even_quiet(w);
+            } else {
+                ui.warn(w);
+            }
         }
     };
     if args.deny_warnings && !warnings.is_empty() {
@@ -561,23 +566,28 @@ struct SummaryContext<'a> {
     warnings: Vec<String>,
 }
 
+/// The count of rejected rows, if any: the one warning `-q` does not silence.
+fn rejected_warning(args: &Args, input: &str, t: &Totals) -> Option<String> {
+    let whereto = match (&args.split, &args.rejected) {
+        (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
+        (None, Some(file)) => format!("see {}", file.display()),
+        (None, None) => "use --rejected FILE to keep them".to_string(),
+    };
+    (t.rejected > 0).then(|| {
+        format!(
+            "{} of {} rows in {input} could not be read and were rejected ({whereto})",
+            t.rejected, t.records
+        )
+    })
+}
+
 /// What the run should say about its rows, one line each.
-fn row_warnings(args: &Args, input: &str, t: &Totals) -> Vec<String> {
+fn row_warnings(input: &str, t: &Totals, rejected: Option<String>) -> Vec<String> {
     let mut warnings = Vec::new();
     if t.records == 0 {
         warnings.push(format!("{input} has a header but no contacts"));
     }
-    if t.rejected > 0 {
-        let whereto = match (&args.split, &args.rejected) {
-            (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
-            (None, Some(file)) => format!("see {}", file.display()),
-            (None, None) => "use --rejected FILE to keep them".to_string(),
-        };
-        warnings.push(format!(
-            "{} of {} rows in {input} could not be read and were rejected ({whereto})",
-            t.rejected, t.records
-        ));
-    }
+    warnings.extend(rejected);
     if let Some(first) = t.first_not_utf8 {
         warnings.push(crate::input::not_utf8_warning(input, first));
     }
