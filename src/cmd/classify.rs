@@ -215,6 +215,13 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let input = Input::open(&source, &options)?;
     let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = header_warnings(&rules, &engine, input.header());
+    if args.deny_warnings && !warnings.is_empty() {
+        // Known before any row: refuse before writing anything, stdout included.
+        for w in &warnings {
+            ui.warn(w);
+        }
+        return Err(denied(warnings.len()));
+    }
     let single_line = super::single_line_columns(&rules, &engine, input.header());
 
     let columns = match &args.columns {
@@ -332,11 +339,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     if args.deny_warnings && !warnings.is_empty() {
         show(&warnings);
-        return Err(Error::Data(format!(
-            "{} warning{} (--deny-warnings): no output was replaced",
-            warnings.len(),
-            if warnings.len() > 1 { "s" } else { "" }
-        )));
+        return Err(denied(warnings.len()));
     }
     let summary = summary(
         &engine,
@@ -564,6 +567,14 @@ struct SummaryContext<'a> {
     rules: &'a Rules,
     as_of: Date,
     warnings: Vec<String>,
+}
+
+/// `--deny-warnings` refusing a run with `warnings` warnings (exit 65).
+fn denied(warnings: usize) -> Error {
+    Error::Data(format!(
+        "{} (--deny-warnings): no output was replaced",
+        crate::ui::plural(warnings, "warning")
+    ))
 }
 
 /// The count of rejected rows, if any: the one warning `-q` does not silence.

@@ -401,8 +401,9 @@ pub struct Outputs {
     writers: Vec<Box<dyn Sink>>,
     split: bool,
     rejected: Option<RejectedWriter>,
-    summaries: Vec<PathBuf>,
-    file_mode: Option<u32>,
+    /// Opened first, so a summary that cannot be written stops the run before a row is
+    /// written (to stdout, say); filled in at `commit`.
+    summaries: Vec<(PathBuf, Target)>,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -449,7 +450,20 @@ impl Outputs {
                 sink
             })
         };
+        // The summaries first: one that cannot be written stops the run before anything is,
+        // stdout included.
         let mut summaries: Vec<PathBuf> = Vec::new();
+        if let Destination::Split { dir } = dest {
+            check_split_folder(dir)?;
+            summaries.push(dir.join("summary.json"));
+        }
+        summaries.extend(summary.map(Path::to_path_buf));
+        let summaries = (summaries.into_iter())
+            .map(|path| {
+                let target = Target::file_with_mode(&path, format.file_mode)?;
+                Ok((path, target))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let (writers, rejected, split) = match dest {
             Destination::Single { output, rejected } => {
                 let target = match output {
@@ -466,7 +480,6 @@ impl Outputs {
                 (vec![open(target, &sheets, true)?], rejected, false)
             }
             Destination::Split { dir } => {
-                check_split_folder(dir)?;
                 let writers = engine
                     .queues
                     .iter()
@@ -484,17 +497,14 @@ impl Outputs {
                     Target::file_with_mode(&dir.join("rejected.csv"), format.file_mode)?,
                     format,
                 )?;
-                summaries.push(dir.join("summary.json"));
                 (writers, Some(rejected), true)
             }
         };
-        summaries.extend(summary.map(Path::to_path_buf));
         Ok(Outputs {
             writers,
             split,
             rejected,
             summaries,
-            file_mode: format.file_mode,
         })
     }
 
@@ -528,10 +538,9 @@ impl Outputs {
             ready.push(r.finish()?.prepare()?);
         }
         let json = summary.to_json();
-        for path in &self.summaries {
-            let mut file = Target::file_with_mode(path, self.file_mode)?;
+        for (path, mut file) in self.summaries {
             file.write_all(json.as_bytes())
-                .map_err(|e| Error::writing(path, e))?;
+                .map_err(|e| Error::writing(&path, e))?;
             ready.push(file.prepare()?);
         }
         commit_all(ready)

@@ -984,6 +984,21 @@ points = 1
         json(&env.path("s.json"))["missing_optional_fields"],
         serde_json::json!(["phone"])
     );
+    // Known from the header: --deny-warnings refuses before a row is written, stdout included.
+    let out = run(&mut env.classify(&["--deny-warnings", "contacts.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert!(stderr(&out).contains("1 warning (--deny-warnings)"));
+}
+
+/// A summary that cannot be written stops the run before anything is written to stdout.
+#[test]
+fn a_summary_that_cannot_be_written_stops_the_run_before_any_row() {
+    let env = Env::standard();
+    let out = run(&mut env.classify(&["--summary", "nowhere/s.json", "contacts.csv"]));
+    assert_eq!(out.status.code(), Some(73), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nowhere/s.json"));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
 }
 
 #[test]
