@@ -567,6 +567,22 @@ impl RecordParser {
         self.start = 0;
     }
 
+    /// Whether a line of the record after its first is a whole row by itself (see
+    /// `is_a_whole_row`). `chunk_part`: the record's bytes in the chunk, after `spill`.
+    fn swallowed_a_row(&self, chunk_part: &[u8]) -> bool {
+        let joined;
+        let raw = if self.spilled {
+            joined = [&self.spill[..], chunk_part].concat();
+            &joined[..]
+        } else {
+            chunk_part
+        };
+        (raw.split(|b| is_break(*b)))
+            .filter(|line| !line.is_empty())
+            .skip(1)
+            .any(|line| is_a_whole_row(line, self.delimiter, self.expected_fields))
+    }
+
     /// The record read up to `end`. `doomed`: it is known to run to the end of the input
     /// inside a quote (`Doomed`), and was not read.
     fn finish<'a>(
@@ -609,11 +625,11 @@ impl RecordParser {
             && inner > 0
             && self.quotes > 0
             && self.expected_fields >= 3
-            && holds_a_row(
+            && (holds_a_row(
                 self.view_fields(chunk_part, self.nends),
                 self.delimiter,
                 self.expected_fields,
-            );
+            ) || self.nends != self.expected_fields && self.swallowed_a_row(chunk_part));
         // A record over the limit keeps no fields: its field ends point past what was kept.
         let mut view_ends_len = if self.too_big { 0 } else { self.nends };
         let mut chunk_part = chunk_part;
@@ -940,6 +956,50 @@ fn holds_a_row(fields: Fields<'_>, delimiter: u8, expected: usize) -> bool {
     })
 }
 
+/// Whether `line`, read by itself, is a row of `expected` fields quoted by the book: the sign,
+/// in a record of the wrong size that spans lines, of a row swallowed by a stray quote on the
+/// line before it (`1,"Ann` then `2,"Smith, Bo",…`, whose quote closed Ann's). A line of a
+/// record that is merely long never is: its quoted field closes on its last line, after text.
+fn is_a_whole_row(line: &[u8], delimiter: u8, expected: usize) -> bool {
+    let (mut fields, mut i) = (1, 0);
+    while i < line.len() {
+        if line[i] == b'"' {
+            // A quoted field: to its closing quote (`""` is a quote inside it).
+            i += 1;
+            loop {
+                match memchr::memchr(b'"', &line[i..]) {
+                    None => return false,
+                    Some(q) if line.get(i + q + 1) == Some(&b'"') => i += q + 2,
+                    Some(q) => {
+                        i += q + 1;
+                        break;
+                    }
+                }
+            }
+            match line.get(i) {
+                None => break,
+                Some(&b) if b == delimiter => {}
+                Some(_) => return false,
+            }
+        } else {
+            let end = (line[i..].iter())
+                .position(|&b| b == delimiter || b == b'"')
+                .map_or(line.len(), |e| i + e);
+            if line.get(end) == Some(&b'"') {
+                return false;
+            }
+            i = end;
+            if i == line.len() {
+                break;
+            }
+        }
+        // At a delimiter: another field follows.
+        fields += 1;
+        i += 1;
+    }
+    fields == expected
+}
+
 fn is_break(b: u8) -> bool {
     b == b'\n' || b == b'\r'
 }
@@ -1132,6 +1192,53 @@ mod tests {
                 (5, false, "4".into()),
             ]
         );
+    }
+
+    /// The stray quote is closed by the next row's own quoted field: the record has the
+    /// wrong number of fields, and its second line is a whole row by itself.
+    #[test]
+    fn a_row_whose_quote_closed_a_stray_one_is_split_off_again() {
+        let data: &[u8] = b"id,name,email,n,notes
+1,\"unterminated,e1@x.com,3,x\n2,\"Smith, Ann\",e2@x.com,14,plain\n3,Bob,e3@x.com,5,\n";
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(5);
+        let mut pos = 0;
+        let mut seen = Vec::new();
+        while let Step::Record(v) = p.next(data, &mut pos, true) {
+            let field1 = String::from_utf8_lossy(v.field(1).unwrap_or_default()).into_owned();
+            seen.push((v.line, v.merged, v.len(), field1));
+            if let Some(Replay::At(at)) = p.take_replay() {
+                pos = at;
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (1, false, 5, "name".into()),
+                (2, true, 1, "".into()),
+                (3, false, 5, "Smith, Ann".into()),
+                (4, false, 5, "Bob".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_that_are_rows_by_themselves() {
+        for (line, fields) in [
+            (&b"2,\"Smith, Ann\",e2@x.com,14,plain"[..], 5),
+            (b"a,,\"\",\"say \"\"hi\"\"\",e", 5),
+            (b",,,,", 5),
+        ] {
+            assert!(is_a_whole_row(line, b',', fields), "{line:?}");
+        }
+        for (line, fields) in [
+            (&b"2,\"Smith, Ann\",e2@x.com,14"[..], 5),
+            (b"line2 text\",a,b,c,d", 5),
+            (b"\",a,b,c,d", 5),
+            (b"a,\"b\"c,d,e,f", 5),
+            (b"a,\"open,c,d,e", 5),
+        ] {
+            assert!(!is_a_whole_row(line, b',', fields), "{line:?}");
+        }
     }
 
     #[test]
