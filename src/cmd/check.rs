@@ -35,7 +35,8 @@ condition. A [[test]] that fails shows what it expected, what it got, and the
 contact's breakdown rule by rule.
 --as-of applies to the CSV and to the tests that do not set their own as_of.
 Exit codes: 0 clean (warnings allowed), 78 errors, failed tests, or warnings
-with --deny-warnings, 65 the CSV does not fit the rules.";
+with --deny-warnings, 65 the CSV does not fit the rules (or, with
+--deny-warnings, has warnings: rows that cannot be read, a repeated column).";
 
 /// Validate rules.toml, lint it, run its [[test]]s, and show how it fits a CSV.
 #[derive(Debug, clap::Args)]
@@ -134,8 +135,12 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         plural(warnings, "warning"),
     );
     report.push_str(&tests_report(&rules, &runs));
+    // The CSV's own warnings: those that would fail `classify --deny-warnings` too.
+    let mut csv_warnings = 0;
     if let (Some(input), Some(engine)) = (&mut input, &engine) {
-        report.push_str(&fit_report(&rules, engine, input, as_of, ui)?);
+        let (fit, warned) = fit_report(&rules, engine, input, as_of, ui)?;
+        report.push_str(&fit);
+        csv_warnings = warned;
     }
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -156,6 +161,16 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             "{} in {} (--deny-warnings)",
             plural(warnings, "warning"),
             rules.source.path.display()
+        )));
+    }
+    if let Some(input) = input
+        .as_ref()
+        .filter(|_| args.deny_warnings && csv_warnings > 0)
+    {
+        return Err(Error::Data(format!(
+            "{} about {} (--deny-warnings)",
+            plural(csv_warnings, "warning"),
+            input.name()
         )));
     }
     Ok(())
@@ -245,14 +260,16 @@ fn tests_report(rules: &Rules, runs: &[TestRun]) -> String {
 }
 
 /// How the rules fit one CSV: where each field was found, how often each rule and route
-/// matched, which cells could not be read, and where contacts would go.
+/// matched, which cells could not be read, and where contacts would go. Shows the CSV's
+/// warnings (as `classify` would) and counts them.
 fn fit_report(
     rules: &Rules,
     engine: &Engine,
     input: &mut Input,
     as_of: Date,
     ui: &Ui,
-) -> Result<String> {
+) -> Result<(String, usize)> {
+    let mut warnings = super::classify::header_warnings(rules, engine, input.header());
     let header = input.header().names.clone();
     let mut rule_hits = vec![0u64; rules.rules.len()];
     let mut route_hits = vec![0u64; rules.routes.len()];
@@ -278,12 +295,19 @@ fn fit_report(
         queues[outcome.queue] += 1;
         tiers[outcome.tier() as usize] += 1;
     }
+    if contacts == 0 && rejected == 0 {
+        warnings.push(format!("{} has a header but no contacts", input.name()));
+    }
     if rejected > 0 {
-        ui.warn(&format!(
-            "{} of {} could not be read and were left out",
+        warnings.push(format!(
+            "{} of {} could not be read and {} left out",
             plural(rejected, "row"),
-            input.name()
+            input.name(),
+            if rejected == 1 { "was" } else { "were" }
         ));
+    }
+    for w in &warnings {
+        ui.warn(w);
     }
     let share = |n: u64| {
         if contacts == 0 {
@@ -378,5 +402,5 @@ fn fit_report(
         .map(|t| format!("{} {}", t.as_str(), tiers[*t as usize]))
         .collect();
     let _ = writeln!(out, "tiers: {}", tier_list.join(", "));
-    Ok(out)
+    Ok((out, warnings.len()))
 }

@@ -510,7 +510,7 @@ fn chosen_columns(names: &[String], header: &Header, input: &str) -> Result<Vec<
 }
 
 /// Warnings about the header that do not stop the run.
-fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<String> {
+pub(super) fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<String> {
     let mut warnings = Vec::new();
     let missing: Vec<&str> = engine
         .bindings

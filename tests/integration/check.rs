@@ -140,6 +140,49 @@ fn warnings_alone_exit_0_unless_denied() {
     assert!(!stderr(&quiet).contains("no contact can be hot"));
 }
 
+/// What would make `classify --deny-warnings` fail on a CSV makes `check --deny-warnings` on
+/// it fail too (exit 65, the CSV's fault), so CI catches it before the nightly run does.
+#[test]
+fn deny_warnings_counts_the_csvs_warnings_too() {
+    let env = Env::standard();
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"Demo\"\n\
+         when = { field = \"demo\", is = true }\npoints = 20\n",
+    );
+    let header = "id,email,Job Title,Company Size,demo,unsubscribed,sales_status";
+    env.write(
+        "short.csv",
+        format!("{header}\n1,a@acme.com,VP,10,no,no,\n2,b@acme.com\n"),
+    );
+    env.write(
+        "repeated.csv",
+        format!("{header},sales_status\n1,a@acme.com,VP,10,no,no,,x\n"),
+    );
+    env.write("empty.csv", format!("{header}\n"));
+    for (csv, warning) in [
+        (
+            "short.csv",
+            "1 row of short.csv could not be read and was left out",
+        ),
+        ("repeated.csv", "the header repeats `sales_status`"),
+        ("empty.csv", "empty.csv has a header but no contacts"),
+    ] {
+        let out = check(&env, &[csv]);
+        assert_eq!(out.status.code(), Some(0), "{csv}: {}", stderr(&out));
+        assert!(stderr(&out).contains(warning), "{csv}: {}", stderr(&out));
+        let denied = check(&env, &["--deny-warnings", csv]);
+        assert_eq!(denied.status.code(), Some(65), "{csv}: {}", stderr(&denied));
+        assert!(
+            stderr(&denied).contains(&format!("1 warning about {csv} (--deny-warnings)")),
+            "{}",
+            stderr(&denied)
+        );
+    }
+    let clean = check(&env, &["--deny-warnings", "contacts.csv"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+}
+
 #[test]
 fn lints_find_what_is_legal_but_wrong() {
     let env = Env::new();
