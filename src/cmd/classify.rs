@@ -215,13 +215,6 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let input = Input::open(&source, &options)?;
     let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = header_warnings(&rules, &engine, input.header());
-    if args.deny_warnings && !warnings.is_empty() {
-        // Known before any row: refuse before writing anything, stdout included.
-        for w in &warnings {
-            ui.warn(w);
-        }
-        return Err(denied(warnings.len()));
-    }
     let single_line = super::single_line_columns(&rules, &engine, input.header());
 
     let columns = match &args.columns {
@@ -264,6 +257,25 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             &csv_encoder
         }
     };
+    if kind == Kind::Jsonl {
+        let renamed = crate::output::renamed_keys(&layout);
+        if !renamed.is_empty() {
+            let list: Vec<String> = (renamed.iter())
+                .map(|(name, key)| format!("`{name}` gets the key `{key}`"))
+                .collect();
+            warnings.push(format!(
+                "the keys of a JSON object must differ: input column {}",
+                list.join(", ")
+            ));
+        }
+    }
+    if args.deny_warnings && !warnings.is_empty() {
+        // Known before any row: refuse before writing anything, stdout included.
+        for w in &warnings {
+            ui.warn(w);
+        }
+        return Err(denied(warnings.len()));
+    }
     let mut outputs = Outputs::create(
         &destination,
         args.summary.as_deref(),

@@ -17,8 +17,7 @@ pub struct JsonEncoder<'e> {
 
 impl<'e> JsonEncoder<'e> {
     pub fn new(engine: &'e Engine, layout: Layout) -> JsonEncoder<'e> {
-        let keys = layout
-            .names
+        let keys = unique_keys(&layout)
             .iter()
             .map(|n| {
                 let mut k = String::new();
@@ -33,6 +32,41 @@ impl<'e> JsonEncoder<'e> {
             keys,
         }
     }
+}
+
+/// The input columns whose JSON key is not their name, as (name, key): see `unique_keys`.
+pub fn renamed_keys(layout: &Layout) -> Vec<(String, String)> {
+    (layout.names.iter().zip(unique_keys(layout)))
+        .filter(|(name, key)| *name != key)
+        .map(|(name, key)| (name.clone(), key))
+        .collect()
+}
+
+/// Every column's key: its name, but that an object's keys must differ (a reader keeps one
+/// of two, and the other cell is lost). leadsort's own (`score`, `tier`, ...) keep theirs;
+/// an input column whose name is taken, by them or by an earlier column, gets `_2` (or
+/// `_3`, ...).
+fn unique_keys(layout: &Layout) -> Vec<String> {
+    use std::collections::HashSet;
+    let (inputs, added) = layout.names.split_at(layout.inputs);
+    // A new key must not be a name still to come either (`note`, `note`, `note_2`).
+    let names: HashSet<&str> = layout.names.iter().map(String::as_str).collect();
+    let mut used: HashSet<String> = added.iter().cloned().collect();
+    let mut keys: Vec<String> = Vec::with_capacity(layout.names.len());
+    for name in inputs {
+        let key = if used.contains(name) {
+            (2..)
+                .map(|n| format!("{name}_{n}"))
+                .find(|k| !used.contains(k) && !names.contains(k.as_str()))
+                .unwrap_or_default()
+        } else {
+            name.clone()
+        };
+        used.insert(key.clone());
+        keys.push(key);
+    }
+    keys.extend(added.iter().cloned());
+    keys
 }
 
 impl RowEncoder for JsonEncoder<'_> {

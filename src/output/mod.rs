@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub use self::atomic::{AtomicFile, Prepared, TEMP_SUFFIX, remove_stale_temps};
 pub use self::csv::{RejectedWriter, csv_error, escape_formula};
 pub use self::encode::{Cells, CsvEncoder, Layout, RowBuf, RowEncoder, Rows, Scored};
-pub use self::json::JsonEncoder;
+pub use self::json::{JsonEncoder, renamed_keys};
 pub use self::xlsx::{EXCEL_MAX_CELL, EXCEL_MAX_ROWS, XlsxSink};
 use crate::engine::{Engine, QueueId};
 use crate::error::{Error, Result};

@@ -186,6 +186,59 @@ fn jsonl_reasons_are_rules_with_points_then_caps_then_the_route() {
     );
 }
 
+/// A JSON reader keeps one value per key: a repeated header or an input `score` would lose
+/// cells. Every cell gets a key of its own, and the run says which.
+#[test]
+fn jsonl_gives_every_cell_a_key_of_its_own() {
+    let env = Env::standard();
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"Demo\"\n\
+         when = { field = \"demo\", is = true }\npoints = 20\n",
+    );
+    env.write(
+        "dup.csv",
+        "id,demo,note,note,score,queue,note_2\n1,yes,first,second,999,myq,third\n",
+    );
+    let out = env
+        .classify(&["--format", "jsonl", "dup.csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let object: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // (serde_json's map sorts its keys; a repeated key would leave fewer.)
+    let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "demo", "id", "note", "note_2", "note_3", "queue", "queue_2", "reasons", "score",
+            "score_2", "tier"
+        ]
+    );
+    for (key, cell) in [
+        ("note", "first"),
+        ("note_3", "second"),
+        ("score_2", "999"),
+        ("queue_2", "myq"),
+        ("note_2", "third"),
+    ] {
+        assert_eq!(object[key], cell, "{key}");
+    }
+    assert_eq!(object["score"], 20);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "the keys of a JSON object must differ: input column `note` gets the key `note_3`, \
+             `score` gets the key `score_2`, `queue` gets the key `queue_2`"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn formula_payloads_are_text_in_a_workbook_escaped_in_tsv_and_exact_in_jsonl() {
     let payloads = [
