@@ -30,8 +30,8 @@ Examples:
 Every problem is reported at once, each with its line and column. Warnings are
 legal but suspicious: a tier no contact can reach, a rule that can never match,
 a group cap smaller than one rule's points, a route to a queue nothing else
-mentions, a route only for tiers no contact can reach, two rules with the same
-condition. A [[test]] that fails shows what it expected, what it got, and the
+mentions, a queue in [queues] or overflow_queue spelt like another, a route only
+for tiers no contact can reach, two rules with the same condition. A [[test]] that fails shows what it expected, what it got, and the
 contact's breakdown rule by rule.
 --as-of applies to the CSV and to the tests that do not set their own as_of.
 Exit codes: 0 clean (warnings allowed), 78 errors, failed tests, or warnings

@@ -1,7 +1,8 @@
 //! What is legal in rules.toml but almost certainly not what the author meant: a tier no
 //! contact can reach, a rule that can never match, a cap smaller than one rule's points, a
-//! route to a queue nothing else mentions (a typo?), a route only for tiers no contact can
-//! reach, two rules with the same condition.
+//! route to a queue nothing else mentions (a typo?), a queue in `[queues]` or `overflow_queue`
+//! spelt like another, a route only for tiers no contact can reach, two rules with the same
+//! condition.
 
 use super::diag::{Diagnostic, did_you_mean};
 use super::model::*;
@@ -13,6 +14,7 @@ pub fn lint(rules: &Rules) -> Vec<Diagnostic> {
     never_matching(rules, &mut out);
     caps_below_points(rules, &mut out);
     lonely_route_queues(rules, &mut out);
+    misspelt_queues(rules, &mut out);
     routes_for_unreachable_tiers(rules, &mut out);
     identical_conditions(rules, &mut out);
     unused_fields(rules, &mut out);
@@ -262,6 +264,56 @@ fn caps_below_points(rules: &Rules, out: &mut Vec<Diagnostic>) {
                 )
                 .label(format!("down to {} points", num(lo)))
                 .help(format!("group `{}` is floored at {}", group.name, num(min))),
+            );
+        }
+    }
+}
+
+/// A queue that `[queues]` or `overflow_queue` names once, nothing else names, and that is
+/// spelt much like another (`markting`): a new queue, and a new file, by a slip.
+fn misspelt_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let q = &rules.queues;
+    let overflow = (rules.balance.as_ref())
+        .and_then(|b| Some((b.overflow_queue.as_deref()?, b.overflow_span.clone()?)));
+    let named: Vec<(&str, &Span)> = (q.spans.iter())
+        .map(|(tier, span)| {
+            let name = match *tier {
+                "hot" => &q.hot,
+                "warm" => &q.warm,
+                "cold" => &q.cold,
+                _ => &q.disqualified,
+            };
+            (name.as_str(), span)
+        })
+        .chain(overflow.as_ref().map(|(name, span)| (*name, span)))
+        .collect();
+    let defaults = TierQueues::default();
+    let mentions: Vec<&str> = [&q.hot, &q.warm, &q.cold, &q.disqualified]
+        .into_iter()
+        .map(String::as_str)
+        .chain(rules.routes.iter().map(|r| r.queue.as_str()))
+        .chain(overflow.as_ref().map(|(name, _)| *name))
+        .collect();
+    let known: Vec<&str> = [&defaults.warm, &defaults.cold, &defaults.disqualified]
+        .into_iter()
+        .map(String::as_str)
+        .chain(mentions.iter().copied())
+        .collect();
+    for (name, span) in named {
+        if known.iter().filter(|k| **k == name).count() > 1 {
+            continue; // a default's name, or named twice: meant
+        }
+        let others = known.iter().copied().filter(|k| *k != name);
+        if let Some(similar) = did_you_mean(name, others) {
+            out.push(
+                Diagnostic::warning(
+                    span.clone(),
+                    format!("queue `{name}` is named only here, and is spelt much like `{similar}`"),
+                )
+                .label("a queue of its own")
+                .help(format!(
+                    "did you mean `{similar}`? A new name makes a new queue (and, with --split, a new file)"
+                )),
             );
         }
     }
@@ -556,6 +608,34 @@ mod tests {
             "a queue of its own is fine: {own:?}"
         );
         assert!(findings(&route("marketing")).is_empty());
+    }
+
+    #[test]
+    fn queues_named_once_and_spelt_like_another() {
+        let base = "[tiers]\nwarm = 1\n[[rule]]\nname = \"A\"\npoints = 1\n";
+        let typo = warnings(&format!("{base}[queues]\ncold = \"markting\"\n"));
+        assert_eq!(
+            typo,
+            ["8:8 queue `markting` is named only here, and is spelt much like `marketing`"]
+        );
+        let overflow = findings(&format!(
+            "{base}[balance]\nsales_capacity = 5\noverflow_queue = \"suppresed\"\n"
+        ));
+        assert_eq!(overflow.len(), 1, "{overflow:?}");
+        assert!(overflow[0].2.starts_with("did you mean `suppressed`?"));
+        // New names that are not slips, a default set again, one name used twice: meant.
+        for fine in [
+            "[queues]\nwarm = \"sdr\"\ncold = \"nurture\"\n",
+            "[queues]\nwarm = \"sales\"\n",
+            "[queues]\nwarm = \"salse\"\nhot = \"salse\"\n",
+            "[balance]\nsales_capacity = 5\noverflow_queue = \"waiting\"\n",
+        ] {
+            assert_eq!(
+                warnings(&format!("{base}{fine}")),
+                Vec::<String>::new(),
+                "{fine}"
+            );
+        }
     }
 
     #[test]

@@ -294,6 +294,8 @@ pub struct TierQueues {
     pub warm: String,
     pub cold: String,
     pub disqualified: String,
+    /// Where `[queues]` names each one it sets, for lints: (tier key, span).
+    pub spans: Vec<(&'static str, Span)>,
 }
 
 impl TierQueues {
@@ -314,6 +316,7 @@ impl Default for TierQueues {
             warm: "sales".into(),
             cold: "marketing".into(),
             disqualified: "suppressed".into(),
+            spans: Vec::new(),
         }
     }
 }

@@ -1035,6 +1035,7 @@ impl Walker {
     fn queues(&mut self, v: &Value) -> Option<TierQueues> {
         let mut t = self.table(v, "queues", "[queues]")?;
         let mut q = TierQueues::default();
+        let mut spans = Vec::new();
         let mut ok = true;
         for (key, slot) in [
             ("hot", &mut q.hot),
@@ -1044,11 +1045,15 @@ impl Walker {
         ] {
             if let Some(value) = t.get(key) {
                 match self.queue_name(value, key) {
-                    Some(name) => *slot = name,
+                    Some(name) => {
+                        *slot = name;
+                        spans.push((key, value.span()));
+                    }
                     None => ok = false,
                 }
             }
         }
+        q.spans = spans;
         t.finish(self);
         ok.then_some(q)
     }
