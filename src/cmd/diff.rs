@@ -12,6 +12,7 @@ use crate::summary::{Ordered, share};
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::balance::{Candidate, Decision, Plan, Why};
 use crate::cli::{AsOfArg, CsvArgs, load_rules};
 use crate::engine::{Engine, Outcome, fmt_number};
 use crate::error::{Error, Result};
@@ -39,7 +40,9 @@ requirement (\"tiers.warm 50 → 40\"), a route (\"route: Sales got no answer\")
 tier's queue (\"queues.warm sales → sdr\"). Moved contacts are named by --id-column,
 else by [input] id in the new rules, else by their record number.
 
-The sales load counts the contacts in the queues the warm and hot tiers go to.";
+The sales load counts the contacts in the queues the warm and hot tiers go to.
+With a sales_capacity or [[rep]]s, each side is balanced as classify balances it
+(\"balance (new rules): over sales capacity\").";
 
 /// How many moved contacts the text report lists; csv and json list them all.
 const TEXT_LIST_LIMIT: usize = 50;
@@ -138,18 +141,26 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut record = Record::default();
     let (mut old_scratch, mut new_scratch) = (old_engine.scratch(), new_engine.scratch());
     let (mut old, mut new) = (Outcome::default(), Outcome::default());
+    // Contacts bound for sales on a side with a capacity or reps wait for the balance, as in
+    // classify: where they go is known once every contact is read.
+    let mut held = Held::default();
     while let Some(next) = input.next(&mut record)? {
         match next {
             Next::Contact { record: number, .. } => {
                 old_engine.evaluate(&record, &mut old_scratch, &mut old);
                 new_engine.evaluate(&record, &mut new_scratch, &mut new);
-                if tally.count(&change, &old, &new) {
-                    let id = id
-                        .map(|col| record.get(col).unwrap_or("").trim())
-                        .filter(|cell| !cell.is_empty());
+                let old_bound = change.old.bound(&record, number, &old, &mut old_scratch);
+                let new_bound = change.new.bound(&record, number, &new, &mut new_scratch);
+                let id = id
+                    .map(|col| record.get(col).unwrap_or("").trim())
+                    .filter(|cell| !cell.is_empty())
+                    .map(str::to_string);
+                if old_bound.is_some() || new_bound.is_some() {
+                    held.push(&record, (number, id), (&old, old_bound), (&new, new_bound));
+                } else if tally.count(&change, &old, &new) {
                     let contact = Move {
                         record: number,
-                        id: id.map(str::to_string),
+                        id,
                         old: change.old.placement(&old),
                         new: change.new.placement(&new),
                         changed_by: change.changed_by(&old, &new),
@@ -164,6 +175,21 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             }
         }
     }
+    // The held contacts after the balance, in input order (after the others in a CSV).
+    for h in held.settle(&change) {
+        if tally.count(&change, &h.old, &h.new) {
+            let mut changed_by = change.changed_by(&h.old, &h.new);
+            changed_by.extend(change.balance_change(&h));
+            let contact = Move {
+                record: h.record,
+                id: h.id,
+                old: change.old.placement(&h.old),
+                new: change.new.placement(&h.new),
+                changed_by,
+            };
+            moved.add(&h.cells, contact)?;
+        }
+    }
 
     warn(ui, &input, &tally, &change);
     match moved {
@@ -172,7 +198,12 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 .map_err(|e| Error::io(format!("cannot write {name}"), e.into_error()))?
                 .commit()?;
         }
-        Moved::Kept { mut target, moves } => {
+        Moved::Kept {
+            mut target,
+            mut moves,
+        } => {
+            // In input order, the contacts held for the balance among the others.
+            moves.sort_by_key(|m| m.record);
             let report = Report {
                 input: input.name(),
                 old_rules: &args.old,
@@ -231,7 +262,7 @@ fn warn(ui: &Ui, input: &Input, tally: &Tally, change: &Change<'_>) {
         ui.warn(&format!("{} has a header but no contacts", input.name()));
     }
     if tally.rejected > 0 {
-        ui.warn(&format!(
+        ui.warn_even_quiet(&format!(
             "{} of {} rows in {} could not be read and were left out of the diff \
              (leadsort classify --rejected FILE shows them)",
             tally.rejected,
@@ -314,6 +345,27 @@ impl<'a> Side<'a> {
         rules.rules[rule]
             .group
             .map(|g| rules.groups[g].name.as_str())
+    }
+
+    /// The contact as the balance sees it, if this side holds it for the balance: its
+    /// rules have a capacity or reps, and send it to sales. Call right after scoring it.
+    fn bound(
+        &self,
+        record: &Record,
+        number: u64,
+        outcome: &Outcome,
+        scratch: &mut crate::engine::Scratch,
+    ) -> Option<Candidate> {
+        (self.rules.holds_sales() && self.engine.queue_name(outcome) == self.rules.sales_queue())
+            .then(|| {
+                Candidate::of(
+                    self.rules,
+                    self.engine,
+                    record,
+                    (number, outcome.score),
+                    scratch,
+                )
+            })
     }
 
     fn placement(&self, outcome: &Outcome) -> Placement {
@@ -626,6 +678,102 @@ impl<'a> Change<'a> {
                 why.push(format!("queues.{} {a} → {b}", tier.as_str()));
             }
         }
+    }
+}
+
+impl Change<'_> {
+    /// Why the balance moved a held contact: the side on which it waits over capacity, or
+    /// for want of a rep, and the capacities when they differ.
+    fn balance_change(&self, h: &HeldContact) -> Vec<String> {
+        if self.old_queue[h.old.queue] == self.new_queue[h.new.queue] {
+            return Vec::new();
+        }
+        let mut why = Vec::new();
+        match (h.old_waits, h.new_waits) {
+            (None, Some(w)) => why.push(format!("balance (new rules): {}", w.text())),
+            (Some(w), None) => why.push(format!("balance (old rules): {}", w.text())),
+            _ => return why,
+        }
+        let capacity = |rules: &Rules| {
+            (rules.balance.as_ref())
+                .and_then(|b| b.sales_capacity)
+                .map_or("none".to_string(), |c| c.to_string())
+        };
+        let (a, b) = (capacity(self.old.rules), capacity(self.new.rules));
+        if a != b {
+            why.push(format!("balance.sales_capacity {a} → {b}"));
+        }
+        why
+    }
+}
+
+/// Contacts held for the balance on either side, in input order.
+#[derive(Debug, Default)]
+struct Held {
+    contacts: Vec<HeldContact>,
+    /// Per side, the held contacts it holds (by index into `contacts`) as the balance sees
+    /// them.
+    old: Vec<(usize, Candidate)>,
+    new: Vec<(usize, Candidate)>,
+}
+
+#[derive(Debug)]
+struct HeldContact {
+    record: u64,
+    id: Option<String>,
+    cells: Record,
+    old: Outcome,
+    new: Outcome,
+    /// Why the balance kept it from sales on each side, if it did.
+    old_waits: Option<Why>,
+    new_waits: Option<Why>,
+}
+
+impl Held {
+    fn push(
+        &mut self,
+        cells: &Record,
+        (record, id): (u64, Option<String>),
+        (old, old_bound): (&Outcome, Option<Candidate>),
+        (new, new_bound): (&Outcome, Option<Candidate>),
+    ) {
+        let i = self.contacts.len();
+        self.old.extend(old_bound.map(|c| (i, c)));
+        self.new.extend(new_bound.map(|c| (i, c)));
+        self.contacts.push(HeldContact {
+            record,
+            id,
+            cells: cells.clone(),
+            old: old.clone(),
+            new: new.clone(),
+            old_waits: None,
+            new_waits: None,
+        });
+    }
+
+    /// Each side's balance decided; a contact that waits goes to that side's overflow queue.
+    fn settle(mut self, change: &Change<'_>) -> Vec<HeldContact> {
+        for (side, bound, old) in [
+            (change.old, &self.old, true),
+            (change.new, &self.new, false),
+        ] {
+            let candidates: Vec<Candidate> = bound.iter().map(|(_, c)| c.clone()).collect();
+            let (decisions, _) = crate::balance::decide(&Plan::new(side.rules), &candidates);
+            let overflow = side.engine.queue_id(side.rules.overflow_queue());
+            for ((i, _), decision) in bound.iter().zip(decisions) {
+                if let Decision::Waits(why) = decision {
+                    let h = &mut self.contacts[*i];
+                    let (outcome, waits) = if old {
+                        (&mut h.old, &mut h.old_waits)
+                    } else {
+                        (&mut h.new, &mut h.new_waits)
+                    };
+                    outcome.queue = overflow;
+                    *waits = Some(why);
+                }
+            }
+        }
+        self.contacts
     }
 }
 

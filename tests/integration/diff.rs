@@ -896,3 +896,86 @@ fn help_has_examples() {
         assert!(out.contains(flag), "{flag}");
     }
 }
+
+/// With a sales capacity or reps, the balance decides who goes to sales: diff counts and
+/// moves contacts where classify puts them, on both sides, and says when the balance moved
+/// one.
+#[test]
+fn diff_applies_the_balance_as_classify_does() {
+    let (env, rules) = example();
+    let balance = |settings: &str| format!("{rules}\n{settings}");
+    let variants = [
+        ("plain", rules.clone()),
+        (
+            "capacity 20",
+            balance("[balance]\nsales_capacity = 20\noverflow_queue = \"waiting\"\n"),
+        ),
+        (
+            "capacity 2000",
+            balance("[balance]\nsales_capacity = 2000\noverflow_queue = \"waiting\"\n"),
+        ),
+        ("capacity 0", balance("[balance]\nsales_capacity = 0\n")),
+        (
+            "reps",
+            balance(
+                "[balance]\noverflow_queue = \"waiting\"\n\
+                 [[rep]]\nname = \"Ana\"\ncapacity = 6\nwhen = { field = \"country\", in = [\"US\"] }\n\
+                 [[rep]]\nname = \"Bo\"\ncapacity = 9\n",
+            ),
+        ),
+    ];
+    // Each contact's queue under each variant, from classify.
+    let mut queues = Vec::new();
+    for (name, text) in &variants {
+        let file = format!("{}.toml", name.replace(' ', "_"));
+        env.write(&file, text);
+        let out = ok(&env
+            .classify(&["--rules", &file, "contacts.csv"])
+            .output()
+            .unwrap());
+        let ids = util::column(&out, "Contact ID");
+        let queue = util::column(&out, "queue");
+        queues.push((
+            file,
+            ids.into_iter()
+                .zip(queue)
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ));
+    }
+    let mut balance_moves = 0;
+    for (old_file, old_queues) in &queues {
+        for (new_file, new_queues) in &queues {
+            env.write("old.toml", env.read(old_file));
+            env.write("new.toml", env.read(new_file));
+            let report = json(&env, &["contacts.csv"]);
+            for (side, want) in [("old", old_queues), ("new", new_queues)] {
+                for (queue, load) in report["load"]["queues"].as_object().unwrap() {
+                    let classify = want.values().filter(|q| *q == queue).count() as u64;
+                    assert_eq!(
+                        load[side].as_u64(),
+                        Some(classify),
+                        "{old_file} → {new_file}: {side} {queue}"
+                    );
+                }
+            }
+            let mut moved = 0;
+            for m in report["moved"].as_array().unwrap() {
+                let id = m["id"].as_str().unwrap();
+                assert_eq!(m["old"]["queue"], old_queues[id].as_str(), "{id}");
+                assert_eq!(m["new"]["queue"], new_queues[id].as_str(), "{id}");
+                let why = m["changed_by"].to_string();
+                balance_moves += usize::from(why.contains("balance ("));
+                moved += usize::from(old_queues[id] != new_queues[id]);
+            }
+            let differ = old_queues
+                .iter()
+                .filter(|(id, q)| new_queues[*id] != **q)
+                .count();
+            assert_eq!(
+                moved, differ,
+                "{old_file} → {new_file}: every queue change is a move"
+            );
+        }
+    }
+    assert!(balance_moves > 0, "some moves are the balance's");
+}
