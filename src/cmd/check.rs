@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use jiff::civil::Date;
 
+use crate::balance::{Candidate, Decision, Plan};
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
 use crate::engine::{Engine, Outcome, Problem, Unbound};
 use crate::error::{Error, Result};
@@ -279,12 +280,22 @@ fn fit_report(
     let mut record = Record::default();
     let mut scratch = engine.scratch();
     let mut outcome = Outcome::default();
+    // Contacts bound for sales, when a capacity or reps decide how many it gets.
+    let sales = engine.queue_id(rules.sales_queue());
+    let mut bound: Vec<Candidate> = Vec::new();
     while let Some(next) = input.next(&mut record)? {
-        if next == Next::Rejected {
-            rejected += 1;
-            continue;
-        }
+        let number = match next {
+            Next::Rejected => {
+                rejected += 1;
+                continue;
+            }
+            Next::Contact { record, .. } => record,
+        };
         engine.evaluate(&record, &mut scratch, &mut outcome);
+        if rules.holds_sales() && outcome.queue == sales {
+            let at = (number, outcome.score);
+            bound.push(Candidate::of(rules, engine, &record, at, &mut scratch));
+        }
         contacts += 1;
         for h in &outcome.hits {
             rule_hits[h.rule] += 1;
@@ -309,6 +320,14 @@ fn fit_report(
     for w in &warnings {
         ui.warn(w);
     }
+    // The queues classify would write: the balance sends some of those to the overflow queue.
+    let (decisions, _) = crate::balance::decide(&Plan::new(rules), &bound);
+    let waiting = decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Waits(_)))
+        .count() as u64;
+    queues[sales] -= waiting;
+    queues[engine.queue_id(rules.overflow_queue())] += waiting;
     let share = |n: u64| {
         if contacts == 0 {
             0.0

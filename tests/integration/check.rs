@@ -403,3 +403,40 @@ fn the_shipped_rules_pass_their_own_tests_on_the_shipped_example() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("tests: 6 passed, 0 failed"));
 }
+
+/// check's queue counts are those classify writes: with a sales capacity, the contacts over
+/// it are counted in the overflow queue.
+#[test]
+fn queue_counts_follow_the_balance_as_classify_does() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let env = Env::new();
+    env.write(
+        "contacts.csv",
+        std::fs::read(root.join("examples/contacts.csv")).unwrap(),
+    );
+    let rules = std::fs::read_to_string(root.join("rules.toml")).unwrap();
+    for balance in [
+        "[balance]\nsales_capacity = 20\noverflow_queue = \"waiting\"\n",
+        "[balance]\noverflow_queue = \"waiting\"\n[[rep]]\nname = \"Ana\"\ncapacity = 7\n",
+    ] {
+        env.write("rules.toml", format!("{rules}\n{balance}"));
+        let out = check(&env, &["contacts.csv"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        let line = text.lines().find(|l| l.starts_with("queues: ")).unwrap();
+        let classify = env
+            .classify(&["contacts.csv", "--summary", "s.json"])
+            .output()
+            .unwrap();
+        assert!(classify.status.success());
+        let summary: serde_json::Value = serde_json::from_str(&env.read("s.json")).unwrap();
+        let queues = summary["queues"].as_object().unwrap();
+        assert!(queues["waiting"].as_u64().unwrap() > 0, "{balance}");
+        for (queue, n) in queues {
+            assert!(
+                line.contains(&format!("{queue} {n} (")),
+                "{balance}: {queue} {n} in {line}"
+            );
+        }
+    }
+}
