@@ -996,22 +996,20 @@ fn to_points(model: &logistic::Model, scale: f64, features: &[Feature]) -> Vec<f
         .collect()
 }
 
-/// `x` rounded to a multiple of `step`, half away from zero, without -0.
-fn round_to(x: f64, step: f64) -> f64 {
-    let r = (x / step).round() * step;
-    // 0.30000000000000004 → 0.3
-    let r = (r * 1e9).round() / 1e9;
-    r + 0.0
-}
-
 /// `x` to two significant digits, or to a whole number when it is 10 or more (1.234 → 1.2,
 /// 0.0000123 → 0.000012, 123.4 → 123), without -0: points per unit can be tiny (per dollar
 /// of revenue) and must not round to nothing.
 fn round_significant(x: f64) -> f64 {
+    round_digits(x, 2)
+}
+
+/// `x` to `significant` digits (or to a whole number when it has more digits before the
+/// point), without -0.
+fn round_digits(x: f64, significant: i32) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return 0.0;
     }
-    let digits = 1 - x.abs().log10().floor() as i32;
+    let digits = significant - 1 - x.abs().log10().floor() as i32;
     // Parsed back from its decimal text, so 0.30000000000000004 is 0.3.
     format!("{:.*}", digits.max(0) as usize, x)
         .parse::<f64>()
@@ -1068,14 +1066,8 @@ fn changes(rules: &Rules, fit: &Fit) -> Vec<Change> {
                 Some(Points::Fixed(_)) => NewPoints::Fixed(f.suggested),
                 Some(Points::Per { points, max, .. }) => NewPoints::Per {
                     points: f.suggested,
-                    // The same cap in units: max / points per unit.
-                    max: max.map(|m| {
-                        if f.suggested == 0.0 {
-                            m
-                        } else {
-                            round_to(m / points.abs() * f.suggested.abs(), 0.1).max(0.1)
-                        }
-                    }),
+                    // The same cap in units (max / points per unit), to within 0.5%.
+                    max: max.map(|m| cap_for(m, *points, f.suggested)),
                 },
                 None => return None,
             };
@@ -1086,6 +1078,16 @@ fn changes(rules: &Rules, fit: &Fit) -> Vec<Change> {
             })
         })
         .collect()
+}
+
+/// The `max` that caps `points_per = suggested` at the units that `max = m` capped at
+/// `points` per unit: to three significant digits, so the cap in units moves by 0.5% at most
+/// (not to 0.1, which turned a cap of 0.0185 into 0.1, five times the units).
+fn cap_for(m: f64, points: f64, suggested: f64) -> f64 {
+    if suggested == 0.0 || points == 0.0 {
+        return m;
+    }
+    round_digits(m / points.abs() * suggested.abs(), 3)
 }
 
 /// The suggested rules to append, when they were fitted.
@@ -1355,6 +1357,12 @@ mod tests {
         assert!(round_to(-0.04, 0.1).is_sign_positive());
         assert_eq!(round_to(1.25, 0.1), 1.3);
         assert_eq!(round_significant(1.234), 1.2);
+        // A points_per cap keeps its units: 5 at 0.01 a unit is 500 units, and so is the cap
+        // at 0.000037 a unit (0.0185, not 0.1).
+        let cap = cap_for(5.0, 0.01, 0.000_037);
+        assert!((cap / 0.000_037 - 500.0).abs() <= 2.5, "{cap}");
+        assert_eq!(cap_for(10.0, 1.0, 1.5), 15.0);
+        assert_eq!(cap_for(10.0, 1.0, 0.0), 10.0);
         assert_eq!(round_significant(0.000_012_34), 0.000_012);
         assert_eq!(round_significant(-0.046), -0.046);
         assert_eq!(round_significant(123.4), 123.0);
