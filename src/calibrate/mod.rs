@@ -1352,10 +1352,9 @@ mod tests {
 
     #[test]
     fn rounding_points() {
-        assert_eq!(round_to(0.34, 0.1), 0.3);
-        assert_eq!(round_to(-0.04, 0.1), 0.0);
-        assert!(round_to(-0.04, 0.1).is_sign_positive());
-        assert_eq!(round_to(1.25, 0.1), 1.3);
+        assert_eq!(round_digits(0.018_54, 3), 0.0185);
+        assert_eq!(round_digits(1234.7, 3), 1235.0);
+        assert!(round_digits(-0.000_01, 3) < 0.0);
         assert_eq!(round_significant(1.234), 1.2);
         // A points_per cap keeps its units: 5 at 0.01 a unit is 500 units, and so is the cap
         // at 0.000037 a unit (0.0185, not 0.1).
