@@ -59,7 +59,7 @@ pub fn run_tests(rules: &Rules, default_as_of: Date) -> Result<Vec<TestRun>, Vec
         for (key, value, span) in &test.contact {
             match field_for(rules, &fields, key) {
                 Some(i) => row[i] = value.clone(),
-                None => errors.push(unknown_key(rules, &fields, test, key, span.clone())),
+                None => errors.push(unknown_key(&fields, test, key, span.clone())),
             }
         }
         rows.push(row);
@@ -101,7 +101,6 @@ fn field_for(rules: &Rules, fields: &[String], key: &str) -> Option<usize> {
 }
 
 fn unknown_key(
-    rules: &Rules,
     fields: &[String],
     test: &RuleTest,
     key: &str,
@@ -119,7 +118,7 @@ fn unknown_key(
         Some(m) => d.help(format!("did you mean `{m}`?")),
         None => {
             let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-            let known = if rules.rules.is_empty() {
+            let known = if names.is_empty() {
                 "none".to_string()
             } else {
                 crate::cmd::quoted(&names)

@@ -280,15 +280,7 @@ fn column(rules: &Rules, input: &Input, name: &str, flag: &str) -> Result<usize>
         Ok(Some(col)) => Ok(col),
         Ok(None) | Err(_) => {
             let mut msg = format!("{} has no column `{name}` (from {flag})", input.name());
-            if let Some(c) = header.closest(name) {
-                msg.push_str(&format!("\nclosest header: `{c}`"));
-            }
-            let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
-            msg.push_str(&format!(
-                "\nheaders in {}: {}",
-                input.name(),
-                super::quoted(&names)
-            ));
+            msg.push_str(&super::headers_lines(input.name(), header, Some(name)));
             Err(Error::Data(msg))
         }
     }

@@ -191,6 +191,9 @@ fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
             if let Some(hint) = super::delimiter_hint(header) {
                 return d.help(hint);
             }
+            if super::header_looks_like_data(header) {
+                return d.help(super::not_a_header(name));
+            }
             match closest {
                 Some(c) => d.help(format!("did you mean `{c}`? (a header of {name})")),
                 None => {

@@ -49,11 +49,7 @@ pub fn id_column(
         Ok(Some(col)) => Ok(Some(col)),
         Ok(None) | Err(_) => {
             let mut msg = format!("{input} has no id column `{name}` (from {origin})");
-            if let Some(c) = header.closest(&name) {
-                msg.push_str(&format!("\nclosest header: `{c}`"));
-            }
-            let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
-            msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+            msg.push_str(&headers_lines(input, header, Some(&name)));
             Err(Error::Data(msg))
         }
     }
@@ -124,6 +120,37 @@ fn same_file(a: &Path, b: &Path) -> bool {
     a == b
         || FileId::of(a).is_some_and(|id| FileId::of(b) == Some(id))
         || (a.file_name() == b.file_name() && folder(a).is_some_and(|d| folder(b) == Some(d)))
+}
+
+/// Whether a header is more likely a contact's row (a file without a header line, or one
+/// read in the wrong encoding): an email address in it, or a cell too long for a column's
+/// name. Messages then show none of its cells, which may be contact data.
+pub fn header_looks_like_data(header: &Header) -> bool {
+    (header.names.iter()).any(|n| n.contains('@') || n.chars().count() > 100)
+}
+
+/// Why a header that looks like data is not shown (see `header_looks_like_data`).
+pub fn not_a_header(input: &str) -> String {
+    format!(
+        "the first line of {input} does not look like a header (it holds an email address, or a \
+         cell too long for a column name), so its cells are not shown: does the file start with \
+         a header line?"
+    )
+}
+
+/// The lines a "no such column" message ends with: the closest header to `wanted`, and the
+/// headers; or, for a header that looks like data, why they are not shown.
+pub fn headers_lines(input: &str, header: &Header, wanted: Option<&str>) -> String {
+    if header_looks_like_data(header) {
+        return format!("\n{}", not_a_header(input));
+    }
+    let mut lines = String::new();
+    if let Some(c) = wanted.and_then(|w| header.closest(w)) {
+        lines.push_str(&format!("\nclosest header: `{c}`"));
+    }
+    let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
+    lines.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    lines
 }
 
 /// What makes two names one file: its device and inode on Unix (so hard links and links
@@ -281,7 +308,7 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
                     let tried: Vec<&str> = u.tried.iter().map(String::as_str).collect();
                     msg.push_str(&format!("\nlooked for {}", quoted(&tried)));
                 }
-                if let Some(c) = closest {
+                if let Some(c) = closest.as_ref().filter(|_| !header_looks_like_data(header)) {
                     msg.push_str(&format!("\nclosest header: `{c}`"));
                 }
             }
@@ -296,8 +323,7 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
             )),
         }
     }
-    let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
-    msg.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    msg.push_str(&headers_lines(input, header, None));
     if let Some(hint) = delimiter_hint(header) {
         msg.push_str(&format!("\n{hint}"));
     }

@@ -398,7 +398,7 @@ impl Walker {
     // ---- the document ------------------------------------------------------------------
 
     fn document(&mut self, doc: &DeTable, span: Span) -> Option<Rules> {
-        let mut top = Table::new(doc, span, "rules.toml");
+        let mut top = Table::new(doc, span, "the rules file");
         let end = doc_end(doc);
         match top.get("version") {
             None => self.push(

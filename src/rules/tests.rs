@@ -312,7 +312,7 @@ fn unknown_keys_everywhere_with_suggestions() {
                 Some("did you mean `points`?".to_string())
             ),
             (
-                "unknown key `rules` in rules.toml".to_string(),
+                "unknown key `rules` in the rules file".to_string(),
                 Some("did you mean `rule`?".to_string())
             ),
         ]

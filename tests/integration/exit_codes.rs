@@ -298,6 +298,41 @@ fn missing_column_exits_65_listing_headers_nearest_match_and_rules_position() {
     assert!(out.stdout.is_empty());
 }
 
+/// A file without a header line: its first contact would be listed as the headers. The
+/// message says why it shows none, and no cell of that row appears (in classify, check and
+/// explain alike).
+#[test]
+fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
+    let env = Env::standard();
+    let first = "1,ann@acme.com,VP Sales,500,yes,no,";
+    env.write(
+        "nohdr.csv",
+        format!("{first}\n2,bob@gmail.com,Engineer,20,no,no,\n"),
+    );
+    for args in [
+        &["classify", "--as-of", "2026-11-27", "nohdr.csv"][..],
+        &["check", "--as-of", "2026-11-27", "nohdr.csv"],
+        &[
+            "explain",
+            "--as-of",
+            "2026-11-27",
+            "--row",
+            "1",
+            "nohdr.csv",
+        ],
+    ] {
+        let out = run(env.cmd().args(args));
+        let err = assert_error(
+            &out,
+            65,
+            &["the first line of nohdr.csv does not look like a header"],
+        );
+        for cell in ["VP Sales", "`500`", "`yes`"] {
+            assert!(!err.contains(cell), "{args:?} shows {cell}:\n{err}");
+        }
+    }
+}
+
 #[test]
 fn missing_column_leaves_an_existing_output_unchanged() {
     let env = misspelt_header_env();
