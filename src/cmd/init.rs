@@ -194,13 +194,28 @@ fn report(ui: &Ui, survey: &Survey, starter: &Starter, output: &Output) {
             }
         ));
     }
+    let repeated = survey.header.duplicates();
+    if let Some(input) = &survey.input
+        && !repeated.is_empty()
+    {
+        ui.warn(&format!(
+            "the header of {input} repeats {}: repeated columns are left out (a rule could not \
+             tell them apart); rename them to use them",
+            super::quoted(&repeated)
+        ));
+    }
     if let Some(input) = &survey.input
         && starter.rules.is_empty()
         && starter.routes.is_empty()
     {
         ui.warn(&format!(
-            "none of the columns of {input} is one leadsort knows: the rules file has no rules yet; \
-             add your own (it shows how)"
+            "none of the columns of {input}{} is one leadsort knows: the rules file has no rules \
+             yet; add your own (it shows how)",
+            if repeated.is_empty() {
+                ""
+            } else {
+                " that appear once"
+            }
         ));
     }
     if ui.verbosity == Verbosity::Quiet {

@@ -582,6 +582,29 @@ fn no_known_columns_still_writes_a_valid_file_and_says_so() {
     classifies_cleanly(&env, "contacts.csv");
 }
 
+/// Known columns that repeat are left out, and the run says so, instead of claiming it knows
+/// none of the columns.
+#[test]
+fn repeated_known_columns_are_named_as_the_reason() {
+    let env = Env::new();
+    env.write(
+        "contacts.csv",
+        "Email,Email,Job Title,Job Title,Company Size\na@b.com,b@c.com,VP,CEO,50\n",
+    );
+    let (_, rules, out) = init(&env, &["contacts.csv"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "warning: the header of contacts.csv repeats `Email`, `Job Title`: repeated columns \
+             are left out"
+        ),
+        "{err}"
+    );
+    // Company Size appears once: it is read.
+    assert!(!rules.rules.is_empty(), "{err}");
+    assert!(!err.contains("none of the columns"), "{err}");
+}
+
 #[test]
 fn missing_input_is_exit_66_and_writes_nothing() {
     let env = Env::new();
