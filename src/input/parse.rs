@@ -192,7 +192,7 @@ pub enum Step<'a> {
 impl RecordParser {
     pub fn new(delimiter: u8, max_record: usize) -> RecordParser {
         RecordParser {
-            csv: ReaderBuilder::new().delimiter(delimiter).build(),
+            csv: primed(ReaderBuilder::new().delimiter(delimiter).build()),
             delimiter,
             max_record: max_record.max(1),
             fields: vec![0; 1024],
@@ -676,7 +676,7 @@ impl RecordParser {
             self.starts[0] = 0;
             self.ends[0] = 0;
             view_ends_len = 1;
-            self.csv.reset();
+            self.csv = primed(std::mem::take(&mut self.csv));
             self.after_cr = false;
         }
         // Lines consumed by this record count once the next one starts.
@@ -956,6 +956,17 @@ fn holds_a_row(fields: Fields<'_>, delimiter: u8, expected: usize) -> bool {
     })
 }
 
+/// `csv` reset, and past its first read: a fresh (or reset) `csv_core` reader drops a UTF-8
+/// byte order mark that starts its input, which is right at the start of a file (and done
+/// before, in `decoded`), but not mid-file, where a worker's chunk or a record read again may
+/// start with U+FEFF as text: the fast path keeps it, and so must `csv_core`. One blank line
+/// (skipped, as every blank line between records is) counts as the first read.
+fn primed(mut csv: CsvCore) -> CsvCore {
+    csv.reset();
+    let _ = csv.read_record(b"\n", &mut [0; 1], &mut [0; 1]);
+    csv
+}
+
 /// Whether `line`, read by itself, is a row of `expected` fields quoted by the book: the sign,
 /// in a record of the wrong size that spans lines, of a row swallowed by a stray quote on the
 /// line before it (`1,"Ann` then `2,"Smith, Bo",…`, whose quote closed Ann's). A line of a
@@ -1219,6 +1230,45 @@ mod tests {
                 (4, false, 5, "Bob".into()),
             ]
         );
+    }
+
+    /// U+FEFF is text after the file's start: every path keeps it, the first record of a
+    /// parser (a worker's chunk) and the record after a merged one included.
+    #[test]
+    fn a_byte_order_mark_inside_the_input_is_text() {
+        let fields = |data: &[u8], fast: bool| {
+            let mut p = RecordParser::new(b',', 1 << 20);
+            p.fast = fast;
+            let mut pos = 0;
+            let mut out = Vec::new();
+            while let Step::Record(v) = p.next(data, &mut pos, true) {
+                out.push(String::from_utf8_lossy(v.field(0).unwrap_or_default()).into_owned());
+            }
+            out
+        };
+        for fast in [true, false] {
+            assert_eq!(
+                fields(b"\xEF\xBB\xBFa,b\n", fast),
+                ["\u{feff}a"],
+                "fast: {fast}"
+            );
+            assert_eq!(
+                fields(b"\xEF\xBB\xBF\"a\",b\n", fast),
+                ["\u{feff}\"a\""],
+                "fast: {fast}"
+            );
+        }
+        // After a stray quote: the record read again starts with U+FEFF.
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(3);
+        let data: &[u8] = b"1,\"x,y\n\xEF\xBB\xBF2,p,q\n";
+        let (mut pos, mut seen) = (0, Vec::new());
+        while let Step::Record(v) = p.next(data, &mut pos, true) {
+            seen.push(String::from_utf8_lossy(v.field(0).unwrap_or_default()).into_owned());
+            if let Some(Replay::At(at)) = p.take_replay() {
+                pos = at;
+            }
+        }
+        assert_eq!(seen, ["", "\u{feff}2"]);
     }
 
     #[test]
