@@ -351,7 +351,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     if args.deny_warnings && !warnings.is_empty() {
         show(&warnings);
-        return Err(denied(warnings.len()));
+        let mut error = denied(warnings.len());
+        if matches!(destination, Destination::Single { output: None, .. })
+            && let Error::Data(message) = &mut error
+        {
+            // Rows stream to stdout as they are scored: those are out already.
+            message.push_str(", but the rows went to stdout as they were scored: discard them");
+        }
+        return Err(error);
     }
     let summary = summary(
         &engine,

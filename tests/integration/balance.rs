@@ -267,6 +267,24 @@ fn min_sales_warns_and_deny_warnings_replaces_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(65));
     assert_eq!(env.read("scored.csv"), "yesterday's");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.ends_with("(--deny-warnings): no output was replaced\n"),
+        "{err}"
+    );
+    // On stdout the rows went out as they were scored: the message says to discard them.
+    let out = env
+        .classify(&["contacts.csv", "--deny-warnings"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "no output was replaced, but the rows went to stdout as they were scored: discard them"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
