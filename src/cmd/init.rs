@@ -2103,6 +2103,18 @@ mod tests {
         Record::from_fields(cells.iter().copied())
     }
 
+    /// init writes these into `formats`, which the rules parser checks: it must accept each.
+    #[test]
+    fn every_date_format_init_writes_reads_dates() {
+        for format in DATE_FORMATS {
+            assert_eq!(
+                crate::engine::cell::check_date_format(format),
+                Ok(()),
+                "{format}"
+            );
+        }
+    }
+
     fn file(survey: &Survey) -> String {
         let starter = Starter::for_survey(survey);
         rules_file(survey, &starter, &Output::File("rules.toml".into()))
