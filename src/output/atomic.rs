@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 /// Temp files carry this suffix (and a leading dot), so nothing mistakes them for output.
 pub const TEMP_SUFFIX: &str = ".leadsort-tmp";
 
+/// Random characters in a temp file's name.
+const RANDOM_LEN: usize = 6;
+
 /// An output file being written.
 #[derive(Debug)]
 pub struct AtomicFile {
@@ -57,13 +60,20 @@ impl AtomicFile {
         }
         fault("create", path).map_err(cant)?;
         remove_orphans(dir, &name);
-        // (A name too long to carry the writer goes without it, as elsewhere.)
+        // A name too long to carry the writer (a file name has at most 255 bytes, the random
+        // part and the suffix included) goes without it, as elsewhere.
         let prefix = match writer() {
-            Some(w) if name.len() < 160 => format!(".{name}.{}-{}.", w.machine, w.pid),
-            _ => format!(".{name}."),
+            Some(w) => format!(".{name}.{}-{}.", w.machine, w.pid),
+            None => format!(".{name}."),
+        };
+        let prefix = if prefix.len() + RANDOM_LEN + TEMP_SUFFIX.len() <= 255 {
+            prefix
+        } else {
+            format!(".{name}.")
         };
         let temp = tempfile::Builder::new()
             .prefix(&prefix)
+            .rand_bytes(RANDOM_LEN)
             .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(|e| cant(without_temp_name(e)))?;
@@ -197,7 +207,8 @@ pub fn remove_stale_temps(path: &Path) -> usize {
 #[derive(Debug)]
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 struct Writer {
-    /// `host-pidns`: the host name with anything but letters, digits and `-` as `_`.
+    /// `host-machineid-pidns`: the host name with anything but letters, digits and `-` as
+    /// `_`, the first characters of the machine id, the PID namespace.
     machine: String,
     pid: u32,
     uid: u32,
@@ -218,16 +229,32 @@ fn find_writer() -> Option<Writer> {
             _ => '_',
         })
         .collect();
-    // "pid:[4026531836]": runs in other containers may share the host name and the folder.
+    // Two machines may share a host name (`localhost`, cloned VMs) and a network folder: the
+    // machine id tells them apart (and stays across reboots, after which no run is alive).
+    // Without one (many containers), nothing is removed.
+    let id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    let id: String = (id.trim().chars().take(12))
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    // "pid:[4026531836]": runs in other containers may share the host and the folder.
     let ns = std::fs::read_link("/proc/self/ns/pid").ok()?;
     let ns: String = (ns.to_string_lossy().chars())
         .filter(char::is_ascii_digit)
         .collect();
+    // /proc must count processes as this one does (not so in a PID namespace without its own
+    // /proc): else /proc/<pid> would say nothing about the writers of the names.
+    let pid = std::process::id();
+    let proc_pid = std::fs::read_link("/proc/self").ok()?;
+    if proc_pid.to_str() != Some(pid.to_string().as_str()) {
+        return None;
+    }
     // /proc/self belongs to the user the process runs as.
     let uid = std::fs::metadata("/proc/self").ok()?.uid();
-    (!host.is_empty() && !ns.is_empty()).then(|| Writer {
-        machine: format!("{host}-{ns}"),
-        pid: std::process::id(),
+    (!host.is_empty() && !id.is_empty() && !ns.is_empty()).then(|| Writer {
+        machine: format!("{host}-{id}-{ns}"),
+        pid,
         uid,
     })
 }
@@ -494,7 +521,9 @@ mod tests {
     #[test]
     fn a_long_file_name_is_written_without_the_writer_in_its_temp_name() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(format!("{}.csv", "a".repeat(226)));
+        // The longest name whose temp file fits in 255 bytes: `.`, name, `.`, 6 random
+        // characters, the suffix.
+        let path = dir.path().join(format!("{}.csv", "a".repeat(230)));
         let mut f = AtomicFile::create(&path).unwrap();
         f.write_all(b"x").unwrap();
         f.commit().unwrap();
