@@ -568,7 +568,9 @@ impl RecordParser {
     }
 
     /// Whether a line of the record after its first is a whole row by itself (see
-    /// `is_a_whole_row`). `chunk_part`: the record's bytes in the chunk, after `spill`.
+    /// `is_a_whole_row`). `chunk_part`: the record's bytes in the chunk, after `spill`. Such a
+    /// line lies inside a quoted field, where `holds_a_row` would flag it by its delimiters;
+    /// this also finds the row whose own quote closed the stray one.
     fn swallowed_a_row(&self, chunk_part: &[u8]) -> bool {
         let joined;
         let raw = if self.spilled {
@@ -629,7 +631,7 @@ impl RecordParser {
                 self.view_fields(chunk_part, self.nends),
                 self.delimiter,
                 self.expected_fields,
-            ) || self.nends != self.expected_fields && self.swallowed_a_row(chunk_part));
+            ) || self.swallowed_a_row(chunk_part));
         // A record over the limit keeps no fields: its field ends point past what was kept.
         let mut view_ends_len = if self.too_big { 0 } else { self.nends };
         let mut chunk_part = chunk_part;
@@ -968,8 +970,7 @@ fn primed(mut csv: CsvCore) -> CsvCore {
 }
 
 /// Whether `line`, read by itself, is a row of `expected` fields quoted by the book: the sign,
-/// in a record of the wrong size that spans lines, of a row swallowed by a stray quote on the
-/// line before it (`1,"Ann` then `2,"Smith, Bo",…`, whose quote closed Ann's). A line of a
+/// in a record that spans lines, of a row swallowed by a stray quote on the line before it (`1,"Ann` then `2,"Smith, Bo",…`, whose quote closed Ann's). A line of a
 /// record that is merely long never is: its quoted field closes on its last line, after text.
 fn is_a_whole_row(line: &[u8], delimiter: u8, expected: usize) -> bool {
     let (mut fields, mut i) = (1, 0);
@@ -1201,6 +1202,31 @@ mod tests {
                 (3, false, "2".into()),
                 (4, false, "3".into()),
                 (5, false, "4".into()),
+            ]
+        );
+    }
+
+    /// The stray quote is closed by the next row's own quoted field, and the merged record
+    /// even has the header's number of fields: its second line is a whole row by itself.
+    #[test]
+    fn a_merged_record_of_the_right_width_is_split_too() {
+        let data: &[u8] = b"id,name,size,x\n1,\"Ann,10,y\n2,Bo,\"1,200\",z\n3,Cy,5,w\n";
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
+        let (mut pos, mut seen) = (0, Vec::new());
+        while let Step::Record(v) = p.next(data, &mut pos, true) {
+            let field1 = String::from_utf8_lossy(v.field(1).unwrap_or_default()).into_owned();
+            seen.push((v.line, v.merged, field1));
+            if let Some(Replay::At(at)) = p.take_replay() {
+                pos = at;
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (1, false, "name".into()),
+                (2, true, "".into()),
+                (3, false, "Bo".into()),
+                (4, false, "Cy".into()),
             ]
         );
     }
