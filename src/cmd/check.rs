@@ -274,6 +274,9 @@ fn fit_report(
     ui: &Ui,
 ) -> Result<(String, usize)> {
     let mut warnings = super::classify::header_warnings(rules, engine, input.header());
+    // Rows classify rejects (a line break in an id or email) are rejected here too.
+    let single_line = super::single_line_columns(rules, engine, input.header());
+    input.single_line_columns(single_line);
     let header = input.header().names.clone();
     let mut rule_hits = vec![0u64; rules.rules.len()];
     let mut route_hits = vec![0u64; rules.routes.len()];

@@ -111,8 +111,9 @@ pub struct Args {
     #[arg(long)]
     pub bom: bool,
 
-    /// Write contacts highest score first (ties keep input order); the output is held in
-    /// memory until the end. Workbooks are always sorted
+    /// Write contacts highest score first (ties keep the unsorted order: input order, contacts
+    /// held for a balance last); the output is held in memory until the end. Workbooks are
+    /// always sorted
     #[arg(long, value_enum, value_name = "KEY")]
     pub sort: Option<SortKey>,
 

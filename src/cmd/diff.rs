@@ -114,6 +114,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut input = Input::open(&source, &args.csv.options())?;
     let old_engine = compile(&old_rules, &input, as_of, "old", &args.old)?;
     let new_engine = compile(&new_rules, &input, as_of, "new", &args.new)?;
+    // Rows classify rejects under either rules file (a line break in an id or email) are left
+    // out of the comparison.
+    let mut single_line = super::single_line_columns(&old_rules, &old_engine, input.header());
+    single_line.extend(super::single_line_columns(
+        &new_rules,
+        &new_engine,
+        input.header(),
+    ));
+    single_line.sort_unstable();
+    single_line.dedup();
+    input.single_line_columns(single_line);
     let id = super::id_column(
         &new_rules,
         input.header(),

@@ -93,6 +93,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let as_of = args.as_of.date();
     let mut input = Input::open(&source, &args.csv.options())?;
     let engine = super::compile(&rules, &input, as_of)?;
+    // Rows classify rejects (a line break in an id or email) are rejected here too.
+    let single_line = super::single_line_columns(&rules, &engine, input.header());
+    input.single_line_columns(single_line);
     let id_col = super::id_column(
         &rules,
         input.header(),

@@ -440,3 +440,56 @@ fn queue_counts_follow_the_balance_as_classify_does() {
         }
     }
 }
+
+/// A line break in an email merges rows (a stray quote): classify rejects such a row, and so
+/// do check, explain and diff, so that their counts, balance and numbering agree with it.
+#[test]
+fn rows_classify_rejects_are_rejected_by_check_explain_and_diff() {
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 1\n[[rule]]\nname = \"n\"\n\
+         points_per = { field = \"n\", points = 1, max = 20 }\n[[rule]]\nname = \"x\"\n\
+         when = { field = \"email\", ends_with = \"x.com\" }\npoints = 1\n\
+         [balance]\nsales_capacity = 1\n",
+    );
+    env.write(
+        "c.csv",
+        "id,name,email,n\n1,Ann,\"a@x.com\n\",9\n2,Bob,b@x.com,3\n",
+    );
+    let classify = env.classify(&["c.csv"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&classify.stdout).contains("2,Bob,b@x.com,3,4,warm,sales,"));
+    let out = check(&env, &["c.csv"]);
+    let text = stdout(&out);
+    assert!(text.contains("c.csv: 1 contact, 1 rejected"), "{text}");
+    assert!(text.contains("queues: sales 1 (100.0%)"), "{text}");
+    let explain = env
+        .cmd()
+        .args(["explain", "--as-of", "2026-11-27", "--row", "2", "c.csv"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&explain.stdout).contains("score 4, tier warm, queue sales"),
+        "{}",
+        String::from_utf8_lossy(&explain.stdout)
+    );
+    let diff = env
+        .cmd()
+        .args([
+            "diff",
+            "--as-of",
+            "2026-11-27",
+            "--old",
+            "rules.toml",
+            "--new",
+            "rules.toml",
+        ])
+        .args(["--format", "json", "c.csv"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert_eq!(
+        (report["contacts"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
