@@ -205,7 +205,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 
     let data = Dataset::read(&mut input, &engine, outcome, &positive, &keep)?;
     if data.rejected > 0 {
-        ui.warn(&format!(
+        ui.warn_even_quiet(&format!(
             "{} of {} could not be read and were left out (leadsort classify --rejected FILE shows them)",
             crate::ui::plural(data.rejected, "row"),
             input.name()

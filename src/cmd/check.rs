@@ -323,9 +323,6 @@ fn fit_report(
             if rejected == 1 { "was" } else { "were" }
         ));
     }
-    for w in &warnings {
-        ui.warn(w);
-    }
     // The queues classify would write: the balance sends some of those to the overflow queue.
     let (decisions, _) = crate::balance::decide(&Plan::new(rules), &bound);
     let waiting = decisions
@@ -334,6 +331,18 @@ fn fit_report(
         .count() as u64;
     queues[sales] -= waiting;
     queues[engine.queue_id(rules.overflow_queue())] += waiting;
+    if let Some(min) = rules.balance.as_ref().and_then(|b| b.min_sales)
+        && queues[sales] < min
+    {
+        warnings.push(super::fewer_than_min_sales(
+            rules.sales_queue(),
+            queues[sales],
+            min,
+        ));
+    }
+    for w in &warnings {
+        ui.warn(w);
+    }
     let share = |n: u64| {
         if contacts == 0 {
             0.0

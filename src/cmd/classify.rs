@@ -330,10 +330,10 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     if let Some(min) = balance.min_sales
         && balance.sales < min
     {
-        warnings.push(format!(
-            "{} gets {}, fewer than min_sales = {min}",
-            balance.sales_queue,
-            crate::ui::plural(balance.sales, "contact")
+        warnings.push(super::fewer_than_min_sales(
+            &balance.sales_queue,
+            balance.sales,
+            min,
         ));
     }
 

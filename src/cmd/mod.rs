@@ -129,6 +129,14 @@ pub fn header_looks_like_data(header: &Header) -> bool {
     (header.names.iter()).any(|n| n.contains('@') || n.chars().count() > 100)
 }
 
+/// The warning for a run that sends sales fewer contacts than `[balance] min_sales`.
+pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
+    format!(
+        "{sales_queue} gets {}, fewer than min_sales = {min}",
+        crate::ui::plural(sales, "contact")
+    )
+}
+
 /// Why a header that looks like data is not shown (see `header_looks_like_data`).
 pub fn not_a_header(input: &str) -> String {
     format!(

@@ -149,7 +149,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ui.warn(&format!("{} has a header but no contacts", input.name()));
     }
     if tally.rejected > 0 {
-        ui.warn(&format!(
+        ui.warn_even_quiet(&format!(
             "{} of {} rows in {} could not be read and were left out of the report \
              (leadsort classify --rejected FILE shows them)",
             tally.rejected,

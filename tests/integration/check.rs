@@ -493,3 +493,40 @@ fn rows_classify_rejects_are_rejected_by_check_explain_and_diff() {
         (Some(1), Some(1))
     );
 }
+
+/// Fewer contacts to sales than `min_sales` fails `classify --deny-warnings`, and so it fails
+/// `check --deny-warnings` on the same file.
+#[test]
+fn deny_warnings_counts_min_sales_as_classify_does() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let env = Env::new();
+    env.write(
+        "contacts.csv",
+        std::fs::read(root.join("examples/contacts.csv")).unwrap(),
+    );
+    let rules = std::fs::read_to_string(root.join("rules.toml")).unwrap();
+    env.write(
+        "rules.toml",
+        format!("{rules}\n[balance]\nmin_sales = 1000\n"),
+    );
+    let warning = "sales gets 37 contacts, fewer than min_sales = 1000";
+    let classify = env
+        .classify(&["--deny-warnings", "contacts.csv", "-o", "out.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(classify.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&classify.stderr).contains(warning));
+    let out = check(&env, &["--deny-warnings", "contacts.csv"]);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(stderr(&out).contains(warning), "{}", stderr(&out));
+    env.write(
+        "rules.toml",
+        format!("{rules}\n[balance]\nmin_sales = 37\n"),
+    );
+    assert_eq!(
+        check(&env, &["--deny-warnings", "contacts.csv"])
+            .status
+            .code(),
+        Some(0)
+    );
+}

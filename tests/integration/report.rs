@@ -742,3 +742,26 @@ points_per = { field = "units", points = -1000000000 }
         "warm line at {x}, its bar at {left}"
     );
 }
+
+/// Rows left out of the report are counted even under `-q`, as in classify and diff.
+#[test]
+fn quiet_still_counts_the_rows_left_out() {
+    let env = Env::standard();
+    env.write(
+        "bad.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n\
+         1,a@acme.com,VP,10,no,no,\n2,b@acme.com\n",
+    );
+    let out = env
+        .cmd()
+        .args(["-q", "report", "--as-of", AS_OF, "bad.csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("leadsort: warning: 1 of 2 rows in bad.csv could not be read"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
