@@ -243,9 +243,11 @@ fn temp_file_failure(message: &str) -> Option<String> {
 
 /// One row of CSV bytes (as the run's encoder wrote it) back into cells.
 fn read_back(bytes: &[u8], record: &mut csv::StringRecord, sheet: &str) -> Result<()> {
+    // After a blank line (skipped): a reader drops a byte order mark that starts its input,
+    // and a cell may start with U+FEFF as text.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
-        .from_reader(bytes);
+        .from_reader(std::io::Read::chain(&b"\n"[..], bytes));
     match reader.read_record(record) {
         Ok(true) => Ok(()),
         _ => Err(Error::Internal(format!(

@@ -394,6 +394,26 @@ fn split_with_xlsx_writes_a_workbook_per_queue() {
     assert_eq!(sales["sheets"].as_object().unwrap().len(), 1);
 }
 
+/// U+FEFF at the start of a row mid-file is text: the workbook keeps it as CSV does.
+#[test]
+fn a_workbook_keeps_a_cell_that_starts_with_u_feff() {
+    let env = Env::standard();
+    env.write(
+        "bom.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n\
+         1,a@acme.com,VP,10,no,no,\n\u{feff}2,b@acme.com,VP,10,no,no,\n",
+    );
+    classify(&env, &["bom.csv", "-o", "o.csv"]);
+    classify(&env, &["bom.csv", "-o", "o.xlsx"]);
+    assert!(env.read("o.csv").contains("\n\u{feff}2,"));
+    let book = read(&env, "o.xlsx");
+    let ids: Vec<String> = ["sales", "marketing"]
+        .iter()
+        .flat_map(|s| rows(&book, s).iter().skip(1).map(|r| text(&r[0])))
+        .collect();
+    assert!(ids.contains(&"\u{feff}2".to_string()), "{ids:?}");
+}
+
 /// A workbook records when it was created: the as-of date, so a run gives the same bytes
 /// whenever it runs (zip entries carry no time of their own).
 #[test]
