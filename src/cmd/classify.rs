@@ -201,8 +201,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     args.check()?;
     let kind = args.kind();
     let rules = args.rules.load()?;
-    let named = destination.files(&rules.queue_names(), kind, args.summary.as_deref());
+    let mut named = destination.files(&rules.queue_names(), kind, args.summary.as_deref());
+    // The lock file must not be an output either: renamed over, it would lock nothing.
+    named.extend(args.lock.iter().map(|l| ("--lock", l.clone())));
     super::refuse_one_file_twice(&named)?;
+    named.retain(|(option, _)| *option != "--lock");
     let files: Vec<PathBuf> = named.into_iter().map(|(_, path)| path).collect();
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &files)?;
     let _lock = take_lock(args, &files)?;
@@ -571,7 +574,7 @@ pub(super) fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -
         .collect();
     if !clash.is_empty() {
         warnings.push(format!(
-            "the input already has {} column{}: the output will have {} twice (is this an earlier output?)",
+            "the input already has {} column{}, which the output adds too: CSV will have {} twice, JSON Lines renames the input's (is this an earlier output?)",
             super::quoted(&clash),
             if clash.len() > 1 { "s" } else { "" },
             if clash.len() > 1 { "them" } else { "it" },

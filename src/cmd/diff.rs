@@ -162,16 +162,19 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 new_engine.evaluate(&record, &mut new_scratch, &mut new);
                 let old_bound = change.old.bound(&record, number, &old, &mut old_scratch);
                 let new_bound = change.new.bound(&record, number, &new, &mut new_scratch);
-                let id = id
-                    .map(|col| record.get(col).unwrap_or("").trim())
-                    .filter(|cell| !cell.is_empty())
-                    .map(str::to_string);
+                // The contact's id, read only for a contact that moves or is held.
+                let id_of = |record: &Record| {
+                    id.map(|col| record.get(col).unwrap_or("").trim())
+                        .filter(|cell| !cell.is_empty())
+                        .map(str::to_string)
+                };
                 if old_bound.is_some() || new_bound.is_some() {
-                    held.push(&record, (number, id), (&old, old_bound), (&new, new_bound));
+                    let contact = (number, id_of(&record));
+                    held.push(&record, contact, (&old, old_bound), (&new, new_bound));
                 } else if tally.count(&change, &old, &new) {
                     let contact = Move {
                         record: number,
-                        id,
+                        id: id_of(&record),
                         old: change.old.placement(&old),
                         new: change.new.placement(&new),
                         changed_by: change.changed_by(&old, &new),

@@ -193,6 +193,13 @@ pub fn parse_date(cell: &str, formats: &[String]) -> Option<Date> {
 /// Whether `format` can read dates through `parse_date`: it writes a date that it reads back
 /// as that date. `Err`: why not (an unknown directive, no year, month or day).
 pub fn check_date_format(format: &str) -> Result<(), String> {
+    if format.contains("%Z") {
+        return Err(
+            "`%Z` (a time zone's abbreviation) can be written but not read: use `%z` (an offset \
+             such as +0100) or `%Q` (a zone name such as Europe/Paris)"
+                .to_string(),
+        );
+    }
     let day = jiff::civil::date(2026, 11, 27);
     // A moment of that day with a time and a zone, for the formats that also read those.
     let mut moment = jiff::fmt::strtime::BrokenDownTime::from(day.at(14, 30, 15, 0));

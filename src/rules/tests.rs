@@ -500,6 +500,12 @@ fn tier_and_group_consistency() {
             && unknown[0].starts_with("5:46 date format \"%d.%m.%Y %K\" cannot read dates"),
         "{unknown:?}"
     );
+    let zone = body_errors(&date("%d.%m.%Y %Z"));
+    assert!(
+        zone.len() == 1
+            && zone[0].contains("`%Z` (a time zone's abbreviation) can be written but not read"),
+        "{zone:?}"
+    );
     for good in [
         "%d.%m.%Y",
         "%m/%d/%y",

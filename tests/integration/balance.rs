@@ -485,7 +485,7 @@ fn an_input_that_already_has_the_added_columns_is_warned_about() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("the input already has `score`, `tier`, `owner` columns: the output will have them twice"),
+        err.contains("the input already has `score`, `tier`, `owner` columns, which the output adds too: CSV will have them twice"),
         "{err}"
     );
     // Without reps there is no owner column to clash with.

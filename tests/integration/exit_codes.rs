@@ -140,6 +140,7 @@ fn two_outputs_naming_one_file_exit_2_before_anything_is_written() {
             &["-o", "o.csv", "--summary", "o.csv"][..],
             "(-o and --summary)",
         ),
+        (&["-o", "o.csv", "--lock", "o.csv"], "(-o and --lock)"),
         (
             &["-o", "o.csv", "--rejected", "./o.csv"],
             "(-o and --rejected)",
