@@ -524,8 +524,8 @@ fn chosen_columns(names: &[String], header: &Header, input: &str) -> Result<Vec<
                 })
                 .ok_or_else(|| {
                     Error::Data(format!(
-                        "--columns: {input} has no column {name:?}; its columns are {}",
-                        super::quoted(&header.names.iter().map(String::as_str).collect::<Vec<_>>())
+                        "--columns: {input} has no column {name:?}{}",
+                        super::headers_lines(input, header, None)
                     ))
                 })
         })
@@ -549,7 +549,13 @@ pub(super) fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -
         ));
     }
     let dups = header.duplicates();
-    if !dups.is_empty() {
+    if !dups.is_empty() && super::header_looks_like_data(header) {
+        // Its cells may be a contact's: not shown.
+        warnings.push(format!(
+            "the header repeats {}",
+            crate::ui::plural(dups.len(), "name")
+        ));
+    } else if !dups.is_empty() {
         warnings.push(format!(
             "the header repeats {} (the rules do not use {})",
             super::quoted(&dups),

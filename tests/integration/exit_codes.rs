@@ -305,7 +305,7 @@ fn missing_column_exits_65_listing_headers_nearest_match_and_rules_position() {
 #[test]
 fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
     let env = Env::standard();
-    let first = "1,ann@acme.com,VP Sales,500,yes,no,";
+    let first = "1,ann@acme.com,VP Sales,500,no,no,";
     env.write(
         "nohdr.csv",
         format!("{first}\n2,bob@gmail.com,Engineer,20,no,no,\n"),
@@ -328,10 +328,28 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
             65,
             &["the first line of nohdr.csv does not look like a header"],
         );
-        for cell in ["VP Sales", "`500`", "`yes`"] {
+        for cell in ["VP Sales", "`500`", "`no`"] {
             assert!(!err.contains(cell), "{args:?} shows {cell}:\n{err}");
         }
     }
+    // Rules that bind without it: --columns and the repeated-names warning keep quiet too.
+    env.write(
+        "optional.toml",
+        "version = 1\n[fields]\nx = { column = \"x\", optional = true }\n[tiers]\nwarm = 1\n\
+         [[rule]]\nname = \"A\"\nwhen = { field = \"x\", present = true }\npoints = 1\n",
+    );
+    let out = run(&mut env.classify(&["--rules", "optional.toml", "--columns", "id", "nohdr.csv"]));
+    let err = assert_error(&out, 65, &["--columns: nohdr.csv has no column \"id\""]);
+    assert!(
+        err.contains("does not look like a header") && !err.contains("VP Sales"),
+        "{err}"
+    );
+    let out = run(&mut env.classify(&["--rules", "optional.toml", "nohdr.csv"]));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the header repeats 1 name") && !err.contains("`no`"),
+        "{err}"
+    );
 }
 
 #[test]
