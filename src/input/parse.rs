@@ -1206,27 +1206,33 @@ mod tests {
         );
     }
 
+    /// Every record of `data` (one chunk, `expected` fields a row) as (line, merged, fields,
+    /// field `column`), reading on where a merged or unterminated record says to.
+    fn replayed(data: &[u8], expected: usize, column: usize) -> Vec<(u64, bool, usize, String)> {
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(expected);
+        let (mut pos, mut seen) = (0, Vec::new());
+        while let Step::Record(v) = p.next(data, &mut pos, true) {
+            let field = String::from_utf8_lossy(v.field(column).unwrap_or_default()).into_owned();
+            seen.push((v.line, v.merged, v.len(), field));
+            if let Some(Replay::At(at)) = p.take_replay() {
+                pos = at;
+            }
+        }
+        seen
+    }
+
     /// The stray quote is closed by the next row's own quoted field, and the merged record
     /// even has the header's number of fields: its second line is a whole row by itself.
     #[test]
     fn a_merged_record_of_the_right_width_is_split_too() {
         let data: &[u8] = b"id,name,size,x\n1,\"Ann,10,y\n2,Bo,\"1,200\",z\n3,Cy,5,w\n";
-        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
-        let (mut pos, mut seen) = (0, Vec::new());
-        while let Step::Record(v) = p.next(data, &mut pos, true) {
-            let field1 = String::from_utf8_lossy(v.field(1).unwrap_or_default()).into_owned();
-            seen.push((v.line, v.merged, field1));
-            if let Some(Replay::At(at)) = p.take_replay() {
-                pos = at;
-            }
-        }
         assert_eq!(
-            seen,
+            replayed(data, 4, 1),
             vec![
-                (1, false, "name".into()),
-                (2, true, "".into()),
-                (3, false, "Bo".into()),
-                (4, false, "Cy".into()),
+                (1, false, 4, "name".into()),
+                (2, true, 1, "".into()),
+                (3, false, 4, "Bo".into()),
+                (4, false, 4, "Cy".into()),
             ]
         );
     }
@@ -1237,18 +1243,8 @@ mod tests {
     fn a_row_whose_quote_closed_a_stray_one_is_split_off_again() {
         let data: &[u8] = b"id,name,email,n,notes
 1,\"unterminated,e1@x.com,3,x\n2,\"Smith, Ann\",e2@x.com,14,plain\n3,Bob,e3@x.com,5,\n";
-        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(5);
-        let mut pos = 0;
-        let mut seen = Vec::new();
-        while let Step::Record(v) = p.next(data, &mut pos, true) {
-            let field1 = String::from_utf8_lossy(v.field(1).unwrap_or_default()).into_owned();
-            seen.push((v.line, v.merged, v.len(), field1));
-            if let Some(Replay::At(at)) = p.take_replay() {
-                pos = at;
-            }
-        }
         assert_eq!(
-            seen,
+            replayed(data, 5, 1),
             vec![
                 (1, false, 5, "name".into()),
                 (2, true, 1, "".into()),
@@ -1285,15 +1281,8 @@ mod tests {
             );
         }
         // After a stray quote: the record read again starts with U+FEFF.
-        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(3);
         let data: &[u8] = b"1,\"x,y\n\xEF\xBB\xBF2,p,q\n";
-        let (mut pos, mut seen) = (0, Vec::new());
-        while let Step::Record(v) = p.next(data, &mut pos, true) {
-            seen.push(String::from_utf8_lossy(v.field(0).unwrap_or_default()).into_owned());
-            if let Some(Replay::At(at)) = p.take_replay() {
-                pos = at;
-            }
-        }
+        let seen: Vec<String> = (replayed(data, 3, 0).into_iter()).map(|r| r.3).collect();
         assert_eq!(seen, ["", "\u{feff}2"]);
     }
 

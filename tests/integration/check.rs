@@ -145,11 +145,7 @@ fn warnings_alone_exit_0_unless_denied() {
 #[test]
 fn deny_warnings_counts_the_csvs_warnings_too() {
     let env = Env::standard();
-    env.write(
-        "rules.toml",
-        "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"Demo\"\n\
-         when = { field = \"demo\", is = true }\npoints = 20\n",
-    );
+    env.write("rules.toml", crate::util::DEMO_RULES);
     let header = "id,email,Job Title,Company Size,demo,unsubscribed,sales_status";
     env.write(
         "short.csv",
@@ -404,17 +400,25 @@ fn the_shipped_rules_pass_their_own_tests_on_the_shipped_example() {
     assert!(stdout(&out).contains("tests: 6 passed, 0 failed"));
 }
 
-/// check's queue counts are those classify writes: with a sales capacity, the contacts over
-/// it are counted in the overflow queue.
-#[test]
-fn queue_counts_follow_the_balance_as_classify_does() {
+/// The shipped example in contacts.csv, and the text of the shipped rules.
+fn shipped_example() -> (Env, String) {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let env = Env::new();
     env.write(
         "contacts.csv",
         std::fs::read(root.join("examples/contacts.csv")).unwrap(),
     );
-    let rules = std::fs::read_to_string(root.join("rules.toml")).unwrap();
+    (
+        env,
+        std::fs::read_to_string(root.join("rules.toml")).unwrap(),
+    )
+}
+
+/// check's queue counts are those classify writes: with a sales capacity, the contacts over
+/// it are counted in the overflow queue.
+#[test]
+fn queue_counts_follow_the_balance_as_classify_does() {
+    let (env, rules) = shipped_example();
     for balance in [
         "[balance]\nsales_capacity = 20\noverflow_queue = \"waiting\"\n",
         "[balance]\noverflow_queue = \"waiting\"\n[[rep]]\nname = \"Ana\"\ncapacity = 7\n",
@@ -498,13 +502,7 @@ fn rows_classify_rejects_are_rejected_by_check_explain_and_diff() {
 /// `check --deny-warnings` on the same file.
 #[test]
 fn deny_warnings_counts_min_sales_as_classify_does() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let env = Env::new();
-    env.write(
-        "contacts.csv",
-        std::fs::read(root.join("examples/contacts.csv")).unwrap(),
-    );
-    let rules = std::fs::read_to_string(root.join("rules.toml")).unwrap();
+    let (env, rules) = shipped_example();
     env.write(
         "rules.toml",
         format!("{rules}\n[balance]\nmin_sales = 1000\n"),

@@ -191,11 +191,7 @@ fn jsonl_reasons_are_rules_with_points_then_caps_then_the_route() {
 #[test]
 fn jsonl_gives_every_cell_a_key_of_its_own() {
     let env = Env::standard();
-    env.write(
-        "rules.toml",
-        "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"Demo\"\n\
-         when = { field = \"demo\", is = true }\npoints = 20\n",
-    );
+    env.write("rules.toml", crate::util::DEMO_RULES);
     env.write(
         "dup.csv",
         "id,demo,note,note,score,queue,note_2\n1,yes,first,second,999,myq,third\n",

@@ -6,6 +6,10 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+/// One rule on `demo` and a warm tier: rules that lint clean, for tests about the input.
+pub const DEMO_RULES: &str = "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"Demo\"\n\
+                              when = { field = \"demo\", is = true }\npoints = 20\n";
+
 /// A small rules file used by many tests: a group, two tiers, a disqualifier and a route.
 pub const RULES: &str = r#"
 version = 1
