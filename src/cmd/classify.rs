@@ -278,7 +278,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         for w in &warnings {
             ui.warn(w);
         }
-        return Err(denied(warnings.len()));
+        return Err(denied(warnings.len(), false));
     }
     let mut outputs = Outputs::create(
         &destination,
@@ -355,14 +355,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     if args.deny_warnings && !warnings.is_empty() {
         show(&warnings);
-        let mut error = denied(warnings.len());
-        if matches!(destination, Destination::Single { output: None, .. })
-            && let Error::Data(message) = &mut error
-        {
-            // Rows stream to stdout as they are scored: those are out already.
-            message.push_str(", but the rows went to stdout as they were scored: discard them");
-        }
-        return Err(error);
+        let on_stdout = matches!(destination, Destination::Single { output: None, .. });
+        return Err(denied(warnings.len(), on_stdout));
     }
     let summary = summary(
         &engine,
@@ -598,11 +592,17 @@ struct SummaryContext<'a> {
     warnings: Vec<String>,
 }
 
-/// `--deny-warnings` refusing a run with `warnings` warnings (exit 65).
-fn denied(warnings: usize) -> Error {
+/// `--deny-warnings` refusing a run with `warnings` warnings (exit 65). `rows_out`: the rows
+/// have streamed to stdout already, as they were scored.
+fn denied(warnings: usize, rows_out: bool) -> Error {
     Error::Data(format!(
-        "{} (--deny-warnings): no output was replaced",
-        crate::ui::plural(warnings, "warning")
+        "{} (--deny-warnings): no output was replaced{}",
+        crate::ui::plural(warnings, "warning"),
+        if rows_out {
+            ", but the rows went to stdout as they were scored: discard them"
+        } else {
+            ""
+        }
     ))
 }
 

@@ -201,9 +201,10 @@ pub fn remove_stale_temps(path: &Path) -> usize {
         .count()
 }
 
-/// This process as the writer of temp files: the machine (host name and PID namespace) and
-/// the process id. Linux only: elsewhere, or when `/proc` cannot tell, `None`, and temp files
-/// are named without a writer (and only a run holding the lock removes them).
+/// This process as the writer of temp files: the machine (host name, machine id and PID
+/// namespace) and the process id. Linux only: elsewhere, or when `/proc` or the machine id
+/// cannot tell, `None`, and temp files are named without a writer (and only a run holding the
+/// lock removes them).
 #[derive(Debug)]
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 struct Writer {
