@@ -567,22 +567,33 @@ impl RecordParser {
         self.start = 0;
     }
 
-    /// Whether a line of the record after its first is a whole row by itself (see
-    /// `is_a_whole_row`). `chunk_part`: the record's bytes in the chunk, after `spill`. Such a
-    /// line lies inside a quoted field, where `holds_a_row` would flag it by its delimiters;
-    /// this also finds the row whose own quote closed the stray one.
-    fn swallowed_a_row(&self, chunk_part: &[u8]) -> bool {
-        let joined;
-        let raw = if self.spilled {
-            joined = [&self.spill[..], chunk_part].concat();
-            &joined[..]
+    /// The record's bytes as read: `spill` and then `chunk_part`, the record's bytes in the
+    /// chunk.
+    fn raw_record<'r>(&'r self, chunk_part: &'r [u8]) -> std::borrow::Cow<'r, [u8]> {
+        if self.spilled {
+            [&self.spill[..], chunk_part].concat().into()
         } else {
-            chunk_part
-        };
-        (raw.split(|b| is_break(*b)))
+            chunk_part.into()
+        }
+    }
+
+    /// Whether the record (one that spans lines, with quotes) holds rows a stray quote merged:
+    /// it is not by the book at the header's width (see `by_the_book`), and a line inside one
+    /// of its fields holds a row's worth of delimiters (`holds_a_row`) or a line after its
+    /// first is a whole row by itself.
+    fn merged_rows(&self, chunk_part: &[u8]) -> bool {
+        let raw = self.raw_record(chunk_part);
+        if by_the_book(&raw, self.delimiter, self.expected_fields) {
+            return false;
+        }
+        holds_a_row(
+            self.view_fields(chunk_part, self.nends),
+            self.delimiter,
+            self.expected_fields,
+        ) || (raw.split(|b| is_break(*b)))
             .filter(|line| !line.is_empty())
             .skip(1)
-            .any(|line| is_a_whole_row(line, self.delimiter, self.expected_fields))
+            .any(|line| by_the_book(line, self.delimiter, self.expected_fields))
     }
 
     /// The record read up to `end`. `doomed`: it is known to run to the end of the input
@@ -627,11 +638,7 @@ impl RecordParser {
             && inner > 0
             && self.quotes > 0
             && self.expected_fields >= 3
-            && (holds_a_row(
-                self.view_fields(chunk_part, self.nends),
-                self.delimiter,
-                self.expected_fields,
-            ) || self.swallowed_a_row(chunk_part));
+            && self.merged_rows(chunk_part);
         // A record over the limit keeps no fields: its field ends point past what was kept.
         let mut view_ends_len = if self.too_big { 0 } else { self.nends };
         let mut chunk_part = chunk_part;
@@ -969,40 +976,51 @@ fn primed(mut csv: CsvCore) -> CsvCore {
     csv
 }
 
-/// Whether `line`, read by itself, is a row of `expected` fields quoted by the book: the sign,
-/// in a record that spans lines, of a row swallowed by a stray quote on the line before it (`1,"Ann` then `2,"Smith, Bo",…`, whose quote closed Ann's). A line of a
-/// record that is merely long never is: its quoted field closes on its last line, after text.
-fn is_a_whole_row(line: &[u8], delimiter: u8, expected: usize) -> bool {
-    let (mut fields, mut i) = (1, 0);
-    while i < line.len() {
-        if line[i] == b'"' {
+/// Whether `bytes` (a line, or a whole record with the line breaks around it) is a row of
+/// `expected` fields quoted by the book: every quote opens a field or closes it (or is doubled
+/// inside it), and a line break lies inside a quoted field or ends the row.
+///
+/// A genuine record that spans lines is one (its notes are quoted); rows merged by a stray
+/// quote are not, or not of that width. And a line after a merged record's first that is one
+/// by itself is the sign of a row the stray quote swallowed (`1,"Ann` then `2,"Smith, Bo",…`,
+/// whose quote closed Ann's): a line of a genuine record never is, since its quoted field
+/// closes on its last line after text.
+fn by_the_book(bytes: &[u8], delimiter: u8, expected: usize) -> bool {
+    let ends_here = |at: usize| bytes[at..].iter().all(|b| is_break(*b));
+    let mut i = bytes
+        .iter()
+        .position(|b| !is_break(*b))
+        .unwrap_or(bytes.len());
+    let mut fields = 1;
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
             // A quoted field: to its closing quote (`""` is a quote inside it).
             i += 1;
             loop {
-                match memchr::memchr(b'"', &line[i..]) {
+                match memchr::memchr(b'"', &bytes[i..]) {
                     None => return false,
-                    Some(q) if line.get(i + q + 1) == Some(&b'"') => i += q + 2,
+                    Some(q) if bytes.get(i + q + 1) == Some(&b'"') => i += q + 2,
                     Some(q) => {
                         i += q + 1;
                         break;
                     }
                 }
             }
-            match line.get(i) {
+            match bytes.get(i) {
                 None => break,
                 Some(&b) if b == delimiter => {}
+                Some(&b) if is_break(b) => return ends_here(i) && fields == expected,
                 Some(_) => return false,
             }
         } else {
-            let end = (line[i..].iter())
-                .position(|&b| b == delimiter || b == b'"')
-                .map_or(line.len(), |e| i + e);
-            if line.get(end) == Some(&b'"') {
-                return false;
-            }
-            i = end;
-            if i == line.len() {
-                break;
+            let end = (bytes[i..].iter())
+                .position(|&b| b == delimiter || b == b'"' || is_break(b))
+                .map_or(bytes.len(), |e| i + e);
+            match bytes.get(end) {
+                None => break,
+                Some(b'"') => return false,
+                Some(&b) if is_break(b) => return ends_here(end) && fields == expected,
+                Some(_) => i = end,
             }
         }
         // At a delimiter: another field follows.
@@ -1287,13 +1305,13 @@ mod tests {
     }
 
     #[test]
-    fn lines_that_are_rows_by_themselves() {
+    fn lines_and_records_by_the_book() {
         for (line, fields) in [
             (&b"2,\"Smith, Ann\",e2@x.com,14,plain"[..], 5),
             (b"a,,\"\",\"say \"\"hi\"\"\",e", 5),
             (b",,,,", 5),
         ] {
-            assert!(is_a_whole_row(line, b',', fields), "{line:?}");
+            assert!(by_the_book(line, b',', fields), "{line:?}");
         }
         for (line, fields) in [
             (&b"2,\"Smith, Ann\",e2@x.com,14"[..], 5),
@@ -1302,7 +1320,7 @@ mod tests {
             (b"a,\"b\"c,d,e,f", 5),
             (b"a,\"open,c,d,e", 5),
         ] {
-            assert!(!is_a_whole_row(line, b',', fields), "{line:?}");
+            assert!(!by_the_book(line, b',', fields), "{line:?}");
         }
     }
 
@@ -1315,6 +1333,40 @@ mod tests {
             panic!()
         };
         assert_eq!((v.merged, v.len()), (false, 6));
+    }
+
+    /// In a narrow file a note's line easily holds a row's worth of commas; the record is by
+    /// the book at the header's width, so it is one contact, not rows merged by a stray quote.
+    #[test]
+    fn a_note_with_a_rows_worth_of_commas_in_a_narrow_file_is_one_record() {
+        let data: &[u8] = b"id,name,email,notes\n1,Ann,a@x.com,\"Call notes:\n\
+            - budget ok, timeline Q3, decision CFO, next demo\n- follow up\"\n2,Bo,b@x.com,\n";
+        assert_eq!(
+            replayed(data, 4, 1),
+            vec![
+                (1, false, 4, "name".into()),
+                (2, false, 4, "Ann".into()),
+                (5, false, 4, "Bo".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn whole_records_by_the_book() {
+        for (record, fields) in [
+            (&b"1,\"a\nb\",c,d\n"[..], 4),
+            (b"\r\n1,\"a\r\n\"\"b\"\"\",c,d\r\n", 4),
+            (b"1,\"a\nb, c, d, e\nf\",\"\",d", 4),
+        ] {
+            assert!(by_the_book(record, b',', fields), "{record:?}");
+        }
+        for (record, fields) in [
+            (&b"1,\"x,y,z\n2,p,q,r\n3,\"s\",t,u\n"[..], 4),
+            (b"1,\"a\nb\",c\n", 4),
+            (b"1,\"a\nb\",c,d\n2,e,f,g", 4),
+        ] {
+            assert!(!by_the_book(record, b',', fields), "{record:?}");
+        }
     }
 
     #[test]
