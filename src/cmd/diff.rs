@@ -693,9 +693,7 @@ impl<'a> Change<'a> {
             }
         }
     }
-}
 
-impl Change<'_> {
     /// Why the balance moved a held contact: the side on which it waits over capacity, or
     /// for want of a rep, and the capacities when they differ.
     fn balance_change(&self, h: &HeldContact) -> Vec<String> {
