@@ -12,6 +12,8 @@ use super::scan::FieldEnds;
 
 /// More fields than this in one record is not a contact list.
 const MAX_FIELDS: usize = 1 << 16;
+/// Records found to hold merged rows whose lines are remembered at a time (see `Merging`).
+const MERGING_KEPT: usize = 8;
 
 /// A record's fields: slices of `text`, which is either the record as read (its delimiters
 /// and quotes between the values) or the values copied end to end.
@@ -107,6 +109,9 @@ pub struct RecordParser {
     /// After the first unterminated quote: the records from there to the end of the input
     /// that will not close theirs either.
     doomed: Option<Doomed>,
+    /// After records found to hold merged rows: the records starting inside them that are
+    /// merged rows too (a few at a time, the latest last; they hold for the current chunk).
+    merging: Vec<Merging>,
     /// Use the fast path for plain records (off only to test it against `csv_core`).
     fast: bool,
     /// The record in progress was read by the fast path.
@@ -215,6 +220,7 @@ impl RecordParser {
             start_after_cr: false,
             replay: None,
             doomed: None,
+            merging: Vec::new(),
             fast: true,
             parsed_fast: false,
             expected_fields: 0,
@@ -286,7 +292,15 @@ impl RecordParser {
                 // Known to run to the end inside a quote: set aside without reading it there.
                 self.size = chunk.len() - *pos;
                 *pos = chunk.len();
-                return Step::Record(self.finish(chunk, *pos, eof, true));
+                return Step::Record(self.finish(chunk, *pos, eof, Known::Doomed));
+            }
+            self.merging.retain(|m| m.end > *pos);
+            if let Some(end) = self.merging.iter().rev().find_map(|m| m.holds(chunk, *pos)) {
+                // Known to hold merged rows to the end of one found before: set aside
+                // without reading it again.
+                self.size = end - *pos;
+                *pos = end;
+                return Step::Record(self.finish(chunk, end, eof, Known::Merged));
             }
             if let Some(end) = if self.fast {
                 self.fast_record(chunk, *pos)
@@ -295,7 +309,7 @@ impl RecordParser {
             } {
                 self.parsed_fast = true;
                 *pos = end;
-                return Step::Record(self.finish(chunk, end, eof, false));
+                return Step::Record(self.finish(chunk, end, eof, Known::Nothing));
             }
         }
         loop {
@@ -348,7 +362,7 @@ impl RecordParser {
                     }
                 }
                 ReadRecordResult::Record => {
-                    return Step::Record(self.finish(chunk, *pos, eof, false));
+                    return Step::Record(self.finish(chunk, *pos, eof, Known::Nothing));
                 }
                 ReadRecordResult::End => {
                     self.lines += self.record_lines;
@@ -547,6 +561,8 @@ impl RecordParser {
 
     /// Keep the raw bytes of a record that continues in the next chunk.
     fn spill_from(&mut self, chunk: &[u8]) {
+        // The next bytes come in another chunk, where the positions of `merging` mean nothing.
+        self.merging.clear();
         if self.size == 0 {
             return;
         }
@@ -596,14 +612,13 @@ impl RecordParser {
             .any(|line| by_the_book(line, self.delimiter, self.expected_fields))
     }
 
-    /// The record read up to `end`. `doomed`: it is known to run to the end of the input
-    /// inside a quote (`Doomed`), and was not read.
+    /// The record read up to `end`, or set aside unread as `known`.
     fn finish<'a>(
         &'a mut self,
         chunk: &'a [u8],
         end: usize,
         eof: bool,
-        doomed: bool,
+        known: Known,
     ) -> RecordView<'a> {
         let from = if self.spilled { 0 } else { self.start };
         let chunk_part = &chunk[from..end];
@@ -625,7 +640,7 @@ impl RecordParser {
         );
         let line = self.lines + leading + 1;
         // Ends inside a quoted field at the very end of the input.
-        let unclosed = doomed
+        let unclosed = known == Known::Doomed
             || eof
                 && end == chunk.len()
                 && inner > 0
@@ -633,12 +648,13 @@ impl RecordParser {
                 && self.spill_quoting.after(chunk_part, self.delimiter) == Quoting::Quoted;
         let unterminated = unclosed && !self.too_big;
         let unrecoverable = unclosed && self.too_big;
-        let merged = !unclosed
-            && !self.too_big
-            && inner > 0
-            && self.quotes > 0
-            && self.expected_fields >= 3
-            && self.merged_rows(chunk_part);
+        let merged = known == Known::Merged
+            || (!unclosed
+                && !self.too_big
+                && inner > 0
+                && self.quotes > 0
+                && self.expected_fields >= 3
+                && self.merged_rows(chunk_part));
         // A record over the limit keeps no fields: its field ends point past what was kept.
         let mut view_ends_len = if self.too_big { 0 } else { self.nends };
         let mut chunk_part = chunk_part;
@@ -667,6 +683,10 @@ impl RecordParser {
                 if unterminated && self.doomed.is_none() {
                     self.doomed = Some(Doomed::new(&rest, self.delimiter));
                 }
+                if merged && known == Known::Nothing {
+                    // `rest` starts the next chunk (see `take_replay`).
+                    self.remember_merged(&rest, rest.len());
+                }
                 self.replay = Some(Replay::Bytes(rest));
                 self.spill = raw;
                 chunk_part = &[];
@@ -676,6 +696,9 @@ impl RecordParser {
                 let cut = first_line(chunk_part);
                 if unterminated && self.doomed.is_none() {
                     self.doomed = Some(Doomed::new(&chunk_part[cut..], self.delimiter));
+                }
+                if merged && known == Known::Nothing {
+                    self.remember_merged(&chunk_part[cut..], end);
                 }
                 self.replay = Some(Replay::At(from + cut));
                 chunk_part = &chunk_part[..cut];
@@ -723,6 +746,21 @@ impl RecordParser {
         self.start = end;
         // `spill` is cleared when the next record starts (see `next`).
         view
+    }
+
+    /// Note which records starting in `rest`, the lines after the first of a record found to
+    /// hold merged rows, are merged rows to its end too. `end`: where `rest` ends in the
+    /// chunk the parser reads next.
+    fn remember_merged(&mut self, rest: &[u8], end: usize) {
+        if self.merging.len() == MERGING_KEPT {
+            self.merging.remove(0);
+        }
+        self.merging.push(Merging::new(
+            rest,
+            end,
+            self.delimiter,
+            self.expected_fields,
+        ));
     }
 
     /// The record's first `n` fields, in place (in `chunk_part`) or copied.
@@ -892,6 +930,162 @@ impl Doomed {
         self.bits
             .get(d / 64)
             .is_some_and(|word| word & (1 << (d % 64)) != 0)
+    }
+}
+
+/// What is known of a record set aside without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Nothing: it was read.
+    Nothing,
+    /// It runs to the end of the input inside a quote (`Doomed`).
+    Doomed,
+    /// It holds merged rows, to the end of a record found to hold them (`Merging`).
+    Merged,
+}
+
+/// After a record found to hold rows merged by a stray quote, which of the records that may
+/// start on its later lines (read again once it is set aside) run to its very end and hold
+/// merged rows too. Each is set aside in turn, its first line kept, and the lines after it
+/// read again: finding that out by reading each to the end made a file of them quadratic.
+/// As with `Doomed`, one pass backwards over the record finds them all: how a record starting
+/// at a byte reads depends only on the bytes after it. Its fields are never needed: only
+/// what `merged_rows` asks of them.
+#[derive(Debug)]
+struct Merging {
+    /// Where the record found to hold merged rows ends (its terminator included), in the
+    /// chunk the parser reads.
+    end: usize,
+    /// Bit `d`: a record whose first byte lies `d` bytes before `end` runs to `end` and holds
+    /// merged rows.
+    bits: Vec<u64>,
+}
+
+impl Merging {
+    /// `rest`: the record's bytes from the end of its first line to `end`.
+    fn new(rest: &[u8], end: usize, delimiter: u8, expected: usize) -> Merging {
+        use Quoting::*;
+        // What follows the record's own terminator (its trailing line breaks: a line break
+        // before it lies inside a quote, and so would the terminator).
+        let body = &rest[..rest
+            .iter()
+            .rposition(|b| !is_break(*b))
+            .map_or(0, |i| i + 1)];
+        let mut bits = vec![0u64; rest.len() / 64 + 1];
+        // The latest line after which a line is a row quoted by the book by itself: a record
+        // whose first line ends before it has such a line after its first (`merged_rows`).
+        let mut witness = None;
+        let mut at = 0;
+        for line in body.split(|b| is_break(*b)) {
+            if !line.is_empty() && by_the_book(line, delimiter, expected) {
+                witness = Some(at);
+            }
+            at += line.len() + 1;
+        }
+        /// Reading on from a byte in a `Quoting` state, in a record that has not ended.
+        #[derive(Clone, Copy, Default)]
+        struct Run {
+            /// Field delimiters passed on the way.
+            delimiters: u32,
+            /// A line break inside the record lies ahead. A record that starts on a later line
+            /// and spans one is inside a quote at that line break, as the record found to hold
+            /// merged rows is (it did not end there): from there on both read alike, so it
+            /// ends where that one does.
+            spans: bool,
+            /// A line ahead inside a field holds a row's worth of delimiters (`holds_a_row`).
+            holds_a_row: bool,
+            /// Delimiters in the field's value from here to the end of its line or of it.
+            in_line: u32,
+        }
+        // In declaration order: a state's run is at `state as usize`.
+        const STATES: [Quoting; 4] = [Start, Plain, Quoted, QuoteInQuoted];
+        let mut after = [Run::default(); 4];
+        // `by_the_book` read from a byte on: the delimiters to the record's end if it is a row
+        // quoted by the book, at a field's start, inside one unquoted, inside quotes, or just
+        // after a closing quote. `book_after_2`: inside quotes, two bytes on (past a `""`).
+        let mut book_after: [Option<u32>; 4] = [Some(0), Some(0), None, Some(0)];
+        let mut book_after_2 = None;
+        // Where the line of the byte in hand ends.
+        let mut line_end = body.len();
+        for (i, &b) in body.iter().enumerate().rev() {
+            let brk = is_break(b);
+            if brk {
+                line_end = i;
+            }
+            let run = STATES.map(|s| {
+                if brk && s != Quoted {
+                    // The record ends here.
+                    return Run::default();
+                }
+                let next = after[s.after(&[b], delimiter) as usize];
+                let separates = b == delimiter && s != Quoted;
+                Run {
+                    delimiters: next.delimiters.saturating_add(u32::from(separates)),
+                    spans: brk || next.spans,
+                    holds_a_row: next.holds_a_row
+                        || (brk
+                            && (after[Quoted as usize].in_line as usize).saturating_add(1)
+                                >= expected),
+                    in_line: match s {
+                        Start => 0,
+                        Quoted if brk => 0,
+                        Quoted => next.in_line.saturating_add(u32::from(b == delimiter)),
+                        _ if b == delimiter => 0,
+                        _ => next.in_line,
+                    },
+                }
+            });
+            let [field_start, plain, quoted, closed] = book_after;
+            let book = [
+                match b {
+                    b'"' => quoted,
+                    _ if b == delimiter => field_start.map(|n| n + 1),
+                    _ if brk => None,
+                    _ => plain,
+                },
+                match b {
+                    b'"' => None,
+                    _ if b == delimiter => field_start.map(|n| n + 1),
+                    _ if brk => None,
+                    _ => plain,
+                },
+                match b {
+                    b'"' if body.get(i + 1) == Some(&b'"') => book_after_2,
+                    b'"' => closed,
+                    _ => quoted,
+                },
+                match b {
+                    _ if b == delimiter => field_start.map(|n| n + 1),
+                    _ => None,
+                },
+            ];
+            book_after_2 = quoted;
+            book_after = book;
+            let start = run[Start as usize];
+            let starts_a_line = i > 0 && is_break(body[i - 1]) && !brk;
+            if starts_a_line
+                && start.spans
+                && (start.delimiters as usize) < MAX_FIELDS / 2
+                && book[0] != Some(expected.saturating_sub(1) as u32)
+                && (start.holds_a_row || witness.is_some_and(|w| w > line_end))
+            {
+                let d = rest.len() - i;
+                bits[d / 64] |= 1 << (d % 64);
+            }
+            after = run;
+        }
+        Merging { end, bits }
+    }
+
+    /// Where a record starting at `chunk[pos]` ends, if it is known to hold merged rows.
+    fn holds(&self, chunk: &[u8], pos: usize) -> Option<usize> {
+        if self.end > chunk.len() || pos >= self.end {
+            return None;
+        }
+        let first = pos + chunk[pos..self.end].iter().position(|b| !is_break(*b))?;
+        let d = self.end - first;
+        let word = self.bits.get(d / 64)?;
+        (word & (1 << (d % 64)) != 0).then_some(self.end)
     }
 }
 
@@ -1078,7 +1272,13 @@ mod tests {
     /// `shortcut`: set aside records known to run to the end inside a quote without reading
     /// them (`Doomed`); else read each to the end.
     fn parse_with(chunks: &[&[u8]], max: usize, shortcut: bool) -> Parsed2 {
-        let mut p = RecordParser::new(b',', max);
+        parse_expecting(chunks, max, 0, shortcut)
+    }
+
+    /// `parse_with`, records expected to have `fields` fields (see `merged_rows`); without
+    /// `shortcut`, records known to hold merged rows (`Merging`) are read to the end too.
+    fn parse_expecting(chunks: &[&[u8]], max: usize, fields: usize, shortcut: bool) -> Parsed2 {
+        let mut p = RecordParser::new(b',', max).expect_fields(fields);
         let mut out = Vec::new();
         let mut owned: Vec<Vec<u8>> = chunks.iter().map(|c| c.to_vec()).collect();
         let mut i = 0;
@@ -1112,6 +1312,7 @@ mod tests {
                         ));
                         if !shortcut {
                             p.doomed = None;
+                            p.merging.clear();
                         }
                     }
                     Step::NeedMore => break,
@@ -1481,6 +1682,85 @@ mod tests {
             }
         }
         assert_eq!(shortcuts, set_aside - 1, "all but the first");
+    }
+
+    /// Rows whose stray quotes keep a quote open over every line break, from whichever line
+    /// one starts reading (`x","y` closes a quote and opens another, or opens one), and a
+    /// line that closes it: a record starting on any of them runs to that line, a row's
+    /// worth of delimiters on each line inside it. Then rows of `tail`.
+    fn merged_cascade(rows: usize, tail: usize) -> Vec<u8> {
+        let mut bytes = b"id,email,name,note\n".to_vec();
+        for i in 0..rows {
+            bytes.extend_from_slice(format!("{i},u{i}@x.com,n{i},x\",\"y\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"\"\n");
+        for i in 0..tail {
+            bytes.extend_from_slice(format!("z{i},z{i}@x.com,n,a\n").as_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_cascade_of_merged_rows_is_set_aside_line_by_line_without_rereading() {
+        let bytes = merged_cascade(300, 3);
+        let records = parse_expecting(&[&bytes], 1 << 20, 4, true);
+        assert_eq!(records, parse_expecting(&[&bytes], 1 << 20, 4, false));
+        let merged = records.iter().filter(|r| r.3 == "merged").count();
+        // The last row line's record holds only the closing line after its first.
+        assert_eq!(
+            merged,
+            299,
+            "every row line but the last, of {} records",
+            records.len()
+        );
+        let whole: Vec<&str> = (records.iter().rev().take(3))
+            .map(|r| r.2.as_str())
+            .collect();
+        assert_eq!(
+            whole,
+            ["z2,z2@x.com,n,a", "z1,z1@x.com,n,a", "z0,z0@x.com,n,a"]
+        );
+        // The shortcut was taken: the records after the first were not read to the end.
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
+        let mut pos = 0;
+        let mut shortcuts = 0;
+        loop {
+            let known = p.merging.iter().any(|m| m.holds(&bytes, pos).is_some());
+            match p.next(&bytes, &mut pos, true) {
+                Step::Record(v) => shortcuts += usize::from(known && v.merged),
+                _ => break,
+            }
+            if let Some(Replay::At(at)) = p.take_replay() {
+                pos = at;
+            }
+        }
+        assert_eq!(shortcuts, merged - 1, "all but the first");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Records known to hold merged rows are set aside exactly as reading each to the end
+        /// sets them aside, wherever the chunks are cut.
+        #[test]
+        fn records_known_merged_are_set_aside_as_if_read(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"ab,,,\"\n\n\r\"\"".to_vec()), 0..300),
+            cut in 0usize..300,
+            fields in 3usize..6,
+            max in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 8usize..64],
+        ) {
+            let cut = cut.min(bytes.len());
+            let chunks = [&bytes[..cut], &bytes[cut..]];
+            proptest::prop_assert_eq!(
+                parse_expecting(&chunks, max, fields, true),
+                parse_expecting(&chunks, max, fields, false)
+            );
+            proptest::prop_assert_eq!(
+                parse_expecting(&[&bytes], max, fields, true),
+                parse_expecting(&[&bytes], max, fields, false)
+            );
+        }
     }
 
     #[test]
