@@ -426,10 +426,7 @@ pub fn render_text(
         }
         if let (Some(read), Some(Points::Per { points, max, .. })) = (&t.per, &rule.points) {
             // The points before decay: what the cap applied to.
-            let undecayed = match &t.decay {
-                Some((_, factor)) if *factor > 0.0 => t.points / factor,
-                _ => t.points,
-            };
+            let undecayed = t.undecayed;
             let cap = match max {
                 Some(m) => format!(" (at most {})", fmt_number(*m)),
                 None if undecayed.abs() >= crate::rules::MAX_POINTS => format!(

@@ -28,6 +28,8 @@ pub struct RuleTrace {
     pub matched: bool,
     /// The points this rule added (0 when it did not match).
     pub points: f64,
+    /// Those points before decay.
+    pub undecayed: f64,
     pub when: Option<Trace>,
     /// For `points_per`: the cell the points were counted from.
     pub per: Option<Read>,
@@ -148,6 +150,7 @@ impl Engine {
                     rule: i,
                     matched: hit.is_some(),
                     points: hit.map_or(0.0, |h| h.points),
+                    undecayed: hit.map_or(0.0, |h| h.undecayed),
                     decay,
                     when: rule
                         .when

@@ -61,6 +61,9 @@ pub struct Hit {
     pub points: f64,
     /// The decay factor applied (1 without decay, or with no date to decay from).
     pub decay: f64,
+    /// What the rule gives before decay (`points` divided by `decay` can lose it: their
+    /// product may fall below what a float holds exactly).
+    pub undecayed: f64,
 }
 
 /// A group whose subtotal was capped or floored, and by how much (negative for a cap).
@@ -849,7 +852,13 @@ impl Engine {
 
     fn reason_text(&self, rule: usize, points: f64) -> String {
         let mut s = String::from(REASON_SEP);
-        self.push_reason(rule, points, 1.0, &mut s);
+        let hit = Hit {
+            rule,
+            points,
+            decay: 1.0,
+            undecayed: points,
+        };
+        self.push_reason(&hit, &mut s);
         s
     }
 
@@ -964,6 +973,7 @@ impl Engine {
                                 rule: i,
                                 points: whole[i] as f64,
                                 decay: 1.0,
+                                undecayed: whole[i] as f64,
                             });
                         }
                     }
@@ -1013,7 +1023,7 @@ impl Engine {
         }
     }
 
-    /// What matched rule `i` adds, after decay, and the decay factor; `None` when it adds
+    /// What matched rule `i` adds before decay, and the decay factor; `None` when it adds
     /// nothing to count (per-unit points on no units, and no disqualification).
     fn points_of(&self, i: usize, values: &[Value]) -> Option<(f64, f64)> {
         let rule = &self.rules[i];
@@ -1038,7 +1048,7 @@ impl Engine {
             },
             None => 1.0,
         };
-        Some((points * decay, decay))
+        Some((points, decay))
     }
 
     /// Add up the matched rules' points into their groups' sums and `ungrouped`, in rule
@@ -1053,19 +1063,21 @@ impl Engine {
     ) {
         for i in hits {
             let tally = self.tallies[i];
-            let (points, decay) = match tally.fixed {
+            let (undecayed, decay) = match tally.fixed {
                 Some(points) => (points, 1.0),
                 None => match self.points_of(i, values) {
                     Some(found) => found,
                     None => continue, // nothing to count: not a hit
                 },
             };
+            let points = undecayed * decay;
             out.disqualified |= tally.disqualify;
             if HITS {
                 out.hits.push(Hit {
                     rule: i,
                     points,
                     decay,
+                    undecayed,
                 });
             }
             match tally.group {
@@ -1124,7 +1136,13 @@ impl Engine {
     }
 
     /// One matched rule in the reasons: `Decision maker +20`, `Unsubscribed (disqualified)`.
-    fn push_reason(&self, rule: usize, points: f64, decay: f64, out: &mut String) {
+    fn push_reason(&self, hit: &Hit, out: &mut String) {
+        let Hit {
+            rule,
+            points,
+            decay,
+            undecayed,
+        } = *hit;
         out.push_str(&self.rule_names[rule]);
         let r = &self.rules[rule];
         if !matches!(r.points, RulePoints::None) {
@@ -1132,7 +1150,7 @@ impl Engine {
             push_points(out, points);
             if decay < 1.0 {
                 out.push_str(" (decayed from ");
-                push_number(out, points / decay);
+                push_number(out, undecayed);
                 out.push(')');
             }
         }
@@ -1171,7 +1189,7 @@ impl Engine {
             Reason::Rule {
                 rule: &self.rule_names[hit.rule],
                 points: has_points.then_some(hit.points),
-                decayed_from: (has_points && hit.decay < 1.0).then(|| hit.points / hit.decay),
+                decayed_from: (has_points && hit.decay < 1.0).then_some(hit.undecayed),
                 disqualified: r.disqualify,
             }
         });
@@ -1238,7 +1256,7 @@ impl Engine {
                 Some(text) => out.push_str(text),
                 None => {
                     sep(out);
-                    self.push_reason(hit.rule, hit.points, hit.decay, out);
+                    self.push_reason(hit, out);
                 }
             }
         }

@@ -889,6 +889,33 @@ points = 20
     assert_eq!(from, vec![Some(10.0)]);
 }
 
+/// The points before decay are given exactly however far they decayed: points times a tiny
+/// factor can fall below what a float holds exactly, and dividing it back would not return
+/// them.
+#[test]
+fn decayed_from_is_exact_after_any_decay() {
+    for points in ["0.3", "0.7", "1.1", "33.3"] {
+        let e = engine(
+            &format!(
+                "[[rule]]\nname = \"Seen\"\nwhen = {{ field = \"seen\", contains = \"-\" }}\n\
+                 points = {points}\ndecay = {{ field = \"seen\", half_life_days = 1 }}\n"
+            ),
+            &["seen"],
+        );
+        let expected: f64 = points.parse().unwrap();
+        for seen in ["2026-11-26", "2023-01-01", "1900-01-01"] {
+            let (out, _, _) = run(&e, &[seen]);
+            let from: Vec<_> = (e.reasons(&out))
+                .map(|r| match r {
+                    Reason::Rule { decayed_from, .. } => decayed_from,
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(from, vec![Some(expected)], "{points} since {seen}");
+        }
+    }
+}
+
 #[test]
 fn reps_territories_and_the_owner_column() {
     let text = "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\npoints = 10\n\
