@@ -965,14 +965,14 @@ impl Merging {
     /// `rest`: the record's bytes from the end of its first line to `end`.
     fn new(rest: &[u8], end: usize, delimiter: u8, expected: usize) -> Merging {
         use Quoting::*;
-        // What follows the record's own terminator (its trailing line breaks: a line break
-        // before it lies inside a quote, and so would the terminator).
+        // The record without its own terminator: its trailing line breaks (one before the
+        // terminator would lie inside a quote, and so would the terminator).
         let body = &rest[..rest
             .iter()
             .rposition(|b| !is_break(*b))
             .map_or(0, |i| i + 1)];
         let mut bits = vec![0u64; rest.len() / 64 + 1];
-        // The latest line after which a line is a row quoted by the book by itself: a record
+        // Where the last line that is a row quoted by the book by itself starts: a record
         // whose first line ends before it has such a line after its first (`merged_rows`).
         let mut witness = None;
         let mut at = 0;
