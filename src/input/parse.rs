@@ -12,8 +12,6 @@ use super::scan::FieldEnds;
 
 /// More fields than this in one record is not a contact list.
 const MAX_FIELDS: usize = 1 << 16;
-/// Records found to hold merged rows whose lines are remembered at a time (see `Merging`).
-const MERGING_KEPT: usize = 8;
 
 /// A record's fields: slices of `text`, which is either the record as read (its delimiters
 /// and quotes between the values) or the values copied end to end.
@@ -53,7 +51,9 @@ impl<'a> Fields<'a> {
 pub enum Replay {
     /// At this position of the current chunk.
     At(usize),
-    /// These bytes (the record began in an earlier chunk), then the rest of the chunk.
+    /// These bytes (the record began in an earlier chunk), then the rest of the chunk: the
+    /// caller hands the parser one chunk of the two, these bytes first, so that positions in
+    /// them stay as they are (`Merging` counts on it).
     Bytes(Vec<u8>),
 }
 
@@ -109,9 +109,9 @@ pub struct RecordParser {
     /// After the first unterminated quote: the records from there to the end of the input
     /// that will not close theirs either.
     doomed: Option<Doomed>,
-    /// After records found to hold merged rows: the records starting inside them that are
-    /// merged rows too (a few at a time, the latest last; they hold for the current chunk).
-    merging: Vec<Merging>,
+    /// After a record found to hold merged rows: the records starting on its later lines that
+    /// are merged rows too (for the current chunk).
+    merging: Option<Merging>,
     /// Use the fast path for plain records (off only to test it against `csv_core`).
     fast: bool,
     /// The record in progress was read by the fast path.
@@ -220,7 +220,7 @@ impl RecordParser {
             start_after_cr: false,
             replay: None,
             doomed: None,
-            merging: Vec::new(),
+            merging: None,
             fast: true,
             parsed_fast: false,
             expected_fields: 0,
@@ -294,8 +294,7 @@ impl RecordParser {
                 *pos = chunk.len();
                 return Step::Record(self.finish(chunk, *pos, eof, Known::Doomed));
             }
-            self.merging.retain(|m| m.end > *pos);
-            if let Some(end) = self.merging.iter().rev().find_map(|m| m.holds(chunk, *pos)) {
+            if let Some(end) = self.merging.as_ref().and_then(|m| m.holds(chunk, *pos)) {
                 // Known to hold merged rows to the end of one found before: set aside
                 // without reading it again.
                 self.size = end - *pos;
@@ -562,7 +561,7 @@ impl RecordParser {
     /// Keep the raw bytes of a record that continues in the next chunk.
     fn spill_from(&mut self, chunk: &[u8]) {
         // The next bytes come in another chunk, where the positions of `merging` mean nothing.
-        self.merging.clear();
+        self.merging = None;
         if self.size == 0 {
             return;
         }
@@ -751,11 +750,14 @@ impl RecordParser {
     /// Note which records starting in `rest`, the lines after the first of a record found to
     /// hold merged rows, are merged rows to its end too. `end`: where `rest` ends in the
     /// chunk the parser reads next.
+    ///
+    /// One such record at a time is enough: a record starting on one of its later lines
+    /// either ends on that line, or is inside a quote at its first line break and so ends
+    /// where this one does (see `Merging`), or starts on its last line and runs on past its
+    /// end; only the last kind is found to hold merged rows by reading it, and that one ends
+    /// elsewhere: the next record starts past this one's end.
     fn remember_merged(&mut self, rest: &[u8], end: usize) {
-        if self.merging.len() == MERGING_KEPT {
-            self.merging.remove(0);
-        }
-        self.merging.push(Merging::new(
+        self.merging = Some(Merging::new(
             rest,
             end,
             self.delimiter,
@@ -902,8 +904,8 @@ impl Doomed {
                     other => other,
                 }
             });
-            // A record far from the field limit: nearer, let the parser decide.
-            let fields_fit = |n: u32| (n as usize) < MAX_FIELDS / 2;
+            // Within the field limit (past it, the record is too big: unrecoverable).
+            let fields_fit = |n: u32| (n as usize) < MAX_FIELDS;
             if !is_break(b)
                 && breaks > trailing
                 && matches!(fate[Start as usize], Fate::EofQuoted(n) if fields_fit(n))
@@ -1027,6 +1029,7 @@ impl Merging {
                             && (after[Quoted as usize].in_line as usize).saturating_add(1)
                                 >= expected),
                     in_line: match s {
+                        // Not read: a line inside a field starts inside quotes.
                         Start => 0,
                         Quoted if brk => 0,
                         Quoted => next.in_line.saturating_add(u32::from(b == delimiter)),
@@ -1039,13 +1042,13 @@ impl Merging {
             let book = [
                 match b {
                     b'"' => quoted,
-                    _ if b == delimiter => field_start.map(|n| n + 1),
+                    _ if b == delimiter => field_start.map(|n| n.saturating_add(1)),
                     _ if brk => None,
                     _ => plain,
                 },
                 match b {
                     b'"' => None,
-                    _ if b == delimiter => field_start.map(|n| n + 1),
+                    _ if b == delimiter => field_start.map(|n| n.saturating_add(1)),
                     _ if brk => None,
                     _ => plain,
                 },
@@ -1055,7 +1058,7 @@ impl Merging {
                     _ => quoted,
                 },
                 match b {
-                    _ if b == delimiter => field_start.map(|n| n + 1),
+                    _ if b == delimiter => field_start.map(|n| n.saturating_add(1)),
                     _ => None,
                 },
             ];
@@ -1065,7 +1068,9 @@ impl Merging {
             let starts_a_line = i > 0 && is_break(body[i - 1]) && !brk;
             if starts_a_line
                 && start.spans
-                && (start.delimiters as usize) < MAX_FIELDS / 2
+                // Within the field limit (past it, the record is too big, and not split):
+                // no margin, or every line could start a record just past it.
+                && (start.delimiters as usize) < MAX_FIELDS
                 && book[0] != Some(expected.saturating_sub(1) as u32)
                 && (start.holds_a_row || witness.is_some_and(|w| w > line_end))
             {
@@ -1312,7 +1317,7 @@ mod tests {
                         ));
                         if !shortcut {
                             p.doomed = None;
-                            p.merging.clear();
+                            p.merging = None;
                         }
                     }
                     Step::NeedMore => break,
@@ -1666,13 +1671,22 @@ mod tests {
             records.len()
         );
         // The shortcut was taken: the records after the first were not read to the end.
+        assert_eq!(doomed_and_known(&bytes), (set_aside, set_aside - 1));
+    }
+
+    /// Records read from `bytes` (one chunk) that run to its end inside a quote, and how many
+    /// of them were set aside as known (`Doomed`) without reading them.
+    fn doomed_and_known(bytes: &[u8]) -> (usize, usize) {
         let mut p = RecordParser::new(b',', 1 << 20);
-        let (mut pos, mut chunk) = (0, bytes.clone());
-        let mut shortcuts = 0;
+        let (mut pos, mut chunk) = (0, bytes.to_vec());
+        let (mut doomed, mut known) = (0, 0);
         loop {
-            let doomed_here = p.doomed.as_ref().is_some_and(|d| d.holds(&chunk, pos));
+            let here = p.doomed.as_ref().is_some_and(|d| d.holds(&chunk, pos));
             match p.next(&chunk, &mut pos, true) {
-                Step::Record(v) => shortcuts += usize::from(doomed_here && v.unterminated),
+                Step::Record(v) => {
+                    doomed += usize::from(v.unterminated);
+                    known += usize::from(here && v.unterminated);
+                }
                 _ => break,
             }
             match p.take_replay() {
@@ -1681,7 +1695,24 @@ mod tests {
                 None => {}
             }
         }
-        assert_eq!(shortcuts, set_aside - 1, "all but the first");
+        (doomed, known)
+    }
+
+    #[test]
+    fn a_chain_of_unterminated_quotes_near_the_field_limit_is_set_aside_without_rereading() {
+        // Records that run to the end inside a quote passing nearly as many delimiters as a
+        // record may have fields (`","` inside a quote closes it, separates, and opens another).
+        let mut bytes = b"h,i\n".to_vec();
+        for i in 0..40 {
+            bytes.extend_from_slice(format!("{i},x\",\"y\n").as_bytes());
+        }
+        bytes.push(b'x');
+        for _ in 0..MAX_FIELDS - 100 {
+            bytes.extend_from_slice(b"\",\"");
+        }
+        let records = parse(&[&bytes], 1 << 20);
+        assert_eq!(records, parse_with(&[&bytes], 1 << 20, false));
+        assert_eq!(doomed_and_known(&bytes), (40, 39));
     }
 
     /// Rows whose stray quotes keep a quote open over every line break, from whichever line
@@ -1698,6 +1729,28 @@ mod tests {
             bytes.extend_from_slice(format!("z{i},z{i}@x.com,n,a\n").as_bytes());
         }
         bytes
+    }
+
+    /// Records read from `bytes` (one chunk, `fields` fields a row) found to hold merged rows,
+    /// and how many of them were set aside as known (`Merging`) without reading them.
+    fn merged_and_known(bytes: &[u8], fields: usize) -> (usize, usize) {
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(fields);
+        let (mut pos, mut merged, mut known) = (0, 0, 0);
+        loop {
+            let table = p.merging.as_ref();
+            let here = table.is_some_and(|m| m.holds(bytes, pos).is_some());
+            match p.next(bytes, &mut pos, true) {
+                Step::Record(v) => {
+                    merged += usize::from(v.merged);
+                    known += usize::from(here && v.merged);
+                }
+                _ => break,
+            }
+            if let Some(Replay::At(at)) = p.take_replay() {
+                pos = at;
+            }
+        }
+        (merged, known)
     }
 
     #[test]
@@ -1721,20 +1774,111 @@ mod tests {
             ["z2,z2@x.com,n,a", "z1,z1@x.com,n,a", "z0,z0@x.com,n,a"]
         );
         // The shortcut was taken: the records after the first were not read to the end.
-        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(4);
-        let mut pos = 0;
-        let mut shortcuts = 0;
-        loop {
-            let known = p.merging.iter().any(|m| m.holds(&bytes, pos).is_some());
-            match p.next(&bytes, &mut pos, true) {
-                Step::Record(v) => shortcuts += usize::from(known && v.merged),
-                _ => break,
-            }
-            if let Some(Replay::At(at)) = p.take_replay() {
-                pos = at;
+        assert_eq!(merged_and_known(&bytes, 4), (merged, merged - 1));
+    }
+
+    #[test]
+    fn a_record_with_more_than_max_fields_fields_is_too_big_on_either_path() {
+        for fast in [true, false] {
+            for (fields, too_big) in [(MAX_FIELDS, false), (MAX_FIELDS + 1, true)] {
+                let mut bytes = vec![b','; fields - 1];
+                bytes.push(b'\n');
+                let mut p = RecordParser::new(b',', 1 << 20);
+                p.fast = fast;
+                let mut pos = 0;
+                let Step::Record(v) = p.next(&bytes, &mut pos, true) else {
+                    panic!("no record");
+                };
+                assert_eq!(v.too_big, too_big, "{fields} fields, fast path {fast}");
+                if !too_big {
+                    assert_eq!(v.len(), fields);
+                }
             }
         }
-        assert_eq!(shortcuts, merged - 1, "all but the first");
+    }
+
+    #[test]
+    fn a_cascade_near_the_field_limit_is_set_aside_without_rereading_too() {
+        // Its records pass nearly as many delimiters as a record may have fields (see the
+        // test above): known merged all the same, as reading each to the end finds them.
+        let mut bytes = merged_cascade(40, 0);
+        bytes.pop();
+        bytes.extend(std::iter::repeat_n(b',', MAX_FIELDS - 100));
+        bytes.extend_from_slice(b"\nz,z@x.com,ann,ok\n");
+        let records = parse_expecting(&[&bytes], 1 << 20, 4, true);
+        assert_eq!(records, parse_expecting(&[&bytes], 1 << 20, 4, false));
+        // As in the cascade above, the last row line's record holds no row after its first.
+        assert_eq!(merged_and_known(&bytes, 4), (39, 38));
+        // Past the limit every record from a row line would be too big, so none is split.
+        let mut over = merged_cascade(40, 0);
+        over.pop();
+        over.extend(std::iter::repeat_n(b',', MAX_FIELDS));
+        over.extend_from_slice(b"\nz,z@x.com,ann,ok\n");
+        let records = parse_expecting(&[&over], 1 << 20, 4, true);
+        assert_eq!(records, parse_expecting(&[&over], 1 << 20, 4, false));
+        assert_eq!(merged_and_known(&over, 4), (0, 0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// After a record found to hold merged rows, `Merging` marks exactly the records
+        /// starting on its later lines that reading finds to hold merged rows and to end where
+        /// it does: every line start checked, not only those the parser comes to.
+        #[test]
+        fn merging_marks_exactly_the_records_read_as_merged_to_the_same_end(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec![
+                    "a", "", "\"a", "a\"", "\",\"", "\"\"", "\"a\"", "x\"y", "\"a,b\"",
+                    "\"a\nb", "a,a", "\"\"\"",
+                ]), 1..6),
+                1..40),
+            breaks in proptest::collection::vec(
+                proptest::sample::select(vec!["\n", "\n", "\r\n", "\r"]), 40),
+            fields in 3usize..6,
+        ) {
+            let mut bytes = Vec::new();
+            for (line, brk) in lines.iter().zip(&breaks) {
+                bytes.extend_from_slice(line.join(",").as_bytes());
+                bytes.extend_from_slice(brk.as_bytes());
+            }
+            let read = |at: usize| {
+                let mut q = RecordParser::new(b',', 1 << 20).expect_fields(fields);
+                let mut pos = at;
+                let merged = matches!(q.next(&bytes, &mut pos, true), Step::Record(v) if v.merged);
+                (merged, pos)
+            };
+            let mut p = RecordParser::new(b',', 1 << 20).expect_fields(fields);
+            let mut pos = 0;
+            loop {
+                p.merging = None;
+                let merged = match p.next(&bytes, &mut pos, true) {
+                    Step::Record(v) => v.merged,
+                    _ => break,
+                };
+                let replay = p.take_replay();
+                if let (true, Some(Replay::At(cut))) = (merged, &replay) {
+                    let (cut, end) = (*cut, pos);
+                    let table = Merging::new(&bytes[cut..end], end, b',', fields);
+                    for x in cut + 1..end {
+                        if is_break(bytes[x - 1]) && !is_break(bytes[x]) {
+                            // The same end, but for a CRLF's LF that one read took and
+                            // another left to the next record.
+                            let (merged_too, its_end) = read(x);
+                            let content_end = |e: usize| bytes[..e].iter().rposition(|b| !is_break(*b));
+                            proptest::prop_assert_eq!(
+                                table.holds(&bytes, x).is_some(),
+                                merged_too && content_end(its_end) == content_end(end),
+                                "line start {} of {}..{}", x, cut, end
+                            );
+                        }
+                    }
+                }
+                if let Some(Replay::At(at)) = replay {
+                    pos = at;
+                }
+            }
+        }
     }
 
     proptest::proptest! {
