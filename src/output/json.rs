@@ -47,18 +47,24 @@ pub fn renamed_keys(layout: &Layout) -> Vec<(String, String)> {
 /// an input column whose name is taken, by them or by an earlier column, gets `_2` (or
 /// `_3`, ...).
 fn unique_keys(layout: &Layout) -> Vec<String> {
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
     let (inputs, added) = layout.names.split_at(layout.inputs);
     // A new key must not be a name still to come either (`note`, `note`, `note_2`).
     let names: HashSet<&str> = layout.names.iter().map(String::as_str).collect();
     let mut used: HashSet<String> = added.iter().cloned().collect();
+    // Per name, the suffix to try next: those below it are taken (keys are never freed), so
+    // a name repeated k times costs k tries, not k² / 2.
+    let mut next: HashMap<&str, usize> = HashMap::new();
     let mut keys: Vec<String> = Vec::with_capacity(layout.names.len());
     for name in inputs {
         let key = if used.contains(name) {
-            (2..)
-                .map(|n| format!("{name}_{n}"))
-                .find(|k| !used.contains(k) && !names.contains(k.as_str()))
-                .unwrap_or_default()
+            let from = next.entry(name).or_insert(2);
+            let (n, key) = (*from..)
+                .map(|n| (n, format!("{name}_{n}")))
+                .find(|(_, k)| !used.contains(k) && !names.contains(k.as_str()))
+                .unwrap_or_default();
+            *from = n + 1;
+            key
         } else {
             name.clone()
         };
@@ -201,6 +207,29 @@ mod tests {
         assert_eq!(s, r#""a \"q\" \\ \n\r\t\u0001 é""#);
         let back: String = serde_json::from_str(&s).unwrap();
         assert_eq!(back, "a \"q\" \\ \n\r\t\u{1} é");
+    }
+
+    #[test]
+    fn a_taken_name_gets_the_first_free_suffix() {
+        let names = ["a", "a", "a_2", "a", "b", "score", "a", "b_2", "b"];
+        let mut all: Vec<String> = names.map(String::from).to_vec();
+        all.extend(["score", "tier", "queue"].map(String::from));
+        let layout = Layout {
+            columns: None,
+            reasons: false,
+            owner: false,
+            names: all,
+            inputs: names.len(),
+        };
+        // `a_2` and `b_2` are columns' own names, so the `a` and `b` before them skip them;
+        // `score` is leadsort's.
+        assert_eq!(
+            unique_keys(&layout),
+            [
+                "a", "a_3", "a_2", "a_4", "b", "score_2", "a_5", "b_2", "b_3", "score", "tier",
+                "queue"
+            ]
+        );
     }
 
     #[test]
