@@ -80,13 +80,16 @@ impl Diagnostic {
         // A span past the end (e.g. "missing key" at the end of the file) is clamped.
         let end = self.span.end.min(source.text.len());
         let start = self.span.start.min(end);
-        let mut annotation = AnnotationKind::Primary.span(start..end);
+        // Only the lines shown: the whole file would be read again for every message.
+        let (line, lines) = source.lines_around(start, end);
+        let mut annotation = AnnotationKind::Primary.span(start - lines.start..end - lines.start);
         if !self.label.is_empty() {
             annotation = annotation.label(self.label.as_str());
         }
         let mut report: Vec<Group<'_>> = vec![
             level.primary_title(self.message.as_str()).element(
-                Snippet::source(source.text.as_str())
+                Snippet::source(&source.text[lines])
+                    .line_start(line)
                     .path(path)
                     .annotation(annotation),
             ),
@@ -192,10 +195,7 @@ mod tests {
 
     #[test]
     fn renders_line_column_and_caret() {
-        let source = Source {
-            path: "rules.toml".into(),
-            text: "version = 1\npionts = 20\n".into(),
-        };
+        let source = Source::new("rules.toml".into(), "version = 1\npionts = 20\n".into());
         let d = Diagnostic::error(12..18, "unknown key `pionts`")
             .label("not a rules.toml key")
             .help("did you mean `points`?");
@@ -204,5 +204,26 @@ mod tests {
         assert!(text.contains("pionts = 20"), "{text}");
         assert!(text.contains("^^^^^^"), "{text}");
         assert!(text.contains("did you mean `points`?"), "{text}");
+    }
+
+    #[test]
+    fn a_span_over_lines_shows_those_lines_with_their_numbers() {
+        let text = "version = 1\n[[rule]]\nwhen = { any = [\n\n] }\npoints = 1\n";
+        let source = Source::new("rules.toml".into(), text.into());
+        let start = text.find("[\n").unwrap();
+        let end = text.find(" }").unwrap();
+        let d = Diagnostic::error(start..end, "`any` needs at least one condition");
+        let shown = d.render(&source, false);
+        assert_eq!(
+            shown,
+            "error: `any` needs at least one condition\n \
+             --> rules.toml:3:16\n  \
+             |\n\
+             3 |   when = { any = [\n  \
+             |  ________________^\n\
+             4 | |\n\
+             5 | | ] }\n  \
+             | |_^"
+        );
     }
 }

@@ -88,10 +88,7 @@ pub fn toml_string(s: &str) -> String {
 }
 
 fn source(path: &Path, text: &str) -> Source {
-    Source {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-    }
+    Source::new(path.to_path_buf(), text.to_string())
 }
 
 #[cfg(test)]

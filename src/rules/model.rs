@@ -135,17 +135,57 @@ pub struct Expect {
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
+    /// Where each line of `text` starts, found the first time a position is asked for: a
+    /// file with thousands of messages (a rule per missing column) would otherwise be read
+    /// from its start for each.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Source {
+    pub fn new(path: PathBuf, text: String) -> Source {
+        Source {
+            path,
+            text,
+            line_starts: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Where each line starts.
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let breaks = self.text.match_indices('\n').map(|(i, _)| i + 1);
+            std::iter::once(0).chain(breaks).collect()
+        })
+    }
+
+    /// The 1-based line of a byte offset, and where that line starts.
+    fn line_of(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts();
+        // Lines starting at or before the offset: the first always does.
+        let line = starts.partition_point(|&start| start <= offset);
+        (line, starts[line - 1])
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let (line, line_start) = self.line_of(offset);
         let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
+    }
+
+    /// The whole lines that hold `start..end` (within the text): the first one's number, and
+    /// where they start and end (after the last one's line break).
+    pub fn lines_around(&self, start: usize, end: usize) -> (usize, std::ops::Range<usize>) {
+        let end = end.min(self.text.len());
+        let (line, from) = self.line_of(start.min(end));
+        let (last, _) = self.line_of(end);
+        let to = self
+            .line_starts()
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        (line, from..to)
     }
 
     /// `path:line:column` of a span's start.

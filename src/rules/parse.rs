@@ -500,10 +500,7 @@ impl Walker {
             }
         }
         Some(Rules {
-            source: Source {
-                path: Default::default(),
-                text: String::new(),
-            },
+            source: Source::new(Default::default(), String::new()),
             fields,
             groups,
             tiers: tiers?,
