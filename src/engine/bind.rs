@@ -131,8 +131,10 @@ pub fn bind(rules: &Rules, header: &Header) -> Result<Vec<Binding>, Vec<Unbound>
     let mut bindings: Vec<Binding> = Vec::new();
     let mut unbound: Vec<Unbound> = Vec::new();
     let duplicates = header.duplicates();
+    // Fields bound or found unbound already (a set: rule files may use thousands).
+    let mut seen = std::collections::HashSet::new();
     for r in rules.field_refs() {
-        if bindings.iter().any(|b| b.field == r.name) || unbound.iter().any(|u| u.field == r.name) {
+        if !seen.insert(r.name.as_str()) {
             continue;
         }
         let (candidates, optional): (Vec<&str>, bool) = match rules.field(&r.name) {
