@@ -130,7 +130,8 @@ pub struct Expect {
     pub span: Span,
 }
 
-/// The rules file's path and text, for rendering positions.
+/// The rules file's path and text, for rendering positions (made with `new`; the text is
+/// not changed after, as positions are found from an index of its lines).
 #[derive(Debug, Clone)]
 pub struct Source {
     pub path: PathBuf,
