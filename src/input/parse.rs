@@ -112,6 +112,10 @@ pub struct RecordParser {
     /// After a record found to hold merged rows: the records starting on its later lines that
     /// are merged rows too (for the current chunk).
     merging: Option<Merging>,
+    /// Records set aside unread, as `Doomed` or `Merging` knew them (tests check the
+    /// shortcuts are taken).
+    #[cfg(test)]
+    set_aside_unread: usize,
     /// Use the fast path for plain records (off only to test it against `csv_core`).
     fast: bool,
     /// The record in progress was read by the fast path.
@@ -221,6 +225,8 @@ impl RecordParser {
             replay: None,
             doomed: None,
             merging: None,
+            #[cfg(test)]
+            set_aside_unread: 0,
             fast: true,
             parsed_fast: false,
             expected_fields: 0,
@@ -292,6 +298,10 @@ impl RecordParser {
                 // Known to run to the end inside a quote: set aside without reading it there.
                 self.size = chunk.len() - *pos;
                 *pos = chunk.len();
+                #[cfg(test)]
+                {
+                    self.set_aside_unread += 1;
+                }
                 return Step::Record(self.finish(chunk, *pos, eof, Known::Doomed));
             }
             if let Some(end) = self.merging.as_ref().and_then(|m| m.holds(chunk, *pos)) {
@@ -299,6 +309,10 @@ impl RecordParser {
                 // without reading it again.
                 self.size = end - *pos;
                 *pos = end;
+                #[cfg(test)]
+                {
+                    self.set_aside_unread += 1;
+                }
                 return Step::Record(self.finish(chunk, end, eof, Known::Merged));
             }
             if let Some(end) = if self.fast {
@@ -1663,31 +1677,34 @@ mod tests {
         let bytes = unterminated_chain(300);
         let records = parse(&[&bytes], 1 << 20);
         assert_eq!(records, parse_with(&[&bytes], 1 << 20, false));
-        let set_aside = records.iter().filter(|r| r.3 == "unterminated").count();
+        let unterminated = records.iter().filter(|r| r.3 == "unterminated").count();
         assert_eq!(
-            set_aside,
+            unterminated,
             300,
             "every `2,` line, of {} records",
             records.len()
         );
         // The shortcut was taken: the records after the first were not read to the end.
-        assert_eq!(doomed_and_known(&bytes), (set_aside, set_aside - 1));
+        assert_eq!(set_aside(&bytes, 0)[0], (unterminated, unterminated - 1));
     }
 
-    /// Records read from `bytes` (one chunk) that run to its end inside a quote, and how many
-    /// of them were set aside as known (`Doomed`) without reading them.
-    fn doomed_and_known(bytes: &[u8]) -> (usize, usize) {
-        let mut p = RecordParser::new(b',', 1 << 20);
+    /// Records read from `bytes` (one chunk, `fields` fields a row) that were set aside, as
+    /// running to the end inside a quote and as holding merged rows; with each, how many of
+    /// them the parser set aside unread, as `Doomed` or `Merging` knew them.
+    fn set_aside(bytes: &[u8], fields: usize) -> [(usize, usize); 2] {
+        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(fields);
         let (mut pos, mut chunk) = (0, bytes.to_vec());
-        let (mut doomed, mut known) = (0, 0);
+        let mut counts = [(0, 0); 2];
         loop {
-            let here = p.doomed.as_ref().is_some_and(|d| d.holds(&chunk, pos));
-            match p.next(&chunk, &mut pos, true) {
-                Step::Record(v) => {
-                    doomed += usize::from(v.unterminated);
-                    known += usize::from(here && v.unterminated);
-                }
+            let before = p.set_aside_unread;
+            let flags = match p.next(&chunk, &mut pos, true) {
+                Step::Record(v) => [v.unterminated, v.merged],
                 _ => break,
+            };
+            let unread = p.set_aside_unread > before;
+            for (count, flag) in counts.iter_mut().zip(flags) {
+                count.0 += usize::from(flag);
+                count.1 += usize::from(flag && unread);
             }
             match p.take_replay() {
                 Some(Replay::At(at)) => pos = at,
@@ -1695,7 +1712,7 @@ mod tests {
                 None => {}
             }
         }
-        (doomed, known)
+        counts
     }
 
     #[test]
@@ -1712,7 +1729,7 @@ mod tests {
         }
         let records = parse(&[&bytes], 1 << 20);
         assert_eq!(records, parse_with(&[&bytes], 1 << 20, false));
-        assert_eq!(doomed_and_known(&bytes), (40, 39));
+        assert_eq!(set_aside(&bytes, 0)[0], (40, 39));
     }
 
     /// Rows whose stray quotes keep a quote open over every line break, from whichever line
@@ -1729,28 +1746,6 @@ mod tests {
             bytes.extend_from_slice(format!("z{i},z{i}@x.com,n,a\n").as_bytes());
         }
         bytes
-    }
-
-    /// Records read from `bytes` (one chunk, `fields` fields a row) found to hold merged rows,
-    /// and how many of them were set aside as known (`Merging`) without reading them.
-    fn merged_and_known(bytes: &[u8], fields: usize) -> (usize, usize) {
-        let mut p = RecordParser::new(b',', 1 << 20).expect_fields(fields);
-        let (mut pos, mut merged, mut known) = (0, 0, 0);
-        loop {
-            let table = p.merging.as_ref();
-            let here = table.is_some_and(|m| m.holds(bytes, pos).is_some());
-            match p.next(bytes, &mut pos, true) {
-                Step::Record(v) => {
-                    merged += usize::from(v.merged);
-                    known += usize::from(here && v.merged);
-                }
-                _ => break,
-            }
-            if let Some(Replay::At(at)) = p.take_replay() {
-                pos = at;
-            }
-        }
-        (merged, known)
     }
 
     #[test]
@@ -1774,7 +1769,7 @@ mod tests {
             ["z2,z2@x.com,n,a", "z1,z1@x.com,n,a", "z0,z0@x.com,n,a"]
         );
         // The shortcut was taken: the records after the first were not read to the end.
-        assert_eq!(merged_and_known(&bytes, 4), (merged, merged - 1));
+        assert_eq!(set_aside(&bytes, 4)[1], (merged, merged - 1));
     }
 
     #[test]
@@ -1808,7 +1803,7 @@ mod tests {
         let records = parse_expecting(&[&bytes], 1 << 20, 4, true);
         assert_eq!(records, parse_expecting(&[&bytes], 1 << 20, 4, false));
         // As in the cascade above, the last row line's record holds no row after its first.
-        assert_eq!(merged_and_known(&bytes, 4), (39, 38));
+        assert_eq!(set_aside(&bytes, 4)[1], (39, 38));
         // Past the limit every record from a row line would be too big, so none is split.
         let mut over = merged_cascade(40, 0);
         over.pop();
@@ -1816,7 +1811,7 @@ mod tests {
         over.extend_from_slice(b"\nz,z@x.com,ann,ok\n");
         let records = parse_expecting(&[&over], 1 << 20, 4, true);
         assert_eq!(records, parse_expecting(&[&over], 1 << 20, 4, false));
-        assert_eq!(merged_and_known(&over, 4), (0, 0));
+        assert_eq!(set_aside(&over, 4)[1], (0, 0));
     }
 
     proptest::proptest! {
