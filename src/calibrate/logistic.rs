@@ -4,14 +4,24 @@
 //! Rule match indicators take few distinct combinations, so contacts with the same values
 //! (and in the same fold) are fitted as one weighted pattern: the likelihood is the same,
 //! and a million contacts fit as fast as a thousand.
+//!
+//! A contact matches few of the rules, so a pattern keeps only its features that are not 0,
+//! and each Newton step sums over those: a pattern costs the square of its matches, not of
+//! the rules. The fit is in standardised features (so one penalty suits indicators and counts
+//! alike), whose values are never 0; the sums are taken on the raw values and standardised
+//! afterwards, which is the same algebra.
 
 use std::collections::BTreeMap;
+
+/// A contact's features that are not 0: (index, value), in index order.
+pub type Values = Vec<(usize, f64)>;
 
 /// Contacts that share one feature vector and one fold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern {
     pub fold: usize,
-    pub x: Vec<f64>,
+    /// The features that are not 0, with their values, in feature order.
+    pub x: Values,
     /// How many contacts have these values, and how many of them converted.
     pub contacts: f64,
     pub converted: f64,
@@ -25,32 +35,37 @@ pub struct Patterns {
 }
 
 impl Patterns {
-    /// `rows`: (fold, features, converted) per contact.
-    pub fn new(
-        features: usize,
-        rows: impl IntoIterator<Item = (usize, Vec<f64>, bool)>,
-    ) -> Patterns {
-        let mut groups: BTreeMap<(usize, Vec<u64>), (f64, f64)> = BTreeMap::new();
+    /// `rows`: (fold, features, converted) per contact, the features as (index, value) in
+    /// index order; a value of 0 may be left out or given.
+    pub fn new(features: usize, rows: impl IntoIterator<Item = (usize, Values, bool)>) -> Patterns {
+        // By fold and values (as bits, to be ordered): contacts and converted.
+        let mut groups: BTreeMap<_, (f64, f64)> = BTreeMap::new();
         for (fold, x, y) in rows {
-            let key = (fold, x.iter().map(|v| v.to_bits()).collect());
-            let e = groups.entry(key).or_insert((0.0, 0.0));
+            debug_assert!(
+                x.windows(2).all(|w| w[0].0 < w[1].0) && x.iter().all(|e| e.0 < features)
+            );
+            let values: Vec<(usize, u64)> = x
+                .iter()
+                .filter(|(_, v)| *v != 0.0)
+                .map(|&(j, v)| (j, v.to_bits()))
+                .collect();
+            let e = groups.entry((fold, values)).or_insert((0.0, 0.0));
             e.0 += 1.0;
             e.1 += f64::from(u8::from(y));
         }
         let patterns = groups
             .into_iter()
-            .map(|((fold, bits), (contacts, converted))| Pattern {
+            .map(|((fold, values), (contacts, converted))| Pattern {
                 fold,
-                x: bits.into_iter().map(f64::from_bits).collect(),
+                x: values
+                    .into_iter()
+                    .map(|(j, v)| (j, f64::from_bits(v)))
+                    .collect(),
                 contacts,
                 converted,
             })
             .collect();
         Patterns { features, patterns }
-    }
-
-    fn select(&self, keep: impl Fn(usize) -> bool) -> Vec<&Pattern> {
-        self.patterns.iter().filter(|p| keep(p.fold)).collect()
     }
 }
 
@@ -65,171 +80,318 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn log_odds(&self, x: &[f64]) -> f64 {
-        self.intercept + self.weights.iter().zip(x).map(|(w, v)| w * v).sum::<f64>()
+    /// The log-odds of a pattern's features (those that are not 0, as in `Pattern::x`).
+    pub fn log_odds(&self, x: &[(usize, f64)]) -> f64 {
+        self.intercept + x.iter().map(|&(j, v)| self.weights[j] * v).sum::<f64>()
     }
 }
 
 /// Fit on every pattern whose fold `keep` accepts. `lambda` is the L2 penalty on the
 /// weights of the standardised features (mean 0, standard deviation 1), added to the mean
 /// log-loss per contact: `(λ/2)·Σw²`. The intercept is not penalised.
-// Matrix arithmetic reads best with explicit indices.
-#[allow(clippy::needless_range_loop)]
 pub fn fit(data: &Patterns, keep: impl Fn(usize) -> bool, lambda: f64) -> Model {
-    let rows = data.select(keep);
-    let p = data.features;
-    let total: f64 = rows.iter().map(|r| r.contacts).sum();
-    let empty = Model {
-        intercept: 0.0,
-        weights: vec![0.0; p],
-        varied: vec![false; p],
-    };
-    if total <= 0.0 {
-        return empty;
-    }
-    // Standardise, so one penalty suits indicators and counts alike.
-    let mut mean = vec![0.0; p];
-    let mut sd = vec![0.0; p];
-    for j in 0..p {
-        mean[j] = rows.iter().map(|r| r.contacts * r.x[j]).sum::<f64>() / total;
-        let var = rows
-            .iter()
-            .map(|r| r.contacts * (r.x[j] - mean[j]).powi(2))
-            .sum::<f64>()
-            / total;
-        sd[j] = var.sqrt();
-    }
-    let used: Vec<usize> = (0..p).filter(|&j| sd[j] > 1e-12).collect();
-    let k = used.len() + 1; // the intercept first
-    let z: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| {
-            std::iter::once(1.0)
-                .chain(used.iter().map(|&j| (r.x[j] - mean[j]) / sd[j]))
-                .collect()
-        })
-        .collect();
-    let converted: f64 = rows.iter().map(|r| r.converted).sum();
-    let base = ((converted + 0.5) / (total - converted + 0.5)).ln();
-    let mut beta = vec![0.0; k];
-    beta[0] = base;
+    let problem = Problem::new(data, keep);
+    let beta = problem.minimise(lambda, None);
+    problem.model(&beta)
+}
 
-    let objective = |beta: &[f64]| -> f64 {
+/// The patterns one fit is on, with their features standardised. Fits with several
+/// penalties share it, each starting from the last one's answer.
+struct Problem<'a> {
+    features: usize,
+    rows: Vec<&'a Pattern>,
+    total: f64,
+    /// The features that varied; `beta[a]` is the weight of `used[a - 1]` (`beta[0]` is the
+    /// intercept).
+    used: Vec<usize>,
+    /// By position in `beta`: the feature's mean and standard deviation (1 and 0 for the
+    /// intercept, which is not standardised).
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+    /// Each row's features that varied and are not 0, as (position in `beta`, raw value):
+    /// row `i` is `values[starts[i]..starts[i + 1]]`, in position order.
+    starts: Vec<usize>,
+    values: Vec<(usize, f64)>,
+}
+
+impl<'a> Problem<'a> {
+    fn new(data: &'a Patterns, keep: impl Fn(usize) -> bool) -> Problem<'a> {
+        let rows: Vec<&Pattern> = data.patterns.iter().filter(|p| keep(p.fold)).collect();
+        let p = data.features;
+        let total: f64 = rows.iter().map(|r| r.contacts).sum();
+        // Mean and standard deviation of each feature, from the values that are not 0: the
+        // contacts whose value is 0 each add mean² to the squared deviations.
+        let (mut sum, mut counted) = (vec![0.0; p], vec![0.0; p]);
+        for r in &rows {
+            for &(j, v) in &r.x {
+                sum[j] += r.contacts * v;
+                counted[j] += r.contacts;
+            }
+        }
+        let mean_of: Vec<f64> = sum
+            .iter()
+            .map(|s| if total > 0.0 { s / total } else { 0.0 })
+            .collect();
+        let mut squares: Vec<f64> = (0..p)
+            .map(|j| (total - counted[j]) * mean_of[j] * mean_of[j])
+            .collect();
+        for r in &rows {
+            for &(j, v) in &r.x {
+                squares[j] += r.contacts * (v - mean_of[j]).powi(2);
+            }
+        }
+        let sd_of: Vec<f64> = squares
+            .iter()
+            .map(|s| if total > 0.0 { (s / total).sqrt() } else { 0.0 })
+            .collect();
+        let used: Vec<usize> = (0..p).filter(|&j| sd_of[j] > 1e-12).collect();
+        let mut position = vec![usize::MAX; p];
+        for (a, &j) in used.iter().enumerate() {
+            position[j] = a + 1;
+        }
+        let mean = std::iter::once(0.0)
+            .chain(used.iter().map(|&j| mean_of[j]))
+            .collect();
+        let sd = std::iter::once(1.0)
+            .chain(used.iter().map(|&j| sd_of[j]))
+            .collect();
+        let mut starts = Vec::with_capacity(rows.len() + 1);
+        let mut values = Vec::new();
+        starts.push(0);
+        for r in &rows {
+            values.extend(
+                r.x.iter()
+                    .filter(|(j, _)| position[*j] != usize::MAX)
+                    .map(|&(j, v)| (position[j], v)),
+            );
+            starts.push(values.len());
+        }
+        Problem {
+            features: p,
+            rows,
+            total,
+            used,
+            mean,
+            sd,
+            starts,
+            values,
+        }
+    }
+
+    fn row(&self, i: usize) -> &[(usize, f64)] {
+        &self.values[self.starts[i]..self.starts[i + 1]]
+    }
+
+    /// The weights of standardised features as weights of raw ones: (intercept, weight by
+    /// position). Position 0 is the intercept's, whose mean is 0 and which no row holds.
+    fn raw(&self, beta: &[f64]) -> (f64, Vec<f64>) {
+        let weights: Vec<f64> = beta.iter().zip(&self.sd).map(|(b, s)| b / s).collect();
+        let intercept = beta[0]
+            - weights
+                .iter()
+                .zip(&self.mean)
+                .map(|(w, m)| w * m)
+                .sum::<f64>();
+        (intercept, weights)
+    }
+
+    /// Each row's log-odds.
+    fn log_odds(&self, beta: &[f64]) -> impl Iterator<Item = f64> {
+        let (intercept, weights) = self.raw(beta);
+        (0..self.rows.len()).map(move |i| {
+            intercept
+                + self
+                    .row(i)
+                    .iter()
+                    .map(|&(a, v)| weights[a] * v)
+                    .sum::<f64>()
+        })
+    }
+
+    /// The mean log-loss per contact plus the penalty.
+    fn objective(&self, beta: &[f64], lambda: f64) -> f64 {
         let mut loss = 0.0;
-        for (r, zi) in rows.iter().zip(&z) {
-            let eta = dot(beta, zi);
+        for (r, eta) in self.rows.iter().zip(self.log_odds(beta)) {
             // contacts·log(1+e^η) − converted·η, computed without overflow
             loss += r.contacts * softplus(eta) - r.converted * eta;
         }
-        loss / total + 0.5 * lambda * beta[1..].iter().map(|b| b * b).sum::<f64>()
-    };
+        loss / self.total + 0.5 * lambda * beta[1..].iter().map(|b| b * b).sum::<f64>()
+    }
 
-    let mut current = objective(&beta);
-    for _ in 0..100 {
-        let mut grad = vec![0.0; k];
-        let mut hess = vec![vec![0.0; k]; k];
-        for (r, zi) in rows.iter().zip(&z) {
-            let prob = sigmoid(dot(&beta, zi));
-            let residual = r.contacts * prob - r.converted;
-            let w = r.contacts * prob * (1.0 - prob);
-            for a in 0..k {
-                grad[a] += residual * zi[a];
-                for b in 0..=a {
-                    hess[a][b] += w * zi[a] * zi[b];
+    /// The weights (`beta`, standardised) that minimise the objective, by Newton's method
+    /// from `start` (or from the base rate alone).
+    fn minimise(&self, lambda: f64, start: Option<&[f64]>) -> Vec<f64> {
+        let k = self.used.len() + 1;
+        if self.total <= 0.0 {
+            return vec![0.0; k];
+        }
+        let mut beta = match start {
+            Some(start) => start.to_vec(),
+            None => {
+                let converted: f64 = self.rows.iter().map(|r| r.converted).sum();
+                let mut beta = vec![0.0; k];
+                beta[0] = ((converted + 0.5) / (self.total - converted + 0.5)).ln();
+                beta
+            }
+        };
+        let mut current = self.objective(&beta, lambda);
+        for _ in 0..100 {
+            let (grad, mut hess) = self.derivatives(&beta, lambda);
+            // A floor keeps the system solvable when the data are (nearly) separable and the
+            // penalty is tiny.
+            for (a, row) in hess.iter_mut().enumerate() {
+                row[a] += 1e-10;
+            }
+            let Some(step) = solve(hess, grad) else {
+                break;
+            };
+            // Halve the step until the objective does not rise.
+            let mut t = 1.0;
+            let mut accepted = false;
+            for _ in 0..30 {
+                let next: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
+                let value = self.objective(&next, lambda);
+                if value <= current + 1e-15 {
+                    beta = next;
+                    current = value;
+                    accepted = true;
+                    break;
+                }
+                t /= 2.0;
+            }
+            let size = step.iter().fold(0.0f64, |m, s| m.max((t * s).abs()));
+            if !accepted || size < 1e-10 {
+                break;
+            }
+        }
+        beta
+    }
+
+    /// The gradient and Hessian of the objective at `beta`.
+    // Matrix arithmetic reads best with explicit indices.
+    #[allow(clippy::needless_range_loop)]
+    fn derivatives(&self, beta: &[f64], lambda: f64) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let k = beta.len();
+        let (mean, sd, total) = (&self.mean, &self.sd, self.total);
+        // Sums over the raw values: of the residuals and the Newton weights (r, w), and of
+        // those times each feature (rx, wx) and each pair of features (wxx, lower triangle
+        // by position).
+        let (mut r, mut w) = (0.0, 0.0);
+        let (mut rx, mut wx) = (vec![0.0; k], vec![0.0; k]);
+        let mut wxx = vec![0.0; k * k];
+        for (i, (row, eta)) in self.rows.iter().zip(self.log_odds(beta)).enumerate() {
+            let prob = sigmoid(eta);
+            let residual = row.contacts * prob - row.converted;
+            let weight = row.contacts * prob * (1.0 - prob);
+            r += residual;
+            w += weight;
+            let values = self.row(i);
+            for (n, &(a, va)) in values.iter().enumerate() {
+                rx[a] += residual * va;
+                let wva = weight * va;
+                wx[a] += wva;
+                for &(b, vb) in &values[..=n] {
+                    wxx[a * k + b] += wva * vb;
                 }
             }
         }
-        for a in 0..k {
-            grad[a] /= total;
-            for b in 0..=a {
-                hess[a][b] /= total;
+        // Standardised: z = (x − mean)/sd, and the intercept's z is 1.
+        let mut grad = vec![0.0; k];
+        let mut hess = vec![vec![0.0; k]; k];
+        grad[0] = r / total;
+        hess[0][0] = w / total;
+        for a in 1..k {
+            grad[a] = (rx[a] - mean[a] * r) / (sd[a] * total) + lambda * beta[a];
+            hess[a][0] = (wx[a] - mean[a] * w) / (sd[a] * total);
+            hess[0][a] = hess[a][0];
+            for b in 1..=a {
+                let sum =
+                    wxx[a * k + b] - mean[a] * wx[b] - mean[b] * wx[a] + mean[a] * mean[b] * w;
+                hess[a][b] = sum / (sd[a] * sd[b] * total);
                 hess[b][a] = hess[a][b];
             }
-            if a > 0 {
-                grad[a] += lambda * beta[a];
-                hess[a][a] += lambda;
-            }
+            hess[a][a] += lambda;
         }
-        // A floor keeps the system solvable when the data are (nearly) separable and the
-        // penalty is tiny.
-        for (a, row) in hess.iter_mut().enumerate() {
-            row[a] += 1e-10;
-        }
-        let Some(step) = solve(hess, grad) else {
-            break;
-        };
-        // Halve the step until the objective does not rise.
-        let mut t = 1.0;
-        let mut accepted = false;
-        for _ in 0..30 {
-            let next: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
-            let value = objective(&next);
-            if value <= current + 1e-15 {
-                beta = next;
-                current = value;
-                accepted = true;
-                break;
-            }
-            t /= 2.0;
-        }
-        let size = step.iter().fold(0.0f64, |m, s| m.max((t * s).abs()));
-        if !accepted || size < 1e-10 {
-            break;
-        }
+        (grad, hess)
     }
 
-    let mut weights = vec![0.0; p];
-    let mut varied = vec![false; p];
-    let mut intercept = beta[0];
-    for (i, &j) in used.iter().enumerate() {
-        weights[j] = beta[i + 1] / sd[j];
-        varied[j] = true;
-        intercept -= weights[j] * mean[j];
-    }
-    Model {
-        intercept,
-        weights,
-        varied,
+    /// The model `beta` is, in the features' own units.
+    fn model(&self, beta: &[f64]) -> Model {
+        let mut weights = vec![0.0; self.features];
+        let mut varied = vec![false; self.features];
+        let (intercept, raw) = self.raw(beta);
+        for (a, &j) in self.used.iter().enumerate() {
+            weights[j] = raw[a + 1];
+            varied[j] = true;
+        }
+        Model {
+            intercept,
+            weights,
+            varied,
+        }
     }
 }
 
 /// The penalties tried, from the strongest down.
 pub const LAMBDAS: [f64; 7] = [0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001];
 
+/// The penalty cross-validation chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub lambda: f64,
+    /// Its out-of-fold log-loss per contact.
+    pub loss: f64,
+    /// The out-of-fold log-loss per contact of each of `LAMBDAS`.
+    pub losses: Vec<f64>,
+    /// With it, the model fitted on all folds but fold k, for each k.
+    pub fold_models: Vec<Model>,
+}
+
 /// Choose the penalty by k-fold cross-validation: for each, fit on all folds but one and
 /// measure the log-loss on the fold left out; the lowest mean wins (on a tie, the stronger
-/// penalty). Returns the penalty and its out-of-fold log-loss per contact.
-pub fn choose_lambda(data: &Patterns, folds: usize) -> (f64, f64) {
-    let mut best = (LAMBDAS[0], f64::INFINITY);
-    for &lambda in &LAMBDAS {
-        let loss = out_of_fold_log_loss(data, folds, lambda);
-        if loss < best.1 - 1e-12 {
-            best = (lambda, loss);
-        }
-    }
-    best
-}
-
-/// Mean log-loss per contact over the held-out folds.
-pub fn out_of_fold_log_loss(data: &Patterns, folds: usize, lambda: f64) -> f64 {
-    let (mut loss, mut contacts) = (0.0, 0.0);
+/// penalty).
+pub fn choose_lambda(data: &Patterns, folds: usize) -> Choice {
+    // For each penalty, the loss and contacts of the folds left out, and the models. Each
+    // fold's fits go from the strongest penalty down, each starting from the last answer.
+    let mut losses = vec![(0.0, 0.0); LAMBDAS.len()];
+    let mut models: Vec<Vec<Model>> = vec![Vec::with_capacity(folds); LAMBDAS.len()];
     for k in 0..folds {
-        let model = fit(data, |f| f != k, lambda);
-        for r in data.patterns.iter().filter(|r| r.fold == k) {
-            let eta = model.log_odds(&r.x);
-            loss += r.contacts * softplus(eta) - r.converted * eta;
-            contacts += r.contacts;
+        let problem = Problem::new(data, |f| f != k);
+        let mut beta: Option<Vec<f64>> = None;
+        for (l, &lambda) in LAMBDAS.iter().enumerate() {
+            let next = problem.minimise(lambda, beta.as_deref());
+            let model = problem.model(&next);
+            for r in data.patterns.iter().filter(|r| r.fold == k) {
+                let eta = model.log_odds(&r.x);
+                losses[l].0 += r.contacts * softplus(eta) - r.converted * eta;
+                losses[l].1 += r.contacts;
+            }
+            models[l].push(model);
+            beta = Some(next);
         }
     }
-    if contacts > 0.0 {
-        loss / contacts
-    } else {
-        f64::INFINITY
+    let losses: Vec<f64> = losses
+        .iter()
+        .map(|&(loss, contacts)| {
+            if contacts > 0.0 {
+                loss / contacts
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
+    let mut best = 0;
+    for (l, &loss) in losses.iter().enumerate() {
+        if loss < losses[best] - 1e-12 {
+            best = l;
+        }
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    Choice {
+        lambda: LAMBDAS[best],
+        loss: losses[best],
+        losses,
+        fold_models: std::mem::take(&mut models[best]),
+    }
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -307,10 +469,15 @@ mod tests {
         }
     }
 
+    /// A row's features, every one given (Patterns::new leaves out the 0s).
+    fn every(x: Vec<f64>) -> Values {
+        x.into_iter().enumerate().collect()
+    }
+
     /// Contacts with two indicators drawn at random and an outcome from known weights.
     fn simulated(n: usize, weights: [f64; 2], intercept: f64) -> Patterns {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let rows: Vec<(usize, Vec<f64>, bool)> = (0..n)
+        let rows: Vec<(usize, Values, bool)> = (0..n)
             .map(|i| {
                 let x = vec![
                     f64::from(u8::from(rng.next() < 0.5)),
@@ -318,7 +485,7 @@ mod tests {
                 ];
                 let eta = intercept + weights[0] * x[0] + weights[1] * x[1];
                 let y = rng.next() < sigmoid(eta);
-                (i % 5, x, y)
+                (i % 5, every(x), y)
             })
             .collect();
         Patterns::new(2, rows)
@@ -340,20 +507,28 @@ mod tests {
         assert!(data.patterns.len() <= 20);
         let total: f64 = data.patterns.iter().map(|p| p.contacts).sum();
         assert_eq!(total, 1000.0);
+        // A pattern keeps the values that are not 0.
+        assert!(data.patterns.iter().all(|p| p.x.iter().all(|e| e.1 != 0.0)));
     }
 
     #[test]
     fn separable_data_converges_to_finite_weights() {
         // x = 1 always converts, x = 0 never: the unpenalised maximum is at infinity.
-        let rows: Vec<(usize, Vec<f64>, bool)> = (0..200)
-            .map(|i| (i % 5, vec![f64::from(u8::from(i % 2 == 0))], i % 2 == 0))
+        let rows: Vec<(usize, Values, bool)> = (0..200)
+            .map(|i| {
+                (
+                    i % 5,
+                    every(vec![f64::from(u8::from(i % 2 == 0))]),
+                    i % 2 == 0,
+                )
+            })
             .collect();
         let data = Patterns::new(1, rows);
         let m = fit(&data, |_| true, 0.001);
         assert!(m.weights[0].is_finite() && m.weights[0] > 3.0, "{m:?}");
         // The fit separates the two groups.
-        assert!(sigmoid(m.log_odds(&[1.0])) > 0.9);
-        assert!(sigmoid(m.log_odds(&[0.0])) < 0.1);
+        assert!(sigmoid(m.log_odds(&[(0, 1.0)])) > 0.9);
+        assert!(sigmoid(m.log_odds(&[])) < 0.1);
     }
 
     #[test]
@@ -371,11 +546,11 @@ mod tests {
 
     #[test]
     fn a_constant_feature_gets_no_weight() {
-        let rows: Vec<(usize, Vec<f64>, bool)> = (0..100)
+        let rows: Vec<(usize, Values, bool)> = (0..100)
             .map(|i| {
                 (
                     i % 5,
-                    vec![1.0, f64::from(u8::from(i % 3 == 0))],
+                    every(vec![1.0, f64::from(u8::from(i % 3 == 0))]),
                     i % 3 == 0,
                 )
             })
@@ -390,11 +565,143 @@ mod tests {
     #[test]
     fn cross_validation_prefers_little_penalty_with_plenty_of_signal() {
         let data = simulated(20_000, [2.0, -1.5], -0.5);
-        let (lambda, loss) = choose_lambda(&data, 5);
-        assert!(lambda <= 0.01, "{lambda}");
-        assert!(loss < std::f64::consts::LN_2);
+        let choice = choose_lambda(&data, 5);
+        assert!(choice.lambda <= 0.01, "{choice:?}");
+        assert!(choice.loss < std::f64::consts::LN_2);
         // Out-of-fold loss is worse with the strongest penalty.
-        assert!(out_of_fold_log_loss(&data, 5, LAMBDAS[0]) > loss);
+        assert!(choice.losses[0] > choice.loss, "{choice:?}");
+        assert_eq!(choice.fold_models.len(), 5);
+    }
+
+    /// Contacts in five folds with a common indicator, a rare one, a count far from 0 and a
+    /// constant, and outcomes that depend on the first three.
+    fn mixed(n: usize) -> Patterns {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let rows: Vec<(usize, Values, bool)> = (0..n)
+            .map(|i| {
+                let x = vec![
+                    f64::from(u8::from(rng.next() < 0.4)),
+                    f64::from(u8::from(rng.next() < 0.05)),
+                    20.0 + (rng.next() * 10.0).floor(),
+                    1.0,
+                ];
+                let eta = -1.0 + 1.2 * x[0] + 2.0 * x[1] - 0.1 * (x[2] - 25.0);
+                let y = rng.next() < sigmoid(eta);
+                (i % 5, every(x), y)
+            })
+            .collect();
+        Patterns::new(4, rows)
+    }
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance * (1.0 + b.abs())
+    }
+
+    #[test]
+    fn derivatives_are_those_of_the_standardised_features() {
+        let data = mixed(600);
+        let problem = Problem::new(&data, |f| f != 2);
+        // The reference: every feature standardised, every value summed.
+        let rows: Vec<&Pattern> = data.patterns.iter().filter(|p| p.fold != 2).collect();
+        let dense = |p: &Pattern| {
+            let mut x = [0.0; 4];
+            for &(j, v) in &p.x {
+                x[j] = v;
+            }
+            x
+        };
+        let total: f64 = rows.iter().map(|r| r.contacts).sum();
+        let mean: Vec<f64> = (0..4)
+            .map(|j| rows.iter().map(|r| r.contacts * dense(r)[j]).sum::<f64>() / total)
+            .collect();
+        let sd: Vec<f64> = (0..4)
+            .map(|j| {
+                let squares: f64 = rows
+                    .iter()
+                    .map(|r| r.contacts * (dense(r)[j] - mean[j]).powi(2))
+                    .sum();
+                (squares / total).sqrt()
+            })
+            .collect();
+        assert_eq!(problem.used, [0, 1, 2], "the constant is left out");
+        let z = |p: &Pattern| -> Vec<f64> {
+            let x = dense(p);
+            std::iter::once(1.0)
+                .chain((0..3).map(|j| (x[j] - mean[j]) / sd[j]))
+                .collect()
+        };
+        let (beta, lambda) = ([-0.3, 0.8, -0.5, 0.2], 0.03);
+        let mut grad = [0.0; 4];
+        let mut hess = [[0.0; 4]; 4];
+        for r in &rows {
+            let z = z(r);
+            let prob = sigmoid(beta.iter().zip(&z).map(|(b, z)| b * z).sum());
+            for a in 0..4 {
+                grad[a] += (r.contacts * prob - r.converted) * z[a] / total;
+                for b in 0..4 {
+                    hess[a][b] += r.contacts * prob * (1.0 - prob) * z[a] * z[b] / total;
+                }
+            }
+        }
+        for a in 1..4 {
+            grad[a] += lambda * beta[a];
+            hess[a][a] += lambda;
+        }
+
+        let (got_grad, got_hess) = problem.derivatives(&beta, lambda);
+        for a in 0..4 {
+            assert!(close(got_grad[a], grad[a], 1e-9), "{got_grad:?} {grad:?}");
+            for b in 0..4 {
+                assert!(
+                    close(got_hess[a][b], hess[a][b], 1e-9),
+                    "{got_hess:?} {hess:?}"
+                );
+            }
+        }
+        let objective: f64 = rows
+            .iter()
+            .map(|r| {
+                let eta: f64 = beta.iter().zip(&z(r)).map(|(b, z)| b * z).sum();
+                r.contacts * softplus(eta) - r.converted * eta
+            })
+            .sum::<f64>()
+            / total
+            + 0.5 * lambda * beta[1..].iter().map(|b| b * b).sum::<f64>();
+        assert!(close(problem.objective(&beta, lambda), objective, 1e-12));
+    }
+
+    #[test]
+    fn a_fit_started_elsewhere_ends_at_the_same_weights() {
+        let data = mixed(2000);
+        let problem = Problem::new(&data, |_| true);
+        let cold = problem.minimise(0.01, None);
+        for start in [problem.minimise(0.3, None), vec![2.0, -3.0, 1.0, 4.0]] {
+            let warm = problem.minimise(0.01, Some(&start));
+            for (w, c) in warm.iter().zip(&cold) {
+                assert!(close(*w, *c, 1e-7), "{warm:?} {cold:?}");
+            }
+        }
+        // Cross-validation's models for each fold are those fitted on the other folds.
+        let choice = choose_lambda(&data, 5);
+        for (k, model) in choice.fold_models.iter().enumerate() {
+            let alone = fit(&data, |f| f != k, choice.lambda);
+            for (w, a) in model.weights.iter().zip(&alone.weights) {
+                assert!(close(*w, *a, 1e-7), "{model:?} {alone:?}");
+            }
+            assert!(close(model.intercept, alone.intercept, 1e-7));
+        }
+    }
+
+    #[test]
+    fn recovers_known_weights_of_a_count() {
+        let data = mixed(40_000);
+        let m = fit(&data, |_| true, 0.0);
+        let want = [1.2, 2.0, -0.1];
+        for (w, want) in m.weights.iter().zip(want) {
+            assert!((w - want).abs() < 0.15 * want.abs(), "{m:?}");
+        }
+        assert!((m.intercept - 1.5).abs() < 0.5, "{m:?}");
+        assert_eq!(m.varied, [true, true, true, false]);
     }
 
     #[test]

@@ -829,35 +829,49 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
             of_rule.insert(*index, (f, (*now != 0.0).then_some(*now)));
         }
     }
-    let width = features.len();
-    let mut values = vec![0.0; rows.len() * width];
-    for ((pos, &i), x) in rows.iter().enumerate().zip(values.chunks_mut(width.max(1))) {
+    let mut x = Design {
+        starts: Vec::with_capacity(rows.len() + 1),
+        values: Vec::new(),
+    };
+    x.starts.push(0);
+    let mut row = Vec::new();
+    for (pos, &i) in rows.iter().enumerate() {
+        row.clear();
         for h in data.hits(i) {
             // 1 for a match, less when its points decayed; for `points_per`, the units.
             if let Some(&(f, worth)) = of_rule.get(&h.rule) {
-                x[f] = worth.map_or(1.0, |w| h.points / w);
+                row.push((f as u32, worth.map_or(1.0, |w| h.points / w)));
             }
         }
         for (f, feature) in features.iter().enumerate() {
-            if let Feature::Suggested(k) = feature {
-                x[f] = f64::from(u8::from(search.suggestions[*k].mask[pos]));
+            if let Feature::Suggested(k) = feature
+                && search.suggestions[*k].mask[pos]
+            {
+                row.push((f as u32, 1.0));
             }
         }
+        row.sort_by_key(|&(f, _)| f);
+        x.values.extend(row.iter().filter(|(_, v)| *v != 0.0));
+        x.starts.push(x.values.len());
     }
-    Design { width, values }
+    x.values.shrink_to_fit();
+    x
 }
 
-/// The feature values of every scored contact, one row after another (one buffer rather
-/// than one per contact: calibrate holds them all at once).
+/// The feature values of every scored contact that are not 0, one row after another (one
+/// buffer rather than one per contact: calibrate holds them all at once; and a contact
+/// matches few rules).
 struct Design {
-    width: usize,
-    values: Vec<f64>,
+    /// Row `pos` is `values[starts[pos]..starts[pos + 1]]`.
+    starts: Vec<usize>,
+    /// (feature, value), in feature order within a row.
+    values: Vec<(u32, f64)>,
 }
 
 impl Design {
-    /// The feature values of the scored contact at position `pos`.
-    fn row(&self, pos: usize) -> &[f64] {
-        &self.values[pos * self.width..(pos + 1) * self.width]
+    /// The feature values of the scored contact at position `pos` that are not 0.
+    fn row(&self, pos: usize) -> &[(u32, f64)] {
+        &self.values[self.starts[pos]..self.starts[pos + 1]]
     }
 }
 
@@ -880,32 +894,41 @@ impl Fitter<'_> {
             return None;
         }
         let chosen: Vec<Feature> = selected.iter().map(|&f| self.features[f]).collect();
+        // Where each feature is among the chosen (`selected` is in feature order).
+        let mut column = vec![None; self.features.len()];
+        for (j, &f) in selected.iter().enumerate() {
+            column[f] = Some(j);
+        }
         let patterns = Patterns::new(
             chosen.len(),
             self.rows.iter().enumerate().map(|(pos, &i)| {
-                let x: Vec<f64> = selected.iter().map(|&f| self.x.row(pos)[f]).collect();
+                let x = (self.x.row(pos).iter())
+                    .filter_map(|&(f, v)| Some((column[f as usize]?, v)))
+                    .collect();
                 (pos % FOLDS, x, self.data.converted[i])
             }),
         );
-        let (lambda, _) = logistic::choose_lambda(&patterns, FOLDS);
+        let choice = logistic::choose_lambda(&patterns, FOLDS);
+        let lambda = choice.lambda;
         let model = logistic::fit(&patterns, |_| true, lambda);
         let points_per_log_odds = scale(&model, &chosen);
         let suggested = to_points(&model, points_per_log_odds, &chosen);
 
-        let out_of_fold = mean_of((0..FOLDS).filter_map(|k| {
-            let model = logistic::fit(&patterns, |f| f != k, lambda);
-            let points = to_points(&model, scale(&model, &chosen), &chosen);
-            let held: Vec<(f64, u64, u64)> = patterns
-                .patterns
-                .iter()
-                .filter(|p| p.fold == k)
-                .map(|p| {
-                    let score = score_with(self.rules, &chosen, &points, &p.x) as f64;
-                    (score, p.converted as u64, (p.contacts - p.converted) as u64)
-                })
-                .collect();
-            stats::auc_weighted(&held)
-        }));
+        let out_of_fold = mean_of(choice.fold_models.iter().enumerate().filter_map(
+            |(k, model)| {
+                let points = to_points(model, scale(model, &chosen), &chosen);
+                let held: Vec<(f64, u64, u64)> = patterns
+                    .patterns
+                    .iter()
+                    .filter(|p| p.fold == k)
+                    .map(|p| {
+                        let score = score_with(self.rules, &chosen, &points, &p.x) as f64;
+                        (score, p.converted as u64, (p.contacts - p.converted) as u64)
+                    })
+                    .collect();
+                stats::auc_weighted(&held)
+            },
+        ));
 
         let points = chosen
             .iter()
@@ -1018,15 +1041,12 @@ fn round_digits(x: f64, significant: i32) -> f64 {
 
 /// A contact's score with these points, as the engine adds them: group subtotals capped
 /// and floored, the total rounded half away from zero.
-fn score_with(rules: &Rules, features: &[Feature], points: &[f64], x: &[f64]) -> i64 {
+fn score_with(rules: &Rules, features: &[Feature], points: &[f64], x: &[(usize, f64)]) -> i64 {
     let mut groups = vec![0.0; rules.groups.len()];
     let mut total = 0.0;
-    for (j, feature) in features.iter().enumerate() {
-        if x[j] == 0.0 {
-            continue;
-        }
-        let p = points[j] * x[j];
-        let group = match *feature {
+    for &(j, v) in x {
+        let p = points[j] * v;
+        let group = match features[j] {
             Feature::Rule { index, .. } => rules.rules[index].group,
             Feature::Suggested(_) => None,
         };
