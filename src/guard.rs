@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use sha2::{Digest, Sha256};
@@ -48,20 +48,39 @@ pub fn lock(path: &Path) -> Result<RunLock> {
 
 static SIGNAL: LazyLock<Arc<AtomicUsize>> = LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
 
-/// From now on SIGINT, SIGTERM and SIGHUP only set a flag that `interrupted` reports, so a
-/// long run can stop at a row boundary and clean up; SIGXFSZ (a file-size limit) no longer
-/// kills the process: the write fails with an error instead. Call only where the work loop
-/// checks `interrupted`.
+/// Whether a signal ends the run at once: true until the run creates its outputs.
+static AT_ONCE: AtomicBool = AtomicBool::new(true);
+
+/// From now on SIGINT, SIGTERM and SIGHUP end the run at once with 128 + the signal, as
+/// there is nothing to clean up yet, until `stop_cleanly`; SIGXFSZ (a file-size limit) no
+/// longer kills the process: the write fails with an error instead.
+///
+/// Ending at once matters where the run waits or works before its first row: a header that
+/// never comes down a pipe, or a long compile. The work loop checks `interrupted` only
+/// between chunks of rows, so a read waiting for rows that do not come would not see it: a
+/// second signal ends the run at once, its temp files left as by `kill -9` (the next run
+/// removes them).
 pub fn catch_signals() {
     #[cfg(unix)]
     {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
         for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // The shutdown goes first: while it is armed, the run ends before the flag is set.
+            let _ = signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, &AT_ONCE);
             let _ = signal_hook::flag::register_usize(sig, Arc::clone(&SIGNAL), sig as usize);
+            // A first signal arms it again: a second ends the run at once.
+            let _ = signal_hook::flag::register(sig, &AT_ONCE);
         }
         let ignored = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let _ = signal_hook::flag::register(SIGXFSZ, ignored);
     }
+}
+
+/// From now on a first SIGINT, SIGTERM or SIGHUP only sets a flag that `interrupted` reports,
+/// so the run stops at a row boundary and removes its temp files. Call before creating them, and
+/// only where the work loop checks `interrupted`.
+pub fn stop_cleanly() {
+    AT_ONCE.store(false, Ordering::SeqCst);
 }
 
 /// The signal asking this run to stop, if one came.

@@ -280,6 +280,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         }
         return Err(denied(warnings.len(), false));
     }
+    // A signal from here on stops the run between chunks, with its temp files removed.
+    crate::guard::stop_cleanly();
     let mut outputs = Outputs::create(
         &destination,
         args.summary.as_deref(),

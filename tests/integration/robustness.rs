@@ -2216,6 +2216,118 @@ fn sigint_sigterm_and_sighup_stop_with_128_plus_the_signal_and_leave_outputs_int
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_signal_before_the_outputs_exist_ends_the_run_at_once_with_128_plus_the_signal() {
+    // A run waiting for its header on a pipe that sends nothing: the work loop that checks
+    // for signals has not started, and nothing has been written.
+    let env = Env::standard();
+    for (name, number) in [("INT", 2), ("TERM", 15), ("HUP", 1)] {
+        let lock = env.path("run.lock");
+        let _ = std::fs::remove_file(&lock);
+        let mut child = std_classify(&env)
+            .args(["--lock", "run.lock", "-o", "new.csv", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The lock is taken just before the signals are caught and the header is read.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !lock.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        signal(&child, name);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("SIG{name}: still waiting for the header 20 s after the signal");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(status.code(), Some(128 + number), "SIG{name}");
+        assert!(out.stdout.is_empty(), "SIG{name}");
+        assert!(!env.path("new.csv").exists(), "SIG{name}");
+        assert_no_temp_files(env.root());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_signal_ends_a_run_waiting_for_rows_at_once() {
+    // Rows stop coming down the pipe mid-file: the first signal sets the flag the work loop
+    // checks between chunks, but the read waits on. The second ends the run.
+    let env = Env::standard();
+    let before = previous_outputs(&env);
+    let dir = env.path("out");
+    let mut child = std_classify(&env)
+        .args(["--split", "out", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // More rows than fill a chunk, then the pipe stays open.
+    let mut stdin = child.stdin.take().unwrap();
+    let rows = big_contacts(40_000);
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(rows.as_bytes()).unwrap();
+        stdin
+    });
+    assert!(
+        wait_for_new_temp(&mut child, &dir, &BTreeSet::new()),
+        "ended early"
+    );
+    let stdin = writer.join().unwrap();
+    // Every row read and written: the temp files stop growing while the run waits for more.
+    let size = || -> u64 {
+        (temp_files(&dir).iter())
+            .map(|t| std::fs::metadata(dir.join(t)).map_or(0, |m| m.len()))
+            .sum()
+    };
+    let mut last = (size(), 0);
+    while last.1 < 3 {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = size();
+        last = (now, if now == last.0 { last.1 + 1 } else { 0 });
+    }
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "TERM");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still waiting for rows 20 s after the second signal");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(143));
+    // The old outputs are as they were; the temp files left, as by `kill -9`, go with the
+    // next run.
+    let left = temp_files(&dir);
+    assert!(!left.is_empty());
+    for (name, content) in &before {
+        assert_eq!(&std::fs::read(dir.join(name)).unwrap(), content, "{name}");
+    }
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--split", "out", "contacts.csv"],
+    )));
+    assert_no_temp_files(&dir);
+}
+
 // ---- symlinks, file modes, the summary ----------------------------------------------------
 
 #[cfg(unix)]
