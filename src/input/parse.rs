@@ -200,8 +200,10 @@ pub enum Step<'a> {
 
 impl RecordParser {
     pub fn new(delimiter: u8, max_record: usize) -> RecordParser {
+        let mut csv = ReaderBuilder::new().delimiter(delimiter).build();
+        prime(&mut csv);
         RecordParser {
-            csv: primed(ReaderBuilder::new().delimiter(delimiter).build()),
+            csv,
             delimiter,
             max_record: max_record.max(1),
             fields: vec![0; 1024],
@@ -721,7 +723,7 @@ impl RecordParser {
             self.starts[0] = 0;
             self.ends[0] = 0;
             view_ends_len = 1;
-            self.csv = primed(std::mem::take(&mut self.csv));
+            prime(&mut self.csv);
             self.after_cr = false;
         }
         // Lines consumed by this record count once the next one starts.
@@ -1183,10 +1185,9 @@ fn holds_a_row(fields: Fields<'_>, delimiter: u8, expected: usize) -> bool {
 /// before, in `decoded`), but not mid-file, where a worker's chunk or a record read again may
 /// start with U+FEFF as text: the fast path keeps it, and so must `csv_core`. One blank line
 /// (skipped, as every blank line between records is) counts as the first read.
-fn primed(mut csv: CsvCore) -> CsvCore {
+pub fn prime(csv: &mut CsvCore) {
     csv.reset();
     let _ = csv.read_record(b"\n", &mut [0; 1], &mut [0; 1]);
-    csv
 }
 
 /// Whether `bytes` (a line, or a whole record with the line breaks around it) is a row of

@@ -125,10 +125,9 @@ impl XlsxSink {
             ws.set_name(&sheet.name).map_err(err)?;
             // Columns as wide as the header and the first thousand rows need.
             let mut widths: Vec<usize> = l.names.iter().map(|n| n.chars().count()).collect();
-            let mut record = csv::StringRecord::new();
+            let mut reader = ReadBack::new();
             for (bytes, _) in rows.iter().take(1000) {
-                read_back(bytes, &mut record, &sheet.name)?;
-                for (w, cell) in widths.iter_mut().zip(record.iter()) {
+                for (w, cell) in widths.iter_mut().zip(reader.read(bytes, &sheet.name)?) {
                     *w = (*w).max(cell.chars().count());
                 }
             }
@@ -139,8 +138,7 @@ impl XlsxSink {
             }
             for (r, (bytes, _)) in rows.iter().enumerate() {
                 let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
-                read_back(bytes, &mut record, &sheet.name)?;
-                for (c, cell) in record.iter().enumerate() {
+                for (c, cell) in reader.read(bytes, &sheet.name)?.enumerate() {
                     let chars = cell.chars().count();
                     if chars > EXCEL_MAX_CELL {
                         let column = self.layout.names.get(c).map_or("?", String::as_str);
@@ -241,18 +239,64 @@ fn temp_file_failure(message: &str) -> Option<String> {
     Some(reason.to_string())
 }
 
-/// One row of CSV bytes (as the run's encoder wrote it) back into cells.
-fn read_back(bytes: &[u8], record: &mut csv::StringRecord, sheet: &str) -> Result<()> {
-    // After a blank line (skipped): a reader drops a byte order mark that starts its input,
-    // and a cell may start with U+FEFF as text.
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(std::io::Read::chain(&b"\n"[..], bytes));
-    match reader.read_record(record) {
-        Ok(true) => Ok(()),
-        _ => Err(Error::Internal(format!(
-            "a row for sheet {sheet} could not be read back"
-        ))),
+/// Rows of CSV bytes, as the run's encoder wrote them, back into cells: one parser for every
+/// row of a sheet (building one is the costly part), and its buffers.
+struct ReadBack {
+    parser: csv_core::Reader,
+    cells: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl ReadBack {
+    fn new() -> ReadBack {
+        ReadBack {
+            parser: csv_core::Reader::new(),
+            cells: vec![0; 1024],
+            ends: vec![0; 64],
+        }
+    }
+
+    /// The cells of `row`, which holds one whole record and its line break. (A byte order
+    /// mark at its start is a cell's text: the parser is primed not to drop one.)
+    fn read<'a>(&'a mut self, row: &[u8], sheet: &str) -> Result<impl Iterator<Item = &'a str>> {
+        let unreadable =
+            || Error::Internal(format!("a row for sheet {sheet} could not be read back"));
+        crate::input::parse::prime(&mut self.parser);
+        let (mut input, mut out, mut fields) = (row, 0, 0);
+        loop {
+            let at_end = input.is_empty();
+            let (result, read, written, ended) =
+                self.parser
+                    .read_record(input, &mut self.cells[out..], &mut self.ends[fields..]);
+            input = &input[read..];
+            out += written;
+            fields += ended;
+            match result {
+                csv_core::ReadRecordResult::Record => break,
+                csv_core::ReadRecordResult::OutputFull => {
+                    self.cells.resize(self.cells.len() * 2, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    self.ends.resize(self.ends.len() * 2, 0);
+                }
+                // Read to its end without a line break: no input says the end.
+                csv_core::ReadRecordResult::InputEmpty if !at_end => {}
+                csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
+                    return Err(unreadable());
+                }
+            }
+        }
+        // Nothing may follow the record but its line break.
+        if !input.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            return Err(unreadable());
+        }
+        let text = std::str::from_utf8(&self.cells[..out]).map_err(|_| unreadable())?;
+        let ends = &self.ends[..fields];
+        Ok((0..fields).map(move |f| {
+            let start = if f == 0 { 0 } else { ends[f - 1] };
+            // Cells end where the row's delimiters were: ASCII, so on character boundaries.
+            text.get(start..ends[f]).unwrap_or_default()
+        }))
     }
 }
 
@@ -383,6 +427,48 @@ fn sheet_name(queue: &str, taken: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_read_back_as_the_csv_crate_reads_them() {
+        let long = "x".repeat(5000);
+        let many = vec!["7"; 300].join(",");
+        let rows = [
+            "a,b,c\n".to_string(),
+            "\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n".to_string(),
+            "\u{feff}bom,é,\n".to_string(),
+            "no,line,break".to_string(),
+            format!("{long},{many}\n"),
+            ",\n".to_string(),
+        ];
+        // Each row twice with one reader: nothing of one row stays for the next.
+        let mut reader = ReadBack::new();
+        for row in rows.iter().chain(&rows) {
+            let got: Vec<String> = (reader.read(row.as_bytes(), "Sales").unwrap())
+                .map(str::to_string)
+                .collect();
+            let mut csv = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(std::io::Read::chain(&b"\n"[..], row.as_bytes()));
+            let want = csv.records().next().unwrap().unwrap();
+            assert_eq!(got, want.iter().collect::<Vec<_>>(), "{row:?}");
+        }
+        assert_eq!(rows.len(), 6);
+    }
+
+    #[test]
+    fn a_row_that_is_not_one_record_is_an_internal_error() {
+        let mut reader = ReadBack::new();
+        for row in [&b""[..], b"a,b\nc,d\n", b"a,\xff\n"] {
+            match reader.read(row, "Sales") {
+                Err(Error::Internal(msg)) => assert!(msg.contains("sheet Sales"), "{msg}"),
+                Err(e) => panic!("{row:?}: {e}"),
+                Ok(cells) => panic!("{row:?}: read as {:?}", cells.collect::<Vec<_>>()),
+            }
+        }
+        // And the reader still reads the next row.
+        let cells: Vec<&str> = reader.read(b"a,b\n", "Sales").unwrap().collect();
+        assert_eq!(cells, ["a", "b"]);
+    }
 
     #[test]
     fn only_rust_xlsxwriters_failed_writes_are_io_errors() {
