@@ -51,6 +51,10 @@ static SIGNAL: LazyLock<Arc<AtomicUsize>> = LazyLock::new(|| Arc::new(AtomicUsiz
 /// Whether a signal ends the run at once: true until the run creates its outputs.
 static AT_ONCE: AtomicBool = AtomicBool::new(true);
 
+/// The handlers that arm `AT_ONCE` again on a first signal, removed when the renames begin.
+#[cfg(unix)]
+static REARM: std::sync::Mutex<Vec<signal_hook::SigId>> = std::sync::Mutex::new(Vec::new());
+
 /// From now on SIGINT, SIGTERM and SIGHUP end the run at once with 128 + the signal, as
 /// there is nothing to clean up yet, until `stop_cleanly`; SIGXFSZ (a file-size limit) no
 /// longer kills the process: the write fails with an error instead.
@@ -59,7 +63,7 @@ static AT_ONCE: AtomicBool = AtomicBool::new(true);
 /// never comes down a pipe, or a long compile. The work loop checks `interrupted` only
 /// between chunks of rows, so a read waiting for rows that do not come would not see it: a
 /// second signal ends the run at once, its temp files left as by `kill -9` (the next run
-/// removes them).
+/// removes them), until `committing`.
 pub fn catch_signals() {
     #[cfg(unix)]
     {
@@ -69,7 +73,11 @@ pub fn catch_signals() {
             let _ = signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, &AT_ONCE);
             let _ = signal_hook::flag::register_usize(sig, Arc::clone(&SIGNAL), sig as usize);
             // A first signal arms it again: a second ends the run at once.
-            let _ = signal_hook::flag::register(sig, &AT_ONCE);
+            if let (Ok(id), Ok(mut ids)) =
+                (signal_hook::flag::register(sig, &AT_ONCE), REARM.lock())
+            {
+                ids.push(id);
+            }
         }
         let ignored = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let _ = signal_hook::flag::register(SIGXFSZ, ignored);
@@ -81,6 +89,20 @@ pub fn catch_signals() {
 /// only where the work loop checks `interrupted`.
 pub fn stop_cleanly() {
     AT_ONCE.store(false, Ordering::SeqCst);
+}
+
+/// The outputs are about to be renamed over the old ones: from now on no signal ends the run
+/// at once, a second one included, since that could leave some outputs new and others old.
+/// Returns the signal that came before, if one did: then the run stops instead.
+pub fn committing() -> Option<i32> {
+    #[cfg(unix)]
+    if let Ok(mut ids) = REARM.lock() {
+        for id in ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+    AT_ONCE.store(false, Ordering::SeqCst);
+    interrupted()
 }
 
 /// The signal asking this run to stop, if one came.

@@ -308,7 +308,8 @@ fn remove_orphans(dir: &Path, name: &str) -> usize {
 
 /// Test builds only: `LEADSORT_FAULT=step` or `step@file-name` makes that step fail, as a
 /// full disk would, so tests can check that a failure at any step leaves old outputs intact.
-/// Steps: `create`, `write`, `sync`, `rename`.
+/// Steps: `create`, `write`, `sync`, `rename`. `slow-step` instead makes the step wait a
+/// second first, so tests can signal a run at that step.
 pub fn fault(step: &str, path: &Path) -> io::Result<()> {
     if !cfg!(debug_assertions) {
         return Ok(());
@@ -324,7 +325,12 @@ pub fn fault(step: &str, path: &Path) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if want_step == step && want_file.is_none_or(|f| f == file) {
+    if want_file.is_some_and(|f| f != file) {
+        return Ok(());
+    }
+    if want_step.strip_prefix("slow-") == Some(step) {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    } else if want_step == step {
         return Err(io::Error::new(
             io::ErrorKind::StorageFull,
             format!("injected fault at {step}"),

@@ -123,7 +123,12 @@ impl Ready {
 /// already replaced are put back from backups (hard links made before the first rename), so
 /// the outputs of a failed run are all the old ones. The backups look like temp files
 /// (`.<name>.backup.leadsort-tmp`), so a run killed here leaves nothing that passes for output.
+/// A signal that came while the files were finished stops the run here, before any rename;
+/// one that comes during the renames waits for them.
 pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
+    if let Some(signal) = crate::guard::committing() {
+        return Err(Error::Interrupted(signal));
+    }
     let backups: Vec<Option<PathBuf>> = ready.iter().map(|r| r.path().and_then(backup)).collect();
     let targets: Vec<Option<PathBuf>> = ready
         .iter()

@@ -2328,6 +2328,68 @@ fn a_second_signal_ends_a_run_waiting_for_rows_at_once() {
     assert_no_temp_files(&dir);
 }
 
+/// Run classify with `fault` (a `slow-` step of `LEADSORT_FAULT`) to `-o out.csv --summary
+/// sum.json` over old files, send `signals` once `ready` says the run is at that step, and
+/// return how it ended.
+#[cfg(unix)]
+fn signal_at(env: &Env, fault: &str, ready: impl Fn(&Env) -> bool, signals: usize) -> Output {
+    env.write("out.csv", "old\n");
+    env.write("sum.json", "old\n");
+    let mut child = std_classify(env)
+        .env("LEADSORT_FAULT", fault)
+        .args(["-o", "out.csv", "--summary", "sum.json", "contacts.csv"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready(env) {
+        assert!(child.try_wait().unwrap().is_none(), "{fault}: ended early");
+        assert!(Instant::now() < deadline, "{fault}: never got there");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    for _ in 0..signals {
+        signal(&child, "TERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_within(child, fault)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_while_the_outputs_are_finished_stops_the_run_before_any_rename() {
+    // The files are written and being synced: the signal is seen before the renames.
+    let env = Env::standard();
+    // The rows of contacts.csv take milliseconds; the sync waits a second.
+    let seen = std::cell::OnceCell::new();
+    let syncing = |env: &Env| {
+        if temp_files(env.root()).is_empty() {
+            return false;
+        }
+        let since: Instant = *seen.get_or_init(Instant::now);
+        since.elapsed() > Duration::from_millis(300)
+    };
+    let out = signal_at(&env, "slow-sync@out.csv", syncing, 1);
+    assert_error(&out, 143, &["stopped by signal 15 before finishing"]);
+    assert_eq!(env.read("out.csv"), "old\n");
+    assert_eq!(env.read("sum.json"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
+#[cfg(unix)]
+#[test]
+fn signals_during_the_renames_wait_for_them() {
+    // out.csv is renamed, the summary not yet: two signals, and neither may leave the one new
+    // and the other old.
+    let env = Env::standard();
+    let renamed = |env: &Env| env.read("out.csv") != "old\n";
+    let out = signal_at(&env, "slow-rename@sum.json", renamed, 2);
+    assert_ok(&out);
+    assert!(env.read("sum.json").contains("\"as_of\""));
+    assert_no_temp_files(env.root());
+}
+
 // ---- symlinks, file modes, the summary ----------------------------------------------------
 
 #[cfg(unix)]
