@@ -104,14 +104,18 @@ struct Problem<'a> {
     /// The features that varied; `beta[a]` is the weight of `used[a - 1]` (`beta[0]` is the
     /// intercept).
     used: Vec<usize>,
-    /// By position in `beta`: the feature's mean and standard deviation (1 and 0 for the
-    /// intercept, which is not standardised).
+    /// By position in `beta`: what a feature's values are kept less of (`shift`), the mean
+    /// and standard deviation of what is kept (0 and 1 for the intercept, which is not
+    /// standardised).
+    shift: Vec<f64>,
     mean: Vec<f64>,
     sd: Vec<f64>,
-    /// Each row's features that varied and are not 0, as (position in `beta`, raw value):
-    /// row `i` is `values[starts[i]..starts[i + 1]]`, in position order.
+    /// Each row's features that varied, as (position in `beta`, value less its shift), those
+    /// that are 0 left out: row `i` is `values[starts[i]..starts[i + 1]]`, in position order.
     starts: Vec<usize>,
     values: Vec<(usize, f64)>,
+    /// Contacts of the rows that converted.
+    converted: f64,
 }
 
 impl<'a> Problem<'a> {
@@ -144,13 +148,36 @@ impl<'a> Problem<'a> {
             .iter()
             .map(|s| if total > 0.0 { (s / total).sqrt() } else { 0.0 })
             .collect();
-        let used: Vec<usize> = (0..p).filter(|&j| sd_of[j] > 1e-12).collect();
+        // A feature varies unless every contact has the same value (0 included).
+        let (mut least, mut most) = (vec![f64::INFINITY; p], vec![f64::NEG_INFINITY; p]);
+        for r in &rows {
+            for &(j, v) in &r.x {
+                least[j] = least[j].min(v);
+                most[j] = most[j].max(v);
+            }
+        }
+        let constant = |j: usize| counted[j] == 0.0 || (counted[j] == total && least[j] == most[j]);
+        let used: Vec<usize> = (0..p).filter(|&j| !constant(j) && sd_of[j] > 0.0).collect();
         let mut position = vec![usize::MAX; p];
         for (a, &j) in used.iter().enumerate() {
             position[j] = a + 1;
         }
+        // Summing raw values and centring after loses digits as the square of mean/sd: a
+        // count near 3e7 that varies by a few would get a Hessian of noise. Such a feature
+        // (most contacts have it, or its mean could not be far from 0) is kept centred, every
+        // value; up to 100 sd from 0, the loss is below 1e-12.
+        let dense: Vec<(usize, usize)> = (used.iter().enumerate())
+            .filter(|&(_, &j)| mean_of[j].abs() > 100.0 * sd_of[j])
+            .map(|(a, &j)| (a + 1, j))
+            .collect();
+        let (mut shift, mut centred) = (vec![0.0; used.len() + 1], vec![false; used.len() + 1]);
+        for &(a, j) in &dense {
+            (shift[a], centred[a]) = (mean_of[j], true);
+        }
         let mean = std::iter::once(0.0)
             .chain(used.iter().map(|&j| mean_of[j]))
+            .zip(&centred)
+            .map(|(m, &c)| if c { 0.0 } else { m })
             .collect();
         let sd = std::iter::once(1.0)
             .chain(used.iter().map(|&j| sd_of[j]))
@@ -159,22 +186,35 @@ impl<'a> Problem<'a> {
         let mut values = Vec::new();
         starts.push(0);
         for r in &rows {
+            let from = values.len();
             values.extend(
-                r.x.iter()
-                    .filter(|(j, _)| position[*j] != usize::MAX)
-                    .map(|&(j, v)| (position[j], v)),
+                (r.x.iter())
+                    .map(|&(j, v)| (position[j], v))
+                    .filter(|&(a, _)| a != usize::MAX && !centred[a]),
             );
+            for &(a, j) in &dense {
+                let v =
+                    r.x.binary_search_by_key(&j, |e| e.0)
+                        .map_or(0.0, |i| r.x[i].1);
+                if v != shift[a] {
+                    values.push((a, v - shift[a]));
+                }
+            }
+            values[from..].sort_by_key(|e| e.0);
             starts.push(values.len());
         }
+        let converted = rows.iter().map(|r| r.converted).sum();
         Problem {
             features: p,
             rows,
             total,
             used,
+            shift,
             mean,
             sd,
             starts,
             values,
+            converted,
         }
     }
 
@@ -228,9 +268,8 @@ impl<'a> Problem<'a> {
         let mut beta = match start {
             Some(start) => start.to_vec(),
             None => {
-                let converted: f64 = self.rows.iter().map(|r| r.converted).sum();
                 let mut beta = vec![0.0; k];
-                beta[0] = ((converted + 0.5) / (self.total - converted + 0.5)).ln();
+                beta[0] = ((self.converted + 0.5) / (self.total - self.converted + 0.5)).ln();
                 beta
             }
         };
@@ -319,7 +358,8 @@ impl<'a> Problem<'a> {
     fn model(&self, beta: &[f64]) -> Model {
         let mut weights = vec![0.0; self.features];
         let mut varied = vec![false; self.features];
-        let (intercept, raw) = self.raw(beta);
+        let (kept, raw) = self.raw(beta);
+        let intercept = kept - raw.iter().zip(&self.shift).map(|(w, s)| w * s).sum::<f64>();
         for (a, &j) in self.used.iter().enumerate() {
             weights[j] = raw[a + 1];
             varied[j] = true;
@@ -357,9 +397,13 @@ pub fn choose_lambda(data: &Patterns, folds: usize) -> Choice {
     let mut models: Vec<Vec<Model>> = vec![Vec::with_capacity(folds); LAMBDAS.len()];
     for k in 0..folds {
         let problem = Problem::new(data, |f| f != k);
+        // With one outcome only, the intercept has no best value and runs off as far as the
+        // steps take it: each fit starts afresh then, so that it runs off as far as alone.
+        let one_outcome = problem.converted == 0.0 || problem.converted == problem.total;
         let mut beta: Option<Vec<f64>> = None;
         for (l, &lambda) in LAMBDAS.iter().enumerate() {
-            let next = problem.minimise(lambda, beta.as_deref());
+            let start = beta.as_deref().filter(|_| !one_outcome);
+            let next = problem.minimise(lambda, start);
             let model = problem.model(&next);
             for r in data.patterns.iter().filter(|r| r.fold == k) {
                 let eta = model.log_odds(&r.x);
@@ -576,16 +620,21 @@ mod tests {
     /// Contacts in five folds with a common indicator, a rare one, a count far from 0 and a
     /// constant, and outcomes that depend on the first three.
     fn mixed(n: usize) -> Patterns {
+        mixed_at(n, 20.0)
+    }
+
+    /// `mixed`, the count from `base` to `base` + 9.
+    fn mixed_at(n: usize, base: f64) -> Patterns {
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         let rows: Vec<(usize, Values, bool)> = (0..n)
             .map(|i| {
                 let x = vec![
                     f64::from(u8::from(rng.next() < 0.4)),
                     f64::from(u8::from(rng.next() < 0.05)),
-                    20.0 + (rng.next() * 10.0).floor(),
+                    base + (rng.next() * 10.0).floor(),
                     1.0,
                 ];
-                let eta = -1.0 + 1.2 * x[0] + 2.0 * x[1] - 0.1 * (x[2] - 25.0);
+                let eta = -1.0 + 1.2 * x[0] + 2.0 * x[1] - 0.1 * (x[2] - base - 5.0);
                 let y = rng.next() < sigmoid(eta);
                 (i % 5, every(x), y)
             })
@@ -599,8 +648,14 @@ mod tests {
 
     #[test]
     fn derivatives_are_those_of_the_standardised_features() {
-        let data = mixed(600);
-        let problem = Problem::new(&data, |f| f != 2);
+        // A count near 20, and one near 3e7 whose digits that differ are its last.
+        for base in [20.0, 3e7] {
+            derivatives_match_a_dense_reference(&mixed_at(600, base));
+        }
+    }
+
+    fn derivatives_match_a_dense_reference(data: &Patterns) {
+        let problem = Problem::new(data, |f| f != 2);
         // The reference: every feature standardised, every value summed.
         let rows: Vec<&Pattern> = data.patterns.iter().filter(|p| p.fold != 2).collect();
         let dense = |p: &Pattern| {
@@ -690,6 +745,51 @@ mod tests {
             }
             assert!(close(model.intercept, alone.intercept, 1e-7));
         }
+    }
+
+    #[test]
+    fn cross_validation_losses_are_those_of_each_fit_alone() {
+        // Each fit starts where the one with the penalty before it ended, unless a fold's
+        // training contacts all have one outcome (here: one converter, in fold 0).
+        let one: Vec<(usize, Values, bool)> = (0..300)
+            .map(|i| (i % 5, every(vec![f64::from(u8::from(i % 3 == 0))]), i == 0))
+            .collect();
+        for data in [mixed(2000), Patterns::new(1, one)] {
+            let choice = choose_lambda(&data, 5);
+            for (l, &lambda) in LAMBDAS.iter().enumerate() {
+                let (mut loss, mut contacts) = (0.0, 0.0);
+                for k in 0..5 {
+                    let model = fit(&data, |f| f != k, lambda);
+                    for r in data.patterns.iter().filter(|r| r.fold == k) {
+                        let eta = model.log_odds(&r.x);
+                        loss += r.contacts * softplus(eta) - r.converted * eta;
+                        contacts += r.contacts;
+                    }
+                }
+                let alone = loss / contacts;
+                assert!(
+                    close(choice.losses[l], alone, 1e-7),
+                    "λ {lambda}: {choice:?} {alone}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_constant_far_from_0_is_constant() {
+        // Its mean, summed, is off in the last digits, which makes a spread of about 1e-11.
+        let rows: Vec<(usize, Values, bool)> = (0..1000)
+            .map(|i: u32| {
+                (
+                    i as usize % 5,
+                    every(vec![98_765.432_1, f64::from(i % 7)]),
+                    i.is_multiple_of(3),
+                )
+            })
+            .collect();
+        let data = Patterns::new(2, rows);
+        assert_eq!(Problem::new(&data, |_| true).used, [1]);
+        assert_eq!(fit(&data, |_| true, 0.01).varied, [false, true]);
     }
 
     #[test]
