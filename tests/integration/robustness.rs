@@ -2216,6 +2216,23 @@ fn sigint_sigterm_and_sighup_stop_with_128_plus_the_signal_and_leave_outputs_int
     }
 }
 
+/// How the child ended, if it does within 20 s of a signal that should end it at once (its
+/// stdin may still be open, unlike `wait_within`'s).
+#[cfg(unix)]
+fn exited_soon(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what}: still running 20 s after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_signal_before_the_outputs_exist_ends_the_run_at_once_with_128_plus_the_signal() {
@@ -2239,17 +2256,7 @@ fn a_signal_before_the_outputs_exist_ends_the_run_at_once_with_128_plus_the_sign
         }
         std::thread::sleep(Duration::from_millis(200));
         signal(&child, name);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("SIG{name}: still waiting for the header 20 s after the signal");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let status = exited_soon(&mut child, &format!("SIG{name}: waiting for the header"));
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
         assert_eq!(status.code(), Some(128 + number), "SIG{name}");
@@ -2301,17 +2308,7 @@ fn a_second_signal_ends_a_run_waiting_for_rows_at_once() {
     signal(&child, "TERM");
     std::thread::sleep(Duration::from_millis(200));
     signal(&child, "TERM");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still waiting for rows 20 s after the second signal");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let status = exited_soon(&mut child, "waiting for rows, after the second signal");
     drop(stdin);
     assert_eq!(status.code(), Some(143));
     // The old outputs are as they were; the temp files left, as by `kill -9`, go with the
