@@ -68,7 +68,13 @@ pub fn catch_signals() {
     #[cfg(unix)]
     {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
+        let ignored = ignored_at_start();
         for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // Ignored when the run started (`nohup` ignores SIGHUP, a script's `&` SIGINT):
+            // left ignored, as the caller asked.
+            if ignored & (1 << (sig - 1)) != 0 {
+                continue;
+            }
             // The shutdown goes first: while it is armed, the run ends before the flag is set.
             let _ = signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, &AT_ONCE);
             let _ = signal_hook::flag::register_usize(sig, Arc::clone(&SIGNAL), sig as usize);
@@ -82,6 +88,17 @@ pub fn catch_signals() {
         let ignored = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let _ = signal_hook::flag::register(SIGXFSZ, ignored);
     }
+}
+
+/// The signals this process started with ignored, as a mask (bit `n - 1` for signal `n`),
+/// from `/proc/self/status` (Linux); elsewhere none is known.
+#[cfg(unix)]
+fn ignored_at_start() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    (status.lines())
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .unwrap_or(0)
 }
 
 /// From now on a first SIGINT, SIGTERM or SIGHUP only sets a flag that `interrupted` reports,

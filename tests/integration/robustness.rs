@@ -2266,6 +2266,37 @@ fn a_signal_before_the_outputs_exist_ends_the_run_at_once_with_128_plus_the_sign
     }
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signal_ignored_when_the_run_starts_stays_ignored() {
+    // Under `nohup` a hangup does not stop the run, waiting for its header or not.
+    let env = Env::standard();
+    let run = std_classify(&env);
+    let mut child = std::process::Command::new("nohup")
+        .arg(run.get_program())
+        .args(run.get_args())
+        .args(["-o", "new.csv", "-"])
+        .current_dir(env.root())
+        .env("TZ", "UTC")
+        .env_remove("LEADSORT_RULES")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "HUP");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "stopped by the hangup");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(env.read("contacts.csv").as_bytes())
+        .unwrap();
+    drop(stdin);
+    assert_ok(&wait_within(child, "nohup"));
+    assert!(env.read("new.csv").lines().count() > 1);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_second_signal_ends_a_run_waiting_for_rows_at_once() {
