@@ -146,6 +146,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 .into(),
         ));
     }
+    // Until the files are written a signal ends the run at once; then it waits for them.
+    crate::guard::catch_signals();
     let positive: Vec<String> = args
         .positive
         .iter()
@@ -251,7 +253,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         Format::Json => report.to_json(),
     };
 
-    // Everything is computed: write the rules file, then the report, then replace both.
+    // Everything is computed: write the rules file, then the report, then replace both. A
+    // signal from here on stops the run before the renames, with the temp files removed.
+    crate::guard::stop_cleanly();
     let mut ready = Vec::new();
     if let Some(path) = &args.write_rules {
         // Like init's: a rules file is read by whoever runs leadsort (cron), so 644.

@@ -130,6 +130,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
     let format = args.format()?;
+    // Until the files are written a signal ends the run at once; then it waits for them.
+    crate::guard::catch_signals();
     let rules = args.rules.load()?;
     let outputs: Vec<PathBuf> = args.html.iter().chain(&args.output).cloned().collect();
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &outputs)?;
@@ -227,6 +229,8 @@ fn write(args: &Args, report: &Report, content: Option<&str>) -> Result<()> {
         files.push((path, content.to_string()));
     }
     let mut ready = Vec::new();
+    // A signal from here on stops the run before the renames, with the temp files removed.
+    crate::guard::stop_cleanly();
     for (path, bytes) in files {
         let mut target = Target::file_with_mode(path, mode)?;
         target

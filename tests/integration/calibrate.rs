@@ -384,6 +384,38 @@ fn the_same_input_gives_the_same_bytes() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn signals_during_the_renames_wait_for_them() {
+    // The rules file is renamed, the report not yet: both end new.
+    let env = env();
+    env.write("new.toml", "old\n");
+    env.write("report.txt", "old\n");
+    let mut cmd = crate::robustness::std_leadsort(&env);
+    cmd.args([
+        "calibrate",
+        "--as-of",
+        "2026-11-27",
+        "--outcome",
+        "converted",
+    ])
+    .args([
+        "--write-rules",
+        "new.toml",
+        "-o",
+        "report.txt",
+        "contacts.csv",
+    ]);
+    let renamed = |env: &Env| env.read("new.toml") != "old\n";
+    let out = crate::robustness::signal_at(&env, cmd, "slow-rename@report.txt", renamed, 2);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(env.read("report.txt").starts_with("Calibration of"));
+}
+
 #[test]
 fn never_writes_over_the_rules_or_the_input() {
     let env = env();

@@ -108,15 +108,21 @@ fn wait_within(mut child: Child, what: &str) -> Output {
     }
 }
 
-/// The same as a `std::process::Command`, for runs that are signalled or piped.
-fn std_classify(env: &Env) -> std::process::Command {
+/// leadsort as a `std::process::Command`, for runs that are signalled or piped.
+pub(crate) fn std_leadsort(env: &Env) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"));
     cmd.current_dir(env.root())
         .env_remove("LEADSORT_RULES")
         .env_remove("NO_COLOR")
         .env_remove("LEADSORT_FAULT")
-        .env("TZ", "UTC")
-        .args(["classify", "--as-of", "2026-11-27"]);
+        .env("TZ", "UTC");
+    cmd
+}
+
+/// `classify --as-of 2026-11-27` as a `std::process::Command`.
+fn std_classify(env: &Env) -> std::process::Command {
+    let mut cmd = std_leadsort(env);
+    cmd.args(["classify", "--as-of", "2026-11-27"]);
     cmd
 }
 
@@ -2356,16 +2362,18 @@ fn a_second_signal_ends_a_run_waiting_for_rows_at_once() {
     assert_no_temp_files(&dir);
 }
 
-/// Run classify with `fault` (a `slow-` step of `LEADSORT_FAULT`) to `-o out.csv --summary
-/// sum.json` over old files, send `signals` once `ready` says the run is at that step, and
-/// return how it ended.
+/// Run `cmd` with `fault` (a `slow-` step of `LEADSORT_FAULT`), send `signals` SIGTERMs once
+/// `ready` says the run is at that step, and return how it ended.
 #[cfg(unix)]
-fn signal_at(env: &Env, fault: &str, ready: impl Fn(&Env) -> bool, signals: usize) -> Output {
-    env.write("out.csv", "old\n");
-    env.write("sum.json", "old\n");
-    let mut child = std_classify(env)
+pub(crate) fn signal_at(
+    env: &Env,
+    mut cmd: std::process::Command,
+    fault: &str,
+    ready: impl Fn(&Env) -> bool,
+    signals: usize,
+) -> Output {
+    let mut child = cmd
         .env("LEADSORT_FAULT", fault)
-        .args(["-o", "out.csv", "--summary", "sum.json", "contacts.csv"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -2384,6 +2392,21 @@ fn signal_at(env: &Env, fault: &str, ready: impl Fn(&Env) -> bool, signals: usiz
     wait_within(child, fault)
 }
 
+/// classify to `-o out.csv --summary sum.json` over old files, signalled as `signal_at` says.
+#[cfg(unix)]
+fn classify_signalled_at(
+    env: &Env,
+    fault: &str,
+    ready: impl Fn(&Env) -> bool,
+    signals: usize,
+) -> Output {
+    env.write("out.csv", "old\n");
+    env.write("sum.json", "old\n");
+    let mut cmd = std_classify(env);
+    cmd.args(["-o", "out.csv", "--summary", "sum.json", "contacts.csv"]);
+    signal_at(env, cmd, fault, ready, signals)
+}
+
 #[cfg(unix)]
 #[test]
 fn a_signal_while_the_outputs_are_finished_stops_the_run_before_any_rename() {
@@ -2398,7 +2421,7 @@ fn a_signal_while_the_outputs_are_finished_stops_the_run_before_any_rename() {
         let since: Instant = *seen.get_or_init(Instant::now);
         since.elapsed() > Duration::from_millis(300)
     };
-    let out = signal_at(&env, "slow-sync@out.csv", syncing, 1);
+    let out = classify_signalled_at(&env, "slow-sync@out.csv", syncing, 1);
     assert_error(&out, 143, &["stopped by signal 15 before finishing"]);
     assert_eq!(env.read("out.csv"), "old\n");
     assert_eq!(env.read("sum.json"), "old\n");
@@ -2412,9 +2435,34 @@ fn signals_during_the_renames_wait_for_them() {
     // and the other old.
     let env = Env::standard();
     let renamed = |env: &Env| env.read("out.csv") != "old\n";
-    let out = signal_at(&env, "slow-rename@sum.json", renamed, 2);
+    let out = classify_signalled_at(&env, "slow-rename@sum.json", renamed, 2);
     assert_ok(&out);
     assert!(env.read("sum.json").contains("\"as_of\""));
+    assert_no_temp_files(env.root());
+}
+
+#[cfg(unix)]
+#[test]
+fn signals_during_a_reports_renames_wait_for_them() {
+    // The page is renamed, the text report not yet.
+    let env = Env::standard();
+    env.write("r.html", "old\n");
+    env.write("r.txt", "old\n");
+    let mut cmd = std_leadsort(&env);
+    cmd.args([
+        "report",
+        "--as-of",
+        "2026-11-27",
+        "--html",
+        "r.html",
+        "-o",
+        "r.txt",
+    ])
+    .arg("contacts.csv");
+    let renamed = |env: &Env| env.read("r.html") != "old\n";
+    let out = signal_at(&env, cmd, "slow-rename@r.txt", renamed, 2);
+    assert_ok(&out);
+    assert_ne!(env.read("r.txt"), "old\n");
     assert_no_temp_files(env.root());
 }
 
