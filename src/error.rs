@@ -61,6 +61,12 @@ pub enum Error {
     /// SIGINT, SIGTERM or SIGHUP: the run stopped at a row boundary, outputs untouched.
     #[error("stopped by signal {0} before finishing; no output file was replaced")]
     Interrupted(i32),
+    /// The same, where rows went to stdout as they were scored.
+    #[error(
+        "stopped by signal {0} before finishing; no output file was replaced, but rows went to \
+         stdout as they were scored: discard them"
+    )]
+    InterruptedOnStdout(i32),
     /// The reader of our stdout went away (`| head`): stop quietly, successfully.
     #[error("broken pipe")]
     BrokenPipe,
@@ -79,14 +85,16 @@ impl Error {
             Error::Internal(_) => Exit::Internal,
             Error::BrokenPipe => Exit::Success,
             // 128 + the signal, as shells report it; only reached through `code`.
-            Error::Interrupted(_) => Exit::Internal,
+            Error::Interrupted(_) | Error::InterruptedOnStdout(_) => Exit::Internal,
         }
     }
 
     /// The process exit code: `exit()`, or 128 + the signal for an interrupted run.
     pub fn code(&self) -> u8 {
         match self {
-            Error::Interrupted(sig) => u8::try_from(128 + sig).unwrap_or(128),
+            Error::Interrupted(sig) | Error::InterruptedOnStdout(sig) => {
+                u8::try_from(128 + sig).unwrap_or(128)
+            }
             other => other.exit() as u8,
         }
     }

@@ -323,11 +323,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     } else {
         args.threads()
     };
+    let on_stdout = matches!(destination, Destination::Single { output: None, .. });
+    // Rows on stdout are out, whatever stops the run after them.
+    let said = |e: Error| match e {
+        Error::Interrupted(signal) if on_stdout => Error::InterruptedOnStdout(signal),
+        other => other,
+    };
     let mut totals = crate::pipeline::run(&job, input.into_stream(), threads, &mut delivery)
         .map_err(|e| match e {
             // --strict: say which file.
             Error::Data(msg) => Error::Data(format!("{name}: {msg}")),
-            other => other,
+            other => said(other),
         })?;
     progress.done();
     let held = std::mem::take(&mut delivery.held);
@@ -357,7 +363,6 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     if args.deny_warnings && !warnings.is_empty() {
         show(&warnings);
-        let on_stdout = matches!(destination, Destination::Single { output: None, .. });
         return Err(denied(warnings.len(), on_stdout));
     }
     let summary = summary(
@@ -372,7 +377,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             warnings,
         },
     );
-    outputs.commit(&summary)?;
+    outputs.commit(&summary).map_err(said)?;
     show(&summary.warnings);
     if ui.show_summary() {
         ui.block(&summary.to_text());

@@ -2407,21 +2407,46 @@ fn classify_signalled_at(
     signal_at(env, cmd, fault, ready, signals)
 }
 
+/// For `signal_at` with a `slow-sync` fault: the run's temp files have been there 300 ms.
+/// The rows of contacts.csv take milliseconds; the sync waits a second.
 #[cfg(unix)]
-#[test]
-fn a_signal_while_the_outputs_are_finished_stops_the_run_before_any_rename() {
-    // The files are written and being synced: the signal is seen before the renames.
-    let env = Env::standard();
-    // The rows of contacts.csv take milliseconds; the sync waits a second.
+fn syncing() -> impl Fn(&Env) -> bool {
     let seen = std::cell::OnceCell::new();
-    let syncing = |env: &Env| {
+    move |env: &Env| {
         if temp_files(env.root()).is_empty() {
             return false;
         }
         let since: Instant = *seen.get_or_init(Instant::now);
         since.elapsed() > Duration::from_millis(300)
-    };
-    let out = classify_signalled_at(&env, "slow-sync@out.csv", syncing, 1);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_after_rows_went_to_stdout_says_to_discard_them() {
+    let env = Env::standard();
+    env.write("sum.json", "old\n");
+    let mut cmd = std_classify(&env);
+    cmd.args(["--summary", "sum.json", "contacts.csv"]);
+    let out = signal_at(&env, cmd, "slow-sync@sum.json", syncing(), 1);
+    assert_error(
+        &out,
+        143,
+        &[
+            "stopped by signal 15 before finishing",
+            "but rows went to stdout as they were scored: discard them",
+        ],
+    );
+    assert_eq!(env.read("sum.json"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_while_the_outputs_are_finished_stops_the_run_before_any_rename() {
+    // The files are written and being synced: the signal is seen before the renames.
+    let env = Env::standard();
+    let out = classify_signalled_at(&env, "slow-sync@out.csv", syncing(), 1);
     assert_error(&out, 143, &["stopped by signal 15 before finishing"]);
     assert_eq!(env.read("out.csv"), "old\n");
     assert_eq!(env.read("sum.json"), "old\n");
