@@ -68,11 +68,11 @@ pub fn catch_signals() {
     #[cfg(unix)]
     {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
-        let ignored = ignored_at_start();
+        let ignored_mask = ignored_at_start();
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             // Ignored when the run started (`nohup` ignores SIGHUP, a script's `&` SIGINT):
             // left ignored, as the caller asked.
-            if ignored & (1 << (sig - 1)) != 0 {
+            if ignored_mask & (1 << (sig - 1)) != 0 {
                 continue;
             }
             // The shutdown goes first: while it is armed, the run ends before the flag is set.
@@ -102,8 +102,9 @@ fn ignored_at_start() -> u64 {
 }
 
 /// From now on a first SIGINT, SIGTERM or SIGHUP only sets a flag that `interrupted` reports,
-/// so the run stops at a row boundary and removes its temp files. Call before creating them, and
-/// only where the work loop checks `interrupted`.
+/// so the run stops at a row boundary and removes its temp files. Call before creating them.
+/// The flag is read by classify's work loop between chunks, and by `commit_all` before its
+/// renames (all that report and calibrate have).
 pub fn stop_cleanly() {
     AT_ONCE.store(false, Ordering::SeqCst);
 }

@@ -163,21 +163,26 @@ impl<'a> Problem<'a> {
             position[j] = a + 1;
         }
         // Summing raw values and centring after loses digits as the square of mean/sd: a
-        // count near 3e7 that varies by a few would get a Hessian of noise. Such a feature
-        // (most contacts have it, or its mean could not be far from 0) is kept centred, every
-        // value; up to 100 sd from 0, the loss is below 1e-12.
-        let dense: Vec<(usize, usize)> = (used.iter().enumerate())
-            .filter(|&(_, &j)| mean_of[j].abs() > 100.0 * sd_of[j])
-            .map(|(a, &j)| (a + 1, j))
-            .collect();
-        let (mut shift, mut centred) = (vec![0.0; used.len() + 1], vec![false; used.len() + 1]);
-        for &(a, j) in &dense {
-            (shift[a], centred[a]) = (mean_of[j], true);
+        // count near 3e7 that varies by a few would get a Hessian of noise. Such a feature is
+        // kept centred, every value (`shift` is its mean, never 0 as it is over 100 sd from
+        // 0); up to 100 sd from 0, the loss is below 1e-12. Only a feature most contacts have
+        // can be that far: one most lack has its mean within about its sd of 0.
+        let mut shift = vec![0.0; used.len() + 1];
+        for (a, &j) in used.iter().enumerate() {
+            if mean_of[j].abs() > 100.0 * sd_of[j] {
+                shift[a + 1] = mean_of[j];
+            }
         }
+        let centred = |a: usize| shift[a] != 0.0;
+        let dense: Vec<(usize, usize)> = (used.iter().enumerate())
+            .map(|(a, &j)| (a + 1, j))
+            .filter(|&(a, _)| centred(a))
+            .collect();
+        // The mean of what is kept: 0 for a centred feature.
         let mean = std::iter::once(0.0)
             .chain(used.iter().map(|&j| mean_of[j]))
-            .zip(&centred)
-            .map(|(m, &c)| if c { 0.0 } else { m })
+            .zip(&shift)
+            .map(|(m, s)| m - s)
             .collect();
         let sd = std::iter::once(1.0)
             .chain(used.iter().map(|&j| sd_of[j]))
@@ -190,7 +195,7 @@ impl<'a> Problem<'a> {
             values.extend(
                 (r.x.iter())
                     .map(|&(j, v)| (position[j], v))
-                    .filter(|&(a, _)| a != usize::MAX && !centred[a]),
+                    .filter(|&(a, _)| a != usize::MAX && !centred(a)),
             );
             for &(a, j) in &dense {
                 let v =

@@ -146,7 +146,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 .into(),
         ));
     }
-    // Until the files are written a signal ends the run at once; then it waits for them.
+    // Until the files are written a signal ends the run at once; then it stops the run before
+    // the renames, or waits for them once they began.
     crate::guard::catch_signals();
     let positive: Vec<String> = args
         .positive

@@ -130,7 +130,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
     let format = args.format()?;
-    // Until the files are written a signal ends the run at once; then it waits for them.
+    // Until the files are written a signal ends the run at once; then it stops the run before
+    // the renames, or waits for them once they began.
     crate::guard::catch_signals();
     let rules = args.rules.load()?;
     let outputs: Vec<PathBuf> = args.html.iter().chain(&args.output).cloned().collect();
