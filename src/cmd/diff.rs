@@ -108,6 +108,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         args.output.as_slice(),
     )?;
 
+    crate::guard::catch_signals();
     let old_rules = load_rules(&args.old, false)?;
     let new_rules = load_rules(&args.new, false)?;
     let as_of = args.as_of.date();
@@ -136,9 +137,20 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         Side::new(&new_rules, &new_engine),
     );
 
+    // A signal from here on stops the run at the next contact, with the temp file removed.
+    crate::guard::stop_cleanly();
     let target = match &args.output {
         Some(path) => Target::file(path)?,
         None => Target::stdout(),
+    };
+    // Rows of a CSV on stdout are out, whatever stops the run after them.
+    let on_stdout = args.output.is_none() && args.format == Format::Csv;
+    let interrupted = |signal| {
+        if on_stdout {
+            Error::InterruptedOnStdout(signal)
+        } else {
+            Error::Interrupted(signal)
+        }
     };
     let mut moved = match args.format {
         Format::Csv => Moved::csv(target, input.header())?,
@@ -156,6 +168,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // classify: where they go is known once every contact is read.
     let mut held = Held::default();
     while let Some(next) = input.next(&mut record)? {
+        if let Some(signal) = crate::guard::interrupted() {
+            return Err(interrupted(signal));
+        }
         match next {
             Next::Contact { record: number, .. } => {
                 old_engine.evaluate(&record, &mut old_scratch, &mut old);
@@ -208,9 +223,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     warn(ui, &input, &tally, &change);
     match moved {
         Moved::Csv { w, name } => {
-            w.into_inner()
+            let ready = w
+                .into_inner()
                 .map_err(|e| Error::io(format!("cannot write {name}"), e.into_error()))?
-                .commit()?;
+                .prepare()?;
+            crate::output::commit_all(vec![ready]).map_err(|e| match e {
+                Error::Interrupted(signal) => interrupted(signal),
+                other => other,
+            })?;
         }
         Moved::Kept {
             mut target,
@@ -237,7 +257,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             target
                 .write_all(text.as_bytes())
                 .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
-            target.commit()?;
+            crate::output::commit_all(vec![target.prepare()?])?;
         }
     }
     Ok(())

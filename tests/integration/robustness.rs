@@ -2491,6 +2491,52 @@ fn signals_during_a_reports_renames_wait_for_them() {
     assert_no_temp_files(env.root());
 }
 
+/// `diff --format csv -o changes.csv` over an old changes.csv, of `RULES` against rules where
+/// a demo is worth 100 points: every contact who asked for one moves to hot. The input comes
+/// last.
+#[cfg(unix)]
+fn diff_to_changes(env: &Env) -> std::process::Command {
+    env.write("new.toml", RULES.replacen("points = 30", "points = 100", 1));
+    env.write("changes.csv", "old\n");
+    let mut cmd = std_leadsort(env);
+    cmd.args(["diff", "--as-of", "2026-11-27", "--old", "rules.toml"])
+        .args(["--new", "new.toml", "--format", "csv", "-o", "changes.csv"]);
+    cmd
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_while_diff_syncs_its_file_leaves_the_old_one() {
+    let env = Env::standard();
+    let mut cmd = diff_to_changes(&env);
+    cmd.arg("contacts.csv");
+    let out = signal_at(&env, cmd, "slow-sync@changes.csv", syncing(), 1);
+    assert_error(&out, 143, &["stopped by signal 15 before finishing"]);
+    assert_eq!(env.read("changes.csv"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_stops_diff_at_the_next_contact() {
+    // Every write of the changes waits a second: some 40 of them, were the run to go on.
+    let env = Env::standard();
+    env.write("big.csv", big_contacts(40_000));
+    let mut cmd = diff_to_changes(&env);
+    cmd.arg("big.csv");
+    let writing = |env: &Env| !temp_files(env.root()).is_empty();
+    let started = Instant::now();
+    let out = signal_at(&env, cmd, "slow-write@changes.csv", writing, 1);
+    assert_error(&out, 143, &["stopped by signal 15 before finishing"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(env.read("changes.csv"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
 // ---- symlinks, file modes, the summary ----------------------------------------------------
 
 #[cfg(unix)]
