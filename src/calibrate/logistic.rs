@@ -11,17 +11,16 @@
 //! alike), whose values are never 0; the sums are taken on the raw values and standardised
 //! afterwards, which is the same algebra.
 
-use std::collections::BTreeMap;
-
-/// A contact's features that are not 0: (index, value), in index order.
-pub type Values = Vec<(usize, f64)>;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Contacts that share one feature vector and one fold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pattern {
     pub fold: usize,
-    /// The features that are not 0, with their values, in feature order.
-    pub x: Values,
+    /// Where its features that are not 0 are in its `Patterns` (see `Patterns::x`).
+    start: usize,
+    end: usize,
     /// How many contacts have these values, and how many of them converted.
     pub contacts: f64,
     pub converted: f64,
@@ -32,40 +31,113 @@ pub struct Pattern {
 pub struct Patterns {
     pub features: usize,
     pub patterns: Vec<Pattern>,
+    /// The patterns' features that are not 0, one pattern after another (one buffer for
+    /// all: a fit on a million contacts that match 30 rules each holds them at once), as
+    /// feature indices and values at the same places.
+    index: Vec<u32>,
+    value: Vec<f64>,
 }
 
 impl Patterns {
-    /// `rows`: (fold, features, converted) per contact, the features as (index, value) in
-    /// index order; a value of 0 may be left out or given.
-    pub fn new(features: usize, rows: impl IntoIterator<Item = (usize, Values, bool)>) -> Patterns {
-        // By fold and values (as bits, to be ordered): contacts and converted.
-        let mut groups: BTreeMap<_, (f64, f64)> = BTreeMap::new();
-        for (fold, x, y) in rows {
-            debug_assert!(
-                x.windows(2).all(|w| w[0].0 < w[1].0) && x.iter().all(|e| e.0 < features)
-            );
-            let values: Vec<(usize, u64)> = x
-                .iter()
-                .filter(|(_, v)| *v != 0.0)
-                .map(|&(j, v)| (j, v.to_bits()))
-                .collect();
-            let e = groups.entry((fold, values)).or_insert((0.0, 0.0));
-            e.0 += 1.0;
-            e.1 += f64::from(u8::from(y));
+    /// Contacts `0..n`, where `row(i)` is contact `i`'s (fold, features, converted), the
+    /// features as (index, value) in index order; a value of 0 may be left out or given.
+    /// `row` is called many times for each contact: the contacts are grouped where they
+    /// are, not copied first.
+    pub fn new<X>(features: usize, n: usize, row: impl Fn(usize) -> (usize, X, bool)) -> Patterns
+    where
+        X: Iterator<Item = (usize, f64)>,
+    {
+        // A contact's values that are not 0, as bits, to be ordered.
+        let values = |i: usize| {
+            (row(i).1)
+                .filter(|e| e.1 != 0.0)
+                .map(|(j, v)| (j, v.to_bits()))
+        };
+        // The contacts of a fold with the same values, found by a hash of them: each group's
+        // first contact, fold, contacts and converted, and the next group of the same hash.
+        struct Group {
+            first: usize,
+            fold: usize,
+            contacts: f64,
+            converted: f64,
+            next: Option<usize>,
         }
-        let patterns = groups
-            .into_iter()
-            .map(|((fold, values), (contacts, converted))| Pattern {
-                fold,
-                x: values
-                    .into_iter()
-                    .map(|(j, v)| (j, f64::from_bits(v)))
-                    .collect(),
-                contacts,
-                converted,
-            })
-            .collect();
-        Patterns { features, patterns }
+        let mut groups: Vec<Group> = Vec::new();
+        let mut by_hash: HashMap<u64, usize> = HashMap::new();
+        for i in 0..n {
+            let (fold, x, y) = row(i);
+            debug_assert!(
+                x.map(|e| e.0).is_sorted_by(|a, b| a < b),
+                "features in order"
+            );
+            let mut hasher = DefaultHasher::new();
+            fold.hash(&mut hasher);
+            values(i).for_each(|e| e.hash(&mut hasher));
+            let hash = hasher.finish();
+            let mut at = by_hash.get(&hash).copied();
+            while let Some(k) = at {
+                let g = &groups[k];
+                if g.fold == fold && values(g.first).eq(values(i)) {
+                    break;
+                }
+                at = g.next;
+            }
+            let k = at.unwrap_or_else(|| {
+                let next = by_hash.insert(hash, groups.len());
+                groups.push(Group {
+                    first: i,
+                    fold,
+                    contacts: 0.0,
+                    converted: 0.0,
+                    next,
+                });
+                groups.len() - 1
+            });
+            groups[k].contacts += 1.0;
+            groups[k].converted += f64::from(u8::from(y));
+        }
+        drop(by_hash);
+        // By fold and values.
+        groups.sort_by(|a, b| {
+            (a.fold.cmp(&b.fold)).then_with(|| values(a.first).cmp(values(b.first)))
+        });
+        let length: usize = groups.iter().map(|g| values(g.first).count()).sum();
+        let mut patterns = Patterns {
+            features,
+            patterns: Vec::with_capacity(groups.len()),
+            index: Vec::with_capacity(length),
+            value: Vec::with_capacity(length),
+        };
+        for g in groups {
+            let start = patterns.index.len();
+            for (j, v) in values(g.first) {
+                // A feature is a rule or a suggestion: far fewer than 2^32.
+                patterns.index.push(j as u32);
+                patterns.value.push(f64::from_bits(v));
+            }
+            patterns.patterns.push(Pattern {
+                fold: g.fold,
+                start,
+                end: patterns.index.len(),
+                contacts: g.contacts,
+                converted: g.converted,
+            });
+        }
+        patterns
+    }
+
+    /// A pattern's features that are not 0, with their values, in feature order.
+    pub fn x(&self, p: &Pattern) -> impl Iterator<Item = (usize, f64)> + Clone + '_ {
+        let at = p.start..p.end;
+        (self.index[at.clone()].iter())
+            .zip(&self.value[at])
+            .map(|(&j, &v)| (j as usize, v))
+    }
+
+    /// A pattern's value of feature `j`.
+    fn value(&self, p: &Pattern, j: usize) -> f64 {
+        let index = &self.index[p.start..p.end];
+        (index.binary_search(&(j as u32))).map_or(0.0, |n| self.value[p.start + n])
     }
 }
 
@@ -80,9 +152,10 @@ pub struct Model {
 }
 
 impl Model {
-    /// The log-odds of a pattern's features (those that are not 0, as in `Pattern::x`).
-    pub fn log_odds(&self, x: &[(usize, f64)]) -> f64 {
-        self.intercept + x.iter().map(|&(j, v)| self.weights[j] * v).sum::<f64>()
+    /// The log-odds of a pattern's features (those that are not 0, as `Patterns::x` gives
+    /// them).
+    pub fn log_odds(&self, x: impl IntoIterator<Item = (usize, f64)>) -> f64 {
+        self.intercept + x.into_iter().map(|(j, v)| self.weights[j] * v).sum::<f64>()
     }
 }
 
@@ -98,22 +171,23 @@ pub fn fit(data: &Patterns, keep: impl Fn(usize) -> bool, lambda: f64) -> Model 
 /// The patterns one fit is on, with their features standardised. Fits with several
 /// penalties share it, each starting from the last one's answer.
 struct Problem<'a> {
-    features: usize,
+    data: &'a Patterns,
     rows: Vec<&'a Pattern>,
     total: f64,
     /// The features that varied; `beta[a]` is the weight of `used[a - 1]` (`beta[0]` is the
     /// intercept).
     used: Vec<usize>,
+    /// By feature: its position in `beta`, or `usize::MAX` if it did not vary or is
+    /// centred (in `dense`).
+    sparse: Vec<usize>,
     /// By position in `beta`: what a feature's values are kept less of (`shift`), the mean
     /// and standard deviation of what is kept (0 and 1 for the intercept, which is not
     /// standardised).
     shift: Vec<f64>,
     mean: Vec<f64>,
     sd: Vec<f64>,
-    /// Each row's features that varied, as (position in `beta`, value less its shift), those
-    /// that are 0 left out: row `i` is `values[starts[i]..starts[i + 1]]`, in position order.
-    starts: Vec<usize>,
-    values: Vec<(usize, f64)>,
+    /// The features kept less their mean, as (position, feature): every row holds them.
+    dense: Vec<(usize, usize)>,
     /// Contacts of the rows that converted.
     converted: f64,
 }
@@ -127,7 +201,7 @@ impl<'a> Problem<'a> {
         // contacts whose value is 0 each add mean² to the squared deviations.
         let (mut sum, mut counted) = (vec![0.0; p], vec![0.0; p]);
         for r in &rows {
-            for &(j, v) in &r.x {
+            for (j, v) in data.x(r) {
                 sum[j] += r.contacts * v;
                 counted[j] += r.contacts;
             }
@@ -140,7 +214,7 @@ impl<'a> Problem<'a> {
             .map(|j| (total - counted[j]) * mean_of[j] * mean_of[j])
             .collect();
         for r in &rows {
-            for &(j, v) in &r.x {
+            for (j, v) in data.x(r) {
                 squares[j] += r.contacts * (v - mean_of[j]).powi(2);
             }
         }
@@ -151,7 +225,7 @@ impl<'a> Problem<'a> {
         // A feature varies unless every contact has the same value (0 included).
         let (mut least, mut most) = (vec![f64::INFINITY; p], vec![f64::NEG_INFINITY; p]);
         for r in &rows {
-            for &(j, v) in &r.x {
+            for (j, v) in data.x(r) {
                 least[j] = least[j].min(v);
                 most[j] = most[j].max(v);
             }
@@ -173,10 +247,9 @@ impl<'a> Problem<'a> {
                 shift[a + 1] = mean_of[j];
             }
         }
-        let centred = |a: usize| shift[a] != 0.0;
         let dense: Vec<(usize, usize)> = (used.iter().enumerate())
             .map(|(a, &j)| (a + 1, j))
-            .filter(|&(a, _)| centred(a))
+            .filter(|&(a, _)| shift[a] != 0.0)
             .collect();
         // The mean of what is kept: 0 for a centred feature.
         let mean = std::iter::once(0.0)
@@ -187,44 +260,49 @@ impl<'a> Problem<'a> {
         let sd = std::iter::once(1.0)
             .chain(used.iter().map(|&j| sd_of[j]))
             .collect();
-        let mut starts = Vec::with_capacity(rows.len() + 1);
-        let mut values = Vec::new();
-        starts.push(0);
-        for r in &rows {
-            let from = values.len();
-            values.extend(
-                (r.x.iter())
-                    .map(|&(j, v)| (position[j], v))
-                    .filter(|&(a, _)| a != usize::MAX && !centred(a)),
-            );
-            for &(a, j) in &dense {
-                let v =
-                    r.x.binary_search_by_key(&j, |e| e.0)
-                        .map_or(0.0, |i| r.x[i].1);
-                if v != shift[a] {
-                    values.push((a, v - shift[a]));
-                }
-            }
-            values[from..].sort_by_key(|e| e.0);
-            starts.push(values.len());
+        let mut sparse = position;
+        for &(_, j) in &dense {
+            sparse[j] = usize::MAX;
         }
         let converted = rows.iter().map(|r| r.converted).sum();
         Problem {
-            features: p,
+            data,
             rows,
             total,
             used,
+            sparse,
             shift,
             mean,
             sd,
-            starts,
-            values,
+            dense,
             converted,
         }
     }
 
-    fn row(&self, i: usize) -> &[(usize, f64)] {
-        &self.values[self.starts[i]..self.starts[i + 1]]
+    /// Row `i`'s features that varied, as (position in `beta`, value less its shift), in
+    /// position order, those that are 0 left out: into `out`. Taken from the pattern each
+    /// time rather than kept, as a copy of every row would be as large as the patterns.
+    fn row(&self, i: usize, out: &mut Vec<(usize, f64)>) {
+        let p = self.rows[i];
+        let at = p.start..p.end;
+        out.clear();
+        out.reserve(at.len() + self.dense.len());
+        for (&j, &v) in self.data.index[at.clone()].iter().zip(&self.data.value[at]) {
+            let a = self.sparse[j as usize];
+            if a != usize::MAX {
+                out.push((a, v));
+            }
+        }
+        if self.dense.is_empty() {
+            return;
+        }
+        for &(a, j) in &self.dense {
+            let v = self.data.value(p, j);
+            if v != self.shift[a] {
+                out.push((a, v - self.shift[a]));
+            }
+        }
+        out.sort_by_key(|e| e.0);
     }
 
     /// The weights of standardised features as weights of raw ones: (intercept, weight by
@@ -243,13 +321,23 @@ impl<'a> Problem<'a> {
     /// Each row's log-odds.
     fn log_odds(&self, beta: &[f64]) -> impl Iterator<Item = f64> {
         let (intercept, weights) = self.raw(beta);
+        let mut values = Vec::new();
         (0..self.rows.len()).map(move |i| {
+            // Without centred features, a row's values are its pattern's, in the same order:
+            // summed straight from the pattern, the same sum.
+            if !self.dense.is_empty() {
+                self.row(i, &mut values);
+                return intercept + values.iter().map(|&(a, v)| weights[a] * v).sum::<f64>();
+            }
+            let p = self.rows[i];
+            let at = p.start..p.end;
+            let x = self.data.index[at.clone()].iter().zip(&self.data.value[at]);
             intercept
-                + self
-                    .row(i)
-                    .iter()
-                    .map(|&(a, v)| weights[a] * v)
-                    .sum::<f64>()
+                + x.filter_map(|(&j, &v)| {
+                    let a = self.sparse[j as usize];
+                    (a != usize::MAX).then(|| weights[a] * v)
+                })
+                .sum::<f64>()
         })
     }
 
@@ -323,13 +411,16 @@ impl<'a> Problem<'a> {
         let (mut r, mut w) = (0.0, 0.0);
         let (mut rx, mut wx) = (vec![0.0; k], vec![0.0; k]);
         let mut wxx = vec![0.0; k * k];
-        for (i, (row, eta)) in self.rows.iter().zip(self.log_odds(beta)).enumerate() {
+        let (intercept, weights) = self.raw(beta);
+        let mut values = Vec::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            self.row(i, &mut values);
+            let eta = intercept + values.iter().map(|&(a, v)| weights[a] * v).sum::<f64>();
             let prob = sigmoid(eta);
             let residual = row.contacts * prob - row.converted;
             let weight = row.contacts * prob * (1.0 - prob);
             r += residual;
             w += weight;
-            let values = self.row(i);
             for (n, &(a, va)) in values.iter().enumerate() {
                 rx[a] += residual * va;
                 let wva = weight * va;
@@ -361,8 +452,8 @@ impl<'a> Problem<'a> {
 
     /// The model `beta` is, in the features' own units.
     fn model(&self, beta: &[f64]) -> Model {
-        let mut weights = vec![0.0; self.features];
-        let mut varied = vec![false; self.features];
+        let mut weights = vec![0.0; self.data.features];
+        let mut varied = vec![false; self.data.features];
         let (kept, raw) = self.raw(beta);
         let intercept = kept - raw.iter().zip(&self.shift).map(|(w, s)| w * s).sum::<f64>();
         for (a, &j) in self.used.iter().enumerate() {
@@ -411,7 +502,7 @@ pub fn choose_lambda(data: &Patterns, folds: usize) -> Choice {
             let next = problem.minimise(lambda, start);
             let model = problem.model(&next);
             for r in data.patterns.iter().filter(|r| r.fold == k) {
-                let eta = model.log_odds(&r.x);
+                let eta = model.log_odds(data.x(r));
                 losses[l].0 += r.contacts * softplus(eta) - r.converted * eta;
                 losses[l].1 += r.contacts;
             }
@@ -518,6 +609,16 @@ mod tests {
         }
     }
 
+    /// A contact's features: (index, value), in index order.
+    type Values = Vec<(usize, f64)>;
+
+    /// Patterns of contacts given as (fold, features, converted).
+    fn from_rows(features: usize, rows: Vec<(usize, Values, bool)>) -> Patterns {
+        Patterns::new(features, rows.len(), |i| {
+            (rows[i].0, rows[i].1.iter().copied(), rows[i].2)
+        })
+    }
+
     /// A row's features, every one given (Patterns::new leaves out the 0s).
     fn every(x: Vec<f64>) -> Values {
         x.into_iter().enumerate().collect()
@@ -537,7 +638,7 @@ mod tests {
                 (i % 5, every(x), y)
             })
             .collect();
-        Patterns::new(2, rows)
+        from_rows(2, rows)
     }
 
     #[test]
@@ -557,7 +658,42 @@ mod tests {
         let total: f64 = data.patterns.iter().map(|p| p.contacts).sum();
         assert_eq!(total, 1000.0);
         // A pattern keeps the values that are not 0.
-        assert!(data.patterns.iter().all(|p| p.x.iter().all(|e| e.1 != 0.0)));
+        assert!(data.patterns.iter().all(|p| data.x(p).all(|e| e.1 != 0.0)));
+    }
+
+    #[test]
+    fn patterns_are_in_fold_and_value_order() {
+        // Sums over patterns are taken in their order: it must not depend on the input's.
+        let mut rng = Rng(42);
+        let rows: Vec<(usize, Values, bool)> = (0..2000)
+            .map(|i| {
+                let x = vec![
+                    f64::from(u8::from(rng.next() < 0.5)),
+                    (rng.next() * 3.0).floor() * 0.5,
+                    f64::from(u8::from(rng.next() < 0.2)),
+                ];
+                (i % 5, every(x), rng.next() < 0.3)
+            })
+            .collect();
+        // The reference: (fold, the values that are not 0) → (contacts, converted), ordered.
+        type Key = (usize, Vec<(usize, u64)>);
+        let mut want: std::collections::BTreeMap<Key, (f64, f64)> = Default::default();
+        for (fold, x, y) in &rows {
+            let values = x.iter().filter(|e| e.1 != 0.0);
+            let key = values.map(|&(j, v)| (j, v.to_bits())).collect();
+            let e = want.entry((*fold, key)).or_default();
+            e.0 += 1.0;
+            e.1 += f64::from(u8::from(*y));
+        }
+        let data = from_rows(3, rows);
+        let got: Vec<(Key, (f64, f64))> = (data.patterns.iter())
+            .map(|p| {
+                let values = data.x(p).map(|(j, v)| (j, v.to_bits())).collect();
+                ((p.fold, values), (p.contacts, p.converted))
+            })
+            .collect();
+        assert!(got.len() > 20, "{}", got.len());
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
     }
 
     #[test]
@@ -572,12 +708,12 @@ mod tests {
                 )
             })
             .collect();
-        let data = Patterns::new(1, rows);
+        let data = from_rows(1, rows);
         let m = fit(&data, |_| true, 0.001);
         assert!(m.weights[0].is_finite() && m.weights[0] > 3.0, "{m:?}");
         // The fit separates the two groups.
-        assert!(sigmoid(m.log_odds(&[(0, 1.0)])) > 0.9);
-        assert!(sigmoid(m.log_odds(&[])) < 0.1);
+        assert!(sigmoid(m.log_odds([(0, 1.0)])) > 0.9);
+        assert!(sigmoid(m.log_odds([])) < 0.1);
     }
 
     #[test]
@@ -604,7 +740,7 @@ mod tests {
                 )
             })
             .collect();
-        let data = Patterns::new(2, rows);
+        let data = from_rows(2, rows);
         let m = fit(&data, |_| true, 0.01);
         assert_eq!(m.weights[0], 0.0);
         assert_eq!(m.varied, [false, true]);
@@ -644,7 +780,7 @@ mod tests {
                 (i % 5, every(x), y)
             })
             .collect();
-        Patterns::new(4, rows)
+        from_rows(4, rows)
     }
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
@@ -665,7 +801,7 @@ mod tests {
         let rows: Vec<&Pattern> = data.patterns.iter().filter(|p| p.fold != 2).collect();
         let dense = |p: &Pattern| {
             let mut x = [0.0; 4];
-            for &(j, v) in &p.x {
+            for (j, v) in data.x(p) {
                 x[j] = v;
             }
             x
@@ -759,14 +895,14 @@ mod tests {
         let one: Vec<(usize, Values, bool)> = (0..300)
             .map(|i| (i % 5, every(vec![f64::from(u8::from(i % 3 == 0))]), i == 0))
             .collect();
-        for data in [mixed(2000), Patterns::new(1, one)] {
+        for data in [mixed(2000), from_rows(1, one)] {
             let choice = choose_lambda(&data, 5);
             for (l, &lambda) in LAMBDAS.iter().enumerate() {
                 let (mut loss, mut contacts) = (0.0, 0.0);
                 for k in 0..5 {
                     let model = fit(&data, |f| f != k, lambda);
                     for r in data.patterns.iter().filter(|r| r.fold == k) {
-                        let eta = model.log_odds(&r.x);
+                        let eta = model.log_odds(data.x(r));
                         loss += r.contacts * softplus(eta) - r.converted * eta;
                         contacts += r.contacts;
                     }
@@ -792,7 +928,7 @@ mod tests {
                 )
             })
             .collect();
-        let data = Patterns::new(2, rows);
+        let data = from_rows(2, rows);
         assert_eq!(Problem::new(&data, |_| true).used, [1]);
         assert_eq!(fit(&data, |_| true, 0.01).varied, [false, true]);
     }

@@ -831,6 +831,7 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
     }
     let mut x = Design {
         starts: Vec::with_capacity(rows.len() + 1),
+        features: Vec::new(),
         values: Vec::new(),
     };
     x.starts.push(0);
@@ -851,9 +852,13 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
             }
         }
         row.sort_by_key(|&(f, _)| f);
-        x.values.extend(row.iter().filter(|(_, v)| *v != 0.0));
+        for &(f, v) in row.iter().filter(|(_, v)| *v != 0.0) {
+            x.features.push(f);
+            x.values.push(v);
+        }
         x.starts.push(x.values.len());
     }
+    x.features.shrink_to_fit();
     x.values.shrink_to_fit();
     x
 }
@@ -862,16 +867,21 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
 /// buffer rather than one per contact: calibrate holds them all at once; and a contact
 /// matches few rules).
 struct Design {
-    /// Row `pos` is `values[starts[pos]..starts[pos + 1]]`.
+    /// Row `pos` is at `starts[pos]..starts[pos + 1]` in `features` and `values`.
     starts: Vec<usize>,
-    /// (feature, value), in feature order within a row.
-    values: Vec<(u32, f64)>,
+    /// The features, in feature order within a row, and their values.
+    features: Vec<u32>,
+    values: Vec<f64>,
 }
 
 impl Design {
-    /// The feature values of the scored contact at position `pos` that are not 0.
-    fn row(&self, pos: usize) -> &[(u32, f64)] {
-        &self.values[self.starts[pos]..self.starts[pos + 1]]
+    /// The feature values of the scored contact at position `pos` that are not 0, as
+    /// (feature, value).
+    fn row(&self, pos: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let at = self.starts[pos]..self.starts[pos + 1];
+        (self.features[at.clone()].iter())
+            .zip(&self.values[at])
+            .map(|(&f, &v)| (f as usize, v))
     }
 }
 
@@ -899,15 +909,10 @@ impl Fitter<'_> {
         for (j, &f) in selected.iter().enumerate() {
             column[f] = Some(j);
         }
-        let patterns = Patterns::new(
-            chosen.len(),
-            self.rows.iter().enumerate().map(|(pos, &i)| {
-                let x = (self.x.row(pos).iter())
-                    .filter_map(|&(f, v)| Some((column[f as usize]?, v)))
-                    .collect();
-                (pos % FOLDS, x, self.data.converted[i])
-            }),
-        );
+        let patterns = Patterns::new(chosen.len(), self.rows.len(), |pos| {
+            let x = (self.x.row(pos)).filter_map(|(f, v)| Some((column[f]?, v)));
+            (pos % FOLDS, x, self.data.converted[self.rows[pos]])
+        });
         let choice = logistic::choose_lambda(&patterns, FOLDS);
         let lambda = choice.lambda;
         let model = logistic::fit(&patterns, |_| true, lambda);
@@ -922,7 +927,7 @@ impl Fitter<'_> {
                     .iter()
                     .filter(|p| p.fold == k)
                     .map(|p| {
-                        let score = score_with(self.rules, &chosen, &points, &p.x) as f64;
+                        let score = score_with(self.rules, &chosen, &points, patterns.x(p)) as f64;
                         (score, p.converted as u64, (p.contacts - p.converted) as u64)
                     })
                     .collect();
@@ -1041,10 +1046,15 @@ fn round_digits(x: f64, significant: i32) -> f64 {
 
 /// A contact's score with these points, as the engine adds them: group subtotals capped
 /// and floored, the total rounded half away from zero.
-fn score_with(rules: &Rules, features: &[Feature], points: &[f64], x: &[(usize, f64)]) -> i64 {
+fn score_with(
+    rules: &Rules,
+    features: &[Feature],
+    points: &[f64],
+    x: impl IntoIterator<Item = (usize, f64)>,
+) -> i64 {
     let mut groups = vec![0.0; rules.groups.len()];
     let mut total = 0.0;
-    for &(j, v) in x {
+    for (j, v) in x {
         let p = points[j] * v;
         let group = match features[j] {
             Feature::Rule { index, .. } => rules.rules[index].group,
