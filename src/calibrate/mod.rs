@@ -551,12 +551,8 @@ impl Calibration {
         }
 
         // Rules the file lacks.
-        let rule_masks: Vec<Vec<bool>> = (0..rules.rules.len())
-            .map(|r| {
-                rows.iter()
-                    .map(|&i| data.hits(i).any(|h| h.rule == r))
-                    .collect()
-            })
+        let rule_masks: Vec<suggest::Mask> = (0..rules.rules.len())
+            .map(|r| suggest::Mask::new(rows.iter().map(|&i| data.hits(i).any(|h| h.rule == r))))
             .collect();
         let taken: Vec<&str> = rules.rules.iter().map(|r| r.name.as_str()).collect();
         let scope = Scope {
@@ -846,7 +842,7 @@ fn design(data: &Dataset, rows: &[usize], features: &[Feature], search: &Search)
         }
         for (f, feature) in features.iter().enumerate() {
             if let Feature::Suggested(k) = feature
-                && search.suggestions[*k].mask[pos]
+                && search.suggestions[*k].mask.get(pos)
             {
                 row.push((f as u32, 1.0));
             }

@@ -148,7 +148,7 @@ pub struct Suggestion {
     /// the highest for one that lowers it).
     pub held_out_lift: f64,
     /// Which of the scored contacts it matches.
-    pub mask: Vec<bool>,
+    pub mask: Mask,
 }
 
 /// What the search found besides the suggestions.
@@ -203,7 +203,7 @@ pub struct Scope<'a> {
     pub data: &'a Dataset,
     pub rows: &'a [usize],
     pub folds: usize,
-    pub rule_masks: &'a [Vec<bool>],
+    pub rule_masks: &'a [Mask],
 }
 
 impl Scope<'_> {
@@ -270,7 +270,7 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
                         lift: l,
                         z,
                         held_out_lift: weakest,
-                        mask: Vec::new(),
+                        mask: Mask::default(),
                     },
                 )),
                 None => not_held += 1,
@@ -301,11 +301,7 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
         let column = &scope.data.columns[s.column];
         let cells: Vec<Cell> = column.cells().map(Cell::new).collect();
         let holds = s.test.holds(&cells);
-        s.mask = scope
-            .rows
-            .iter()
-            .map(|&row| holds[column.codes.get(row)])
-            .collect();
+        s.mask = Mask::new(scope.rows.iter().map(|&row| holds[column.codes.get(row)]));
         let covered = scope
             .rule_masks
             .iter()
@@ -489,18 +485,47 @@ fn held_out(matched: &[Tally], all: &[Tally], up: bool) -> Option<f64> {
     weakest
 }
 
+/// Which of some contacts match: a bit each (calibrate holds one for each rule and each
+/// suggestion, for every contact).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mask {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Mask {
+    pub fn new(matches: impl IntoIterator<Item = bool>) -> Mask {
+        let mut mask = Mask::default();
+        for (i, m) in matches.into_iter().enumerate() {
+            if i % 64 == 0 {
+                mask.words.push(0);
+            }
+            if let Some(word) = mask.words.last_mut() {
+                *word |= u64::from(m) << (i % 64);
+            }
+            mask.len = i + 1;
+        }
+        mask.words.shrink_to_fit();
+        mask
+    }
+
+    /// Whether contact `i` matches.
+    pub fn get(&self, i: usize) -> bool {
+        i < self.len && (self.words[i / 64] >> (i % 64)) & 1 == 1
+    }
+}
+
 /// Whether `a` already covers `b`: they overlap mostly (Jaccard ≥ 0.8), or `b` mostly is
 /// the contacts `a` does not match (then `a` already scores `b`'s difference).
-pub fn covers(a: &[bool], b: &[bool]) -> bool {
-    let n = a.len();
+pub fn covers(a: &Mask, b: &Mask) -> bool {
+    debug_assert_eq!(a.len, b.len);
+    let n = a.len;
     let (mut both, mut only_a, mut only_b) = (0usize, 0usize, 0usize);
-    for (&x, &y) in a.iter().zip(b) {
-        match (x, y) {
-            (true, true) => both += 1,
-            (true, false) => only_a += 1,
-            (false, true) => only_b += 1,
-            (false, false) => {}
-        }
+    // Bits past the last contact are 0 in both.
+    for (&x, &y) in a.words.iter().zip(&b.words) {
+        both += (x & y).count_ones() as usize;
+        only_a += (x & !y).count_ones() as usize;
+        only_b += (!x & y).count_ones() as usize;
     }
     let jaccard =
         |inter: usize, union: usize| union > 0 && inter as f64 >= COVERED_JACCARD * union as f64;
@@ -514,25 +539,29 @@ pub fn covers(a: &[bool], b: &[bool]) -> bool {
 mod tests {
     use super::*;
 
+    fn mask(matches: &[bool]) -> Mask {
+        Mask::new(matches.iter().copied())
+    }
+
     #[test]
     fn coverage_by_overlap_and_by_opposite() {
         let a = [
             true, true, true, true, true, false, false, false, false, false,
         ];
         let same = a;
-        assert!(covers(&a, &same));
+        assert!(covers(&mask(&a), &mask(&same)));
         let mostly = [
             true, true, true, true, false, false, false, false, false, false,
         ];
-        assert!(covers(&a, &mostly)); // 4 / 5
+        assert!(covers(&mask(&a), &mask(&mostly))); // 4 / 5
         let half = [
             true, true, false, false, false, true, true, false, false, false,
         ];
-        assert!(!covers(&a, &half));
+        assert!(!covers(&mask(&a), &mask(&half)));
         let opposite = [
             false, false, false, false, false, true, true, true, true, true,
         ];
-        assert!(covers(&a, &opposite));
+        assert!(covers(&mask(&a), &mask(&opposite)));
     }
 
     #[test]
