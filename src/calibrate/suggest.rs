@@ -544,6 +544,22 @@ mod tests {
     }
 
     #[test]
+    fn a_mask_keeps_each_contact_across_words() {
+        let matches: Vec<bool> = (0..130).map(|i| i % 3 == 0 || i == 64).collect();
+        let m = mask(&matches);
+        for (i, &want) in matches.iter().enumerate() {
+            assert_eq!(m.get(i), want, "{i}");
+        }
+        assert!(!m.get(130));
+        // Past a word: 100 contacts, 60 matched by both, 1 by one only.
+        let a: Vec<bool> = (0..100).map(|i| i < 60).collect();
+        let b: Vec<bool> = (0..100).map(|i| i < 60 || i == 99).collect();
+        assert!(covers(&mask(&a), &mask(&b)));
+        let c: Vec<bool> = (0..100).map(|i| i >= 40).collect();
+        assert!(!covers(&mask(&a), &mask(&c)));
+    }
+
+    #[test]
     fn coverage_by_overlap_and_by_opposite() {
         let a = [
             true, true, true, true, true, false, false, false, false, false,
