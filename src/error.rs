@@ -61,18 +61,27 @@ pub enum Error {
     /// SIGINT, SIGTERM or SIGHUP: the run stopped at a row boundary, outputs untouched.
     #[error("stopped by signal {0} before finishing; no output file was replaced")]
     Interrupted(i32),
-    /// The same, where rows went to stdout as they were scored.
+    /// The same, where output went out as it was written (to stdout, a device, a FIFO):
+    /// `written` says what went where, to be discarded.
     #[error(
-        "stopped by signal {0} before finishing; no output file was replaced, but rows went to \
-         stdout as they were scored: discard them"
+        "stopped by signal {signal} before finishing; no output file was replaced, but {written}"
     )]
-    InterruptedOnStdout(i32),
+    InterruptedWritten { signal: i32, written: String },
     /// The reader of our stdout went away (`| head`): stop quietly, successfully.
     #[error("broken pipe")]
     BrokenPipe,
 }
 
 impl Error {
+    /// A signal stopped the run after rows went to `to` (stdout, a device, a FIFO) as they
+    /// were scored.
+    pub fn interrupted_after_rows(signal: i32, to: &str) -> Error {
+        Error::InterruptedWritten {
+            signal,
+            written: format!("rows went to {to} as they were scored: discard them"),
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             Error::Usage(_) => Exit::Usage,
@@ -85,14 +94,14 @@ impl Error {
             Error::Internal(_) => Exit::Internal,
             Error::BrokenPipe => Exit::Success,
             // 128 + the signal, as shells report it; only reached through `code`.
-            Error::Interrupted(_) | Error::InterruptedOnStdout(_) => Exit::Internal,
+            Error::Interrupted(_) | Error::InterruptedWritten { .. } => Exit::Internal,
         }
     }
 
     /// The process exit code: `exit()`, or 128 + the signal for an interrupted run.
     pub fn code(&self) -> u8 {
         match self {
-            Error::Interrupted(sig) | Error::InterruptedOnStdout(sig) => {
+            Error::Interrupted(sig) | Error::InterruptedWritten { signal: sig, .. } => {
                 u8::try_from(128 + sig).unwrap_or(128)
             }
             other => other.exit() as u8,

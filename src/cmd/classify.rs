@@ -278,7 +278,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         for w in &warnings {
             ui.warn(w);
         }
-        return Err(denied(warnings.len(), false));
+        return Err(denied(warnings.len(), None));
     }
     // A signal from here on stops the run between chunks, with its temp files removed.
     crate::guard::stop_cleanly();
@@ -323,11 +323,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     } else {
         args.threads()
     };
-    let on_stdout = matches!(destination, Destination::Single { output: None, .. });
-    // Rows on stdout are out, whatever stops the run after them.
-    let said = |e: Error| match e {
-        Error::Interrupted(signal) if on_stdout => Error::InterruptedOnStdout(signal),
-        other => other,
+    // Rows on stdout (or a FIFO) are out, whatever stops the run after them.
+    let in_place = destination.in_place();
+    let said = |e: Error| match (e, &in_place) {
+        (Error::Interrupted(signal), Some(to)) => Error::interrupted_after_rows(signal, to),
+        (other, _) => other,
     };
     let mut totals = crate::pipeline::run(&job, input.into_stream(), threads, &mut delivery)
         .map_err(|e| match e {
@@ -363,7 +363,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     if args.deny_warnings && !warnings.is_empty() {
         show(&warnings);
-        return Err(denied(warnings.len(), on_stdout));
+        return Err(denied(warnings.len(), in_place.as_deref()));
     }
     let summary = summary(
         &engine,
@@ -601,15 +601,13 @@ struct SummaryContext<'a> {
 
 /// `--deny-warnings` refusing a run with `warnings` warnings (exit 65). `rows_out`: the rows
 /// have streamed to stdout already, as they were scored.
-fn denied(warnings: usize, rows_out: bool) -> Error {
+fn denied(warnings: usize, rows_went_to: Option<&str>) -> Error {
     Error::Data(format!(
         "{} (--deny-warnings): no output was replaced{}",
         crate::ui::plural(warnings, "warning"),
-        if rows_out {
-            ", but the rows went to stdout as they were scored: discard them"
-        } else {
-            ""
-        }
+        rows_went_to.map_or(String::new(), |to| format!(
+            ", but the rows went to {to} as they were scored: discard them"
+        ))
     ))
 }
 

@@ -143,14 +143,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         Some(path) => Target::file(path)?,
         None => Target::stdout(),
     };
-    // Rows of a CSV on stdout are out, whatever stops the run after them.
-    let on_stdout = args.output.is_none() && args.format == Format::Csv;
-    let interrupted = |signal| {
-        if on_stdout {
-            Error::InterruptedOnStdout(signal)
-        } else {
-            Error::Interrupted(signal)
-        }
+    // Rows of a CSV on stdout (or a FIFO) are out, whatever stops the run after them.
+    let in_place = target.in_place();
+    let rows_out = |signal| match (&in_place, args.format) {
+        (Some(to), Format::Csv) => Error::interrupted_after_rows(signal, to),
+        _ => Error::Interrupted(signal),
     };
     let mut moved = match args.format {
         Format::Csv => Moved::csv(target, input.header())?,
@@ -169,7 +166,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut held = Held::default();
     while let Some(next) = input.next(&mut record)? {
         if let Some(signal) = crate::guard::interrupted() {
-            return Err(interrupted(signal));
+            return Err(rows_out(signal));
         }
         match next {
             Next::Contact { record: number, .. } => {
@@ -228,7 +225,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 .map_err(|e| Error::io(format!("cannot write {name}"), e.into_error()))?
                 .prepare()?;
             crate::output::commit_all(vec![ready]).map_err(|e| match e {
-                Error::Interrupted(signal) => interrupted(signal),
+                Error::Interrupted(signal) => rows_out(signal),
                 other => other,
             })?;
         }
@@ -257,7 +254,16 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             target
                 .write_all(text.as_bytes())
                 .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
-            crate::output::commit_all(vec![target.prepare()?])?;
+            // A signal that came while the report went to stdout (or a FIFO): it is out.
+            crate::output::commit_all(vec![target.prepare()?]).map_err(|e| {
+                match (e, &in_place) {
+                    (Error::Interrupted(signal), Some(to)) => Error::InterruptedWritten {
+                        signal,
+                        written: format!("the report went to {to}: discard it"),
+                    },
+                    (other, _) => other,
+                }
+            })?;
         }
     }
     Ok(())

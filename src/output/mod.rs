@@ -70,6 +70,15 @@ impl Target {
         AtomicFile::create(path).map(Target::File)
     }
 
+    /// Where bytes go as they are written (stdout, a device, a FIFO), by the name used in
+    /// messages; `None` for a file that appears whole when committed, or memory.
+    pub fn in_place(&self) -> Option<String> {
+        match self {
+            Target::Stdout(_) | Target::Special { .. } => Some(self.name()),
+            Target::File(_) | Target::Memory(_) => None,
+        }
+    }
+
     /// The name used in messages.
     pub fn name(&self) -> String {
         match self {
@@ -341,6 +350,18 @@ pub enum Destination {
 }
 
 impl Destination {
+    /// Where rows go as they are scored, by the name used in messages: stdout, or a device
+    /// or FIFO given to `-o` (written in place). `None` for files that appear whole.
+    pub fn in_place(&self) -> Option<String> {
+        match self {
+            Destination::Single { output: None, .. } => Some("stdout".to_string()),
+            Destination::Single {
+                output: Some(path), ..
+            } if is_special(path) => Some(path.display().to_string()),
+            _ => None,
+        }
+    }
+
     /// The file a queue's contacts go to with `--split`.
     pub fn queue_file(dir: &Path, queue: &str, kind: Kind) -> PathBuf {
         dir.join(format!("{queue}.{}", kind.extension()))

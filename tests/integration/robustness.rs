@@ -2491,16 +2491,24 @@ fn signals_during_a_reports_renames_wait_for_them() {
     assert_no_temp_files(env.root());
 }
 
-/// `diff --format csv -o changes.csv` over an old changes.csv, of `RULES` against rules where
-/// a demo is worth 100 points: every contact who asked for one moves to hot. The input comes
+/// `diff` of `RULES` against rules where a demo is worth 100 points: every contact who asked
+/// for one moves to hot. The format, output and input come after.
+#[cfg(unix)]
+fn std_diff(env: &Env) -> std::process::Command {
+    env.write("new.toml", RULES.replacen("points = 30", "points = 100", 1));
+    let mut cmd = std_leadsort(env);
+    cmd.args(["diff", "--as-of", "2026-11-27", "--old", "rules.toml"])
+        .args(["--new", "new.toml"]);
+    cmd
+}
+
+/// `std_diff` with `--format csv -o changes.csv` over an old changes.csv. The input comes
 /// last.
 #[cfg(unix)]
 fn diff_to_changes(env: &Env) -> std::process::Command {
-    env.write("new.toml", RULES.replacen("points = 30", "points = 100", 1));
     env.write("changes.csv", "old\n");
-    let mut cmd = std_leadsort(env);
-    cmd.args(["diff", "--as-of", "2026-11-27", "--old", "rules.toml"])
-        .args(["--new", "new.toml", "--format", "csv", "-o", "changes.csv"]);
+    let mut cmd = std_diff(env);
+    cmd.args(["--format", "csv", "-o", "changes.csv"]);
     cmd
 }
 
@@ -2519,7 +2527,7 @@ fn a_signal_while_diff_syncs_its_file_leaves_the_old_one() {
 #[cfg(unix)]
 #[test]
 fn a_signal_stops_diff_at_the_next_contact() {
-    // Every write of the changes waits a second: some 40 of them, were the run to go on.
+    // Every write of the changes waits a second: some 30 of them, were the run to go on.
     let env = Env::standard();
     env.write("big.csv", big_contacts(40_000));
     let mut cmd = diff_to_changes(&env);
@@ -2534,6 +2542,67 @@ fn a_signal_stops_diff_at_the_next_contact() {
         started.elapsed()
     );
     assert_eq!(env.read("changes.csv"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_while_diffs_report_goes_to_stdout_says_to_discard_it() {
+    use std::io::Read as _;
+    let env = Env::standard();
+    env.write("big.csv", big_contacts(40_000));
+    let mut child = std_diff(&env)
+        .args(["--format", "json", "big.csv"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The report has begun: the pipe fills and the rest waits for this test to read it.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut report = vec![0; 1];
+    stdout.read_exact(&mut report).unwrap();
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(100));
+    stdout.read_to_end(&mut report).unwrap();
+    assert!(report.len() > 1 << 20, "{} bytes", report.len());
+    let out = wait_within(child, "diff to stdout");
+    assert_error(
+        &out,
+        143,
+        &[
+            "stopped by signal 15 before finishing",
+            "but the report went to stdout: discard it",
+        ],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_after_rows_went_to_a_fifo_says_to_discard_them() {
+    let env = Env::standard();
+    env.write("sum.json", "old\n");
+    let fifo = env.path("rows.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let reader = std::thread::spawn(move || std::fs::read(fifo).unwrap());
+    let mut cmd = std_classify(&env);
+    cmd.args(["-o", "rows.fifo", "--summary", "sum.json", "contacts.csv"]);
+    let out = signal_at(&env, cmd, "slow-sync@sum.json", syncing(), 1);
+    assert_error(
+        &out,
+        143,
+        &[
+            "stopped by signal 15 before finishing",
+            "but rows went to rows.fifo as they were scored: discard them",
+        ],
+    );
+    assert!(
+        String::from_utf8(reader.join().unwrap())
+            .unwrap()
+            .starts_with(OUT_HEADER)
+    );
+    assert_eq!(env.read("sum.json"), "old\n");
     assert_no_temp_files(env.root());
 }
 
