@@ -217,6 +217,10 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         }
     }
 
+    // A signal that came after the last contact: stopped before the warnings, as in the loop.
+    if let Some(signal) = crate::guard::interrupted() {
+        return Err(rows_out(signal));
+    }
     warn(ui, &input, &tally, &change);
     match moved {
         Moved::Csv { w, name } => {
