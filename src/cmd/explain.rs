@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::balance::{Candidate, Decision, Plan};
 use crate::cli::{AsOfArg, CsvArgs, RulesArg};
-use crate::engine::{Explanation, Outcome, Read, Trace, fmt_number};
+use crate::engine::{Explanation, Header, Outcome, Read, Trace, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Next, Record, Source};
 use crate::rules::{Points, Rules, Tier};
@@ -50,7 +50,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub row: Option<u64>,
 
-    /// The column that identifies contacts [default: [input] id in rules.toml]
+    /// The column that identifies contacts [default: [input] id in rules.toml, else a column
+    /// named id, Contact ID, Record ID or Lead ID]
     #[arg(long, value_name = "NAME")]
     pub id_column: Option<String>,
 
@@ -102,10 +103,15 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         input.name(),
         args.id_column.as_deref(),
     )?;
+    // Else a header named like an id column.
+    let id_col = id_col.or_else(|| args.id.as_ref().and(id_column_by_name(input.header())));
     if args.id.is_some() && id_col.is_none() {
-        return Err(Error::Usage(
-            "--id needs an id column: pass --id-column NAME or set `[input] id = \"...\"` in rules.toml".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "--id needs an id column, and no column of {} is named {}: pass --id-column NAME \
+             or set `[input] id = \"...\"` in rules.toml",
+            input.name(),
+            ID_NAMES.join(", ")
+        )));
     }
 
     // With a sales capacity or reps, where a contact bound for sales ends up depends on the
@@ -172,6 +178,29 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 
 /// Called with every contact read and its record number.
 type EachContact<'a> = dyn FnMut(&Record, u64) + 'a;
+
+/// Names of an id column, ignoring case, spaces, `_` and `-`, most likely first.
+const ID_NAMES: [&str; 4] = ["id", "Contact ID", "Record ID", "Lead ID"];
+
+/// The column named like an id column (`ID_NAMES`), for `--id` when neither `--id-column`
+/// nor `[input] id` says which: the first name exactly one column has.
+fn id_column_by_name(header: &Header) -> Option<usize> {
+    let plain = |name: &str| -> String {
+        (name.chars())
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let names: Vec<String> = header.names.iter().map(|n| plain(n)).collect();
+    ID_NAMES.iter().find_map(|want| {
+        let want = plain(want);
+        let mut at = (names.iter().enumerate()).filter(|(_, n)| **n == want);
+        match (at.next(), at.next()) {
+            (Some((col, _)), None) => Some(col),
+            _ => None,
+        }
+    })
+}
 
 /// Read until the contact asked for; with `--id`, read on to warn about duplicates. With
 /// `each`, read every contact, and give each one to it with its record number.
@@ -257,7 +286,11 @@ fn find(
             Ok((record, f))
         }
         None => Err(Error::Data(match (&args.id, args.row) {
-            (Some(id), _) => format!("{}: no contact has the id {id:?}", input.name()),
+            (Some(id), _) => format!(
+                "{}: no contact has the id {id:?} (in column `{}`)",
+                input.name(),
+                id_col.map_or("", |c| input.header().names[c].as_str())
+            ),
             (None, Some(row)) => format!(
                 "{} has {} records, not {row}",
                 input.name(),

@@ -55,16 +55,9 @@ impl Target {
 
     pub fn file(path: &Path) -> Result<Target> {
         if is_special(path) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| Error::CantCreate {
-                    path: path.to_path_buf(),
-                    source: e,
-                })?;
             return Ok(Target::Special {
                 path: path.to_path_buf(),
-                file: BufWriter::with_capacity(1 << 16, file),
+                file: BufWriter::with_capacity(1 << 16, open_special(path)?),
             });
         }
         AtomicFile::create(path).map(Target::File)
@@ -108,6 +101,35 @@ impl Target {
             }
             Target::Memory(_) => Ok(Ready(None)),
         }
+    }
+}
+
+/// Open a device or FIFO for writing. Opening a FIFO waits for a reader, which may never
+/// come: the open is done on a thread of its own, and a signal asking the run to stop (see
+/// `guard::interrupted`) is looked at meanwhile. The run then ends, the thread with it.
+fn open_special(path: &Path) -> Result<File> {
+    use std::sync::mpsc::RecvTimeoutError;
+    let (sender, opened) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::spawn(move || {
+        let file = std::fs::OpenOptions::new().write(true).open(owned);
+        // The run may have stopped waiting.
+        let _ = sender.send(file);
+    });
+    loop {
+        let source = match opened.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(Ok(file)) => return Ok(file),
+            Ok(Err(e)) => e,
+            Err(RecvTimeoutError::Timeout) => match crate::guard::interrupted() {
+                Some(signal) => return Err(Error::Interrupted(signal)),
+                None => continue,
+            },
+            Err(RecvTimeoutError::Disconnected) => io::Error::other("the open failed"),
+        };
+        return Err(Error::CantCreate {
+            path: path.to_path_buf(),
+            source,
+        });
     }
 }
 

@@ -185,10 +185,50 @@ fn row_and_id_errors() {
 
 #[test]
 fn id_needs_an_id_column_and_the_flag_overrides_the_rules() {
-    let env = Env::standard(); // RULES has no [input] id
-    let out = explain(&env, &["contacts.csv", "--id", "1"]);
+    let env = Env::standard(); // RULES has no [input] id; CONTACTS has a column `id`
+    let header = crate::util::CONTACTS.lines().next().unwrap();
+    let rows = crate::util::CONTACTS.split_once('\n').unwrap().1;
+    // Without a column named like an id column: refused.
+    env.write(
+        "no_id.csv",
+        format!("{}\n{rows}", header.replacen("id,", "n,", 1)),
+    );
+    let out = explain(&env, &["no_id.csv", "--id", "1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--id needs an id column"));
+    assert!(
+        stderr(&out).contains(
+            "--id needs an id column, and no column of no_id.csv is named id, Contact ID, \
+             Record ID, Lead ID"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // A column named like one, in any case and spelling, is used.
+    for name in ["id", "ID", "Contact ID", "record_id", "lead-id"] {
+        env.write(
+            "named.csv",
+            format!("{}\n{rows}", header.replacen("id,", &format!("{name},"), 1)),
+        );
+        let out = explain(&env, &["named.csv", "--id", "3"]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with("contact 3, record 3 (line 4)"),
+            "{name}"
+        );
+        let missing = explain(&env, &["named.csv", "--id", "99"]);
+        let said = format!("no contact has the id \"99\" (in column `{name}`)");
+        assert!(stderr(&missing).contains(&said), "{}", stderr(&missing));
+    }
+    // Two columns of the most likely name: the next name, as one column has it.
+    env.write(
+        "two.csv",
+        "ID,Contact ID,id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n\
+         x,c1,1,ann@acme.com,VP Sales,500,yes,no,\n\
+         x,c2,2,bob@gmail.com,Engineer,10,no,no,\n",
+    );
+    let out = explain(&env, &["two.csv", "--id", "c2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("contact c2, record 2 (line 3)"));
     let by_email = explain(
         &env,
         &[

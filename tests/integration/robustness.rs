@@ -2606,6 +2606,25 @@ fn a_signal_after_rows_went_to_a_fifo_says_to_discard_them() {
     assert_no_temp_files(env.root());
 }
 
+#[cfg(unix)]
+#[test]
+fn a_signal_while_a_fifo_waits_for_its_reader_stops_the_run() {
+    // Nobody reads rows.fifo: opening it waits, once the summary's temp file exists.
+    let env = Env::standard();
+    env.write("sum.json", "old\n");
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("rows.fifo"))
+        .status();
+    assert!(made.unwrap().success());
+    let mut cmd = std_classify(&env);
+    cmd.args(["-o", "rows.fifo", "--summary", "sum.json", "contacts.csv"]);
+    let waiting = |env: &Env| !temp_files(env.root()).is_empty();
+    let out = signal_at(&env, cmd, "none", waiting, 1);
+    assert_error(&out, 143, &["stopped by signal 15 before finishing"]);
+    assert_eq!(env.read("sum.json"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
 // ---- symlinks, file modes, the summary ----------------------------------------------------
 
 #[cfg(unix)]
