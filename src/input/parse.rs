@@ -654,11 +654,11 @@ impl RecordParser {
             self.start_after_cr,
         );
         let line = self.lines + leading + 1;
-        // Ends inside a quoted field at the very end of the input.
+        // Ends inside a quoted field at the very end of the input (a file cut off mid-record,
+        // or a stray quote), whether or not the quote spans a line break.
         let unclosed = known == Known::Doomed
             || eof
                 && end == chunk.len()
-                && inner > 0
                 && self.quotes > 0
                 && self.spill_quoting.after(chunk_part, self.delimiter) == Quoting::Quoted;
         let unterminated = unclosed && !self.too_big;
@@ -877,7 +877,7 @@ fn terminator(part: &[u8], spill_tail: [Option<u8>; 2]) -> usize {
 #[derive(Debug)]
 struct Doomed {
     /// Bit `d`: a record whose first byte (after blank lines) lies `d` bytes before the end
-    /// of the input reaches it inside a quote, with a line break inside it.
+    /// of the input reaches it inside a quote.
     bits: Vec<u64>,
 }
 
@@ -903,10 +903,6 @@ impl Doomed {
                 Fate::EofOther
             }
         });
-        // Line breaks after the byte in hand, the input's last one not counted: it would be
-        // the record's own terminator.
-        let trailing = u64::from(rest.last().is_some_and(|b| is_break(*b)));
-        let mut breaks = 0u64;
         for (i, &b) in rest.iter().enumerate().rev() {
             let fate = STATES.map(|s| {
                 if is_break(b) && s != Quoted {
@@ -922,16 +918,9 @@ impl Doomed {
             });
             // Within the field limit (past it, the record is too big: unrecoverable).
             let fields_fit = |n: u32| (n as usize) < MAX_FIELDS;
-            if !is_break(b)
-                && breaks > trailing
-                && matches!(fate[Start as usize], Fate::EofQuoted(n) if fields_fit(n))
-            {
+            if !is_break(b) && matches!(fate[Start as usize], Fate::EofQuoted(n) if fields_fit(n)) {
                 let d = rest.len() - i;
                 bits[d / 64] |= 1 << (d % 64);
-            }
-            // Counted as `count_line_breaks` does: a CRLF is one.
-            if b == b'\r' || (b == b'\n' && (i == 0 || rest[i - 1] != b'\r')) {
-                breaks += 1;
             }
             after = fate;
         }
@@ -1730,7 +1719,8 @@ mod tests {
         }
         let records = parse(&[&bytes], 1 << 20);
         assert_eq!(records, parse_with(&[&bytes], 1 << 20, false));
-        assert_eq!(set_aside(&bytes, 0)[0], (40, 39));
+        // The last line too, which runs to the end inside a quote.
+        assert_eq!(set_aside(&bytes, 0)[0], (41, 40));
     }
 
     /// Rows whose stray quotes keep a quote open over every line break, from whichever line
@@ -1878,14 +1868,28 @@ mod tests {
     }
 
     #[test]
-    fn a_quote_open_only_over_the_last_line_break_is_not_unterminated() {
+    fn a_quote_open_to_the_end_is_unterminated_with_or_without_a_line_break_in_it() {
         // The second line, read after the first is set aside, opens a quote that holds only
-        // the input's final CRLF: its own terminator, so a record like any other.
+        // the input's final line break; a last line cut off inside a quote holds none.
         for input in [&b"h\n\"a\nx\"y,\",d\r\n"[..], b"h\n\"a\nx\"y,\",d\n"] {
             let records = parse(&[input], 1 << 20);
             assert_eq!(records, parse_with(&[input], 1 << 20, false));
             let flags: Vec<&str> = records.iter().map(|r| r.3).collect();
-            assert_eq!(flags, ["", "unterminated", ""], "{records:?}");
+            assert_eq!(flags, ["", "unterminated", "unterminated"], "{records:?}");
+        }
+        for input in [
+            &b"h,n\n1,3\n2,\"20"[..],
+            b"h,n\n1,3\n2,\"20\n",
+            b"h,n\n1,\"3\"\"\n",
+        ] {
+            let records = parse(&[input], 1 << 20);
+            assert_eq!(records, parse_with(&[input], 1 << 20, false));
+            let flags: Vec<&str> = records.iter().map(|r| r.3).collect();
+            assert_eq!(
+                flags,
+                ["", "", "unterminated"][3 - records.len()..],
+                "{records:?}"
+            );
         }
     }
 
