@@ -65,6 +65,21 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
             .ok_or_else(|| Error::Data(format!("{name} is a workbook with no sheet")))?
             .clone(),
     };
+    // calamine makes the rectangle of the sheet's cells dense before a row is read: one
+    // stray cell far from the table would claim gigabytes (or abort the process).
+    if let Some(span) = span(&mut book, &chosen)
+        && span.too_large()
+    {
+        return Err(Error::Data(format!(
+            "{name}: sheet {chosen:?} has cells from {} to {} ({} rows by {} columns), too \
+             many to read: is there a stray cell far from the table? Delete it, or save the \
+             sheet as CSV",
+            cell_name(span.first),
+            cell_name(span.last),
+            span.last.0 - span.first.0 + 1,
+            span.last.1 - span.first.1 + 1,
+        )));
+    }
     // calamine's own messages can quote the file's content: they are left out.
     let range = book.worksheet_range(&chosen).map_err(|_| {
         Error::Data(format!(
@@ -108,6 +123,79 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
         csv.push(b'\n');
     }
     Ok(csv)
+}
+
+/// The most cells the rectangle of a sheet's cells may hold: some 30 bytes each while read,
+/// 1 GB in all (a million rows of 33 columns).
+const MAX_SHEET_CELLS: u64 = 1 << 25;
+
+/// A rectangle of more cells than this (130 MB while read) must be mostly filled.
+const SPARSE_SHEET_CELLS: u64 = 1 << 22;
+
+/// The first and last row and column the cells of a sheet lie in (counting from 0), and how
+/// many cells there are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    first: (u32, u32),
+    last: (u32, u32),
+    count: u64,
+}
+
+impl Span {
+    fn cells(&self) -> u64 {
+        u64::from(self.last.0 - self.first.0 + 1) * u64::from(self.last.1 - self.first.1 + 1)
+    }
+
+    /// Too many cells to read, or a large rectangle of few cells (a stray one far away).
+    fn too_large(&self) -> bool {
+        let cells = self.cells();
+        cells > MAX_SHEET_CELLS || (cells > SPARSE_SHEET_CELLS && cells / 8 > self.count)
+    }
+}
+
+/// Where the cells of sheet `name` lie, read a cell at a time (XLSX and XLSB); `None` for
+/// other workbooks (an .xls has at most 65,536 rows of 256 columns), an empty sheet, or one
+/// that cannot be read (`worksheet_range` then says so).
+fn span(book: &mut calamine::Sheets<Cursor<&[u8]>>, name: &str) -> Option<Span> {
+    let mut span: Option<Span> = None;
+    let mut add = |(row, col): (u32, u32)| {
+        let s = span.get_or_insert(Span {
+            first: (row, col),
+            last: (row, col),
+            count: 0,
+        });
+        s.count += 1;
+        s.first = (s.first.0.min(row), s.first.1.min(col));
+        s.last = (s.last.0.max(row), s.last.1.max(col));
+    };
+    match book {
+        calamine::Sheets::Xlsx(x) => {
+            let mut cells = x.worksheet_cells_reader(name).ok()?;
+            while let Some(cell) = cells.next_cell().ok()? {
+                add(cell.get_position());
+            }
+        }
+        calamine::Sheets::Xlsb(x) => {
+            let mut cells = x.worksheet_cells_reader(name).ok()?;
+            while let Some(cell) = cells.next_cell().ok()? {
+                add(cell.get_position());
+            }
+        }
+        calamine::Sheets::Xls(_) | calamine::Sheets::Ods(_) => {}
+    }
+    span
+}
+
+/// A cell's name as a spreadsheet shows it: (0, 0) is A1.
+fn cell_name((row, col): (u32, u32)) -> String {
+    let mut letters = Vec::new();
+    let mut n = col + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
 }
 
 /// Why a file that looks like a workbook cannot be read as one.

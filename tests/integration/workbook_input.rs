@@ -292,6 +292,30 @@ fn sheet_picks_a_sheet_by_name_and_its_rows_keep_their_sheet_row_as_line() {
 }
 
 #[test]
+fn a_stray_cell_far_from_the_table_exits_65_naming_it() {
+    // Read as a rectangle, the sheet would claim 550 GB (A1:XFD1048576) or 900 MB
+    // (A1:Z1048576, a few cells in all).
+    for (col, last) in [(16_383, "XFD1048576"), (25, "Z1048576")] {
+        let env = env();
+        let header: Vec<String> = HEADER.iter().map(|h| format!("s:{h}")).collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet().set_name("Contacts").unwrap();
+        write_row(sheet, 0, 0, &header);
+        write_row(sheet, 1, 0, &CONTACTS_CELLS[0]);
+        write_row(sheet, 1_048_575, col, &["s:x"]);
+        env.write("stray.xlsx", book.save_to_buffer().unwrap());
+        let out = run(&mut env.classify(&["stray.xlsx"]));
+        let said = format!("stray.xlsx: sheet \"Contacts\" has cells from A1 to {last}");
+        assert_error(
+            &out,
+            65,
+            &[&said, "is there a stray cell far from the table?"],
+        );
+    }
+}
+
+#[test]
 fn an_unknown_sheet_exits_65_naming_the_sheets() {
     let env = env();
     let out = run(&mut env.classify(&["--sheet", "Leads", "contacts.xlsx"]));
