@@ -123,10 +123,17 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Whether a header is more likely a contact's row (a file without a header line, or one
-/// read in the wrong encoding): an email address in it, or a cell too long for a column's
-/// name. Messages then show none of its cells, which may be contact data.
+/// read in the wrong encoding): an email address in it, a number, phone number or date (digits
+/// and punctuation, no letters), or a cell too long for a column's name. Messages then show
+/// none of its cells, which may be contact data.
 pub fn header_looks_like_data(header: &Header) -> bool {
-    (header.names.iter()).any(|n| n.contains('@') || n.chars().count() > 100)
+    let number_like = |n: &str| {
+        n.chars().any(|c| c.is_ascii_digit())
+            && n.chars()
+                .all(|c| c.is_ascii_digit() || " +-.,/:()".contains(c))
+    };
+    (header.names.iter())
+        .any(|n| n.contains('@') || n.chars().count() > 100 || number_like(n.trim()))
 }
 
 /// The warning for a run that sends sales fewer contacts than `[balance] min_sales`.
@@ -140,9 +147,9 @@ pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
 /// Why a header that looks like data is not shown (see `header_looks_like_data`).
 pub fn not_a_header(input: &str) -> String {
     format!(
-        "the first line of {input} does not look like a header (it holds an email address, or a \
-         cell too long for a column name), so its cells are not shown: does the file start with \
-         a header line?"
+        "the first line of {input} does not look like a header (it holds an email address, a \
+         number or date, or a cell too long for a column name), so its cells are not shown: \
+         does the file start with a header line?"
     )
 }
 

@@ -350,6 +350,17 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
         err.contains("the header repeats 1 name") && !err.contains("`no`"),
         "{err}"
     );
+    // Without an email address: a number, a phone number or a date gives it away.
+    for first in [
+        "1001,Jane,Doe,CFO,Acme Corp",
+        "Jane,Doe,+1 555 0199,CFO",
+        "Jane,Doe,2024-05-26,CFO",
+    ] {
+        env.write("nohdr2.csv", format!("{first}\nJohn,Roe,2,CTO,Beta\n"));
+        let out = run(&mut env.classify(&["nohdr2.csv"]));
+        let err = assert_error(&out, 65, &["nohdr2.csv does not look like a header"]);
+        assert!(!err.contains("Jane") && !err.contains("CFO"), "{err}");
+    }
 }
 
 #[test]
