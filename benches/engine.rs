@@ -331,6 +331,7 @@ fn pipeline_one_thread(bencher: Bencher) {
     bencher.counter(ItemsCount::new(ROWS)).bench_local(|| {
         let (bytes, after_cr, lines, bytes_read) = &stream_bytes;
         let stream = leadsort::input::Stream {
+            name: "bench".to_string(),
             source: Box::new(std::io::empty()),
             unparsed: bytes.clone(),
             eof: true,

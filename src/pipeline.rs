@@ -1056,6 +1056,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Reads a stream in chunks that end, when it can, after a line break outside quotes.
 struct ChunkReader {
+    /// The input's name, for messages.
+    name: String,
     source: Box<dyn Read + Send>,
     /// Bytes read but not yet handed out (the start of the next chunk).
     carry: Vec<u8>,
@@ -1073,6 +1075,7 @@ struct ChunkReader {
 impl ChunkReader {
     fn new(stream: Stream, size: usize) -> ChunkReader {
         ChunkReader {
+            name: stream.name,
             source: stream.source,
             carry: stream.unparsed,
             eof: stream.eof,
@@ -1109,7 +1112,7 @@ impl ChunkReader {
                     self.bytes_read += n as u64;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io("cannot read the input", e)),
+                Err(e) => return Err(Error::io(format!("cannot read {}", self.name), e)),
             }
         }
         buf.truncate(filled);

@@ -236,6 +236,8 @@ impl std::fmt::Debug for Input {
 /// What is left of an `Input` once its header is read, for readers that take over (the
 /// parallel pipeline): the stream and the bytes already read from it but not parsed.
 pub struct Stream {
+    /// The input's name, for messages.
+    pub name: String,
     pub source: Box<dyn Read + Send>,
     pub unparsed: Vec<u8>,
     pub eof: bool,
@@ -406,6 +408,7 @@ impl Input {
     /// Hand the rest of the input over (after the header) to another reader.
     pub fn into_stream(self) -> Stream {
         Stream {
+            name: self.name,
             source: self.source,
             unparsed: self.chunk[self.pos..].to_vec(),
             eof: self.eof,

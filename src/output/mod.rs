@@ -484,6 +484,17 @@ impl Outputs {
             .map(|(i, q)| (i, q.as_str()))
             .collect();
         sheets.sort_by_key(|&(_, q)| q != "sales");
+        if format.kind == Kind::Xlsx && layout.names.len() > xlsx::EXCEL_MAX_COLUMNS {
+            return Err(Error::Data(format!(
+                "the rows would have {} columns ({} of the input's, {} added): an Excel sheet \
+                 holds at most {}; keep fewer with --columns, or write CSV or JSON Lines \
+                 (--format csv)",
+                layout.names.len(),
+                layout.inputs,
+                layout.names.len() - layout.inputs,
+                xlsx::EXCEL_MAX_COLUMNS
+            )));
+        }
         let open = |target: Target, sheets: &[(QueueId, &str)], whole_run: bool| {
             let sink: Box<dyn Sink> = match format.kind {
                 Kind::Xlsx => Box::new(XlsxSink::new(target, layout, sheets, whole_run)),

@@ -17,6 +17,9 @@ use crate::summary::Summary;
 
 /// Rows in an Excel sheet, the header included.
 pub const EXCEL_MAX_ROWS: usize = 1_048_576;
+
+/// The columns an Excel sheet holds at most.
+pub const EXCEL_MAX_COLUMNS: usize = 16_384;
 /// Characters in an Excel cell.
 pub const EXCEL_MAX_CELL: usize = 32_767;
 

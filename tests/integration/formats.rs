@@ -469,6 +469,37 @@ fn a_cell_too_long_for_excel_is_an_error_and_the_old_workbook_stays() {
     classify(&env, &["long.csv", "-o", "o.csv"]);
 }
 
+#[test]
+fn more_columns_than_a_sheet_holds_is_an_error_before_any_row() {
+    // 16,381 input columns and leadsort's score, score_fit, tier, queue and reasons.
+    let env = Env::standard();
+    let extra: Vec<String> = (8..=16_381).map(|c| format!("c{c}")).collect();
+    env.write(
+        "wide.csv",
+        format!(
+            "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,{}\n\
+             1,a@acme.com,VP,10,no,no,,{}\n",
+            extra.join(","),
+            ",".repeat(extra.len() - 1)
+        ),
+    );
+    env.write("o.xlsx", "the old workbook");
+    let out = env
+        .classify(&["wide.csv", "-o", "o.xlsx"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(
+        err.contains("the rows would have 16386 columns (16381 of the input's, 5 added)")
+            && err.contains("at most 16384"),
+        "{err}"
+    );
+    assert_eq!(env.read("o.xlsx"), "the old workbook");
+    // Fewer columns fit.
+    classify(&env, &["wide.csv", "--columns", "id,email", "-o", "o.xlsx"]);
+}
+
 /// Parse `text` as CSV with `delimiter`.
 fn rows_with(text: &str, delimiter: u8) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()

@@ -971,6 +971,21 @@ fn gzip_input_is_read_and_hashed_as_stored() {
     }
 }
 
+#[test]
+fn a_gzip_cut_off_mid_file_exits_74_naming_it() {
+    // More than the header's first read: the cut is met by the work loop.
+    let env = Env::standard();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(big_contacts(40_000).as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    env.write("cut.csv.gz", &gz[..gz.len() / 2]);
+    env.write("out.csv", "old\n");
+    let out = run(&mut classify(&env, &["-o", "out.csv", "cut.csv.gz"]));
+    assert_error(&out, 74, &["cannot read cut.csv.gz: "]);
+    assert_eq!(env.read("out.csv"), "old\n");
+    assert_no_temp_files(env.root());
+}
+
 // ---- delimiters -------------------------------------------------------------------------
 
 #[test]
