@@ -1112,7 +1112,7 @@ impl ChunkReader {
                     self.bytes_read += n as u64;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(format!("cannot read {}", self.name), e)),
+                Err(e) => return Err(crate::input::read_error(&self.name, e)),
             }
         }
         buf.truncate(filled);

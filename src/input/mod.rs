@@ -526,7 +526,7 @@ impl Input {
             match self.source.read(&mut buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(format!("cannot read {}", self.name), e)),
+                Err(e) => return Err(read_error(&self.name, e)),
             }
         };
         buf.truncate(n);
@@ -757,17 +757,105 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
         });
     }
     // Decode to UTF-8: a UTF-16 byte order mark decides, else the encoding asked for.
+    let label = if head.starts_with(&[0xFF, 0xFE]) {
+        "UTF-16LE"
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        "UTF-16BE"
+    } else {
+        encoding.map_or("the encoding given", |e| e.name())
+    };
     let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(encoding)
         .bom_override(true)
         .strip_bom(true)
         .build(io::Cursor::new(head).chain(raw));
     Ok(Decoded {
-        source: Box::new(decoder),
+        source: Box::new(Unreplaced::new(decoder, label)),
         first: Vec::new(),
         workbook: false,
         as_stored: false,
     })
+}
+
+/// Where the decoder met bytes not valid in the input's encoding, which it replaces with
+/// U+FFFD: the input is refused, as invalid UTF-8 is, rather than a cell changed unsaid.
+#[derive(Debug)]
+pub struct Replaced {
+    line: u64,
+    encoding: &'static str,
+}
+
+impl std::fmt::Display for Replaced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: bytes that are not valid {} (or a U+FFFD character): is --encoding \
+             right? leadsort does not replace what it cannot read",
+            self.line, self.encoding
+        )
+    }
+}
+
+impl std::error::Error for Replaced {}
+
+/// Decoded text, refused at the first U+FFFD: what the decoder puts where bytes are not valid.
+struct Unreplaced<R> {
+    inner: R,
+    encoding: &'static str,
+    /// Line breaks before what the next read gives.
+    lines: u64,
+    /// The last bytes read (at most 2): a U+FFFD may begin there.
+    tail: Vec<u8>,
+}
+
+impl<R> Unreplaced<R> {
+    fn new(inner: R, encoding: &'static str) -> Unreplaced<R> {
+        Unreplaced {
+            inner,
+            encoding,
+            lines: 0,
+            tail: Vec::new(),
+        }
+    }
+}
+
+impl<R: Read> Read for Unreplaced<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        const FFFD: &[u8] = "\u{FFFD}".as_bytes();
+        let n = self.inner.read(buf)?;
+        let data = &buf[..n];
+        let mut joined = std::mem::take(&mut self.tail);
+        let from = joined.len();
+        joined.extend_from_slice(&data[..n.min(2)]);
+        let at = memchr::memmem::find(&joined, FFFD)
+            .map(|_| 0)
+            .or_else(|| memchr::memmem::find(data, FFFD));
+        if let Some(at) = at {
+            let line = self.lines + memchr::memchr_iter(b'\n', &data[..at]).count() as u64 + 1;
+            let encoding = self.encoding;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                Replaced { line, encoding },
+            ));
+        }
+        self.lines += memchr::memchr_iter(b'\n', data).count() as u64;
+        joined.truncate(from);
+        joined.extend_from_slice(data);
+        self.tail = joined[joined.len().saturating_sub(2)..].to_vec();
+        Ok(n)
+    }
+}
+
+/// An error reading the input: bytes its encoding cannot decode are bad data (exit 65),
+/// anything else an I/O error (74).
+pub fn read_error(name: &str, e: io::Error) -> Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Replaced>())
+    {
+        Some(replaced) => Error::Data(format!("{name}: {replaced}")),
+        None => Error::io(format!("cannot read {name}"), e),
+    }
 }
 
 /// Read up to `n` bytes without losing them (they are returned, the reader continues after).
@@ -815,6 +903,44 @@ pub fn sniff(bytes: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gives one byte a read.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((&first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn a_replacement_character_is_refused_however_the_reads_cut_it() {
+        let text = "id\n1,a\n2,\u{FFFD}b\n3,c\n";
+        for whole in [false, true] {
+            let mut read = Vec::new();
+            let result = if whole {
+                Unreplaced::new(text.as_bytes(), "UTF-16LE").read_to_end(&mut read)
+            } else {
+                Unreplaced::new(Trickle(text.as_bytes()), "UTF-16LE").read_to_end(&mut read)
+            };
+            let e = result.unwrap_err();
+            let said = read_error("in.csv", e).to_string();
+            assert!(
+                said.starts_with("in.csv: line 3: bytes that are not valid UTF-16LE"),
+                "{said}"
+            );
+        }
+        let mut read = Vec::new();
+        Unreplaced::new(Trickle("id\n1,é\n".as_bytes()), "x")
+            .read_to_end(&mut read)
+            .unwrap();
+        assert_eq!(read, "id\n1,é\n".as_bytes());
+    }
 
     #[test]
     fn an_input_knows_when_it_is_small() {

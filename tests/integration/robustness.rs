@@ -804,6 +804,31 @@ fn utf16_with_a_byte_order_mark_is_read_like_utf8_in_both_byte_orders() {
 }
 
 #[test]
+fn utf16_that_cannot_be_decoded_exits_65_naming_the_line() {
+    // A lone surrogate (D800) at the start of a line, near the top (read with the header) or
+    // far down (read by the work loop): decoded, it would become U+FFFD.
+    let env = Env::standard();
+    env.write("out.csv", "old\n");
+    for (rows, line) in [(5, 4), (40_000, 30_000)] {
+        let text = big_contacts(rows);
+        let at: usize = text
+            .split_inclusive('\n')
+            .take(line - 1)
+            .map(str::len)
+            .sum();
+        let mut bytes = utf16(&text[..at], false, true);
+        bytes.extend([0x00, 0xD8]);
+        bytes.extend(utf16(&text[at..], false, false));
+        env.write("bad16.csv", bytes);
+        let out = run(&mut classify(&env, &["-o", "out.csv", "bad16.csv"]));
+        let said = format!("bad16.csv: line {line}: bytes that are not valid UTF-16LE");
+        assert_error(&out, 65, &[&said]);
+        assert_eq!(env.read("out.csv"), "old\n");
+        assert_no_temp_files(env.root());
+    }
+}
+
+#[test]
 fn utf32_is_named_as_such_and_exits_65() {
     let env = Env::standard();
     let text = contacts_beyond_ascii();
