@@ -330,10 +330,13 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         (other, _) => other,
     };
     let mut totals = crate::pipeline::run(&job, input.into_stream(), threads, &mut delivery)
-        .map_err(|e| match e {
-            // --strict: say which file.
-            Error::Data(msg) => Error::Data(format!("{name}: {msg}")),
-            other => said(other),
+        .map_err(|e| match (e, &in_place) {
+            // --strict: say which file, and that rows already out are to be discarded.
+            (Error::Data(msg), Some(to)) => Error::Data(format!(
+                "{name}: {msg}\nrows before it went to {to} as they were scored: discard them"
+            )),
+            (Error::Data(msg), None) => Error::Data(format!("{name}: {msg}")),
+            (other, _) => said(other),
         })?;
     progress.done();
     let held = std::mem::take(&mut delivery.held);

@@ -748,8 +748,17 @@ fn strict_exits_65_at_the_first_bad_row() {
         .stderr(predicate::str::starts_with(
             "leadsort: error: bad.csv: record 2 (line 4): expected 7 fields, found 3\n",
         ))
-        .stderr(predicate::str::contains("record 3").not());
+        .stderr(predicate::str::contains("record 3").not())
+        .stderr(predicate::str::contains("discard").not());
     assert_eq!(env.read("scored.csv"), "before\n");
+    // On stdout, the rows before it are out already.
+    let out = run(&mut env.classify(&["--strict", "bad.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rows before it went to stdout as they were scored: discard them"),
+        "{err}"
+    );
 }
 
 // ---- what the run says ------------------------------------------------------------------
