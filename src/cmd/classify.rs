@@ -602,8 +602,8 @@ struct SummaryContext<'a> {
     warnings: Vec<String>,
 }
 
-/// `--deny-warnings` refusing a run with `warnings` warnings (exit 65). `rows_out`: the rows
-/// have streamed to stdout already, as they were scored.
+/// `--deny-warnings` refusing a run with `warnings` warnings (exit 65). `rows_went_to`: where
+/// the rows have streamed already, as they were scored (stdout, a FIFO).
 fn denied(warnings: usize, rows_went_to: Option<&str>) -> Error {
     Error::Data(format!(
         "{} (--deny-warnings): no output was replaced{}",
