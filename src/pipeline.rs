@@ -370,7 +370,13 @@ impl<'j> Worker<'j> {
             batch.fatal.get_or_insert((t.records, view.line));
             return;
         }
-        let text = match checked_text(view, job.header, job.single_line, job.max_record, known) {
+        let text = match checked_text(
+            view,
+            job.header,
+            job.single_line,
+            (job.max_record, job.delimiter),
+            known,
+        ) {
             Ok(text) => text,
             Err(reason) => {
                 if t.first_not_utf8.is_none() && crate::input::not_utf8(&reason) {
@@ -1112,7 +1118,13 @@ impl ChunkReader {
                     self.bytes_read += n as u64;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(crate::input::read_error(&self.name, e)),
+                Err(e) => {
+                    return Err(match crate::input::replaced(&e) {
+                        // classify says which file, as for a row under --strict.
+                        Some(replaced) => Error::Data(replaced.to_string()),
+                        None => Error::io(format!("cannot read {}", self.name), e),
+                    });
+                }
             }
         }
         buf.truncate(filled);

@@ -123,12 +123,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Whether a header is more likely a contact's row (a file without a header line, or one
-/// read in the wrong encoding): an email address in it, a number, phone number or date (digits
-/// and punctuation, no letters), or a cell too long for a column's name. Messages then show
-/// none of its cells, which may be contact data.
+/// read in the wrong encoding): an email address in it, a phone number, long number or date
+/// (7 digits or more and punctuation, no letters: a year or a month, `2024-01`, can name a
+/// column), or a cell too long for a column's name. Messages then show none of its cells,
+/// which may be contact data.
 pub fn header_looks_like_data(header: &Header) -> bool {
     let number_like = |n: &str| {
-        n.chars().any(|c| c.is_ascii_digit())
+        n.chars().filter(char::is_ascii_digit).count() >= 7
             && n.chars()
                 .all(|c| c.is_ascii_digit() || " +-.,/:()".contains(c))
     };
@@ -148,8 +149,8 @@ pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
 pub fn not_a_header(input: &str) -> String {
     format!(
         "the first line of {input} does not look like a header (it holds an email address, a \
-         number or date, or a cell too long for a column name), so its cells are not shown: \
-         does the file start with a header line?"
+         phone number or date, or a cell too long for a column name), so its cells are not \
+         shown: does the file start with a header line?"
     )
 }
 

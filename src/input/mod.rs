@@ -471,9 +471,13 @@ impl Input {
                     if view.unrecoverable {
                         return Err(unrecoverable(record, line, self.max_record));
                     }
-                    if let Err(reason) =
-                        checked_text(&view, &self.header, &self.single_line, self.max_record, "")
-                    {
+                    if let Err(reason) = checked_text(
+                        &view,
+                        &self.header,
+                        &self.single_line,
+                        (self.max_record, self.delimiter),
+                        "",
+                    ) {
                         let raw = view.raw(&mut self.raw_buf).to_vec();
                         if not_utf8(&reason) {
                             self.first_not_utf8.get_or_insert((record, line));
@@ -565,7 +569,7 @@ pub fn checked_text<'a>(
     view: &RecordView<'a>,
     header: &Header,
     single_line: &[usize],
-    max_record: usize,
+    (max_record, delimiter): (usize, u8),
     known: &'a str,
 ) -> std::result::Result<&'a str, String> {
     if view.merged {
@@ -587,6 +591,18 @@ pub fn checked_text<'a>(
             "record larger than {max_record} bytes (--max-record-size): an unterminated quote? \
              (raw row cut at the limit)"
         ));
+    }
+    // A row by the book (known from the fast path) needs no look at its quotes.
+    if !view.well_quoted {
+        let mut buf = Vec::new();
+        let raw = view.raw(&mut buf);
+        if memchr::memchr(b'"', raw).is_some() && parse::text_after_closing_quote(raw, delimiter) {
+            return Err(
+                "text after a closing quote (like `\"1\"5`): the cell's value is \
+                        unclear; quote the whole cell, doubling the quotes inside"
+                    .to_string(),
+            );
+        }
     }
     let expected = header.len();
     let found = view.len();
@@ -849,13 +865,16 @@ impl<R: Read> Read for Unreplaced<R> {
 /// An error reading the input: bytes its encoding cannot decode are bad data (exit 65),
 /// anything else an I/O error (74).
 pub fn read_error(name: &str, e: io::Error) -> Error {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<Replaced>())
-    {
+    match replaced(&e) {
         Some(replaced) => Error::Data(format!("{name}: {replaced}")),
         None => Error::io(format!("cannot read {name}"), e),
     }
+}
+
+/// Where the decoder met bytes it cannot decode, if that is the error.
+pub fn replaced(e: &io::Error) -> Option<&Replaced> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<Replaced>())
 }
 
 /// Read up to `n` bytes without losing them (they are returned, the reader continues after).
@@ -987,7 +1006,7 @@ mod tests {
             let Step::Record(view) = parser.next(row, &mut pos, true) else {
                 panic!("no record");
             };
-            checked_text(&view, &header, &[], 64, "").unwrap_err()
+            checked_text(&view, &header, &[], (64, b','), "").unwrap_err()
         };
         assert_eq!(reason(&["email"], b"a,b\n"), "expected 1 field, found 2");
         assert_eq!(
@@ -1072,8 +1091,8 @@ mod tests {
                 let mut pos = 0;
                 while let Step::Record(view) = parser.next(chunk, &mut pos, eof) {
                     proptest::prop_assert_eq!(
-                        checked_text(&view, &header, &[0, 1], 64, known),
-                        checked_text(&view, &header, &[0, 1], 64, "")
+                        checked_text(&view, &header, &[0, 1], (64, b','), known),
+                        checked_text(&view, &header, &[0, 1], (64, b','), "")
                     );
                     if let Some(Replay::At(at)) = parser.take_replay() {
                         pos = at;

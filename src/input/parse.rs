@@ -1128,6 +1128,19 @@ impl Quoting {
     }
 }
 
+/// Whether a quoted field of `raw` goes on after its closing quote (`"1"5`, `"a"b@x.com`):
+/// read as one cell (`15`), it may not be what the file meant, and readers disagree on it.
+pub fn text_after_closing_quote(raw: &[u8], delimiter: u8) -> bool {
+    let mut state = Quoting::Start;
+    for b in raw.iter() {
+        if state == Quoting::QuoteInQuoted && *b != b'"' && *b != delimiter && !is_break(*b) {
+            return true;
+        }
+        state = state.after(std::slice::from_ref(b), delimiter);
+    }
+    false
+}
+
 /// RFC 4180 quoting: a field is either unquoted without any quote in it, or wholly quoted
 /// with inner quotes doubled. (Readers disagree on anything else, such as `"x"y`.)
 pub fn well_quoted(raw: &[u8], delimiter: u8) -> bool {

@@ -126,10 +126,10 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
 }
 
 /// The most cells the rectangle of a sheet's cells may hold: some 30 bytes each while read,
-/// 1 GB in all (a million rows of 33 columns).
-const MAX_SHEET_CELLS: u64 = 1 << 25;
+/// 2 GB in all (Excel's million rows of 64 columns).
+const MAX_SHEET_CELLS: u64 = 1 << 26;
 
-/// A rectangle of more cells than this (130 MB while read) must be mostly filled.
+/// A rectangle of more cells than this (130 MB while read) must have cells in most rows.
 const SPARSE_SHEET_CELLS: u64 = 1 << 22;
 
 /// The first and last row and column the cells of a sheet lie in (counting from 0), and how
@@ -146,10 +146,12 @@ impl Span {
         u64::from(self.last.0 - self.first.0 + 1) * u64::from(self.last.1 - self.first.1 + 1)
     }
 
-    /// Too many cells to read, or a large rectangle of few cells (a stray one far away).
+    /// Too many cells to read, or a large rectangle most of whose rows are empty (a stray
+    /// cell far below the table). Wide sheets of mostly empty columns, as CRM exports are,
+    /// still have a cell in every row.
     fn too_large(&self) -> bool {
-        let cells = self.cells();
-        cells > MAX_SHEET_CELLS || (cells > SPARSE_SHEET_CELLS && cells / 8 > self.count)
+        let (cells, rows) = (self.cells(), u64::from(self.last.0 - self.first.0 + 1));
+        cells > MAX_SHEET_CELLS || (cells > SPARSE_SHEET_CELLS && rows / 8 > self.count)
     }
 }
 

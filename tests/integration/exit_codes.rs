@@ -350,9 +350,9 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
         err.contains("the header repeats 1 name") && !err.contains("`no`"),
         "{err}"
     );
-    // Without an email address: a number, a phone number or a date gives it away.
+    // Without an email address: a phone number, a long number or a date gives it away.
     for first in [
-        "1001,Jane,Doe,CFO,Acme Corp",
+        "10012345,Jane,Doe,CFO,Acme Corp",
         "Jane,Doe,+1 555 0199,CFO",
         "Jane,Doe,2024-05-26,CFO",
     ] {
@@ -361,6 +361,14 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
         let err = assert_error(&out, 65, &["nohdr2.csv does not look like a header"]);
         assert!(!err.contains("Jane") && !err.contains("CFO"), "{err}");
     }
+    // A year or a month names a column: the headers are listed.
+    env.write("years.csv", "Contact,email,2024,2024-01\nann,a@x.com,1,2\n");
+    let out = run(&mut env.classify(&["years.csv"]));
+    assert_error(
+        &out,
+        65,
+        &["headers in years.csv: `Contact`, `email`, `2024`, `2024-01`"],
+    );
 }
 
 #[test]

@@ -1139,6 +1139,41 @@ fn ragged_rows_are_rejected_with_record_and_line_and_strict_exits_65() {
 // ---- unterminated quotes ----------------------------------------------------------------
 
 #[test]
+fn text_after_a_closing_quote_rejects_the_row_and_the_last_line_cut_in_a_quote_too() {
+    let env = Env::standard();
+    env.write(
+        "quotes.csv",
+        format!(
+            "{HEADER}\n1,ann@acme.com,VP Sales,\"5\"00,yes,no,\n\
+             2,\"bob\"@gmail.com,Engineer,10,no,no,\n\
+             3,cy@initech.io,\"Director \"\"of\"\" IT\",250,no,yes,\n\
+             4,di@globex.com,\"Chief of Staff\",\"1,200\",true,,no response\n\
+             5,ed@acme.com,VP,\"20"
+        ),
+    );
+    let dir = env.path("out");
+    std::fs::create_dir(&dir).unwrap();
+    let out = run(&mut classify(&env, &["--split", "out", "quotes.csv"]));
+    assert_ok(&out);
+    let routed = assert_each_row_once(&dir, &["1", "2", "3", "4", "5"], 5);
+    for id in ["1", "2", "5"] {
+        assert_eq!(routed[id], "rejected.csv", "{id}");
+    }
+    assert_ne!(routed["3"], "rejected.csv");
+    assert_ne!(routed["4"], "rejected.csv");
+    let rejected = rejected_rows(&dir.join("rejected.csv"));
+    assert!(
+        rejected[0].reason.starts_with("text after a closing quote"),
+        "{rejected:?}"
+    );
+    assert!(
+        rejected[1].reason.starts_with("text after a closing quote"),
+        "{rejected:?}"
+    );
+    assert!(rejected[2].reason.contains("never closed"), "{rejected:?}");
+}
+
+#[test]
 fn unterminated_quote_at_the_end_rejects_its_line_and_recovers_the_rows_after_it() {
     let env = with_fixture("unterminated_quote_end.csv");
     let out = run(&mut classify(

@@ -316,6 +316,26 @@ fn a_stray_cell_far_from_the_table_exits_65_naming_it() {
 }
 
 #[test]
+fn a_wide_sheet_of_mostly_empty_columns_is_read() {
+    // 1,000 columns, most of them empty, as CRM exports have: a cell in every row.
+    let env = env();
+    let mut header: Vec<String> = HEADER.iter().map(|h| format!("s:{h}")).collect();
+    header.extend((HEADER.len() + 1..=1000).map(|c| format!("s:p{c}")));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Contacts").unwrap();
+    write_row(sheet, 0, 0, &header);
+    for row in 1..=4_200 {
+        let email = format!("s:p{row}@acme.com");
+        write_row(sheet, row, 0, &[&format!("n:{row}"), &email]);
+        write_row(sheet, row, 999, &["s:x"]);
+    }
+    env.write("wide.xlsx", book.save_to_buffer().unwrap());
+    let out = ok_stdout(&run(&mut env.classify(&["wide.xlsx"])));
+    assert_eq!(out.lines().count(), 4_201);
+}
+
+#[test]
 fn an_unknown_sheet_exits_65_naming_the_sheets() {
     let env = env();
     let out = run(&mut env.classify(&["--sheet", "Leads", "contacts.xlsx"]));
