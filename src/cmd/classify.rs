@@ -39,13 +39,15 @@ Examples:
 
 Output: every input column unchanged, then score, score_<group> for each group,
 tier, queue and reasons. Cells that a spreadsheet would run as formulas (starting
-with = + - @) get a leading ' unless --no-escape-formulas.";
+with = + - @, a tab, CR or LF; plain numbers such as -5 aside) get a leading '
+unless --no-escape-formulas.";
 
 /// Score, tier and route every contact.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
-    /// Contacts CSV; `-` or nothing reads stdin
+    /// Contacts: CSV (gzipped too), or an XLSX, XLS or ODS workbook; `-` or nothing reads
+    /// stdin
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
 
@@ -79,7 +81,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 
-    /// Write cells that start with = + - @ exactly as they are (unsafe in spreadsheets)
+    /// Write cells that start with = + - @, a tab, CR or LF exactly as they are (unsafe in
+    /// spreadsheets)
     #[arg(long)]
     pub no_escape_formulas: bool,
 

@@ -59,7 +59,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub new: PathBuf,
 
-    /// Contacts CSV; `-` or nothing reads stdin
+    /// Contacts: CSV (gzipped too), or an XLSX, XLS or ODS workbook; `-` or nothing reads
+    /// stdin
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
 

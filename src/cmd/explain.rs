@@ -38,7 +38,7 @@ Unlike other commands, explain shows the contact's values: that is its point.";
 #[command(after_long_help = EXAMPLES)]
 #[command(group = clap::ArgGroup::new("which").required(true).args(["id", "row"]))]
 pub struct Args {
-    /// Contacts CSV; `-` reads stdin
+    /// Contacts: CSV (gzipped too), or an XLSX, XLS or ODS workbook; `-` reads stdin
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
 

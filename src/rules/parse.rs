@@ -888,7 +888,7 @@ impl Walker {
             if !is_identifier(&name) {
                 self.push(
                     Diagnostic::error(key.span(), format!("group name `{name}` cannot be a column name"))
-                        .help("use letters, digits, `_` and `-`: the subtotal is written as column score_<group>"),
+                        .help("use letters, digits, `_`, `-` and `.`, not first `-` or `.`: the subtotal is written as column score_<group>"),
                 );
                 continue;
             }
@@ -1061,7 +1061,7 @@ impl Walker {
             self.push(
                 Diagnostic::error(v.span(), format!("\"{name}\" cannot be a queue name"))
                     .label("invalid queue name")
-                    .help("use letters, digits, `_` and `-` (a queue becomes a file name); `rejected` and `summary` are taken"),
+                    .help("use letters, digits, `_`, `-` and `.`, not first `-` or `.` (a queue becomes a file name); `rejected` and `summary` are taken"),
             );
             return None;
         }
