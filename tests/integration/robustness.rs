@@ -91,21 +91,33 @@ fn classify(env: &Env, args: &[&str]) -> assert_cmd::Command {
 /// Longer than any run here takes: a hung run fails its test instead of stalling CI.
 const HANG: Duration = Duration::from_secs(120);
 
-/// Wait for the child's exit and its output, at most `HANG`; a hung child is killed (-9,
-/// which no handler can catch) and the test fails.
-fn wait_within(mut child: Child, what: &str) -> Output {
-    let deadline = Instant::now() + HANG;
+/// Ask `check` every 2 ms until it answers; after `limit`, the child is killed (-9, which no
+/// handler can catch) and the test fails, saying `what` it waited for.
+fn poll<T>(
+    child: &mut Child,
+    limit: Duration,
+    what: &str,
+    mut check: impl FnMut(&mut Child) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + limit;
     loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
+        if let Some(answer) = check(child) {
+            return answer;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{what}: still running after {HANG:?}, killed");
+            panic!("{what}: still waiting after {limit:?}, killed");
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Wait for the child's exit and its output, at most `HANG`; a hung child is killed and the
+/// test fails.
+fn wait_within(mut child: Child, what: &str) -> Output {
+    poll(&mut child, HANG, what, |c| c.try_wait().unwrap());
+    child.wait_with_output().unwrap()
 }
 
 /// leadsort as a `std::process::Command`, for runs that are signalled or piped.
@@ -478,20 +490,14 @@ fn signal(child: &Child, signal: &str) {
 /// Wait until a temp file that is not in `stale` appears in `dir` (the run has created its
 /// outputs and is streaming rows), or the child exits (`false`).
 fn wait_for_new_temp(child: &mut Child, dir: &Path, stale: &BTreeSet<String>) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let limit = Duration::from_secs(60);
+    poll(child, limit, "the run to start writing", |c| {
         if temp_files(dir).iter().any(|t| !stale.contains(t)) {
-            return true;
+            Some(true)
+        } else {
+            c.try_wait().unwrap().map(|_| false)
         }
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the run never started writing");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    })
 }
 
 /// Whether process `pid` holds an flock on `lock`, from /proc (`None`: /proc cannot tell).
@@ -539,29 +545,25 @@ fn holds_lock(_pid: u32, _lock: &Path) -> Option<bool> {
 
 /// Wait until the child holds the lock (deterministic where /proc tells; else a pause).
 fn wait_for_lock(child: &mut Child, lock: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let limit = Duration::from_secs(60);
+    poll(child, limit, "the first run to take the lock", |c| {
         assert!(
-            child.try_wait().unwrap().is_none(),
+            c.try_wait().unwrap().is_none(),
             "the first run ended before it held the lock"
         );
-        if lock.exists() {
-            match holds_lock(child.id(), lock) {
-                Some(true) => return,
-                Some(false) => {}
-                None => {
-                    eprintln!("note: /proc does not show locks here; pausing instead");
-                    std::thread::sleep(Duration::from_secs(1));
-                    return;
-                }
+        if !lock.exists() {
+            return None;
+        }
+        match holds_lock(c.id(), lock) {
+            Some(true) => Some(()),
+            Some(false) => None,
+            None => {
+                eprintln!("note: /proc does not show locks here; pausing instead");
+                std::thread::sleep(Duration::from_secs(1));
+                Some(())
             }
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the first run never took the lock");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    })
 }
 
 fn euid_is_root() -> bool {
@@ -2301,17 +2303,9 @@ fn sigint_sigterm_and_sighup_stop_with_128_plus_the_signal_and_leave_outputs_int
 /// stdin may still be open, unlike `wait_within`'s).
 #[cfg(unix)]
 fn exited_soon(child: &mut Child, what: &str) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what}: still running 20 s after the signal");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    poll(child, Duration::from_secs(20), what, |c| {
+        c.try_wait().unwrap()
+    })
 }
 
 #[cfg(unix)]
@@ -2454,12 +2448,10 @@ pub(crate) fn signal_at(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready(env) {
-        assert!(child.try_wait().unwrap().is_none(), "{fault}: ended early");
-        assert!(Instant::now() < deadline, "{fault}: never got there");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    poll(&mut child, Duration::from_secs(60), fault, |c| {
+        assert!(c.try_wait().unwrap().is_none(), "{fault}: ended early");
+        ready(env).then_some(())
+    });
     for _ in 0..signals {
         signal(&child, "TERM");
         std::thread::sleep(Duration::from_millis(100));
