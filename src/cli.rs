@@ -69,31 +69,37 @@ pub enum Command {
 /// Where the rules come from: `--rules`, else `$LEADSORT_RULES`, else `./rules.toml`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArg {
-    /// The rules file [default: ./rules.toml]
-    #[arg(
-        short = 'r',
-        long = "rules",
-        value_name = "PATH",
-        env = "LEADSORT_RULES"
-    )]
+    /// The rules file [default: $LEADSORT_RULES if set and not empty, else ./rules.toml]
+    #[arg(short = 'r', long = "rules", value_name = "PATH")]
     pub rules: Option<PathBuf>,
 }
 
+/// The environment variable naming the rules file when `--rules` is not given.
+const RULES_ENV: &str = "LEADSORT_RULES";
+
 impl RulesArg {
+    /// The path given: `--rules`, else a non-empty `$LEADSORT_RULES` (an empty one, as a
+    /// crontab's `LEADSORT_RULES=` leaves it, counts as unset).
+    fn given(&self) -> Option<PathBuf> {
+        self.rules.clone().or_else(|| {
+            std::env::var_os(RULES_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
+
     /// Whether the path is the assumed `./rules.toml` rather than one the user gave.
     pub fn defaulted(&self) -> bool {
-        self.rules.is_none()
+        self.given().is_none()
     }
 
     pub fn path(&self) -> PathBuf {
-        self.rules
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("rules.toml"))
+        self.given().unwrap_or_else(|| PathBuf::from("rules.toml"))
     }
 
     /// Read and validate the rules file.
     pub fn load(&self) -> Result<Rules> {
-        load_rules(&self.path(), self.rules.is_none())
+        load_rules(&self.path(), self.defaulted())
     }
 }
 
@@ -107,7 +113,7 @@ pub fn load_rules(path: &std::path::Path, defaulted: bool) -> Result<Rules> {
 pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| {
         let hint = if defaulted && e.kind() == std::io::ErrorKind::NotFound {
-            " (no --rules given and LEADSORT_RULES is not set, so leadsort looked in the current folder)"
+            " (no --rules given and LEADSORT_RULES is not set or empty, so leadsort looked in the current folder)"
         } else {
             ""
         };

@@ -79,7 +79,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut engine = None;
     let mut unbound = 0;
     if let Some(rules) = &rules {
-        found.diagnostics.extend(lint(rules));
+        let complete = !found
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error);
+        found.diagnostics.extend(lint(rules, complete));
         if let Some(input) = &input {
             match Engine::compile(rules, input.header(), as_of) {
                 Ok(e) => engine = Some(e),

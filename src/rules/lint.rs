@@ -7,17 +7,23 @@
 use super::diag::{Diagnostic, did_you_mean};
 use super::model::*;
 
-/// Every lint finding, in file order.
-pub fn lint(rules: &Rules) -> Vec<Diagnostic> {
+/// Every lint finding, in file order. `complete`: the file had no errors. When it had some,
+/// `rules` holds only the items that were valid: a tier out of reach is reported as out of
+/// reach of those, and what hangs on every item being there (a queue or a field nothing else
+/// mentions, a route for tiers out of reach) is not reported, as it could be the broken
+/// item that mentions it.
+pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    unreachable_tiers(rules, &mut out);
+    unreachable_tiers(rules, complete, &mut out);
     never_matching(rules, &mut out);
     caps_below_points(rules, &mut out);
-    lonely_route_queues(rules, &mut out);
     misspelt_queues(rules, &mut out);
-    routes_for_unreachable_tiers(rules, &mut out);
     identical_conditions(rules, &mut out);
-    unused_fields(rules, &mut out);
+    if complete {
+        lonely_route_queues(rules, &mut out);
+        routes_for_unreachable_tiers(rules, &mut out);
+        unused_fields(rules, &mut out);
+    }
     out.sort_by_key(|d| (d.span.start, d.span.end));
     out
 }
@@ -61,9 +67,14 @@ fn bounds(rules: &Rules) -> Bounds {
     Bounds { score, groups }
 }
 
-fn unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
+fn unreachable_tiers(rules: &Rules, complete: bool, out: &mut Vec<Diagnostic>) {
     let b = bounds(rules);
     let num = crate::engine::fmt_number;
+    let these = if complete {
+        "these rules"
+    } else {
+        "the rules without errors"
+    };
     let tiers = [
         ("warm", Some(&rules.tiers.warm)),
         ("hot", rules.tiers.hot.as_ref()),
@@ -75,7 +86,7 @@ fn unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
                 Diagnostic::warning(t.span.clone(), format!("no contact can be {name}"))
                     .label(format!("needs a score of {}", num(t.score)))
                     .help(format!(
-                        "the highest score these rules can give is {} (every positive rule matching, after caps)",
+                        "the highest score {these} can give is {} (every positive rule matching, after caps)",
                         num(b.score.1)
                     )),
             );
@@ -98,7 +109,7 @@ fn unreachable_tiers(rules: &Rules, out: &mut Vec<Diagnostic>) {
                 Diagnostic::warning(t.span.clone(), "every contact is warm")
                     .label(format!("needs a score of {}", num(t.score)))
                     .help(format!(
-                        "the lowest score these rules can give is {}",
+                        "the lowest score {these} can give is {}",
                         num(b.score.0)
                     )),
             );
@@ -179,7 +190,42 @@ fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
                     .label(why),
                 );
             }
+            if let Some((label, help)) = odd_text(t) {
+                out.push(
+                    Diagnostic::warning(
+                        t.span.clone(),
+                        format!("{kind} \"{name}\" may not test what was meant"),
+                    )
+                    .label(label)
+                    .help(help),
+                );
+            }
         }
+    }
+}
+
+/// Text in a test that is legal but almost surely a slip, with what to write instead.
+fn odd_text(t: &Test) -> Option<(String, String)> {
+    let key = t.op.key();
+    match &t.op {
+        Op::Matches(p) if p.is_empty() => Some((
+            "`matches = \"\"` matches every cell that is not empty".into(),
+            "write `present = true` if that is what you mean".into(),
+        )),
+        // In a double-quoted TOML string "\b" is a backspace, not a word boundary.
+        Op::Matches(p) if p.contains('\u{8}') => Some((
+            "the pattern holds a backspace character where `\\b` was probably meant".into(),
+            "in double quotes TOML reads \"\\b\" as a backspace: write the pattern in single quotes, \
+             matches = '\\bvp\\b', or double each backslash, \"\\\\bvp\\\\b\""
+                .into(),
+        )),
+        Op::ContainsAny(list) | Op::DomainIn(list) if list.iter().any(|w| w.trim().is_empty()) => {
+            Some((
+                format!("an entry of `{key}` is empty and matches nothing"),
+                "remove the empty entry".into(),
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -429,7 +475,7 @@ mod tests {
         let text = format!("version = 1\n{body}");
         let rules =
             crate::rules::from_str(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
-        lint(&rules)
+        lint(&rules, true)
             .into_iter()
             .map(|d| {
                 let (line, col) = rules.source.line_col(d.span.start);
@@ -553,6 +599,35 @@ mod tests {
                 "21:23 rule \"D\" can never match here",
             ]
         );
+    }
+
+    #[test]
+    fn slips_in_text_tests() {
+        let body = "[tiers]\nwarm = 1\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"x\", matches = \"\" }\npoints = 1\n\
+                    [[rule]]\nname = \"B\"\nwhen = { field = \"x\", matches = \"\\b(vp)\\b\" }\npoints = 1\n\
+                    [[rule]]\nname = \"C\"\nwhen = { field = \"x\", contains_any = [\"vp\", \" \"] }\npoints = 1\n\
+                    [[rule]]\nname = \"D\"\nwhen = { field = \"x\", domain_in = [\"\"] }\npoints = 1\n\
+                    [[route]]\nname = \"E\"\nwhen = { field = \"x\", matches = '\\b(vp)\\b' }\nqueue = \"sales\"\n";
+        let found = findings(body);
+        let odd: Vec<&str> = found
+            .iter()
+            .filter(|(_, m, _)| m.ends_with("may not test what was meant"))
+            .map(|(_, m, _)| m.as_str())
+            .collect();
+        assert_eq!(
+            odd,
+            [
+                "6:23 rule \"A\" may not test what was meant",
+                "10:23 rule \"B\" may not test what was meant",
+                "14:23 rule \"C\" may not test what was meant",
+                "18:23 rule \"D\" may not test what was meant",
+            ],
+            "{found:?}"
+        );
+        let helps: Vec<&str> = found.iter().map(|(_, _, h)| h.as_str()).collect();
+        assert!(helps.contains(&"write `present = true` if that is what you mean"));
+        assert!(helps.iter().any(|h| h.contains("single quotes")));
     }
 
     #[test]

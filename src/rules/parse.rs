@@ -297,15 +297,25 @@ impl Walker {
             _ => None,
         };
         if parsed.is_none() {
-            self.push(
-                Diagnostic::error(
-                    v.span(),
+            // A string is allowed, so say what is wrong with this one: its form (a rule's
+            // date is year-month-day, whatever `formats` the CSV's cells use) or its day.
+            let (message, label) = match v.get_ref() {
+                DeValue::String(_) => (
+                    format!("`{key}` must be a date written year-month-day, like 2026-01-31"),
+                    "not a date in that form",
+                ),
+                other => (
                     format!(
                         "`{key}` must be a date like 2026-01-31, not {}",
-                        describe(v.get_ref())
+                        describe(other)
                     ),
-                )
-                .label("expected a date"),
+                    "expected a date",
+                ),
+            };
+            self.push(
+                Diagnostic::error(v.span(), message)
+                    .label(label)
+                    .help("`formats` under [fields] is for the CSV's cells; dates in rules.toml are always year-month-day"),
             );
         }
         parsed
@@ -1663,18 +1673,29 @@ impl Walker {
             "domain_in" => Op::DomainIn(self.strings(v, key)?),
             "matches" => {
                 let pattern = self.string(v, key)?;
-                if let Err(e) = regex::RegexBuilder::new(&pattern)
+                match regex::RegexBuilder::new(&pattern)
                     .case_insensitive(!case_sensitive)
                     .build()
                 {
-                    let detail = e.to_string();
-                    let last = detail.lines().rfind(|l| l.starts_with("error:"));
-                    self.push(
-                        Diagnostic::error(v.span(), "invalid regular expression")
-                            .label(last.unwrap_or("invalid regex").trim_start_matches("error: ").to_string())
-                            .help("patterns use Rust regex syntax: https://docs.rs/regex/latest/regex/#syntax"),
-                    );
-                    return None;
+                    Ok(_) => {}
+                    Err(regex::Error::CompiledTooBig(limit)) => {
+                        self.push(
+                            Diagnostic::error(v.span(), "regular expression too big")
+                                .label(format!("compiles to more than {} MiB", limit >> 20))
+                                .help("split it over several rules, or list plain words with `contains_any`"),
+                        );
+                        return None;
+                    }
+                    Err(e) => {
+                        let detail = e.to_string();
+                        let last = detail.lines().rfind(|l| l.starts_with("error:"));
+                        self.push(
+                            Diagnostic::error(v.span(), "invalid regular expression")
+                                .label(last.unwrap_or("invalid regex").trim_start_matches("error: ").to_string())
+                                .help("patterns use Rust regex syntax: https://docs.rs/regex/latest/regex/#syntax"),
+                        );
+                        return None;
+                    }
                 }
                 Op::Matches(pattern)
             }

@@ -339,7 +339,17 @@ fn wrong_types() {
         body_errors(
             "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", before = \"soon\" }\npoints = 1\n"
         ),
-        ["6:32 `before` must be a date like 2026-01-31, not a string"]
+        ["6:32 `before` must be a date written year-month-day, like 2026-01-31"]
+    );
+}
+
+#[test]
+fn a_regex_too_big_is_not_called_invalid() {
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", matches = '\\w{1000}{1000}' }\npoints = 1\n"
+        ),
+        ["6:33 regular expression too big"]
     );
 }
 

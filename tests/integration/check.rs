@@ -225,6 +225,36 @@ queue = "marketting"
     }
 }
 
+#[test]
+fn a_broken_rule_is_not_blamed_on_the_rest() {
+    // "Region" has an error and is left out of the lints; its field and its points still
+    // count for something, so the field is not called unused and the tier out of reach is
+    // only out of reach of the rules without errors.
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        r#"version = 1
+[fields]
+region = { column = "Region" }
+[tiers]
+warm = 10
+[[rule]]
+name = "Region"
+when = { field = "region", contains = "" }
+points = 10
+"#,
+    );
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = stderr(&out);
+    assert!(err.contains("`contains` must not be empty"), "{err}");
+    assert!(
+        err.contains("the highest score the rules without errors can give is 0"),
+        "{err}"
+    );
+    assert!(!err.contains("not used by any rule"), "{err}");
+}
+
 const TESTED: &str = r#"version = 1
 [fields]
 title = ["Job Title", "title"]

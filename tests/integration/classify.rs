@@ -275,6 +275,27 @@ fn leadsort_rules_env_var_overrides_the_default() {
 }
 
 #[test]
+fn an_empty_leadsort_rules_counts_as_unset() {
+    // A crontab line `LEADSORT_RULES=` clears the variable: ./rules.toml is read, as when
+    // it is not set at all.
+    let env = Env::standard();
+    env.write("rules.toml", marker_rules("From default", 3));
+    let out = ok_stdout(&run(env
+        .classify(&["contacts.csv"])
+        .env("LEADSORT_RULES", "")));
+    assert_eq!(
+        util::column(&out, "reasons"),
+        [
+            "From default +3",
+            "",
+            "",
+            "From default +3",
+            "From default +3"
+        ]
+    );
+}
+
+#[test]
 fn rules_flag_overrides_the_env_var_and_the_default() {
     let env = Env::standard();
     env.write("conf/env.toml", marker_rules("From env", 5));

@@ -161,7 +161,7 @@ fn readme_rules_blocks_parse_and_its_tests_pass() {
     let rules = leadsort::rules::from_str(Path::new("README.md"), whole)
         .unwrap_or_else(|e| panic!("{}", e.render(false)));
     // The showcase passes the `check --deny-warnings` README recommends for CI.
-    let warnings: Vec<String> = leadsort::rules::lint(&rules)
+    let warnings: Vec<String> = leadsort::rules::lint(&rules, true)
         .into_iter()
         .filter(|d| d.severity == leadsort::rules::Severity::Warning)
         .map(|d| d.message)
