@@ -126,15 +126,19 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// read in the wrong encoding): an email address in it, a phone number, long number or date
 /// (7 digits or more and punctuation, no letters: a year or a month, `2024-01`, can name a
 /// column), or a cell too long for a column's name. Messages then show none of its cells,
-/// which may be contact data.
+/// which may be contact data. A header read as one column (the wrong `--delimiter`) is
+/// judged by the names it would split into.
 pub fn header_looks_like_data(header: &Header) -> bool {
     let number_like = |n: &str| {
         n.chars().filter(char::is_ascii_digit).count() >= 7
             && n.chars()
                 .all(|c| c.is_ascii_digit() || " +-.,/:()".contains(c))
     };
-    (header.names.iter())
-        .any(|n| n.contains('@') || n.chars().count() > 100 || number_like(n.trim()))
+    let data = |n: &str| n.contains('@') || n.chars().count() > 100 || number_like(n.trim());
+    match &header.names[..] {
+        [one] => one.split([',', ';', '\t', '|']).any(data),
+        names => names.iter().any(|n| data(n)),
+    }
 }
 
 /// The warning for a run that sends sales fewer contacts than `[balance] min_sales`.

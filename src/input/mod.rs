@@ -785,9 +785,18 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
         .bom_override(true)
         .strip_bom(true)
         .build(io::Cursor::new(head).chain(raw));
+    let mut source: Box<dyn Read + Send> = Box::new(Unreplaced::new(decoder, label));
+    // The decoder's first read can be a few bytes (it looks for a byte order mark first):
+    // the delimiter and a `sep=` line are read from the first chunk, so fill it.
+    let mut first = Vec::with_capacity(8192);
+    source
+        .by_ref()
+        .take(8192)
+        .read_to_end(&mut first)
+        .map_err(|e| read_error(name, e))?;
     Ok(Decoded {
-        source: Box::new(Unreplaced::new(decoder, label)),
-        first: Vec::new(),
+        source,
+        first,
         workbook: false,
         as_stored: false,
     })

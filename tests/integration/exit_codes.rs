@@ -361,6 +361,30 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
         let err = assert_error(&out, 65, &["nohdr2.csv does not look like a header"]);
         assert!(!err.contains("Jane") && !err.contains("CFO"), "{err}");
     }
+    // Read with the wrong --delimiter, a header line is one long column: judged by the
+    // names it splits into, it is listed (with the delimiter to pass); a row of data is not.
+    let long = "Record ID,First Name,Last Name,Job Title,Company Name,Number of Employees,\
+                Industry,Lifecycle Stage";
+    env.write(
+        "wide.csv",
+        format!("{long}\n1,Jo,Do,VP,Acme,50,SaaS,lead\n"),
+    );
+    let out = run(&mut env.classify(&["-d", ";", "wide.csv"]));
+    assert_error(
+        &out,
+        65,
+        &[
+            &format!("headers in wide.csv: `{long}`"),
+            "pass --delimiter ','",
+        ],
+    );
+    env.write(
+        "nohdr3.csv",
+        "17,Jane,Doe,+1 555 0199\n18,John,Roe,+1 555 0198\n",
+    );
+    let out = run(&mut env.classify(&["-d", ";", "nohdr3.csv"]));
+    let err = assert_error(&out, 65, &["nohdr3.csv does not look like a header"]);
+    assert!(!err.contains("Jane"), "{err}");
     // A year or a month names a column: the headers are listed.
     env.write("years.csv", "Contact,email,2024,2024-01\nann,a@x.com,1,2\n");
     let out = run(&mut env.classify(&["years.csv"]));

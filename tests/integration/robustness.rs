@@ -741,6 +741,42 @@ fn windows_1252_is_read_correctly_with_the_encoding_flag() {
 }
 
 #[test]
+fn a_semicolon_export_in_another_encoding_has_its_delimiter_found() {
+    // A European Excel's export: `;`, CRLF, Windows-1252 (or UTF-16 without a byte order
+    // mark), perhaps a `sep=;` line. Decoded, it reads as the comma-separated UTF-8 file.
+    let env = with_fixture("windows1252.csv");
+    let plain = assert_ok(&run(&mut classify(
+        &env,
+        &["--encoding", "windows-1252", "windows1252.csv"],
+    )));
+    let semicolons: Vec<u8> = fixture("windows1252.csv")
+        .iter()
+        .flat_map(|&b| match b {
+            b',' => vec![b';'],
+            b'\n' => vec![b'\r', b'\n'],
+            b => vec![b],
+        })
+        .collect();
+    env.write("semi.csv", &semicolons);
+    env.write("sep.csv", [b"sep=;\r\n".as_slice(), &semicolons].concat());
+    let text: String = semicolons.iter().map(|&b| char::from(b)).collect();
+    let utf16: Vec<u8> = text
+        .replace('\u{80}', "\u{20ac}")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    env.write("utf16.csv", utf16);
+    for (file, encoding) in [
+        ("semi.csv", "windows-1252"),
+        ("sep.csv", "windows-1252"),
+        ("utf16.csv", "utf-16le"),
+    ] {
+        let out = run(&mut classify(&env, &["--encoding", encoding, file]));
+        assert_eq!(assert_ok(&out), plain, "{file}");
+    }
+}
+
+#[test]
 fn windows_1252_header_exits_65_naming_line_1_and_reads_with_the_flag() {
     let env = with_fixture("windows1252_header.csv");
     let before = previous_outputs(&env);
