@@ -101,7 +101,8 @@ pub struct Args {
     pub threads: Option<u16>,
 
     /// Output format: csv, tsv, jsonl (one JSON object per contact) or xlsx (a workbook: a
-    /// sheet per queue, Summary, Rejected) [default: from the -o file's extension, else csv]
+    /// sheet per queue, Summary, Rejected) [default: from the -o file's extension, else csv;
+    /// an -o name ending .xls, .ods or .json needs --format, as no such file is written]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Kind>,
 
@@ -153,6 +154,20 @@ impl Args {
     /// Flags that do not go together (beyond what clap checks).
     fn check(&self) -> Result<()> {
         let kind = self.kind();
+        if let (None, Some(output)) = (self.format, &self.output)
+            && let Some(closest) = Kind::closest_to(output)
+        {
+            let ext = closest.extension();
+            return Err(Error::Usage(format!(
+                "-o {}: leadsort writes {} to .{ext} files; name the file .{ext}, or say \
+                 what to write with --format",
+                output.display(),
+                match closest {
+                    Kind::Xlsx => "workbooks",
+                    _ => "JSON Lines (one object per contact)",
+                },
+            )));
+        }
         if self.output_delimiter.is_some() && kind != Kind::Csv {
             return Err(Error::Usage(
                 "--output-delimiter is for CSV output (TSV is tab-separated; JSON Lines and \

@@ -76,12 +76,30 @@ pub struct Args {
     pub id_column: Option<String>,
 
     /// What to write: a report to read, moved contacts as CSV, or everything as JSON
-    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// [default: csv or json for an -o file ending in .csv or .json, else text]
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<Format>,
 
     /// Write to FILE instead of stdout (atomically)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+impl Args {
+    /// `--format`, else what the `-o` file's extension names, else text.
+    fn format(&self) -> Format {
+        let extension = self
+            .output
+            .as_deref()
+            .and_then(std::path::Path::extension)
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match (self.format, extension.as_deref()) {
+            (Some(f), _) => f,
+            (None, Some("csv")) => Format::Csv,
+            (None, Some("json")) => Format::Json,
+            (None, _) => Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -108,6 +126,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         &[source.path(), Some(&args.old), Some(&args.new)],
         args.output.as_slice(),
     )?;
+    let format = args.format();
 
     crate::guard::catch_signals();
     let old_rules = load_rules(&args.old, false)?;
@@ -146,11 +165,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     // Rows of a CSV on stdout (or a FIFO) are out, whatever stops the run after them.
     let in_place = target.in_place();
-    let rows_out = |signal| match (&in_place, args.format) {
+    let rows_out = |signal| match (&in_place, format) {
         (Some(to), Format::Csv) => Error::interrupted_after_rows(signal, to),
         _ => Error::Interrupted(signal),
     };
-    let mut moved = match args.format {
+    let mut moved = match format {
         Format::Csv => Moved::csv(target, input.header())?,
         Format::Text | Format::Json => Moved::Kept {
             target,
@@ -250,7 +269,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 load: SalesLoad::new(&change, &tally),
                 moves: &moves,
             };
-            let text = if args.format == Format::Json {
+            let text = if format == Format::Json {
                 report.to_json()
             } else {
                 report.to_text()

@@ -353,6 +353,18 @@ impl Kind {
         }
     }
 
+    /// For a file name whose extension promises a format leadsort does not write (`.xls`,
+    /// `.json`...), the format that comes closest: such a file written as CSV would fool
+    /// whoever opens it.
+    pub fn closest_to(path: &Path) -> Option<Kind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "xls" | "xlsm" | "xlsb" | "ods" | "numbers" => Some(Kind::Xlsx),
+            "json" => Some(Kind::Jsonl),
+            _ => None,
+        }
+    }
+
     /// A byte stream that can be appended to (not a workbook).
     pub fn is_text(self) -> bool {
         self != Kind::Xlsx

@@ -767,6 +767,24 @@ fn output_file_is_written_and_stdout_stays_empty() {
 }
 
 #[test]
+fn the_output_files_extension_picks_the_format_unless_format_says() {
+    let env = standard(&edit(RULES, "points = 30", "points = 5"));
+    let write = |args: &[&str]| {
+        let out = diff(&env, args).output().unwrap();
+        assert_eq!(ok(&out), "", "{args:?}");
+    };
+    write(&["-o", "moved.CSV", "contacts.csv"]);
+    assert_eq!(util::rows(&env.read("moved.CSV")).len(), 4);
+    write(&["-o", "diff.json", "contacts.csv"]);
+    let report: Value = serde_json::from_str(&env.read("diff.json")).unwrap();
+    assert_eq!(report["contacts"], 5);
+    write(&["-o", "diff.txt", "contacts.csv"]);
+    assert!(env.read("diff.txt").contains("sales:"));
+    write(&["--format", "text", "-o", "report.json", "contacts.csv"]);
+    assert!(env.read("report.json").contains("sales:"));
+}
+
+#[test]
 fn output_over_an_input_is_refused() {
     let env = standard(RULES);
     for target in ["contacts.csv", "new.toml"] {

@@ -361,6 +361,31 @@ fn bom_starts_csv_and_tsv_and_is_refused_for_other_formats() {
 }
 
 #[test]
+fn a_file_name_promising_a_format_not_written_is_refused_unless_format_says() {
+    // A CSV named leads.xls would fool Excel and whoever opens it.
+    let env = example();
+    for (file, hint) in [
+        ("leads.xls", ".xlsx"),
+        ("LEADS.ODS", ".xlsx"),
+        ("leads.json", ".jsonl"),
+    ] {
+        let out = env
+            .classify(&["contacts.csv", "-o", file])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(hint) && err.contains("--format"), "{err}");
+        assert!(!env.path(file).exists(), "{file}");
+    }
+    classify(
+        &env,
+        &["contacts.csv", "--format", "csv", "-o", "leads.json"],
+    );
+    assert!(env.read("leads.json").starts_with("Contact ID,"));
+}
+
+#[test]
 fn split_with_xlsx_writes_a_workbook_per_queue() {
     let env = example();
     std::fs::create_dir(env.path("out")).unwrap();
