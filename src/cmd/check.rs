@@ -327,6 +327,11 @@ fn fit_report(
             if rejected == 1 { "was" } else { "were" }
         ));
     }
+    warnings.extend(super::mostly_unreadable(
+        engine,
+        &scratch.stats.unreadable,
+        contacts,
+    ));
     // The queues classify would write: the balance sends some of those to the overflow queue.
     let (decisions, _) = crate::balance::decide(&Plan::new(rules), &bound);
     let waiting = decisions

@@ -130,8 +130,9 @@ pub struct Args {
     #[arg(long)]
     pub no_reasons: bool,
 
-    /// Treat any warning (rejected rows, sales below min_sales, a missing optional field...)
-    /// as an error: exit 65 and replace no output
+    /// Treat any warning (rejected rows, sales below min_sales, a missing optional field, a
+    /// field most contacts' cells cannot be read in...) as an error: exit 65 and replace no
+    /// output
     #[arg(long)]
     pub deny_warnings: bool,
 }
@@ -371,6 +372,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 
     let rejected = rejected_warning(args, &name, &totals);
     warnings.extend(row_warnings(&name, &totals, rejected.clone()));
+    warnings.extend(super::mostly_unreadable(
+        &engine,
+        &totals.stats.unreadable,
+        totals.contacts,
+    ));
     // Shown once the outputs are in place (a warning may point at one, `see out/rejected.csv`),
     // or before refusing to replace them.
     let show = |warnings: &[String]| {

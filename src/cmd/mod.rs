@@ -141,6 +141,23 @@ pub fn header_looks_like_data(header: &Header) -> bool {
     }
 }
 
+/// A warning per field that more than half the contacts have a cell in that its rules cannot
+/// read (a date in a form without `formats`, text where a number is tested): rules on it fail
+/// silently for them, which a nightly run should not do unnoticed. `unreadable` is
+/// `Stats::unreadable`, by `Engine::typed_fields`.
+pub fn mostly_unreadable(engine: &Engine, unreadable: &[u64], contacts: u64) -> Vec<String> {
+    (engine.typed_fields.iter().zip(unreadable))
+        .filter(|&(_, &n)| n > 0 && n * 2 > contacts)
+        .map(|(field, &n)| {
+            format!(
+                "field `{field}` could not be read in {n} of {}: its conditions are false for \
+                 them (dates in another form need `formats` under [fields])",
+                crate::ui::plural(contacts, "contact")
+            )
+        })
+        .collect()
+}
+
 /// The warning for a run that sends sales fewer contacts than `[balance] min_sales`.
 pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
     format!(

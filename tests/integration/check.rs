@@ -156,7 +156,16 @@ fn deny_warnings_counts_the_csvs_warnings_too() {
         format!("{header},sales_status\n1,a@acme.com,VP,10,no,no,,x\n"),
     );
     env.write("empty.csv", format!("{header}\n"));
+    // Cells most contacts have that the demo rule cannot read: it would fail for them, unsaid.
+    env.write(
+        "unsure.csv",
+        format!("{header}\n1,a@acme.com,VP,10,maybe,no,\n2,b@acme.com,VP,10,soon,no,\n3,c@acme.com,VP,10,yes,no,\n"),
+    );
     for (csv, warning) in [
+        (
+            "unsure.csv",
+            "field `demo` could not be read in 2 of 3 contacts",
+        ),
         (
             "short.csv",
             "1 row of short.csv could not be read and was left out",

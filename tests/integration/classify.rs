@@ -635,6 +635,28 @@ fn unreadable_dates_are_counted_in_the_summary() {
         json(&env.path("s.json"))["unreadable"],
         serde_json::json!({"last_seen": 1})
     );
+    // One in seven is said in the summary; a field most contacts' cells do not read in is
+    // warned about, and --deny-warnings refuses the run.
+    let out = run(&mut env.classify(&["days.csv"]));
+    assert!(
+        !stderr(&out).contains("could not be read"),
+        "{}",
+        stderr(&out)
+    );
+    env.write(
+        "us.csv",
+        "id,last_seen\n1,10/28/2026\n2,10/27/2026\n3,2026-05-31\n",
+    );
+    let out = run(&mut env.classify(&["us.csv"]));
+    ok_stdout(&out);
+    assert!(
+        stderr(&out).contains("field `last_seen` could not be read in 2 of 3 contacts"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&mut env.classify(&["--deny-warnings", "-o", "out.csv", "us.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(!env.exists("out.csv"));
 }
 
 // ---- delimiters -------------------------------------------------------------------------
