@@ -406,7 +406,7 @@ fn yes(b: bool) -> &'static str {
 }
 
 fn signed(p: f64) -> String {
-    if p >= 0.0 {
+    if crate::engine::as_shown(p) >= 0.0 {
         format!("+{}", fmt_number(p))
     } else {
         fmt_number(p)

@@ -183,7 +183,7 @@ fn report(ui: &Ui, survey: &Survey, starter: &Starter, output: &Output) {
     }
     for found in survey.found.iter().filter(|f| !f.typed()) {
         ui.warn(&format!(
-            "column `{}` looks like {}, but most of its first cells are not {}: {}",
+            "column `{}` looks like {}, but fewer than 4 in 5 of its first cells are {}: {}",
             found.header,
             found.known.about,
             kind_plural(found.known.kind),
@@ -1692,7 +1692,7 @@ fn fields(doc: &mut Doc, survey: &Survey) {
         }
         if !found.typed() {
             doc.prose(&format!(
-                "{} looks like {}, but most of its first cells are not {}: it is read as \
+                "{} looks like {}, but fewer than 4 in 5 of its first cells are {}: it is read as \
                  text, and its rule looks for words.",
                 toml_string(&found.header),
                 found.known.about,
@@ -1705,7 +1705,7 @@ fn fields(doc: &mut Doc, survey: &Survey) {
     }
     for found in &unread {
         doc.prose(&format!(
-            "{} looks like {}, but most of its first cells are not {}, so no rule reads it \
+            "{} looks like {}, but fewer than 4 in 5 of its first cells are {}, so no rule reads it \
              yet. To use it as text:",
             toml_string(&found.header),
             found.known.about,
@@ -1791,8 +1791,8 @@ fn groups_and_tiers(doc: &mut Doc, starter: &Starter) {
         }
         if let Some((score, fit)) = t.hot {
             text.push_str(&format!(
-                "\nhot:  a score of at least {score} AND at least {fit} fit points: very engaged, and\n\
-                 \x20     the kind of company you sell to."
+                "\nhot:  a score of at least {score} AND at least {fit} fit points AND the engagement\n\
+                 \x20     warm needs: very engaged, and the kind of company you sell to."
             ));
         }
         text.push_str("\ncold: everything below warm; it has no threshold of its own.");
@@ -1803,8 +1803,16 @@ fn groups_and_tiers(doc: &mut Doc, starter: &Starter) {
         Some(e) => doc.line(format!("warm = {{ score = {}, engagement = {e} }}", t.warm)),
         None => doc.line(format!("warm = {}", t.warm)),
     }
-    if let Some((score, fit)) = t.hot {
-        doc.line(format!("hot  = {{ score = {score}, fit = {fit} }}"));
+    // Hot is decided first: without warm's engagement, fit alone could make a contact
+    // who never engaged hot, and send it to sales.
+    match (t.hot, t.warm_engagement) {
+        (Some((score, fit)), Some(e)) => doc.line(format!(
+            "hot  = {{ score = {score}, fit = {fit}, engagement = {e} }}"
+        )),
+        (Some((score, fit)), None) => {
+            doc.line(format!("hot  = {{ score = {score}, fit = {fit} }}"))
+        }
+        (None, _) => {}
     }
 
     doc.banner(
@@ -2162,9 +2170,21 @@ mod tests {
         assert_eq!(survey.id.as_deref(), Some("id"));
         let text = file(&survey);
         let rules = rules::from_str(Path::new("rules.toml"), &text).unwrap();
-        assert!(rules.tiers.hot.is_some());
         assert_eq!(rules.groups.len(), 2);
         assert!(!rules.tests.is_empty());
+        // Hot needs warm's engagement too: a contact who never engaged is never hot, however
+        // well it fits.
+        let hot = rules.tiers.hot.as_ref().unwrap();
+        let need = |tier: &crate::rules::TierRule, group: &str| {
+            let g = rules.groups.iter().position(|g| g.name == group).unwrap();
+            tier.groups.iter().find(|(id, _)| *id == g).map(|(_, n)| *n)
+        };
+        assert!(need(hot, "engagement").is_some_and(|n| n > 0.0));
+        assert_eq!(
+            need(hot, "engagement"),
+            need(&rules.tiers.warm, "engagement")
+        );
+        assert!(need(hot, "fit").is_some());
     }
 
     #[test]

@@ -1343,12 +1343,19 @@ fn round(x: f64) -> i64 {
     }
 }
 
-/// `+20`, `-10`, `+2.5`: signed, without trailing zeros.
+/// `+20`, `-10`, `+2.5`: signed, without trailing zeros; `+0` for what rounds to 0.
 fn push_points(out: &mut String, p: f64) {
+    let p = as_shown(p);
     if p >= 0.0 {
         out.push('+');
     }
     push_number(out, p);
+}
+
+/// `x` as `fmt_number` shows it: 0 (not -0) for what rounds to 0 at two decimals, so a
+/// penalty decayed to -0.0001 reads `+0`, not `-0`.
+pub fn as_shown(x: f64) -> f64 {
+    if x.abs() < 0.005 { 0.0 } else { x }
 }
 
 /// A number as people write it: `20`, `2.5`, `0.33` (at most two decimals).
@@ -1360,6 +1367,7 @@ pub fn fmt_number(x: f64) -> String {
 
 /// `fmt_number` into `out`, without allocating for whole numbers.
 pub fn push_number(out: &mut String, x: f64) {
+    let x = as_shown(x);
     if x.fract() == 0.0 && x.abs() < 1e15 {
         out.push_str(itoa::Buffer::new().format(x as i64));
     } else {

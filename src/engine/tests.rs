@@ -889,6 +889,28 @@ points = 20
     assert_eq!(from, vec![Some(10.0)]);
 }
 
+#[test]
+fn a_penalty_decays_to_plus_0_and_decay_false_keeps_it_whole() {
+    let rules = r#"
+[groups]
+engagement = { decay = { field = "seen", half_life_days = 30 } }
+[[rule]]
+name = "Gone quiet"
+group = "engagement"
+when = { field = "seen", older_than_days = 180 }
+points = -20
+"#;
+    // Ten years quiet: -20 × 0.5^122 is -0.000…, shown +0 rather than -0.
+    let e = engine(rules, &["seen"]);
+    let (out, reasons, _) = run(&e, &["2016-11-27"]);
+    assert_eq!(out.score, 0);
+    assert_eq!(reasons, "Gone quiet +0 (decayed from -20)");
+    let e = engine(&format!("{rules}decay = false\n"), &["seen"]);
+    let (out, reasons, _) = run(&e, &["2016-11-27"]);
+    assert_eq!(out.score, -20);
+    assert_eq!(reasons, "Gone quiet -20");
+}
+
 /// The points before decay are given exactly however far they decayed: points times a tiny
 /// factor can fall below what a float holds exactly, and dividing it back would not return
 /// them.

@@ -17,6 +17,7 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
     unreachable_tiers(rules, complete, &mut out);
     never_matching(rules, &mut out);
     caps_below_points(rules, &mut out);
+    fading_penalties(rules, &mut out);
     misspelt_queues(rules, &mut out);
     identical_conditions(rules, &mut out);
     if complete {
@@ -275,6 +276,39 @@ fn cannot_match(rules: &Rules, t: &Test) -> Option<String> {
             Some(why)
         }
         _ => None,
+    }
+}
+
+/// A rule that takes points away in a group that decays: its penalty fades as the date
+/// ages, so "Gone quiet -20" would fade away the quieter a contact goes. A rule's own
+/// `decay` is taken as meant.
+fn fading_penalties(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    for rule in &rules.rules {
+        let Some(g) = rule
+            .group
+            .filter(|_| rule.decay.is_none() && !rule.no_decay)
+        else {
+            continue;
+        };
+        let group = &rules.groups[g];
+        if group.decay.is_none() || range(rule).0 >= 0.0 {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                rule.span.clone(),
+                format!(
+                    "rule \"{}\" takes points away, and group `{}` makes them fade",
+                    rule.name, group.name
+                ),
+            )
+            .label("a penalty that shrinks as its date gets older")
+            .help(format!(
+                "add `decay = false` to the rule to keep its points whole, or move it out of \
+                 group `{}`",
+                group.name
+            )),
+        );
     }
 }
 
@@ -598,6 +632,25 @@ mod tests {
                 "17:23 rule \"C\" can never match here",
                 "21:23 rule \"D\" can never match here",
             ]
+        );
+    }
+
+    #[test]
+    fn a_penalty_in_a_decaying_group_fades() {
+        let body = "[groups]\neng = { decay = { field = \"seen\", half_life_days = 30 } }\n\
+                    [tiers]\nwarm = 1\n\
+                    [[rule]]\nname = \"Quiet\"\ngroup = \"eng\"\nwhen = { field = \"x\", present = false }\npoints = -5\n\
+                    [[rule]]\nname = \"Kept\"\ngroup = \"eng\"\nwhen = { field = \"y\", present = false }\npoints = -5\ndecay = false\n\
+                    [[rule]]\nname = \"Own\"\ngroup = \"eng\"\nwhen = { field = \"z\", present = false }\npoints = -5\n\
+                    decay = { field = \"seen\", half_life_days = 9 }\n\
+                    [[rule]]\nname = \"Demo\"\ngroup = \"eng\"\nwhen = { field = \"d\", present = true }\npoints = 5\n";
+        let fading: Vec<String> = warnings(body)
+            .into_iter()
+            .filter(|w| w.contains("takes points away"))
+            .collect();
+        assert_eq!(
+            fading,
+            ["6:1 rule \"Quiet\" takes points away, and group `eng` makes them fade"]
         );
     }
 

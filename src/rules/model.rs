@@ -373,6 +373,8 @@ pub struct Rule {
     pub disqualify: bool,
     /// Points fade with the age of a date (else the group's decay, if any).
     pub decay: Option<Decay>,
+    /// `decay = false`: the points never fade, whatever the group's `decay`.
+    pub no_decay: bool,
     pub span: Span,
 }
 
@@ -580,11 +582,13 @@ impl Rules {
             || !self.reps.is_empty()
     }
 
-    /// A rule's decay: its own, else its group's.
+    /// A rule's decay: its own, else its group's unless it says `decay = false`.
     pub fn decay_of<'a>(&'a self, rule: &'a Rule) -> Option<&'a Decay> {
-        rule.decay
-            .as_ref()
-            .or_else(|| rule.group.and_then(|g| self.groups[g].decay.as_ref()))
+        match &rule.decay {
+            Some(own) => Some(own),
+            None if rule.no_decay => None,
+            None => rule.group.and_then(|g| self.groups[g].decay.as_ref()),
+        }
     }
 
     /// The queues contacts can be sent to, in a stable order: the tier queues (hot only when

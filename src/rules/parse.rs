@@ -1141,7 +1141,19 @@ impl Walker {
         let fixed = t.get("points").map(|p| self.points(p, "points"));
         let per = t.get("points_per").map(|p| (p.span(), self.points_per(p)));
         let disqualify = t.get("disqualify").map(|d| self.boolean(d, "disqualify"));
-        let decay = t.get("decay").map(|d| self.decay(d));
+        // `decay = false`: not the group's decay either (a penalty that should not fade).
+        let decay = t.get("decay").map(|d| match d.get_ref() {
+            DeValue::Boolean(false) => Some(None),
+            DeValue::Boolean(true) => {
+                self.push(
+                    Diagnostic::error(d.span(), "`decay = true` does not say how points fade")
+                        .label("expected `decay = { field = \"last_seen\", half_life_days = 90 }`")
+                        .help("`decay = false` keeps a rule's points whole in a group that decays"),
+                );
+                None
+            }
+            _ => self.decay(d).map(Some),
+        });
         let points = match (fixed, per) {
             (Some(_), Some((span, _))) => {
                 self.push(
@@ -1181,11 +1193,12 @@ impl Walker {
             },
             points,
             disqualify,
-            decay: match decay {
-                Some(Some(d)) => Some(d),
+            decay: match &decay {
+                Some(Some(d)) => d.clone(),
                 Some(None) => return None,
                 None => None,
             },
+            no_decay: matches!(decay, Some(Some(None))),
             span,
         })
     }

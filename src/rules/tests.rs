@@ -354,6 +354,23 @@ fn a_regex_too_big_is_not_called_invalid() {
 }
 
 #[test]
+fn decay_true_says_nothing_and_decay_false_opts_out_of_the_groups() {
+    assert_eq!(
+        body_errors(
+            "[[rule]]\nname = \"A\"\nwhen = { field = \"f\", present = true }\npoints = 1\ndecay = true\n"
+        ),
+        ["8:9 `decay = true` does not say how points fade"]
+    );
+    let r = ok(
+        "[groups]\ng = { decay = { field = \"seen\", half_life_days = 30 } }\n\
+         [[rule]]\nname = \"A\"\ngroup = \"g\"\nwhen = { field = \"f\", present = true }\npoints = -1\ndecay = false\n\
+         [[rule]]\nname = \"B\"\ngroup = \"g\"\nwhen = { field = \"f\", present = true }\npoints = 1\n",
+    );
+    assert!(r.decay_of(&r.rules[0]).is_none());
+    assert!(r.decay_of(&r.rules[1]).is_some());
+}
+
+#[test]
 fn bad_regex() {
     assert_eq!(
         body_errors(

@@ -520,7 +520,10 @@ fn cells_that_do_not_read_as_the_type_are_not_typed() {
     let (text, rules, out) = init(&env, &["contacts.csv"]);
     assert!(rules.field("employees").is_none(), "not a number field");
     assert!(text.contains("# employees = \"Company Size\""));
-    assert!(stderr(&out).contains("warning: column `Company Size` looks like the company size"));
+    assert!(stderr(&out).contains(
+        "warning: column `Company Size` looks like the company size, but fewer than 4 in 5 of \
+         its first cells are numbers"
+    ));
     assert_eq!(kind(&rules, "demo"), FieldKind::Bool);
     classifies_cleanly(&env, "contacts.csv");
 }
