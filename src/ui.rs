@@ -50,6 +50,14 @@ impl Ui {
         emit("warning: ", message);
     }
 
+    /// What the run did beyond its outputs (a file removed): shown unless `-q`, and not a
+    /// warning.
+    pub fn note(&self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            emit("", message);
+        }
+    }
+
     /// Detail for `-v`.
     pub fn info(&self, message: &str) {
         if self.verbosity == Verbosity::Verbose {

@@ -59,7 +59,8 @@ pub struct Args {
     pub output: Option<PathBuf>,
 
     /// Write one CSV per queue into DIR (sales.csv, marketing.csv, ...), plus rejected.csv
-    /// and summary.json
+    /// and summary.json; the files of a queue the last run had and these rules do not are
+    /// removed
     #[arg(long, value_name = "DIR")]
     pub split: Option<PathBuf>,
 
@@ -404,8 +405,21 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             warnings,
         },
     );
-    outputs.commit(&summary).map_err(said)?;
+    let committed = outputs.commit(&summary).map_err(said)?;
     show(&summary.warnings);
+    for path in &committed.removed {
+        ui.note(&format!(
+            "removed {}: its queue is not in these rules (a file an earlier run wrote)",
+            path.display()
+        ));
+    }
+    for (path, e) in &committed.not_removed {
+        ui.warn(&format!(
+            "{} is left from an earlier run (its queue is not in these rules), and could not be \
+             removed: {e}",
+            path.display()
+        ));
+    }
     if ui.show_summary() {
         ui.block(&summary.to_text());
     }

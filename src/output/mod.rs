@@ -9,7 +9,7 @@ mod encode;
 mod json;
 mod xlsx;
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -464,6 +464,43 @@ pub struct Outputs {
     /// Opened first, so a summary that cannot be written stops the run before a row is
     /// written (to stdout, say); filled in at `commit`.
     summaries: Vec<(PathBuf, Target)>,
+    /// `--split`: files an earlier run wrote for queues these rules no longer have, removed
+    /// once this run's files are in place (see `left_by_earlier_run`).
+    stale: Vec<PathBuf>,
+}
+
+/// What `Outputs::commit` did beyond writing its files.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Queue files of an earlier run removed from the `--split` folder.
+    pub removed: Vec<PathBuf>,
+    /// Such files that could not be removed, with why.
+    pub not_removed: Vec<(PathBuf, io::Error)>,
+}
+
+/// In a `--split` folder, the queue files an earlier run wrote for queues that `queues` (this
+/// run's) no longer has: a queue renamed or a route removed would otherwise leave yesterday's
+/// contacts in a file next to today's. Only queues the folder's `summary.json` names (leadsort
+/// wrote it), in any format leadsort writes, and only plain files.
+fn left_by_earlier_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
+    const MAX_SUMMARY: u64 = 16 << 20;
+    let path = dir.join("summary.json");
+    let old = fs::symlink_metadata(&path)
+        .ok()
+        .filter(|m| m.is_file() && m.len() <= MAX_SUMMARY)
+        .and_then(|_| fs::read(&path).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let Some(old) = old.as_ref().and_then(|v| v.get("queues")?.as_object()) else {
+        return Vec::new();
+    };
+    let kinds = [Kind::Csv, Kind::Tsv, Kind::Jsonl, Kind::Xlsx];
+    let mut stale: Vec<PathBuf> = (old.keys())
+        .filter(|q| crate::rules::is_queue_name(q) && !queues.contains(q))
+        .flat_map(|q| kinds.map(|k| Destination::queue_file(dir, q, k)))
+        .filter(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+        .collect();
+    stale.sort();
+    stale
 }
 
 impl std::fmt::Debug for Outputs {
@@ -571,11 +608,16 @@ impl Outputs {
                 (writers, Some(rejected), true)
             }
         };
+        let stale = match dest {
+            Destination::Split { dir } => left_by_earlier_run(dir, &engine.queues),
+            Destination::Single { .. } => Vec::new(),
+        };
         Ok(Outputs {
             writers,
             split,
             rejected,
             summaries,
+            stale,
         })
     }
 
@@ -599,8 +641,9 @@ impl Outputs {
     /// Make every output final. Every file is written and synced first, the summary too;
     /// only then are they renamed over the old ones, contacts and rejected rows first and the
     /// summary last. A failure before the renames (a full disk, say) leaves every old output
-    /// as it was.
-    pub fn commit(self, summary: &Summary) -> Result<()> {
+    /// as it was. Then the files an earlier run left for queues these rules no longer have
+    /// are removed.
+    pub fn commit(self, summary: &Summary) -> Result<Committed> {
         let mut ready = Vec::new();
         for w in self.writers {
             ready.push(w.finish(summary)?.prepare()?);
@@ -614,7 +657,16 @@ impl Outputs {
                 .map_err(|e| Error::writing(&path, e))?;
             ready.push(file.prepare()?);
         }
-        commit_all(ready)
+        commit_all(ready)?;
+        let mut done = Committed::default();
+        for path in self.stale {
+            match fs::remove_file(&path) {
+                Ok(()) => done.removed.push(path),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => done.not_removed.push((path, e)),
+            }
+        }
+        Ok(done)
     }
 }
 

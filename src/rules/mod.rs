@@ -13,7 +13,7 @@ use std::path::Path;
 pub use diag::{Diagnostic, RulesError, Severity, did_you_mean};
 pub use lint::lint;
 pub use model::*;
-pub use parse::OPERATORS;
+pub use parse::{OPERATORS, is_queue_name};
 
 /// Parse and validate rules from text. `path` is only used in messages.
 pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {

@@ -1067,7 +1067,7 @@ impl Walker {
 
     fn queue_name(&mut self, v: &Value, key: &str) -> Option<String> {
         let name = self.nonempty_string(v, key)?;
-        if !is_identifier(&name) || RESERVED_QUEUES.contains(&name.to_lowercase().as_str()) {
+        if !is_queue_name(&name) {
             self.push(
                 Diagnostic::error(v.span(), format!("\"{name}\" cannot be a queue name"))
                     .label("invalid queue name")
@@ -1761,6 +1761,11 @@ impl Walker {
             Some(Op::Between(lo, hi))
         }
     }
+}
+
+/// Whether `s` can name a queue: an identifier, and not a file `--split` writes for itself.
+pub fn is_queue_name(s: &str) -> bool {
+    is_identifier(s) && !RESERVED_QUEUES.contains(&s.to_lowercase().as_str())
 }
 
 /// Letters, digits, `_`, `-`, `.`: safe as a file name and a column suffix.

@@ -516,6 +516,46 @@ fn split_writes_a_file_for_a_route_queue_and_header_only_files_for_empty_queues(
 }
 
 #[test]
+fn a_queue_the_rules_no_longer_have_has_its_split_files_removed() {
+    // Yesterday's rules routed contacts to `recycle`; today's call it `nurture`. Yesterday's
+    // recycle.csv (and its workbook) would hold contacts that are now elsewhere.
+    let env = Env::standard();
+    let yesterday = RULES.replacen("queue = \"marketing\"", "queue = \"recycle\"", 1);
+    env.write("rules.toml", &yesterday);
+    std::fs::create_dir(env.path("out")).unwrap();
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    env.write("out/recycle.xlsx", "an older run's workbook");
+    env.write("out/recycle.txt", "not leadsort's");
+    env.write("out/vip.csv", "not a queue the summary names");
+    env.write(
+        "rules.toml",
+        yesterday.replace("\"recycle\"", "\"nurture\""),
+    );
+    let out = run(&mut env.classify(&["--split", "out", "contacts.csv"]));
+    ok_stdout(&out);
+    let err = stderr(&out);
+    for file in ["recycle.csv", "recycle.xlsx"] {
+        assert!(!env.exists(&format!("out/{file}")), "{file}");
+        let said = format!(
+            "removed {}: its queue is not in these rules",
+            std::path::Path::new("out").join(file).display()
+        );
+        assert!(err.contains(&said), "{err}");
+    }
+    assert!(!err.contains("warning"), "a note, not a warning: {err}");
+    assert_eq!(
+        env.read("out/nurture.csv"),
+        expected(&[4]).replace(",marketing,", ",nurture,")
+    );
+    for kept in ["recycle.txt", "vip.csv", "sales.csv"] {
+        assert!(env.exists(&format!("out/{kept}")), "{kept}");
+    }
+    // The next run has nothing to remove.
+    let out = run(&mut env.classify(&["--split", "out", "contacts.csv"]));
+    assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
+}
+
+#[test]
 fn split_into_the_folder_holding_the_input_is_allowed() {
     // The input is not one of the files --split writes, so nothing refuses the run.
     let env = Env::standard();
