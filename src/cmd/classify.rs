@@ -33,9 +33,10 @@ Examples:
   # A workbook to open in Excel: a sheet per queue, highest scores first
   leadsort classify contacts.xlsx -o leads.xlsx
 
-  # JSON Lines for the next tool; a call list with two columns, best first
+  # JSON Lines for the next tool; call lists with two columns, best first, one per
+  # queue (lists/sales.csv has only sales' contacts, none of the suppressed)
   leadsort classify contacts.csv --format jsonl | jq .score
-  leadsort classify contacts.csv --sort score --columns Email,Phone --no-reasons
+  leadsort classify contacts.csv --split lists --sort score --columns Email,Phone --no-reasons
 
 Output: every input column unchanged, then score, score_<group> for each group,
 tier, queue and reasons. Cells that a spreadsheet would run as formulas (starting
