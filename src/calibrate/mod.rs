@@ -631,7 +631,16 @@ impl Calibration {
             .map(|&i| (first[i].0, data.converted[i]))
             .collect();
         let new_cuts = Cuts::new(&new_scores);
-        let choice = choose(&new_cuts, settings, warm_threshold.ceil() as i64);
+        let chance = stats::no_better_than_chance(&as_f64(&new_scores));
+        if let Some(a) = chance {
+            notes.push(format!(
+                "the score tells converters apart no better than chance (AUC {a:.3} over {} \
+                 contacts): the warm threshold is kept, as any other would be fitted to noise; \
+                 is `--outcome` the column meant, and do the rules read what converts?",
+                new_scores.len()
+            ));
+        }
+        let choice = choose(&new_cuts, settings, warm_threshold.ceil() as i64, chance);
         let warm = choice.cut.threshold as f64;
         edits.warm = Some((
             warm,
@@ -1179,8 +1188,9 @@ fn rescore(
 }
 
 /// The warm threshold for the new file: the lowest that meets `--target-precision`, and
-/// within `--capacity` when both are given; else the best F1.
-fn choose(cuts: &Cuts, settings: &Settings, current: i64) -> Choice {
+/// within `--capacity` when both are given; else the best F1, unless the score does no
+/// better than chance (`chance`: its AUC), when the best F1 is noise and the threshold is kept.
+fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -> Choice {
     let percent = |p: f64| format!("{}%", fmt_number((p * 1000.0).round() / 10.0));
     let target = settings
         .target_precision
@@ -1224,6 +1234,11 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64) -> Choice {
     // Say so when the best F1 overall would have sent everyone to sales.
     let by = if !by.starts_with("best F1") {
         by
+    } else if let Some(auc) = chance {
+        return Choice {
+            cut: cuts.at(current),
+            by: format!("kept: AUC {auc:.3}, no better than chance"),
+        };
     } else if cut.threshold == current && cut.f1 <= everyone {
         by.replacen("best F1", "kept: no threshold beats sending everyone", 1)
     } else if cuts.best_f1().is_some_and(|b| b.threshold != cut.threshold) {
@@ -1366,12 +1381,12 @@ mod tests {
     fn a_score_that_picks_nobody_out_keeps_the_threshold() {
         // Higher scores convert less: every threshold does worse than sending everyone.
         let useless = cuts(&[(30, 1, 10), (20, 2, 10), (10, 4, 10)]);
-        let choice = choose(&useless, &no_targets(), 20);
+        let choice = choose(&useless, &no_targets(), 20, None);
         assert_eq!(choice.cut.threshold, 20);
         assert!(choice.by.starts_with("kept"), "{}", choice.by);
         // A score that does pick them out: its best F1, not everyone.
         let useful = cuts(&[(30, 9, 10), (20, 6, 10), (10, 1, 10)]);
-        let choice = choose(&useful, &no_targets(), 10);
+        let choice = choose(&useful, &no_targets(), 10, None);
         assert_eq!(choice.cut.threshold, 20);
         assert_eq!(choice.by, "best F1");
     }

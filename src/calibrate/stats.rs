@@ -66,6 +66,18 @@ pub fn auc(scored: &[(f64, bool)]) -> Option<f64> {
     auc_weighted(&weighted)
 }
 
+/// The AUC of `scored` when it is no better than a coin toss could give these contacts by
+/// chance: not above 0.5 by 1.645 standard errors (one-sided, 95%), the error of the AUC of a
+/// score that carries no information, √((n₁ + n₀ + 1) / (12 n₁ n₀)). `None` when the score does
+/// tell converters apart, or when either group is empty.
+pub fn no_better_than_chance(scored: &[(f64, bool)]) -> Option<f64> {
+    let a = auc(scored)?;
+    let n1 = scored.iter().filter(|(_, y)| *y).count() as f64;
+    let n0 = scored.len() as f64 - n1;
+    let se = ((n1 + n0 + 1.0) / (12.0 * n1 * n0)).sqrt();
+    (a - 0.5 <= 1.645 * se).then_some(a)
+}
+
 /// `auc` for groups of contacts: (score, converters, others) per group.
 pub fn auc_weighted(scored: &[(f64, u64, u64)]) -> Option<f64> {
     let mut sorted: Vec<(f64, u64, u64)> = scored.to_vec();
@@ -235,6 +247,25 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn chance_allows_for_the_number_of_contacts() {
+        // AUC 0.6 on 20 contacts is within chance; on 2,000 it is not.
+        let scores = |n: usize| -> Vec<(f64, bool)> {
+            (0..n)
+                .map(|i| {
+                    let converter = i % 2 == 0;
+                    // 60% of the pairs ranked right: converters score 1 or 0, others 0.
+                    let s = if converter && i % 10 < 2 { 1.0 } else { 0.0 };
+                    (s, converter)
+                })
+                .collect()
+        };
+        let small = no_better_than_chance(&scores(20));
+        assert!(small.is_some_and(|a| close(a, 0.6)), "{small:?}");
+        assert_eq!(no_better_than_chance(&scores(2000)), None);
+        assert_eq!(no_better_than_chance(&[(1.0, true)]), None);
     }
 
     #[test]

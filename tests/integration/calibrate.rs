@@ -336,6 +336,48 @@ fn a_target_precision_gives_a_warm_queue_that_converts_at_least_that_well() {
 }
 
 #[test]
+fn an_outcome_the_score_does_not_tell_apart_keeps_the_threshold() {
+    // The same contacts with a coin for an outcome: the best F1 would be a threshold fitted
+    // to noise (sending nearly everyone to sales), so the warm threshold stays.
+    let env = env();
+    let mut coin = Rng(0xC0FF_EE00_D1CE_0001);
+    let csv: String = contacts()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match (i, line.rsplit_once(',')) {
+            (0, _) | (_, None) => format!("{line}\n"),
+            (_, Some((row, _))) => {
+                format!("{row},{}\n", if coin.next() < 0.3 { "yes" } else { "no" })
+            }
+        })
+        .collect();
+    env.write("contacts.csv", csv);
+    let out = calibrate(&env, &["--format", "json"]);
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let new = &report["new_rules"];
+    assert_eq!(new["warm"], 20.0, "{new}");
+    let by = new["chosen_by"].as_str().unwrap();
+    assert!(
+        by.starts_with("kept: AUC 0.") && by.ends_with("no better than chance"),
+        "{by}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the score tells converters apart no better than chance"),
+        "{err}"
+    );
+    // With a signal it does tell apart, the best F1 moves the threshold as before.
+    let out = calibrate(&self::env(), &["--format", "json"]);
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert!(
+        !report["new_rules"]["chosen_by"]
+            .as_str()
+            .unwrap()
+            .contains("chance")
+    );
+}
+
+#[test]
 fn a_capacity_gives_a_threshold_that_sends_at_most_that_many() {
     let report = json(&env(), &["--capacity", "300"]);
     for side in ["current", "suggested"] {
