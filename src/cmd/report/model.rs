@@ -242,9 +242,21 @@ impl Histogram {
                 }
             })
             .collect();
+        // A threshold off the grid (hot, when warm is the anchor) splits its bin, so that its
+        // line falls between the contacts below it and those that reach it.
+        for t in thresholds {
+            if let Some(i) = bins.iter().position(|b| b.from < t.edge && t.edge <= b.to) {
+                let upper = Bin {
+                    from: t.edge,
+                    to: bins[i].to,
+                    contacts: 0,
+                };
+                bins[i].to = t.edge - 1;
+                bins.insert(i + 1, upper);
+            }
+        }
         for (&score, &n) in scores {
-            let i = (i128::from(score) - first).div_euclid(width);
-            let i = usize::try_from(i.max(0)).unwrap_or(0).min(count - 1);
+            let i = bins.partition_point(|b| b.from <= score).max(1) - 1;
             bins[i].contacts += n;
         }
         Histogram {
@@ -485,7 +497,9 @@ mod tests {
     /// threshold) to the highest; each contact is in the bin of its score; a threshold that
     /// is not the lowest starts a bin.
     fn assert_well_binned(h: &Histogram, scores: &[(i64, u64)], thresholds: &[i64]) {
-        assert!(!h.bins.is_empty() && h.bins.len() as i128 <= MAX_BINS);
+        // Each threshold but the anchor may split a bin.
+        let most = MAX_BINS + thresholds.len() as i128 - 1;
+        assert!(!h.bins.is_empty() && h.bins.len() as i128 <= most);
         for pair in h.bins.windows(2) {
             assert!(pair[0].from <= pair[0].to, "{:?}", pair[0]);
             assert_eq!(
@@ -530,6 +544,7 @@ mod tests {
                 1..6,
             ),
             warm in proptest::prop_oneof![-1_000i64..1_000, proptest::num::i64::ANY],
+            above in proptest::option::of(proptest::prop_oneof![0i64..1_000, proptest::num::i64::ANY]),
         ) {
             let mut merged: BTreeMap<i64, u64> = BTreeMap::new();
             for (s, n) in &scores {
@@ -538,6 +553,11 @@ mod tests {
             let scores: Vec<(i64, u64)> = merged.into_iter().collect();
             let h = histogram(&scores, warm, None);
             assert_well_binned(&h, &scores, &[warm]);
+            // A hot threshold anywhere at or above warm starts a bin of its own too.
+            if let Some(hot) = above.map(|a| warm.saturating_add(a)) {
+                let h = histogram(&scores, warm, Some(hot));
+                assert_well_binned(&h, &scores, &[warm, hot]);
+            }
         }
     }
 
