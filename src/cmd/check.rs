@@ -186,12 +186,15 @@ fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
     let name = input.name();
     let header = input.header();
     match &u.problem {
-        Problem::Missing { closest } => {
+        Problem::Missing { closest, declared } => {
             let d = Diagnostic::error(
                 u.span.clone(),
                 format!("{name} has no column for field `{}`", u.field),
             )
             .label("unknown field");
+            if let Some(f) = declared {
+                return d.help(format!("did you mean `{f}`? ([fields] declares it)"));
+            }
             if let Some(hint) = super::delimiter_hint(header) {
                 return d.help(hint);
             }

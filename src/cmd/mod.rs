@@ -339,11 +339,14 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
         }
         let at = rules.source.position(&u.span);
         match &u.problem {
-            Problem::Missing { closest } => {
+            Problem::Missing { closest, declared } => {
                 msg.push_str(&format!("{input} has no column for field `{}` (used at {at})", u.field));
                 if u.tried.len() > 1 || u.tried.first() != Some(&u.field) {
                     let tried: Vec<&str> = u.tried.iter().map(String::as_str).collect();
                     msg.push_str(&format!("\nlooked for {}", quoted(&tried)));
+                }
+                if let Some(d) = declared {
+                    msg.push_str(&format!("\ndid you mean field `{d}`? ([fields] declares it)"));
                 }
                 if let Some(c) = closest.as_ref().filter(|_| !header_looks_like_data(header)) {
                     msg.push_str(&format!("\nclosest header: `{c}`"));

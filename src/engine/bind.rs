@@ -118,8 +118,12 @@ pub struct Unbound {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
-    /// No header matches; the closest header, if any is close.
-    Missing { closest: Option<String> },
+    /// No header matches; the closest header, if any is close, and for a name `[fields]` does
+    /// not declare, the closest one it does (`industy` for `industry`).
+    Missing {
+        closest: Option<String>,
+        declared: Option<String>,
+    },
     /// Several headers match loosely.
     Ambiguous { columns: Vec<String> },
     /// The matching header name appears more than once.
@@ -163,6 +167,17 @@ pub fn bind(rules: &Rules, header: &Header) -> Result<Vec<Binding>, Vec<Unbound>
                 closest: candidates
                     .iter()
                     .find_map(|c| header.closest(c))
+                    .map(str::to_string),
+                declared: rules
+                    .field(&r.name)
+                    .is_none()
+                    .then(|| {
+                        crate::rules::did_you_mean(
+                            &r.name,
+                            rules.fields.iter().map(|f| f.name.as_str()),
+                        )
+                    })
+                    .flatten()
                     .map(str::to_string),
             },
             Err(columns) => Problem::Ambiguous {

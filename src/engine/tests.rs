@@ -707,10 +707,24 @@ fn missing_columns_name_the_closest_header() {
     assert_eq!(
         err[0].problem,
         Problem::Missing {
-            closest: Some("employees".into())
+            closest: Some("employees".into()),
+            declared: None,
         }
     );
     assert_eq!(rules.source.position(&err[0].span), "t.toml:6:18");
+    // A name close to one [fields] declares is most likely that field, misspelt.
+    let text = "version = 1\n[fields]\nindustry = { column = \"Industry\" }\n[tiers]\nwarm = 1\n\
+                [[rule]]\nname = \"A\"\nwhen = { field = \"industy\", equals = \"saas\" }\npoints = 1\n";
+    let rules = rules::from_str(Path::new("t.toml"), text).unwrap();
+    let header = Header::new(vec!["Industry".into()]);
+    let err = Engine::compile(&rules, &header, as_of()).unwrap_err();
+    assert_eq!(
+        err[0].problem,
+        Problem::Missing {
+            closest: Some("Industry".into()),
+            declared: Some("industry".into()),
+        }
+    );
 }
 
 #[test]
