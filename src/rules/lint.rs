@@ -181,6 +181,12 @@ fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
         .iter()
         .map(|r| ("route", r.name.as_str(), &r.when));
     for (kind, name, when) in rules_tests.chain(routes_tests) {
+        for (span, why) in empty_ranges(when) {
+            out.push(
+                Diagnostic::warning(span, format!("{kind} \"{name}\" can never match here"))
+                    .label(why),
+            );
+        }
         for t in when.tests() {
             if let Some(why) = cannot_match(rules, t) {
                 out.push(
@@ -203,6 +209,77 @@ fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// Number tests that must all hold on one field, and leave no number that can
+/// (`at_least = 50, at_most = 10`): the span of the last, and why. Only the tests of one
+/// `all` (or one table of operators) are put together.
+fn empty_ranges(when: &Condition) -> Vec<(Span, String)> {
+    let mut found = Vec::new();
+    let mut visit = vec![when];
+    while let Some(c) = visit.pop() {
+        match c {
+            Condition::All(cs) => {
+                let tests: Vec<&Test> = cs
+                    .iter()
+                    .filter_map(|c| match c {
+                        Condition::Test(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect();
+                let mut fields: Vec<&str> = tests.iter().map(|t| t.field.name.as_str()).collect();
+                fields.sort_unstable();
+                fields.dedup();
+                for field in fields {
+                    let on: Vec<&&Test> = tests.iter().filter(|t| t.field.name == field).collect();
+                    // The lowest and highest a number can be, and whether each is allowed.
+                    let (mut low, mut high) = ((f64::NEG_INFINITY, true), (f64::INFINITY, true));
+                    for t in &on {
+                        let (lo, hi) = match t.op {
+                            Op::Gt(x) => ((x, false), (f64::INFINITY, true)),
+                            Op::AtLeast(x) => ((x, true), (f64::INFINITY, true)),
+                            Op::Lt(x) => ((f64::NEG_INFINITY, true), (x, false)),
+                            Op::AtMost(x) => ((f64::NEG_INFINITY, true), (x, true)),
+                            Op::Between(a, b) => ((a, true), (b, true)),
+                            _ => continue,
+                        };
+                        if lo.0 > low.0 || (lo.0 == low.0 && !lo.1) {
+                            low = lo;
+                        }
+                        if hi.0 < high.0 || (hi.0 == high.0 && !hi.1) {
+                            high = hi;
+                        }
+                    }
+                    let empty = low.0 > high.0 || (low.0 == high.0 && !(low.1 && high.1));
+                    if let (true, Some(last)) = (empty, on.last()) {
+                        let ops: Vec<String> = on
+                            .iter()
+                            .filter(|t| {
+                                matches!(
+                                    t.op,
+                                    Op::Gt(_)
+                                        | Op::AtLeast(_)
+                                        | Op::Lt(_)
+                                        | Op::AtMost(_)
+                                        | Op::Between(..)
+                                )
+                            })
+                            .map(|t| format!("`{}`", t.op))
+                            .collect();
+                        found.push((
+                            last.span.clone(),
+                            format!("{} leave no number for `{field}`", ops.join(" and ")),
+                        ));
+                    }
+                }
+                visit.extend(cs.iter());
+            }
+            Condition::Any(cs) => visit.extend(cs.iter()),
+            Condition::Not(c) => visit.push(c),
+            Condition::Test(_) => {}
+        }
+    }
+    found
 }
 
 /// Text in a test that is legal but almost surely a slip, with what to write instead.
@@ -651,6 +728,29 @@ mod tests {
         assert_eq!(
             fading,
             ["6:1 rule \"Quiet\" takes points away, and group `eng` makes them fade"]
+        );
+    }
+
+    #[test]
+    fn number_tests_on_one_field_that_leave_no_number() {
+        let body = "[tiers]\nwarm = 1\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"n\", at_least = 50, at_most = 10 }\npoints = 1\n\
+                    [[rule]]\nname = \"B\"\nwhen = { field = \"n\", gt = 10, at_most = 10 }\npoints = 1\n\
+                    [[rule]]\nname = \"C\"\nwhen = { field = \"n\", at_least = 10, at_most = 10 }\npoints = 1\n\
+                    [[rule]]\nname = \"D\"\nwhen = { any = [{ field = \"n\", gt = 5 }, { field = \"n\", lt = 3 }] }\npoints = 1\n\
+                    [[route]]\nname = \"E\"\nwhen = { all = [{ field = \"n\", gt = 5 }, { field = \"m\", lt = 1 }, \
+                    { field = \"n\", between = [1, 5] }] }\nqueue = \"sales\"\n";
+        let never: Vec<String> = warnings(body)
+            .into_iter()
+            .filter(|w| w.contains("can never match"))
+            .collect();
+        assert_eq!(
+            never,
+            [
+                "6:38 rule \"A\" can never match here",
+                "10:32 rule \"B\" can never match here",
+                "22:82 route \"E\" can never match here",
+            ]
         );
     }
 
