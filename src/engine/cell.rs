@@ -166,15 +166,32 @@ fn is_clock(t: &[u8]) -> bool {
         }
     }
     // `24:00:00.5` is past the day's end; `24:00:00.000` is not.
-    if hour == 24
-        && let [b'.' | b',', fraction @ ..] = rest
-    {
-        return fraction
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .all(|&c| c == b'0');
+    if let [b'.' | b',', fraction @ ..] = rest {
+        let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if hour == 24 && fraction[..digits].iter().any(|&c| c != b'0') {
+            return false;
+        }
+        rest = &fraction[digits..];
     }
-    true
+    possible_offset(rest)
+}
+
+/// Whether what follows a time, when it is a numeric UTC offset (`+01:00`, `-0530`, `+02`),
+/// is a possible one: hours up to 23, minutes up to 59. Anything else after the time (`Z`,
+/// ` UTC`) is left as it is: the date is taken as written.
+fn possible_offset(rest: &[u8]) -> bool {
+    let [b'+' | b'-', a, b, tail @ ..] = rest else {
+        return true;
+    };
+    if !(a.is_ascii_digit() && b.is_ascii_digit()) {
+        return true;
+    }
+    let two = |x: u8, y: u8| u32::from(x - b'0') * 10 + u32::from(y - b'0');
+    let minutes = match tail {
+        [b':', c, d, ..] | [c, d, ..] if c.is_ascii_digit() && d.is_ascii_digit() => two(*c, *d),
+        _ => 0,
+    };
+    two(*a, *b) <= 23 && minutes <= 59
 }
 
 /// ISO 8601 first, then each of `formats` (strftime-style, e.g. `%m/%d/%Y`). A year read
@@ -311,7 +328,8 @@ mod tests {
         assert_eq!(parse_iso_date("2026-02-29"), None);
         assert_eq!(parse_iso_date("2026-13-01"), None);
         assert_eq!(parse_iso_date("2026-11-27x"), None);
-        // The time must be a possible clock; what follows its seconds is not read.
+        // The time must be a possible clock, and a numeric offset after it a possible one;
+        // other text after it is not read.
         assert_eq!(parse_iso_date("2026-11-27 9:05"), d(2026, 11, 27));
         assert_eq!(parse_iso_date("2026-11-27T14"), d(2026, 11, 27));
         assert_eq!(
@@ -319,6 +337,17 @@ mod tests {
             d(2026, 11, 27)
         );
         assert_eq!(parse_iso_date("2026-11-27 14:22:00 UTC"), d(2026, 11, 27));
+        for offset in [
+            "+23:59",
+            "-05:30",
+            "+0530",
+            "-03",
+            "+14:00",
+            ".123456-08:00",
+        ] {
+            let cell = format!("2026-11-27T14:22:00{offset}");
+            assert_eq!(parse_iso_date(&cell), d(2026, 11, 27), "{cell}");
+        }
         assert_eq!(parse_iso_date("2026-11-27T24:00:00Z"), d(2026, 11, 27));
         assert_eq!(parse_iso_date("2026-11-27 24:00"), d(2026, 11, 27));
         assert_eq!(parse_iso_date("2026-11-27T24:00:00.000Z"), d(2026, 11, 27));
@@ -334,6 +363,10 @@ mod tests {
             "T14:2",
             "Tx",
             "T",
+            "T14:22:00+99:00",
+            "T14:22:00-24:00",
+            "T14:22+05:60",
+            "T14:22:00.5+2400",
         ] {
             assert_eq!(parse_iso_date(&format!("2026-11-27{bad}")), None, "{bad}");
         }
