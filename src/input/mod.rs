@@ -876,6 +876,11 @@ impl<R: Read> Read for Unreplaced<R> {
 pub fn read_error(name: &str, e: io::Error) -> Error {
     match replaced(&e) {
         Some(replaced) => Error::Data(format!("{name}: {replaced}")),
+        // `- < /`: stdin is a folder, not contacts to read (66, as for a folder named).
+        None if e.kind() == io::ErrorKind::IsADirectory => Error::NoInput {
+            path: name.into(),
+            source: e,
+        },
         None => Error::io(format!("cannot read {name}"), e),
     }
 }
@@ -892,7 +897,7 @@ fn peek(r: &mut Box<dyn Read + Send>, name: &str, n: usize) -> Result<Vec<u8>> {
     r.by_ref()
         .take(n as u64)
         .read_to_end(&mut head)
-        .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+        .map_err(|e| read_error(name, e))?;
     Ok(head)
 }
 

@@ -443,6 +443,23 @@ fn missing_input_file_exits_66() {
 }
 
 #[test]
+fn a_folder_as_input_exits_66_named_or_on_stdin() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("exports")).unwrap();
+    let out = run(&mut env.classify(&["exports"]));
+    assert_error(&out, 66, &["exports"]);
+    let folder = std::fs::File::open(env.path("exports")).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
+        .current_dir(env.root())
+        .args(["classify", "--as-of", "2026-11-27", "-"])
+        .stdin(folder)
+        .output()
+        .unwrap();
+    assert_error(&out, 66, &["<stdin>"]);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn missing_default_rules_file_exits_66() {
     let env = Env::new();
     env.write("contacts.csv", CONTACTS);
