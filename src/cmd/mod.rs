@@ -125,16 +125,23 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Whether a header is more likely a contact's row (a file without a header line, or one
 /// read in the wrong encoding): an email address in it, a phone number, long number or date
 /// (7 digits or more and punctuation, no letters: a year or a month, `2024-01`, can name a
-/// column), or a cell too long for a column's name. Messages then show none of its cells,
-/// which may be contact data. A header read as one column (the wrong `--delimiter`) is
-/// judged by the names it would split into.
+/// column), a number other than a year (`17` in `17,Jane,Doe,CFO`: a count, an id, an age;
+/// a sheet whose columns are numbered 1, 2, 3 is taken for data too, which costs only the
+/// headers in messages), or a cell too long for a column's name. Messages then show none of
+/// its cells, which may be contact data. A header read as one column (the wrong
+/// `--delimiter`) is judged by the names it would split into.
 pub fn header_looks_like_data(header: &Header) -> bool {
     let number_like = |n: &str| {
         n.chars().filter(char::is_ascii_digit).count() >= 7
             && n.chars()
                 .all(|c| c.is_ascii_digit() || " +-.,/:()".contains(c))
     };
-    let data = |n: &str| n.contains('@') || n.chars().count() > 100 || number_like(n.trim());
+    let year = |n: &str| n.len() == 4 && n.parse::<u16>().is_ok_and(|y| (1900..=2100).contains(&y));
+    let a_number = |n: &str| crate::engine::cell::parse_number(n).is_some() && !year(n);
+    let data = |n: &str| {
+        let n = n.trim();
+        n.contains('@') || n.chars().count() > 100 || number_like(n) || a_number(n)
+    };
     match &header.names[..] {
         [one] => one.split([',', ';', '\t', '|']).any(data),
         names => names.iter().any(|n| data(n)),

@@ -355,6 +355,8 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
         "10012345,Jane,Doe,CFO,Acme Corp",
         "Jane,Doe,+1 555 0199,CFO",
         "Jane,Doe,2024-05-26,CFO",
+        "17,Jane,Doe,CFO,Acme",
+        "Jane,Doe,CFO,Acme,4.5",
     ] {
         env.write("nohdr2.csv", format!("{first}\nJohn,Roe,2,CTO,Beta\n"));
         let out = run(&mut env.classify(&["nohdr2.csv"]));
