@@ -1,7 +1,7 @@
 //! `leadsort classify`: score, tier and route every contact.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
@@ -532,19 +532,23 @@ impl Collector for Delivery<'_> {
 }
 
 /// The run lock (`--lock`, or the --split folder's), and, while holding it, the temp files a
-/// killed run left behind removed.
+/// killed run left behind removed: next to every output with `--lock` (every run that writes
+/// them takes it), only in the folder with the --split folder's lock (a `--summary` outside
+/// it may be another folder's run's too, still writing).
 fn take_lock(args: &Args, files: &[PathBuf]) -> Result<Option<crate::guard::RunLock>> {
-    let path = match (&args.lock, &args.split) {
-        (Some(p), _) => p.clone(),
+    let (path, covers): (PathBuf, Option<&Path>) = match (&args.lock, &args.split) {
+        (Some(p), _) => (p.clone(), None),
         (None, Some(dir)) => {
             crate::output::check_split_folder(dir)?;
-            dir.join(".leadsort.lock")
+            (dir.join(".leadsort.lock"), Some(dir))
         }
         (None, None) => return Ok(None),
     };
     let lock = crate::guard::lock(&path)?;
     for f in files {
-        crate::output::remove_stale_temps(f);
+        if covers.is_none_or(|dir| f.parent() == Some(dir)) {
+            crate::output::remove_stale_temps(f);
+        }
     }
     Ok(Some(lock))
 }

@@ -170,6 +170,19 @@ impl Prepared {
     }
 }
 
+/// The name of a backup of `path` made while outputs are renamed (see `commit_all`): a temp
+/// file's name, with this process as its writer, so that two runs committing the same file
+/// do not share one, and a killed run's backup is removed as its temp files are.
+pub fn backup_name(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let full = match writer() {
+        Some(w) => format!(".{name}.{}-{}.backup{TEMP_SUFFIX}", w.machine, w.pid),
+        None => format!(".{name}.{}.backup{TEMP_SUFFIX}", std::process::id()),
+    };
+    let short = format!(".{name}.{}.backup{TEMP_SUFFIX}", std::process::id());
+    Some(path.with_file_name(if full.len() <= 255 { full } else { short }))
+}
+
 /// Remove temp files that a killed run left next to `path` (`.<name>.*.leadsort-tmp`), or,
 /// with `path` a folder, every leadsort temp file in it. Only safe while holding the run lock.
 pub fn remove_stale_temps(path: &Path) -> usize {

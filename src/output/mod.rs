@@ -153,7 +153,8 @@ impl Ready {
 /// Rename every prepared file over its old one, in order. If a rename fails, the files
 /// already replaced are put back from backups (hard links made before the first rename), so
 /// the outputs of a failed run are all the old ones. The backups look like temp files
-/// (`.<name>.backup.leadsort-tmp`), so a run killed here leaves nothing that passes for output.
+/// (`.<name>.<writer>.backup.leadsort-tmp`), so a run killed here leaves nothing that passes
+/// for output.
 /// A signal that came while the files were finished stops the run here, before any rename;
 /// one that comes during the renames waits for them.
 pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
@@ -196,8 +197,7 @@ fn backup(path: &Path) -> Option<PathBuf> {
     if !meta.is_file() {
         return None;
     }
-    let name = path.file_name()?.to_string_lossy().into_owned();
-    let b = path.with_file_name(format!(".{name}.backup{TEMP_SUFFIX}"));
+    let b = atomic::backup_name(path)?;
     let _ = std::fs::remove_file(&b);
     if std::fs::hard_link(path, &b).is_ok() || std::fs::copy(path, &b).is_ok() {
         Some(b)

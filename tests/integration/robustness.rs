@@ -2171,6 +2171,46 @@ fn a_second_run_on_the_same_split_folder_exits_75_while_the_first_holds_the_lock
 }
 
 #[test]
+fn runs_on_two_split_folders_sharing_a_summary_both_finish() {
+    // Per-region jobs, each with its own --split folder (and lock), one monitoring summary:
+    // B's clean-up of temp files may not take A's, still being written, from under it. A
+    // waits a second before renaming the shared summary; B runs meanwhile.
+    let env = Env::standard();
+    for dir in ["a", "b"] {
+        std::fs::create_dir(env.path(dir)).unwrap();
+    }
+    let mut a = std_classify(&env)
+        .args(["--split", "a", "--summary", "shared.json", "contacts.csv"])
+        .env("LEADSORT_FAULT", "slow-rename@shared.json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    poll(&mut a, HANG, "run A's summary temp file", |_| {
+        names(env.root())
+            .iter()
+            .any(|n| n.starts_with(".shared.json.") && n.ends_with(".leadsort-tmp"))
+            .then_some(())
+    });
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--split", "b", "--summary", "shared.json", "contacts.csv"],
+    )));
+    let a = wait_within(a, "run A");
+    assert_eq!(a.status.code(), Some(0), "run A: {}", stderr(&a));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("shared.json")).unwrap()).unwrap();
+    assert_eq!(summary["contacts"], 5);
+    assert!(
+        !names(env.root())
+            .iter()
+            .any(|n| n.ends_with(".leadsort-tmp")),
+        "{:?}",
+        names(env.root())
+    );
+}
+
+#[test]
 fn the_lock_flag_serialises_runs_without_split() {
     let env = Env::standard();
     let mut a = std_classify(&env)
