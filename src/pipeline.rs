@@ -1119,9 +1119,9 @@ impl ChunkReader {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    return Err(match crate::input::replaced(&e) {
+                    return Err(match crate::input::bad_data(&e) {
                         // classify says which file, as for a row under --strict.
-                        Some(replaced) => Error::Data(replaced.to_string()),
+                        Some(why) => Error::Data(why),
                         None => Error::io(format!("cannot read {}", self.name), e),
                     });
                 }

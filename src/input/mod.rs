@@ -722,7 +722,7 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     if gzip {
         let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(raw));
-        raw = Box::new(gz);
+        raw = Box::new(Gunzip(gz));
         head = peek(&mut raw, name, 8192)?;
     }
     if workbook::is_workbook(&head) {
@@ -730,7 +730,7 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
         // so that the input's hash covers every byte as stored.
         let mut bytes = head;
         raw.read_to_end(&mut bytes)
-            .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+            .map_err(|e| read_error(name, e))?;
         let csv = workbook::to_csv(&bytes, name, options.sheet.as_deref())?;
         drop(bytes);
         return Ok(Decoded {
@@ -800,6 +800,53 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
         workbook: false,
         as_stored: false,
     })
+}
+
+/// Gzip data that is cut off or damaged (a half-uploaded export): bad input (exit 65), not a
+/// failing disk (74), so a job can tell "not fully there yet" from a broken machine.
+#[derive(Debug)]
+pub struct BadGzip(io::Error);
+
+impl std::fmt::Display for BadGzip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the gzip data is cut off or damaged ({}): was the file written or uploaded in full?",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for BadGzip {}
+
+/// A gzip decoder whose complaints about the data are `BadGzip`; errors reading the file
+/// itself pass as they are.
+struct Gunzip<R>(R);
+
+impl<R: Read> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidInput
+            | io::ErrorKind::InvalidData
+            | io::ErrorKind::UnexpectedEof
+                if e.get_ref().is_none_or(|inner| !inner.is::<Replaced>()) =>
+            {
+                io::Error::new(e.kind(), BadGzip(e))
+            }
+            _ => e,
+        })
+    }
+}
+
+/// What is wrong with the input's data when a read failed because of it (bytes the
+/// encoding cannot decode, gzip data cut off), if that is why: such an error is the input's
+/// (exit 65), not the machine's.
+pub fn bad_data(e: &io::Error) -> Option<String> {
+    let inner = e.get_ref()?;
+    if let Some(r) = inner.downcast_ref::<Replaced>() {
+        return Some(r.to_string());
+    }
+    inner.downcast_ref::<BadGzip>().map(BadGzip::to_string)
 }
 
 /// Where the decoder met bytes not valid in the input's encoding, which it replaces with
@@ -874,8 +921,8 @@ impl<R: Read> Read for Unreplaced<R> {
 /// An error reading the input: bytes its encoding cannot decode are bad data (exit 65),
 /// anything else an I/O error (74).
 pub fn read_error(name: &str, e: io::Error) -> Error {
-    match replaced(&e) {
-        Some(replaced) => Error::Data(format!("{name}: {replaced}")),
+    match bad_data(&e) {
+        Some(why) => Error::Data(format!("{name}: {why}")),
         // `- < /`: stdin is a folder, not contacts to read (66, as for a folder named).
         None if e.kind() == io::ErrorKind::IsADirectory => Error::NoInput {
             path: name.into(),
@@ -883,12 +930,6 @@ pub fn read_error(name: &str, e: io::Error) -> Error {
         },
         None => Error::io(format!("cannot read {name}"), e),
     }
-}
-
-/// Where the decoder met bytes it cannot decode, if that is the error.
-pub fn replaced(e: &io::Error) -> Option<&Replaced> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<Replaced>())
 }
 
 /// Read up to `n` bytes without losing them (they are returned, the reader continues after).

@@ -1035,18 +1035,35 @@ fn gzip_input_is_read_and_hashed_as_stored() {
 }
 
 #[test]
-fn a_gzip_cut_off_mid_file_exits_74_naming_it() {
-    // More than the header's first read: the cut is met by the work loop.
+fn a_gzip_cut_off_or_damaged_exits_65_naming_it() {
+    // A half-uploaded export is bad input (65), not a failing disk (74): a job can retry it.
+    // The long one is cut where the work loop meets it, the short one in the first read.
     let env = Env::standard();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(big_contacts(40_000).as_bytes()).unwrap();
-    let gz = gz.finish().unwrap();
-    env.write("cut.csv.gz", &gz[..gz.len() / 2]);
+    let gzip = |text: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    };
+    let long = gzip(&big_contacts(40_000));
+    env.write("cut.csv.gz", &long[..long.len() / 2]);
+    let short = gzip(CONTACTS);
+    env.write("short.csv.gz", &short[..short.len() - 12]);
+    env.write("nul.csv.gz", [short.as_slice(), &[0u8; 100]].concat());
     env.write("out.csv", "old\n");
-    let out = run(&mut classify(&env, &["-o", "out.csv", "cut.csv.gz"]));
-    assert_error(&out, 74, &["cannot read cut.csv.gz: "]);
-    assert_eq!(env.read("out.csv"), "old\n");
-    assert_no_temp_files(env.root());
+    for (file, threads) in [("cut", "1"), ("cut", "2"), ("short", "2"), ("nul", "2")] {
+        let name = format!("{file}.csv.gz");
+        let out = run(&mut classify(
+            &env,
+            &["--threads", threads, "-o", "out.csv", &name],
+        ));
+        assert_error(
+            &out,
+            65,
+            &[&format!("{name}: the gzip data is cut off or damaged")],
+        );
+        assert_eq!(env.read("out.csv"), "old\n");
+        assert_no_temp_files(env.root());
+    }
 }
 
 // ---- delimiters -------------------------------------------------------------------------
