@@ -139,13 +139,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         plural(rules.tests.len(), "test"),
         plural(warnings, "warning"),
     );
-    report.push_str(&tests_report(&rules, &runs));
+    report.push_str(&tests_report(&rules, &runs, false));
     // The CSV's own warnings: those that would fail `classify --deny-warnings` too.
     let mut csv_warnings = 0;
     if let (Some(input), Some(engine)) = (&mut input, &engine) {
         let (fit, warned) = fit_report(&rules, engine, input, as_of, ui)?;
         report.push_str(&fit);
         csv_warnings = warned;
+    }
+    // -q: only what failed (the tests that did not pass), for CI logs.
+    if ui.verbosity == Verbosity::Quiet {
+        report = tests_report(&rules, &runs, true);
     }
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -236,9 +240,11 @@ fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
 }
 
 /// One line per test; a failing one with expected vs actual and its breakdown.
-fn tests_report(rules: &Rules, runs: &[TestRun]) -> String {
+/// The `[[test]]`s' results: a count, then each test; `failed_only`: only the failed ones,
+/// and nothing when every test passed.
+fn tests_report(rules: &Rules, runs: &[TestRun], failed_only: bool) -> String {
     let mut out = String::new();
-    if runs.is_empty() {
+    if runs.is_empty() || (failed_only && runs.iter().all(TestRun::passed)) {
         return out;
     }
     let passed = runs.iter().filter(|r| r.passed()).count();
@@ -250,7 +256,9 @@ fn tests_report(rules: &Rules, runs: &[TestRun]) -> String {
     for run in runs {
         let test = &rules.tests[run.test];
         if run.passed() {
-            let _ = writeln!(out, "  ok      {}", test.name);
+            if !failed_only {
+                let _ = writeln!(out, "  ok      {}", test.name);
+            }
             continue;
         }
         let (line, _) = rules.source.line_col(test.span.start);

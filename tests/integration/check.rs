@@ -321,6 +321,23 @@ fn a_failing_test_shows_expected_actual_and_the_breakdown() {
         "{text}"
     );
     assert!(stderr(&out).contains("1 of 2 tests in rules.toml failed"));
+    // -q (for a CI log): only the failed test, not the passing one or the counts.
+    let quiet = check(&env, &["-q"]);
+    assert_eq!(quiet.status.code(), Some(78));
+    let text = stdout(&quiet);
+    assert!(
+        text.contains("  FAILED  Directors are warm (line 15)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("ok ") && !text.contains("rules.toml: 2 rules"),
+        "{text}"
+    );
+    env.write("rules.toml", TESTED);
+    env.write("contacts.csv", "Job Title,unsubscribed\nDirector,no\n");
+    let quiet = check(&env, &["-q", "contacts.csv"]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert_eq!(stdout(&quiet), "", "all passed: nothing to say");
 }
 
 #[test]
