@@ -644,7 +644,26 @@ pub fn checked_text<'a>(
     if in_known.is_none() && memchr::memchr(0, text.as_bytes()).is_some() {
         return Err("contains a NUL byte".to_string());
     }
+    if is_the_header(view, header) {
+        return Err(
+            "the header line again: were two exports joined into one file? (not a contact)"
+                .to_string(),
+        );
+    }
     Ok(text)
+}
+
+/// Whether a row repeats the header, cell for cell (a byte order mark before it aside): two
+/// exports joined (`cat a.csv b.csv`, or gzip files glued together) put the second's header
+/// among the rows. The first cells are compared first, so a contact costs one comparison.
+fn is_the_header(view: &RecordView<'_>, header: &Header) -> bool {
+    let first = view.field(0).unwrap_or_default();
+    let first = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first);
+    let Some(name) = header.names.first() else {
+        return false;
+    };
+    first == name.as_bytes()
+        && (1..header.len()).all(|i| view.field(i) == Some(header.names[i].as_bytes()))
 }
 
 /// What a row's rejection reason says when a cell is not UTF-8 (see `not_utf8`).

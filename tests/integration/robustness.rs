@@ -1035,6 +1035,49 @@ fn gzip_input_is_read_and_hashed_as_stored() {
 }
 
 #[test]
+fn two_exports_joined_have_the_second_header_rejected_not_scored() {
+    // `cat a.csv b.csv` (the second with Excel's byte order mark), and two gzip files glued
+    // together (read as one stream): the second header is among the rows. Long enough for
+    // the parallel chunks to meet it mid-file.
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    let first = big_contacts(30_000);
+    let second = CONTACTS;
+    let joined = format!("{first}\u{feff}{second}");
+    env.write("joined.csv", &joined);
+    let gzip = |text: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    };
+    env.write("glued.csv.gz", [gzip(&first), gzip(second)].concat());
+    let header_line = first.lines().count() as u64 + 1;
+    for (file, threads) in [
+        ("joined.csv", "1"),
+        ("joined.csv", "2"),
+        ("glued.csv.gz", "2"),
+    ] {
+        let out = run(&mut classify(
+            &env,
+            &["--threads", threads, "--split", "out", file],
+        ));
+        assert_ok(&out);
+        let rejected = rejected_rows(&env.path("out/rejected.csv"));
+        let again: Vec<&RejectedRow> = rejected
+            .iter()
+            .filter(|r| r.reason.starts_with("the header line again"))
+            .collect();
+        assert_eq!(again.len(), 1, "{file} {threads}: {rejected:?}");
+        assert_eq!(again[0].line, header_line, "{file}");
+        assert!(again[0].reason.contains("two exports joined"));
+        // The second export's contacts are all there, as contacts.
+        let summary = json(&env.path("out/summary.json"));
+        let records = 30_000 + 1 + second.lines().count() as u64 - 1;
+        assert_counts_add_up(&summary, records);
+    }
+}
+
+#[test]
 fn a_gzip_cut_off_or_damaged_exits_65_naming_it() {
     // A half-uploaded export is bad input (65), not a failing disk (74): a job can retry it.
     // The long one is cut where the work loop meets it, the short one in the first read.
