@@ -132,6 +132,11 @@ pub struct Args {
     #[arg(long)]
     pub no_reasons: bool,
 
+    /// Refuse the run (exit 65, no output replaced) when fewer than N contacts were read: a
+    /// guard for unattended runs against an export cut short or the wrong file
+    #[arg(long, value_name = "N")]
+    pub min_contacts: Option<u64>,
+
     /// Treat any warning (rejected rows, sales below min_sales, a missing optional field, a
     /// field most contacts' cells cannot be read in...) as an error: exit 65 and replace no
     /// output
@@ -394,6 +399,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         show(&warnings);
         return Err(denied(warnings.len(), in_place.as_deref()));
     }
+    if let Some(min) = args.min_contacts.filter(|&min| totals.contacts < min) {
+        show(&warnings);
+        return Err(Error::Data(format!(
+            "{name} has {}, fewer than --min-contacts {min}: {}",
+            crate::ui::plural(totals.contacts, "contact"),
+            nothing_replaced(in_place.as_deref())
+        )));
+    }
     let summary = summary(
         &engine,
         &totals,
@@ -649,12 +662,22 @@ struct SummaryContext<'a> {
 /// the rows have streamed already, as they were scored (stdout, a FIFO).
 fn denied(warnings: usize, rows_went_to: Option<&str>) -> Error {
     Error::Data(format!(
-        "{} (--deny-warnings): no output was replaced{}",
+        "{} (--deny-warnings): {}",
         crate::ui::plural(warnings, "warning"),
-        rows_went_to.map_or(String::new(), |to| format!(
-            ", but the rows went to {to} as they were scored: discard them"
-        ))
+        nothing_replaced(rows_went_to)
     ))
+}
+
+/// How a run refused at its end left the outputs: none replaced, but rows that streamed to
+/// `rows_went_to` (stdout, a FIFO) as they were scored are out there.
+fn nothing_replaced(rows_went_to: Option<&str>) -> String {
+    let mut s = "no output was replaced".to_string();
+    if let Some(to) = rows_went_to {
+        s.push_str(&format!(
+            ", but the rows went to {to} as they were scored: discard them"
+        ));
+    }
+    s
 }
 
 /// The count of rejected rows, if any: the one warning `-q` does not silence.

@@ -1035,6 +1035,42 @@ fn gzip_input_is_read_and_hashed_as_stored() {
 }
 
 #[test]
+fn min_contacts_refuses_a_short_export_and_replaces_nothing() {
+    // An export cut exactly at a line end reads as a shorter, valid file: --min-contacts
+    // is the night job's guard. 5 contacts here.
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--split", "out", "contacts.csv"],
+    )));
+    let before = snapshot(&env.path("out"));
+    let out = run(&mut classify(
+        &env,
+        &["--min-contacts", "6", "--split", "out", "contacts.csv"],
+    ));
+    assert_error(
+        &out,
+        65,
+        &["contacts.csv has 5 contacts, fewer than --min-contacts 6: no output was replaced"],
+    );
+    assert_unchanged(&env.path("out"), &before, "--min-contacts");
+    let out = run(&mut classify(
+        &env,
+        &["--min-contacts", "6", "contacts.csv"],
+    ));
+    assert_error(
+        &out,
+        65,
+        &["but the rows went to stdout as they were scored: discard them"],
+    );
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--min-contacts", "5", "--split", "out", "contacts.csv"],
+    )));
+}
+
+#[test]
 fn two_exports_joined_have_the_second_header_rejected_not_scored() {
     // `cat a.csv b.csv` (the second with Excel's byte order mark), and two gzip files glued
     // together (read as one stream): the second header is among the rows. Long enough for
