@@ -65,28 +65,29 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
             .ok_or_else(|| Error::Data(format!("{name} is a workbook with no sheet")))?
             .clone(),
     };
-    // calamine makes the rectangle of the sheet's cells dense before a row is read: one
-    // stray cell far from the table would claim gigabytes (or abort the process).
-    if let Some(span) = span(&mut book, &chosen)
-        && span.too_large()
-    {
-        return Err(Error::Data(format!(
-            "{name}: sheet {chosen:?} has cells from {} to {} ({} rows by {} columns), too \
-             many to read: is there a stray cell far from the table? Delete it, or save the \
-             sheet as CSV",
-            cell_name(span.first),
-            cell_name(span.last),
-            span.last.0 - span.first.0 + 1,
-            span.last.1 - span.first.1 + 1,
-        )));
-    }
     // calamine's own messages can quote the file's content: they are left out.
-    let range = book.worksheet_range(&chosen).map_err(|_| {
+    let damaged = || {
         Error::Data(format!(
             "{name}: sheet {chosen:?} cannot be read (is the workbook damaged?)"
         ))
-    })?;
-    if range.is_empty() {
+    };
+    // XLSX and XLSB are read a cell at a time, keeping only the cells that hold something:
+    // calamine's `worksheet_range` would make their rectangle dense first, and one stray cell
+    // far from the table would claim gigabytes. Other workbooks (an .xls has at most 65,536
+    // rows of 256 columns) are read whole.
+    let cells = match sparse_cells(&mut book, &chosen) {
+        Some(cells) => cells.ok_or_else(damaged)?,
+        None => {
+            let range = book.worksheet_range(&chosen).map_err(|_| damaged())?;
+            let (first, _) = range.start().unwrap_or((0, 0));
+            let (_, col) = range.start().unwrap_or((0, 0));
+            (range.cells())
+                .filter(|(_, _, v)| !matches!(v, Data::Empty))
+                .map(|(r, c, v)| ((first + r as u32, col + c as u32), v.clone()))
+                .collect()
+        }
+    };
+    let Some(span) = Span::of(&cells) else {
         let hint = if sheets.len() > 1 {
             format!(
                 "; the workbook's sheets are {}: pick one with --sheet NAME",
@@ -98,21 +99,44 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
         return Err(Error::Data(format!(
             "{name}: sheet {chosen:?} is empty: expected a header row with column names{hint}"
         )));
+    };
+    if span.too_large() {
+        return Err(Error::Data(format!(
+            "{name}: sheet {chosen:?} has cells from {} to {} ({} rows by {} columns), too \
+             many to read: is there a stray cell far from the table? Delete it, or save the \
+             sheet as CSV",
+            cell_name(span.first),
+            cell_name(span.last),
+            span.last.0 - span.first.0 + 1,
+            span.last.1 - span.first.1 + 1,
+        )));
     }
-    let (first_row, _) = range.start().unwrap_or((0, 0));
+    Ok(csv_of(&cells, span))
+}
+
+/// A sheet's cells that hold something, by (row, column) from 0.
+type Cells = Vec<((u32, u32), Data)>;
+
+/// The cells (in row, then column order, one per place) as CSV lines, one per sheet row from
+/// the first to the last, each with the columns from the first to the last: the rows above
+/// the first used cell, and empty rows, are blank lines, so that line numbers are sheet rows.
+fn csv_of(cells: &[((u32, u32), Data)], span: Span) -> Vec<u8> {
     let mut csv = Vec::new();
-    // The rows above the first used cell: blank lines, so that line numbers are sheet rows.
-    csv.resize(first_row as usize, b'\n');
+    csv.resize(span.first.0 as usize, b'\n');
     let mut cell = String::new();
-    for row in range.rows() {
+    let mut at = 0;
+    for row in span.first.0..=span.last.0 {
         let line_start = csv.len();
         let mut used = false;
-        for (i, value) in row.iter().enumerate() {
-            if i > 0 {
+        for col in span.first.1..=span.last.1 {
+            if col > span.first.1 {
                 csv.push(b',');
             }
             cell.clear();
-            write_cell(&mut cell, value);
+            if let Some((_, value)) = cells.get(at).filter(|(pos, _)| *pos == (row, col)) {
+                write_cell(&mut cell, value);
+                at += 1;
+            }
             used |= !cell.is_empty();
             push_field(&mut csv, &cell);
         }
@@ -122,7 +146,49 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
         }
         csv.push(b'\n');
     }
-    Ok(csv)
+    csv
+}
+
+/// The cells of sheet `name` that hold something, read a cell at a time (XLSX and XLSB), in
+/// row then column order, the last one read at a place kept (as `worksheet_range` keeps it);
+/// `None` for other workbooks; `Some(None)` for a sheet that cannot be read.
+fn sparse_cells(book: &mut calamine::Sheets<Cursor<&[u8]>>, name: &str) -> Option<Option<Cells>> {
+    let mut cells: Cells = Vec::new();
+    let mut read = |pos: (u32, u32), value: Data| {
+        if !matches!(value, Data::Empty) {
+            cells.push((pos, value));
+        }
+    };
+    let whole = match book {
+        calamine::Sheets::Xlsx(x) => (|| {
+            let mut reader = x.worksheet_cells_reader(name).ok()?;
+            while let Some(c) = reader.next_cell().ok()? {
+                read(c.get_position(), Data::from(c.get_value().clone()));
+            }
+            Some(())
+        })(),
+        calamine::Sheets::Xlsb(x) => (|| {
+            let mut reader = x.worksheet_cells_reader(name).ok()?;
+            while let Some(c) = reader.next_cell().ok()? {
+                read(c.get_position(), Data::from(c.get_value().clone()));
+            }
+            Some(())
+        })(),
+        calamine::Sheets::Xls(_) | calamine::Sheets::Ods(_) => return None,
+    };
+    if whole.is_none() {
+        return Some(None);
+    }
+    // Stable, so that of two cells at one place the later stays last; keep it.
+    cells.sort_by_key(|(pos, _)| *pos);
+    let mut kept: Cells = Vec::with_capacity(cells.len());
+    for c in cells {
+        match kept.last_mut() {
+            Some(last) if last.0 == c.0 => *last = c,
+            _ => kept.push(c),
+        }
+    }
+    Some(Some(kept))
 }
 
 /// The most cells the rectangle of a sheet's cells may hold: some 30 bytes each while read,
@@ -142,6 +208,19 @@ struct Span {
 }
 
 impl Span {
+    /// Where `cells` (in row, then column order) lie; `None` when there are none.
+    fn of(cells: &[((u32, u32), Data)]) -> Option<Span> {
+        let (first, last) = (cells.first()?.0, cells.last()?.0);
+        let (lo, hi) = cells.iter().fold((u32::MAX, 0), |(lo, hi), ((_, c), _)| {
+            (lo.min(*c), hi.max(*c))
+        });
+        Some(Span {
+            first: (first.0, lo),
+            last: (last.0, hi),
+            count: cells.len() as u64,
+        })
+    }
+
     fn cells(&self) -> u64 {
         u64::from(self.last.0 - self.first.0 + 1) * u64::from(self.last.1 - self.first.1 + 1)
     }
@@ -153,39 +232,6 @@ impl Span {
         let (cells, rows) = (self.cells(), u64::from(self.last.0 - self.first.0 + 1));
         cells > MAX_SHEET_CELLS || (cells > SPARSE_SHEET_CELLS && rows / 8 > self.count)
     }
-}
-
-/// Where the cells of sheet `name` lie, read a cell at a time (XLSX and XLSB); `None` for
-/// other workbooks (an .xls has at most 65,536 rows of 256 columns), an empty sheet, or one
-/// that cannot be read (`worksheet_range` then says so).
-fn span(book: &mut calamine::Sheets<Cursor<&[u8]>>, name: &str) -> Option<Span> {
-    let mut span: Option<Span> = None;
-    let mut add = |(row, col): (u32, u32)| {
-        let s = span.get_or_insert(Span {
-            first: (row, col),
-            last: (row, col),
-            count: 0,
-        });
-        s.count += 1;
-        s.first = (s.first.0.min(row), s.first.1.min(col));
-        s.last = (s.last.0.max(row), s.last.1.max(col));
-    };
-    match book {
-        calamine::Sheets::Xlsx(x) => {
-            let mut cells = x.worksheet_cells_reader(name).ok()?;
-            while let Some(cell) = cells.next_cell().ok()? {
-                add(cell.get_position());
-            }
-        }
-        calamine::Sheets::Xlsb(x) => {
-            let mut cells = x.worksheet_cells_reader(name).ok()?;
-            while let Some(cell) = cells.next_cell().ok()? {
-                add(cell.get_position());
-            }
-        }
-        calamine::Sheets::Xls(_) | calamine::Sheets::Ods(_) => {}
-    }
-    span
 }
 
 /// A cell's name as a spreadsheet shows it: (0, 0) is A1.
