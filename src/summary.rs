@@ -48,6 +48,8 @@ pub struct Summary {
     pub rules: String,
     pub rules_sha256: String,
     pub as_of: String,
+    /// What the contacts were written as: `csv`, `tsv`, `jsonl` or `xlsx`.
+    pub format: &'static str,
     /// Records read after the header: `contacts + rejected`.
     pub rows: u64,
     pub contacts: u64,

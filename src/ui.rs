@@ -50,12 +50,10 @@ impl Ui {
         emit("warning: ", message);
     }
 
-    /// What the run did beyond its outputs (a file removed): shown unless `-q`, and not a
-    /// warning.
+    /// What the run did to files beyond its outputs (one removed): not a warning, and said
+    /// even with `-q`, since a file should never go without a word.
     pub fn note(&self, message: &str) {
-        if self.verbosity != Verbosity::Quiet {
-            emit("", message);
-        }
+        emit("", message);
     }
 
     /// Detail for `-v`.

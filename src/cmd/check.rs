@@ -101,10 +101,12 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         .sort_by_key(|d| (d.span.start, d.span.end));
     let count = |s: Severity| found.diagnostics.iter().filter(|d| d.severity == s).count();
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
-    let shown = found
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error || ui.verbosity != Verbosity::Quiet);
+    let shown = found.diagnostics.iter().filter(|d| match d.severity {
+        Severity::Error => true,
+        // With --deny-warnings a warning fails the run: it is said, -q or not.
+        Severity::Warning => ui.verbosity != Verbosity::Quiet || args.deny_warnings,
+        _ => ui.verbosity != Verbosity::Quiet,
+    });
     for (i, d) in shown.enumerate() {
         let gap = if i > 0 { "\n" } else { "" };
         crate::ui::to_stderr(&format!(
@@ -143,7 +145,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // The CSV's own warnings: those that would fail `classify --deny-warnings` too.
     let mut csv_warnings = 0;
     if let (Some(input), Some(engine)) = (&mut input, &engine) {
-        let (fit, warned) = fit_report(&rules, engine, input, as_of, ui)?;
+        let (fit, warned) = fit_report(&rules, engine, input, as_of, ui, args.deny_warnings)?;
         report.push_str(&fit);
         csv_warnings = warned;
     }
@@ -280,13 +282,15 @@ fn tests_report(rules: &Rules, runs: &[TestRun], failed_only: bool) -> String {
 
 /// How the rules fit one CSV: where each field was found, how often each rule and route
 /// matched, which cells could not be read, and where contacts would go. Shows the CSV's
-/// warnings (as `classify` would) and counts them.
+/// warnings (as `classify` would; with `denied`, --deny-warnings, even with -q, as they fail
+/// the run) and counts them.
 fn fit_report(
     rules: &Rules,
     engine: &Engine,
     input: &mut Input,
     as_of: Date,
     ui: &Ui,
+    denied: bool,
 ) -> Result<(String, usize)> {
     let mut warnings = super::classify::header_warnings(rules, engine, input.header());
     // Rows classify rejects (a line break in an id or email) are rejected here too.
@@ -339,6 +343,7 @@ fn fit_report(
         ));
     }
     warnings.extend(super::mostly_unreadable(
+        rules,
         engine,
         &scratch.stats.unreadable,
         contacts,
@@ -361,7 +366,11 @@ fn fit_report(
         ));
     }
     for w in &warnings {
-        ui.warn(w);
+        if denied {
+            ui.warn_even_quiet(w);
+        } else {
+            ui.warn(w);
+        }
     }
     let share = |n: u64| {
         if contacts == 0 {

@@ -104,7 +104,8 @@ pub struct Args {
 
     /// Output format: csv, tsv, jsonl (one JSON object per contact) or xlsx (a workbook: a
     /// sheet per queue, Summary, Rejected) [default: from the -o file's extension, else csv;
-    /// an -o name ending .xls, .ods or .json needs --format, as no such file is written]
+    /// an -o name ending .xls, .xlsm, .xlsb, .ods, .numbers or .json needs --format, as no such
+    /// file is written]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Kind>,
 
@@ -300,12 +301,18 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         }
     }
     if args.deny_warnings && !warnings.is_empty() {
-        // Known before any row: refuse before writing anything, stdout included.
+        // Known before any row: refuse before writing anything, stdout included. What fails
+        // the run is said, -q or not.
         for w in &warnings {
-            ui.warn(w);
+            ui.warn_even_quiet(w);
         }
         return Err(denied(warnings.len(), None));
     }
+    // Read before this run's summary.json replaces the last one's.
+    let left_over = match &destination {
+        Destination::Split { dir } => crate::output::left_by_last_run(dir, &engine.queues),
+        Destination::Single { .. } => Vec::new(),
+    };
     // A signal from here on stops the run between chunks, with its temp files removed.
     crate::guard::stop_cleanly();
     let mut outputs = Outputs::create(
@@ -380,6 +387,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let rejected = rejected_warning(args, &name, &totals);
     warnings.extend(row_warnings(&name, &totals, rejected.clone()));
     warnings.extend(super::mostly_unreadable(
+        &rules,
         &engine,
         &totals.stats.unreadable,
         totals.contacts,
@@ -396,7 +404,10 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         }
     };
     if args.deny_warnings && !warnings.is_empty() {
-        show(&warnings);
+        // What fails the run is said, -q or not.
+        for w in &warnings {
+            ui.warn_even_quiet(w);
+        }
         return Err(denied(warnings.len(), in_place.as_deref()));
     }
     if let Some(min) = args.min_contacts.filter(|&min| totals.contacts < min) {
@@ -416,24 +427,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             input_sha256: digest.map(|d| d.hex()),
             rules: &rules,
             as_of,
+            format: kind,
             warnings,
         },
     );
-    let committed = outputs.commit(&summary).map_err(said)?;
+    outputs.commit(&summary).map_err(said)?;
     show(&summary.warnings);
-    for path in &committed.removed {
-        ui.note(&format!(
-            "removed {}: its queue is not in these rules (a file an earlier run wrote)",
-            path.display()
-        ));
-    }
-    for (path, e) in &committed.not_removed {
-        ui.warn(&format!(
-            "{} is left from an earlier run (its queue is not in these rules), and could not be \
-             removed: {e}",
-            path.display()
-        ));
-    }
+    let protected = [source.path(), Some(rules.source.path.as_path())];
+    remove_left_over(left_over, &files, &protected, ui);
     if ui.show_summary() {
         ui.block(&summary.to_text());
     }
@@ -655,7 +656,46 @@ struct SummaryContext<'a> {
     input_sha256: Option<String>,
     rules: &'a Rules,
     as_of: Date,
+    format: Kind,
     warnings: Vec<String>,
+}
+
+/// Remove the files of the last run's queues that these rules do not have (see
+/// `output::left_by_last_run`), now that this run's files are in place, saying so even
+/// with `-q` (a file gone should never go unsaid). Never one this run wrote (on a file system
+/// that ignores case, `Nurture.csv` is today's `nurture.csv`), nor the input or the rules.
+fn remove_left_over(
+    left_over: Vec<PathBuf>,
+    written: &[PathBuf],
+    protected: &[Option<&Path>],
+    ui: &Ui,
+) {
+    let lower = |p: &Path| p.file_name().map(|n| n.to_string_lossy().to_lowercase());
+    for path in left_over {
+        let ours = written
+            .iter()
+            .any(|w| super::same_file(w, &path) || lower(w) == lower(&path));
+        let kept = protected
+            .iter()
+            .flatten()
+            .any(|p| super::same_file(p, &path));
+        if ours || kept {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => ui.note(&format!(
+                "removed {}: its queue was the last run's and is not in these rules (its \
+                 contacts are in today's files)",
+                path.display()
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => ui.warn_even_quiet(&format!(
+                "{} is left from the last run (its queue is not in these rules), and could not \
+                 be removed: {e}",
+                path.display()
+            )),
+        }
+    }
 }
 
 /// `--deny-warnings` refusing a run with `warnings` warnings (exit 65). `rows_went_to`: where
@@ -689,8 +729,10 @@ fn rejected_warning(args: &Args, input: &str, t: &Totals) -> Option<String> {
     };
     (t.rejected > 0).then(|| {
         format!(
-            "{} of {} rows in {input} could not be read and were rejected ({whereto})",
-            t.rejected, t.records
+            "{} of {} rows in {input} could not be read and {} rejected ({whereto})",
+            t.rejected,
+            t.records,
+            if t.rejected == 1 { "was" } else { "were" }
         )
     })
 }
@@ -716,6 +758,7 @@ fn summary(engine: &Engine, t: &Totals, cx: SummaryContext<'_>) -> Summary {
         rules: cx.rules.source.path.display().to_string(),
         rules_sha256: crate::guard::sha256(cx.rules.source.text.as_bytes()),
         as_of: cx.as_of.to_string(),
+        format: cx.format.extension(),
         rows: t.records,
         contacts: t.contacts,
         rejected: t.rejected,

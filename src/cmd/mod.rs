@@ -112,7 +112,7 @@ pub fn refuse_one_file_twice(outputs: &[(&str, PathBuf)]) -> Result<()> {
 
 /// Whether two output paths name one file: the same file if it exists, or the same name in
 /// the same folder (`out.csv`, `./out.csv`).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub fn same_file(a: &Path, b: &Path) -> bool {
     let folder = |p: &Path| match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => FileId::of(d),
         _ => FileId::of(Path::new(".")),
@@ -152,13 +152,28 @@ pub fn header_looks_like_data(header: &Header) -> bool {
 /// read (a date in a form without `formats`, text where a number is tested): rules on it fail
 /// silently for them, which a nightly run should not do unnoticed. `unreadable` is
 /// `Stats::unreadable`, by `Engine::typed_fields`.
-pub fn mostly_unreadable(engine: &Engine, unreadable: &[u64], contacts: u64) -> Vec<String> {
+pub fn mostly_unreadable(
+    rules: &Rules,
+    engine: &Engine,
+    unreadable: &[u64],
+    contacts: u64,
+) -> Vec<String> {
+    use crate::rules::FieldKind;
     (engine.typed_fields.iter().zip(unreadable))
         .filter(|&(_, &n)| n > 0 && n * 2 > contacts)
         .map(|(field, &n)| {
+            let hint = match rules.field(field).map(|f| f.kind) {
+                Some(FieldKind::Date) => " (dates in another form need `formats` under [fields])",
+                Some(FieldKind::Number) => {
+                    " (ranges such as 50-100, text such as N/A and numbers written 1.200,50 are \
+                     not read as numbers)"
+                }
+                Some(FieldKind::Bool) => " (yes/no, true/false, y/n, 1/0 and x are read)",
+                _ => "",
+            };
             format!(
                 "field `{field}` could not be read in {n} of {}: its conditions are false for \
-                 them (dates in another form need `formats` under [fields])",
+                 them{hint}",
                 crate::ui::plural(contacts, "contact")
             )
         })

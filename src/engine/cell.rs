@@ -180,6 +180,8 @@ fn is_clock(t: &[u8]) -> bool {
 /// is a possible one: hours up to 23, minutes up to 59. Anything else after the time (`Z`,
 /// ` UTC`) is left as it is: the date is taken as written.
 fn possible_offset(rest: &[u8]) -> bool {
+    // `14:22:00 +0100` as some databases write it.
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
     let [b'+' | b'-', a, b, tail @ ..] = rest else {
         return true;
     };
@@ -338,6 +340,7 @@ mod tests {
         );
         assert_eq!(parse_iso_date("2026-11-27 14:22:00 UTC"), d(2026, 11, 27));
         for offset in [
+            " +0100",
             "+23:59",
             "-05:30",
             "+0530",
@@ -367,6 +370,7 @@ mod tests {
             "T14:22:00-24:00",
             "T14:22+05:60",
             "T14:22:00.5+2400",
+            " 14:22:00 +99:00",
         ] {
             assert_eq!(parse_iso_date(&format!("2026-11-27{bad}")), None, "{bad}");
         }

@@ -464,25 +464,14 @@ pub struct Outputs {
     /// Opened first, so a summary that cannot be written stops the run before a row is
     /// written (to stdout, say); filled in at `commit`.
     summaries: Vec<(PathBuf, Target)>,
-    /// `--split`: files an earlier run wrote for queues these rules no longer have, removed
-    /// once this run's files are in place (see `left_by_earlier_run`).
-    stale: Vec<PathBuf>,
 }
 
-/// What `Outputs::commit` did beyond writing its files.
-#[derive(Debug, Default)]
-pub struct Committed {
-    /// Queue files of an earlier run removed from the `--split` folder.
-    pub removed: Vec<PathBuf>,
-    /// Such files that could not be removed, with why.
-    pub not_removed: Vec<(PathBuf, io::Error)>,
-}
-
-/// In a `--split` folder, the queue files an earlier run wrote for queues that `queues` (this
-/// run's) no longer has: a queue renamed or a route removed would otherwise leave yesterday's
+/// In a `--split` folder, the queue files the last run wrote for queues that `queues` (this
+/// run's) does not have: a queue renamed or a route removed would otherwise leave yesterday's
 /// contacts in a file next to today's. Only queues the folder's `summary.json` names (leadsort
-/// wrote it), in any format leadsort writes, and only plain files.
-fn left_by_earlier_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
+/// wrote it), in the format it says that run wrote (a summary without one names none), and
+/// only plain files. The caller keeps the files it must not remove (see `classify`).
+pub fn left_by_last_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
     const MAX_SUMMARY: u64 = 16 << 20;
     let path = dir.join("summary.json");
     let old = fs::symlink_metadata(&path)
@@ -490,13 +479,18 @@ fn left_by_earlier_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
         .filter(|m| m.is_file() && m.len() <= MAX_SUMMARY)
         .and_then(|_| fs::read(&path).ok())
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
-    let Some(old) = old.as_ref().and_then(|v| v.get("queues")?.as_object()) else {
+    let Some(old) = old else {
         return Vec::new();
     };
-    let kinds = [Kind::Csv, Kind::Tsv, Kind::Jsonl, Kind::Xlsx];
+    let kind = [Kind::Csv, Kind::Tsv, Kind::Jsonl, Kind::Xlsx]
+        .into_iter()
+        .find(|k| old.get("format").and_then(|f| f.as_str()) == Some(k.extension()));
+    let (Some(kind), Some(old)) = (kind, old.get("queues").and_then(|q| q.as_object())) else {
+        return Vec::new();
+    };
     let mut stale: Vec<PathBuf> = (old.keys())
         .filter(|q| crate::rules::is_queue_name(q) && !queues.contains(q))
-        .flat_map(|q| kinds.map(|k| Destination::queue_file(dir, q, k)))
+        .map(|q| Destination::queue_file(dir, q, kind))
         .filter(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
         .collect();
     stale.sort();
@@ -608,16 +602,11 @@ impl Outputs {
                 (writers, Some(rejected), true)
             }
         };
-        let stale = match dest {
-            Destination::Split { dir } => left_by_earlier_run(dir, &engine.queues),
-            Destination::Single { .. } => Vec::new(),
-        };
         Ok(Outputs {
             writers,
             split,
             rejected,
             summaries,
-            stale,
         })
     }
 
@@ -641,9 +630,8 @@ impl Outputs {
     /// Make every output final. Every file is written and synced first, the summary too;
     /// only then are they renamed over the old ones, contacts and rejected rows first and the
     /// summary last. A failure before the renames (a full disk, say) leaves every old output
-    /// as it was. Then the files an earlier run left for queues these rules no longer have
-    /// are removed.
-    pub fn commit(self, summary: &Summary) -> Result<Committed> {
+    /// as it was.
+    pub fn commit(self, summary: &Summary) -> Result<()> {
         let mut ready = Vec::new();
         for w in self.writers {
             ready.push(w.finish(summary)?.prepare()?);
@@ -657,16 +645,7 @@ impl Outputs {
                 .map_err(|e| Error::writing(&path, e))?;
             ready.push(file.prepare()?);
         }
-        commit_all(ready)?;
-        let mut done = Committed::default();
-        for path in self.stale {
-            match fs::remove_file(&path) {
-                Ok(()) => done.removed.push(path),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => done.not_removed.push((path, e)),
-            }
-        }
-        Ok(done)
+        commit_all(ready)
     }
 }
 

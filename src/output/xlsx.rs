@@ -519,6 +519,7 @@ mod tests {
             rules: "rules.toml".into(),
             rules_sha256: "0".repeat(64),
             as_of: "2026-11-27".into(),
+            format: "xlsx",
             rows: 0,
             contacts: 0,
             rejected: 0,

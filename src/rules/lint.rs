@@ -18,9 +18,9 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
     never_matching(rules, &mut out);
     caps_below_points(rules, &mut out);
     fading_penalties(rules, &mut out);
-    misspelt_queues(rules, &mut out);
     identical_conditions(rules, &mut out);
     if complete {
+        misspelt_queues(rules, &mut out);
         lonely_route_queues(rules, &mut out);
         routes_for_unreachable_tiers(rules, &mut out);
         unused_fields(rules, &mut out);
@@ -213,7 +213,8 @@ fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
 
 /// Number tests that must all hold on one field, and leave no number that can
 /// (`at_least = 50, at_most = 10`): the span of the last, and why. Only the tests of one
-/// `all` (or one table of operators) are put together.
+/// `all` (or one table of operators) are put together, and only along the `all`s the whole
+/// condition needs: an empty range under `any` or `not` does not make the rule never match.
 fn empty_ranges(when: &Condition) -> Vec<(Span, String)> {
     let mut found = Vec::new();
     let mut visit = vec![when];
@@ -274,9 +275,7 @@ fn empty_ranges(when: &Condition) -> Vec<(Span, String)> {
                 }
                 visit.extend(cs.iter());
             }
-            Condition::Any(cs) => visit.extend(cs.iter()),
-            Condition::Not(c) => visit.push(c),
-            Condition::Test(_) => {}
+            Condition::Any(_) | Condition::Not(_) | Condition::Test(_) => {}
         }
     }
     found
@@ -738,6 +737,8 @@ mod tests {
                     [[rule]]\nname = \"B\"\nwhen = { field = \"n\", gt = 10, at_most = 10 }\npoints = 1\n\
                     [[rule]]\nname = \"C\"\nwhen = { field = \"n\", at_least = 10, at_most = 10 }\npoints = 1\n\
                     [[rule]]\nname = \"D\"\nwhen = { any = [{ field = \"n\", gt = 5 }, { field = \"n\", lt = 3 }] }\npoints = 1\n\
+                    [[rule]]\nname = \"F\"\nwhen = { not = { field = \"n\", at_least = 50, at_most = 10 } }\npoints = 1\n\
+                    [[rule]]\nname = \"G\"\nwhen = { any = [{ field = \"n\", gt = 5, lt = 3 }, { field = \"m\", gt = 1 }] }\npoints = 1\n\
                     [[route]]\nname = \"E\"\nwhen = { all = [{ field = \"n\", gt = 5 }, { field = \"m\", lt = 1 }, \
                     { field = \"n\", between = [1, 5] }] }\nqueue = \"sales\"\n";
         let never: Vec<String> = warnings(body)
@@ -749,7 +750,7 @@ mod tests {
             [
                 "6:38 rule \"A\" can never match here",
                 "10:32 rule \"B\" can never match here",
-                "22:82 route \"E\" can never match here",
+                "30:82 route \"E\" can never match here",
             ]
         );
     }

@@ -272,6 +272,14 @@ fn min_sales_warns_and_deny_warnings_replaces_nothing() {
         err.ends_with("(--deny-warnings): no output was replaced\n"),
         "{err}"
     );
+    // -q keeps the warning that fails the run: the log says why.
+    let out = env
+        .classify(&["-q", "contacts.csv", "-o", "scored.csv", "--deny-warnings"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fewer than min_sales = 40"), "{err}");
     // On stdout the rows went out as they were scored: the message says to discard them.
     let out = env
         .classify(&["contacts.csv", "--deny-warnings"])

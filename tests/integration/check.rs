@@ -130,14 +130,18 @@ fn warnings_alone_exit_0_unless_denied() {
     let denied = check(&env, &["--deny-warnings"]);
     assert_eq!(denied.status.code(), Some(78));
     assert!(stderr(&denied).contains("1 warning in rules.toml (--deny-warnings)"));
-    // -q hides warnings but not the verdict.
-    let quiet = env
-        .cmd()
-        .args(["check", "-q", "--deny-warnings"])
-        .output()
-        .unwrap();
-    assert_eq!(quiet.status.code(), Some(78));
+    // -q hides warnings, unless --deny-warnings makes them what fails the run: a CI log
+    // then says why.
+    let quiet = check(&env, &["-q"]);
+    assert_eq!(quiet.status.code(), Some(0));
     assert!(!stderr(&quiet).contains("no contact can be hot"));
+    let quiet = check(&env, &["-q", "--deny-warnings"]);
+    assert_eq!(quiet.status.code(), Some(78));
+    assert!(
+        stderr(&quiet).contains("no contact can be hot"),
+        "{}",
+        stderr(&quiet)
+    );
 }
 
 /// What would make `classify --deny-warnings` fail on a CSV makes `check --deny-warnings` on
@@ -182,6 +186,14 @@ fn deny_warnings_counts_the_csvs_warnings_too() {
             stderr(&denied).contains(&format!("1 warning about {csv} (--deny-warnings)")),
             "{}",
             stderr(&denied)
+        );
+        // -q keeps what fails the run: the warning is said.
+        let quiet = check(&env, &["-q", "--deny-warnings", csv]);
+        assert_eq!(quiet.status.code(), Some(65));
+        assert!(
+            stderr(&quiet).contains(warning),
+            "{csv}: {}",
+            stderr(&quiet)
         );
     }
     let clean = check(&env, &["--deny-warnings", "contacts.csv"]);

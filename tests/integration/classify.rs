@@ -502,40 +502,73 @@ fn split_writes_a_file_for_a_route_queue_and_header_only_files_for_empty_queues(
 #[test]
 fn a_queue_the_rules_no_longer_have_has_its_split_files_removed() {
     // Yesterday's rules routed contacts to `recycle`; today's call it `nurture`. Yesterday's
-    // recycle.csv (and its workbook) would hold contacts that are now elsewhere.
+    // recycle.csv would hold contacts that are now elsewhere. Only what the last run wrote
+    // (its summary names the queues and the format) goes.
     let env = Env::standard();
     let yesterday = RULES.replacen("queue = \"marketing\"", "queue = \"recycle\"", 1);
     env.write("rules.toml", &yesterday);
     std::fs::create_dir(env.path("out")).unwrap();
     ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
-    env.write("out/recycle.xlsx", "an older run's workbook");
+    assert_eq!(json(&env.path("out/summary.json"))["format"], "csv");
+    env.write("out/recycle.xlsx", "a workbook the last run did not write");
     env.write("out/recycle.txt", "not leadsort's");
     env.write("out/vip.csv", "not a queue the summary names");
     env.write(
         "rules.toml",
         yesterday.replace("\"recycle\"", "\"nurture\""),
     );
-    let out = run(&mut env.classify(&["--split", "out", "contacts.csv"]));
+    // -q too: a file removed is always said.
+    let out = run(&mut env.classify(&["-q", "--split", "out", "contacts.csv"]));
     ok_stdout(&out);
     let err = stderr(&out);
-    for file in ["recycle.csv", "recycle.xlsx"] {
-        assert!(!env.exists(&format!("out/{file}")), "{file}");
-        let said = format!(
-            "removed {}: its queue is not in these rules",
-            std::path::Path::new("out").join(file).display()
-        );
-        assert!(err.contains(&said), "{err}");
-    }
+    assert!(!env.exists("out/recycle.csv"));
+    let said = format!(
+        "removed {}: its queue was the last run's and is not in these rules",
+        std::path::Path::new("out").join("recycle.csv").display()
+    );
+    assert!(err.contains(&said), "{err}");
     assert!(!err.contains("warning"), "a note, not a warning: {err}");
     assert_eq!(
         env.read("out/nurture.csv"),
         expected(&[4]).replace(",marketing,", ",nurture,")
     );
-    for kept in ["recycle.txt", "vip.csv", "sales.csv"] {
+    for kept in ["recycle.xlsx", "recycle.txt", "vip.csv", "sales.csv"] {
         assert!(env.exists(&format!("out/{kept}")), "{kept}");
     }
     // The next run has nothing to remove.
     let out = run(&mut env.classify(&["--split", "out", "contacts.csv"]));
+    assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_left_over_queue_file_that_is_the_input_or_differs_only_in_case_is_kept() {
+    // Re-scoring yesterday's out/recycle.csv into out/ after renaming the queue: the input
+    // stays. A queue renamed only in case (Recycle to recycle) is the same file where the
+    // file system ignores case: kept, since it may be the file just written.
+    let env = Env::standard();
+    let yesterday = RULES.replacen("queue = \"marketing\"", "queue = \"recycle\"", 1);
+    env.write("rules.toml", &yesterday);
+    std::fs::create_dir(env.path("out")).unwrap();
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    env.write(
+        "rules.toml",
+        yesterday.replace("\"recycle\"", "\"nurture\""),
+    );
+    let input = env.read("out/recycle.csv");
+    let out = run(&mut env.classify(&["--split", "out", "out/recycle.csv"]));
+    ok_stdout(&out);
+    assert_eq!(env.read("out/recycle.csv"), input);
+    assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
+
+    env.write(
+        "rules.toml",
+        yesterday.replace("\"recycle\"", "\"Recycle\""),
+    );
+    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    env.write("rules.toml", &yesterday);
+    let out = run(&mut env.classify(&["--split", "out", "contacts.csv"]));
+    ok_stdout(&out);
+    assert!(env.exists("out/recycle.csv") && env.exists("out/Recycle.csv"));
     assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
 }
 
@@ -674,7 +707,10 @@ fn unreadable_dates_are_counted_in_the_summary() {
     let out = run(&mut env.classify(&["us.csv"]));
     ok_stdout(&out);
     assert!(
-        stderr(&out).contains("field `last_seen` could not be read in 2 of 3 contacts"),
+        stderr(&out).contains(
+            "field `last_seen` could not be read in 2 of 3 contacts: its conditions are false \
+             for them (dates in another form need `formats` under [fields])"
+        ),
         "{}",
         stderr(&out)
     );

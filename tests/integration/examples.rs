@@ -430,3 +430,34 @@ pub fn matches_transcript(shown: Vec<&str>, actual: Vec<&str>) -> Result<(), Str
     }
     Ok(())
 }
+
+/// README's summary.json is what the run on the shipped example writes, byte for byte.
+#[test]
+fn readme_summary_json_is_what_the_example_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.json");
+    let out = classify(&[
+        "examples/contacts.csv",
+        "-o",
+        dir.path().join("out.csv").to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&summary).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let at = readme
+        .find("**summary.json** (and `--summary FILE`)")
+        .unwrap();
+    let start = at + readme[at..].find("```json\n").unwrap() + "```json\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    assert_eq!(
+        &readme[start..end],
+        written,
+        "README's summary.json is out of date"
+    );
+}

@@ -544,7 +544,7 @@ mod tests {
                 1..6,
             ),
             warm in proptest::prop_oneof![-1_000i64..1_000, proptest::num::i64::ANY],
-            above in proptest::option::of(proptest::prop_oneof![0i64..1_000, proptest::num::i64::ANY]),
+            above in proptest::option::of(proptest::prop_oneof![0i64..1_000, 0i64..=i64::MAX]),
         ) {
             let mut merged: BTreeMap<i64, u64> = BTreeMap::new();
             for (s, n) in &scores {
