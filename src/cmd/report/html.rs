@@ -121,10 +121,9 @@ pub fn render(r: &Report) -> String {
 
     let _ = writeln!(
         out,
-        "\n<h2 id=\"scores\">Scores</h2>\n<p class=\"note\">Every contact, in bins of {} point{}; \
+        "\n<h2 id=\"scores\">Scores</h2>\n<p class=\"note\">Every contact, in {}; \
          the dashed lines are the tiers' score thresholds (a tier may need group points too).</p>",
-        r.scores.bin_width,
-        if r.scores.bin_width == 1 { "" } else { "s" }
+        esc(&r.scores.describe())
     );
     histogram(&mut out, r);
 
@@ -387,9 +386,22 @@ fn histogram(out: &mut String, r: &Report) {
     if bins.is_empty() {
         return;
     }
-    let peak = r.scores.peak();
-    let slot = V_PLOT_W / bins.len() as f64;
-    let gap = (slot * 0.12).min(4.0);
+    // Each bin's slot is as wide as its share of the axis: a bin split at a threshold is
+    // drawn narrower, so that the axis stays even.
+    let widths = r.scores.widths();
+    let unit = V_PLOT_W / widths.iter().sum::<f64>();
+    let starts: Vec<f64> = (widths.iter())
+        .scan(V_PLOT_X, |x, w| {
+            let start = *x;
+            *x += w * unit;
+            Some(start)
+        })
+        .collect();
+    let slot_of = |i: usize| widths[i] * unit;
+    // Heights are contacts per full bin's width, so that a narrower bin's area, like any
+    // other's, is its count.
+    let density = |i: usize| bins[i].contacts as f64 / widths[i];
+    let densest = (0..bins.len()).map(density).fold(0.0, f64::max);
     let base = V_TOP + V_PLOT_H;
     // A score's place on the axis: its bin's slot, and how far into the bin it lies (the
     // bins at the ends of `i64` are cut short, so it is not reckoned from the first edge).
@@ -400,7 +412,7 @@ fn histogram(out: &mut String, r: &Report) {
             .unwrap_or(bins.len() - 1);
         let (from, to) = (i128::from(bins[i].from), i128::from(bins[i].to));
         let within = (i128::from(score) - from) as f64 / (to - from + 1) as f64;
-        V_PLOT_X + slot * (i as f64 + within.clamp(0.0, 1.0))
+        starts[i] + slot_of(i) * within.clamp(0.0, 1.0)
     };
     let _ = writeln!(
         out,
@@ -414,10 +426,15 @@ fn histogram(out: &mut String, r: &Report) {
             .map_or("t-cold".to_string(), |t| format!("t-{}", t.tier))
     };
     // Label every bin's lower edge when they fit, else every other one.
-    let every = if slot >= 34.0 { 1 } else { 2 };
+    let every = if unit >= 34.0 { 1 } else { 2 };
     for (i, bin) in bins.iter().enumerate() {
-        let x = V_PLOT_X + slot * i as f64;
-        let h = V_PLOT_H * ratio(bin.contacts, peak);
+        let (x, slot) = (starts[i], slot_of(i));
+        let gap = (slot * 0.12).min(4.0);
+        let h = if densest > 0.0 {
+            V_PLOT_H * density(i) / densest
+        } else {
+            0.0
+        };
         let _ = writeln!(
             out,
             "<rect class=\"bar {}\" data-chart=\"scores\" data-label=\"{}\" data-from=\"{}\" \

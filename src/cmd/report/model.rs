@@ -152,9 +152,13 @@ fn whole(x: f64) -> i64 {
 /// How many contacts got each score, in bins of one width.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Histogram {
+    /// The width of the bins, but those split at a threshold (`split`).
     pub bin_width: i64,
     /// From the lowest scores up; together they hold every contact.
     pub bins: Vec<Bin>,
+    /// Thresholds off the bins' grid (hot, when warm is the anchor), where a bin was split in
+    /// two narrower ones.
+    pub split: Vec<i64>,
 }
 
 /// Contacts with a score from `from` to `to`, both included.
@@ -244,6 +248,7 @@ impl Histogram {
             .collect();
         // A threshold off the grid (hot, when warm is the anchor) splits its bin, so that its
         // line falls between the contacts below it and those that reach it.
+        let mut split = Vec::new();
         for t in thresholds {
             if let Some(i) = bins.iter().position(|b| b.from < t.edge && t.edge <= b.to) {
                 let upper = Bin {
@@ -253,8 +258,10 @@ impl Histogram {
                 };
                 bins[i].to = t.edge - 1;
                 bins.insert(i + 1, upper);
+                split.push(t.edge);
             }
         }
+        split.sort_unstable();
         for (&score, &n) in scores {
             let i = bins.partition_point(|b| b.from <= score).max(1) - 1;
             bins[i].contacts += n;
@@ -262,7 +269,30 @@ impl Histogram {
         Histogram {
             bin_width: saturate(width),
             bins,
+            split,
         }
+    }
+
+    /// How the bins are cut, for a heading: `bins of 10 points`, and where one was split.
+    pub fn describe(&self) -> String {
+        let w = self.bin_width;
+        let mut s = format!("bins of {w} point{}", if w == 1 { "" } else { "s" });
+        for edge in &self.split {
+            s.push_str(&format!(", one split at {edge}"));
+        }
+        s
+    }
+
+    /// Each bin's share of the axis: its width over `bin_width` (a split bin's halves, and
+    /// the bins cut short at the ends of `i64`, are narrower), at least a twentieth.
+    pub fn widths(&self) -> Vec<f64> {
+        let full = i128::from(self.bin_width.max(1)) as f64;
+        (self.bins.iter())
+            .map(|b| {
+                let w = (i128::from(b.to) - i128::from(b.from) + 1) as f64;
+                (w / full).clamp(0.05, 1.0)
+            })
+            .collect()
     }
 
     /// The largest bin.
@@ -559,6 +589,36 @@ mod tests {
                 assert_well_binned(&h, &scores, &[warm, hot]);
             }
         }
+    }
+
+    #[test]
+    fn a_hot_threshold_off_the_grid_splits_its_bin() {
+        let scores = [
+            (-60, 3),
+            (12, 4),
+            (33, 2),
+            (41, 5),
+            (47, 1),
+            (58, 1),
+            (90, 2),
+        ];
+        let h = histogram(&scores, 30, Some(45));
+        let labels: Vec<String> = h.bins.iter().map(Bin::label).collect();
+        let at = labels.iter().position(|l| l == "40 to 44").unwrap();
+        assert_eq!(
+            labels[at..at + 3],
+            ["40 to 44", "45 to 49", "50 to 59"],
+            "{labels:?}"
+        );
+        assert_eq!(h.split, [45]);
+        assert_eq!(h.describe(), "bins of 10 points, one split at 45");
+        assert_eq!(h.widths()[at..at + 3], [0.5, 0.5, 1.0]);
+        let counts: Vec<u64> = h.bins[at..at + 3].iter().map(|b| b.contacts).collect();
+        assert_eq!(counts, [5, 1, 1]);
+        // On the grid, nothing is split.
+        let h = histogram(&scores, 30, Some(50));
+        assert!(h.split.is_empty() && h.widths().iter().all(|&w| w == 1.0));
+        assert_eq!(h.describe(), "bins of 10 points");
     }
 
     #[test]

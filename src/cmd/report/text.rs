@@ -122,11 +122,7 @@ pub fn render(r: &Report) -> String {
 
     heading(
         &mut out,
-        &format!(
-            "Scores (bins of {} point{}, every contact)",
-            r.scores.bin_width,
-            if r.scores.bin_width == 1 { "" } else { "s" }
-        ),
+        &format!("Scores ({}, every contact)", r.scores.describe()),
     );
     let peak = r.scores.peak();
     for (bin, bin_label) in r.scores.bins.iter().zip(&bin_labels) {
