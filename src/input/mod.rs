@@ -937,8 +937,9 @@ impl<R: Read> Read for Unreplaced<R> {
     }
 }
 
-/// An error reading the input: bytes its encoding cannot decode are bad data (exit 65),
-/// anything else an I/O error (74).
+/// An error reading the input: bytes its encoding cannot decode and gzip data cut off are bad
+/// data (exit 65), a folder where the input should be is no input (66), anything else an I/O
+/// error (74).
 pub fn read_error(name: &str, e: io::Error) -> Error {
     match bad_data(&e) {
         Some(why) => Error::Data(format!("{name}: {why}")),
