@@ -37,9 +37,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Print only errors (and the count of rejected rows, and with --deny-warnings the
-    /// warnings that fail the run) on stderr; the output asked for still goes to stdout, but
-    /// check's report is cut to the tests that failed
+    /// Print only errors on stderr, and what must not go unsaid (rows rejected, files
+    /// removed, warnings that fail a run); the output asked for still goes to stdout
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

@@ -631,6 +631,15 @@ impl Calibration {
             .map(|&i| (first[i].0, data.converted[i]))
             .collect();
         let new_cuts = Cuts::new(&new_scores);
+        if let Some(p) = settings.target_precision
+            && new_cuts.for_precision(p).is_none()
+        {
+            notes.push(format!(
+                "no threshold of the new score converts at {}% or more (allowing for chance): \
+                 the warm threshold is not lowered to chase it",
+                fmt_number((p * 1000.0).round() / 10.0)
+            ));
+        }
         let chance = stats::no_better_than_chance(&as_f64(&new_scores));
         if let Some(a) = chance {
             notes.push(format!(
@@ -671,6 +680,26 @@ impl Calibration {
             Ok(runs) => runs.iter().filter(|r| !r.passed()).count(),
             Err(_) => new_rules.tests.len(),
         };
+        // What `check --deny-warnings` would hold against the new file and not the current
+        // one (a rule become a penalty in a group that decays, say): said now, not in CI.
+        let warnings = |r: &Rules| -> Vec<String> {
+            (crate::rules::lint(r, true).into_iter())
+                .filter(|d| d.severity == crate::rules::Severity::Warning)
+                .map(|d| d.message)
+                .collect()
+        };
+        let before = warnings(rules);
+        let new_warnings: Vec<String> = (warnings(&new_rules).into_iter())
+            .filter(|w| !before.contains(w))
+            .collect();
+        if !new_warnings.is_empty() {
+            notes.push(format!(
+                "the new rules have {} the current ones have not, which `leadsort check` \
+                 reports: {}",
+                crate::ui::plural(new_warnings.len(), "warning"),
+                new_warnings.join("; ")
+            ));
+        }
         if failing_tests > 0 {
             notes.push(format!(
                 "{failing_tests} of the [[test]]s in the rules expect what the old points gave: \
@@ -1211,23 +1240,27 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
             } else {
                 (
                     k,
-                    format!("capacity {c} (target precision {} met)", percent(p)),
+                    format!("capacity {c}; target precision {} met", percent(p)),
                 )
             }
         }
         (Some((p, Some(t))), _) => (t, format!("target precision {}", percent(p))),
-        (Some((p, None)), Some((c, Some(k)))) => (
+        // No threshold converts that well: a lower bar would only convert worse, so the
+        // current one stays, raised to the capacity's when that is higher.
+        (Some((p, None)), Some((c, Some(k)))) if k.threshold > current => (
             k,
-            format!("capacity {c} (no threshold reaches {})", percent(p)),
+            format!("capacity {c}; no threshold reaches {}", percent(p)),
         ),
+        (Some((p, None)), _) => {
+            return Choice {
+                cut: cuts.at(current),
+                by: format!("kept: no threshold reaches {}", percent(p)),
+            };
+        }
         (None, Some((c, Some(k)))) => (k, format!("capacity {c}")),
-        (Some((p, None)), _) => (
-            best(),
-            format!("best F1 (no threshold reaches {})", percent(p)),
-        ),
         (None, Some((c, None))) => (
             best(),
-            format!("best F1 (the top score alone has more than {c} contacts)"),
+            format!("best F1; the top score alone has more than {c} contacts"),
         ),
         (None, None) => (best(), "best F1".to_string()),
     };

@@ -378,6 +378,47 @@ fn an_outcome_the_score_does_not_tell_apart_keeps_the_threshold() {
 }
 
 #[test]
+fn a_target_precision_no_threshold_reaches_keeps_the_threshold() {
+    // Asked for 99.9%, no threshold converts that well: the warm threshold stays (a lower
+    // one, the best F1, would only convert worse), and a warning says why.
+    let env = env();
+    let out = calibrate(&env, &["--format", "json", "--target-precision", "0.999"]);
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(report["new_rules"]["warm"], 20.0);
+    assert_eq!(
+        report["new_rules"]["chosen_by"],
+        "kept: no threshold reaches 99.9%"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no threshold of the new score converts at 99.9% or more"),
+        "{err}"
+    );
+}
+
+#[test]
+fn warnings_the_new_rules_would_get_from_check_are_said() {
+    // "Asked for a demo" in a group capped at its 10 points: the fitted points (the demo is
+    // the strongest signal) go over the cap, which `check` warns about; calibrate says so.
+    let env = env();
+    let capped = RULES
+        .replace("[tiers]", "[groups]\nintent = { max = 10 }\n\n[tiers]")
+        .replace(
+            "name = \"Asked for a demo\"\n",
+            "name = \"Asked for a demo\"\ngroup = \"intent\"\n",
+        );
+    env.write("rules.toml", capped);
+    let out = calibrate(&env, &["--write-rules", "new.toml"]);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the new rules have 1 warning the current ones have not")
+            && err.contains("rule \"Asked for a demo\" can give more than its group allows"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_capacity_gives_a_threshold_that_sends_at_most_that_many() {
     let report = json(&env(), &["--capacity", "300"]);
     for side in ["current", "suggested"] {

@@ -765,3 +765,24 @@ fn quiet_still_counts_the_rows_left_out() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn json_rule_points_are_to_the_cent_as_the_text_shows_them() {
+    // 0.333 a unit over 1 + 2 + 4 units: 2.331 in floating point, 2.33 as shown.
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        "version = 1\n[tiers]\nwarm = 100\n[[rule]]\nname = \"Per unit\"\n\
+         points_per = { field = \"n\", points = 0.333, max = 100 }\n",
+    );
+    env.write("c.csv", "n\n1\n2\n4\n");
+    let out = report(&env, &["--format", "json", "c.csv"]);
+    let json: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(
+        json["rule_hits"][0]["points"], 2.33,
+        "{}",
+        json["rule_hits"]
+    );
+    let text = ok(&report(&env, &["c.csv"]));
+    assert!(text.contains("+2.33"), "{text}");
+}

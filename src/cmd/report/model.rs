@@ -310,7 +310,8 @@ pub struct RuleHits {
     pub matches: u64,
     /// `matches / contacts`, from 0 to 1, rounded to 4 decimals.
     pub hit_rate: f64,
-    /// The sum of the points it gave, before group caps; `None` for a rule without points.
+    /// The sum of the points it gave, before group caps, to two decimals; `None` for a rule
+    /// without points.
     pub points: Option<f64>,
     pub disqualifies: bool,
 }
@@ -389,7 +390,8 @@ impl Report {
                 group: r.group.map(|g| rules.groups[g].name.clone()),
                 matches: tally.rule_hits[i],
                 hit_rate: share(tally.rule_hits[i], contacts),
-                points: r.points.as_ref().map(|_| tally.rule_points[i]),
+                // To the cent, as the text shows it (a sum of decayed points has a long tail).
+                points: (r.points.as_ref()).map(|_| (tally.rule_points[i] * 100.0).round() / 100.0),
                 disqualifies: r.disqualify,
             })
             .collect();
