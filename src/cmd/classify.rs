@@ -373,6 +373,26 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         })?;
     progress.done();
     let held = std::mem::take(&mut delivery.held);
+    // An owner cell that names no rep is passed over for the territories, without a word
+    // per contact: a CRM's full names ("Sam Jones") against reps named "Sam" would quietly
+    // reassign every owned contact.
+    let strangers = (held.iter())
+        .filter(|h| !rules.reps.is_empty() && !h.owner.is_empty())
+        .filter(|h| crate::balance::rep_named(&rules, &h.owner).is_none())
+        .count();
+    if strangers > 0 {
+        warnings.push(format!(
+            "{} bound for sales {} an owner that is no [[rep]] in the rules: {} given to \
+             reps by territory (are the reps named as the owner column names them?)",
+            crate::ui::plural(strangers as u64, "contact"),
+            if strangers == 1 { "names" } else { "name" },
+            if strangers == 1 {
+                "it was"
+            } else {
+                "they were"
+            },
+        ));
+    }
     let balance = settle(&rules, &engine, held, encoder, &mut outputs, &mut totals)?;
     if let Some(min) = balance.min_sales
         && balance.sales < min

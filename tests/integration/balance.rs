@@ -243,6 +243,13 @@ fn an_owner_in_the_input_is_kept_while_the_rep_has_room() {
     // 2 and 4 (whose owner is no rep) share what is left: Ann's one seat, then Bo.
     assert_eq!(owners["2"], "Ann");
     assert_eq!(owners["4"], "Bo");
+    // Zed is no rep: said once, without naming anyone.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 contact bound for sales names an owner that is no [[rep]] in the rules"),
+        "{err}"
+    );
+    assert!(!err.contains("Zed"), "{err}");
 }
 
 #[test]
