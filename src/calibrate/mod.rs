@@ -562,6 +562,25 @@ impl Calibration {
             rule_masks: &rule_masks,
         };
         let search = suggest::search(&scope, &settings.columns, &taken);
+        // A column that tells converters from the others perfectly is most likely filled in
+        // after the outcome (a close date, a contract number): a rule on it would score new
+        // contacts, whose outcome is not known yet, on nothing.
+        let mut split_perfectly: Vec<&str> = (search.suggestions.iter())
+            .filter(|s| {
+                let all = |t: &Tally| t.contacts >= 30 && t.converted == t.contacts;
+                let none = |t: &Tally| t.contacts >= 30 && t.converted == 0;
+                (all(&s.matched) && none(&s.rest)) || (none(&s.matched) && all(&s.rest))
+            })
+            .map(|s| s.header.as_str())
+            .collect();
+        split_perfectly.dedup();
+        notes.extend(split_perfectly.iter().map(|column| {
+            format!(
+                "column `{column}` tells converters from the others perfectly: is it filled in \
+                 after the outcome? Leave it out with --ignore-columns {}",
+                crate::rules::toml_string(column)
+            )
+        }));
 
         // Suggested points: for the current rules alone, and with the suggested rules.
         let features = features(rules, &search, &leaks);

@@ -419,6 +419,34 @@ fn warnings_the_new_rules_would_get_from_check_are_said() {
 }
 
 #[test]
+fn a_column_that_splits_converters_perfectly_is_called_a_leak() {
+    // `closed_on` is filled in when a deal closes: it is the outcome, written again.
+    let env = env();
+    let csv: String = contacts()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},closed_on\n"),
+            _ if line.ends_with(",yes") => format!("{line},2026-01-05\n"),
+            _ => format!("{line},\n"),
+        })
+        .collect();
+    env.write("contacts.csv", csv);
+    let out = calibrate(&env, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "column `closed_on` tells converters from the others perfectly: is it filled in \
+             after the outcome? Leave it out with --ignore-columns \"closed_on\""
+        ),
+        "{err}"
+    );
+    // Left out, it is not suggested, and nothing is said.
+    let out = calibrate(&env, &["--ignore-columns", "closed_on"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("perfectly"));
+}
+
+#[test]
 fn a_capacity_gives_a_threshold_that_sends_at_most_that_many() {
     let report = json(&env(), &["--capacity", "300"]);
     for side in ["current", "suggested"] {
