@@ -109,7 +109,8 @@ pub enum Format {
     /// One row per moved contact: its input columns, then old and new score, tier, queue,
     /// and changed_by
     Csv,
-    /// One object: contacts, tiers, queues, load, and every moved contact
+    /// One object: contacts, tiers, queues, load (by queue and by rep), and every moved
+    /// contact
     Json,
 }
 
@@ -222,7 +223,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         }
     }
     // The held contacts after the balance, in input order (after the others in a CSV).
-    for h in held.settle(&change) {
+    let (settled, rep_loads) = held.settle(&change);
+    for h in settled {
         if tally.count(&change, &h.old, &h.new) {
             let mut changed_by = change.changed_by(&h.old, &h.new);
             changed_by.extend(change.balance_change(&h));
@@ -267,6 +269,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 id_column: id.map(|col| input.header().names[col].as_str()),
                 tally: &tally,
                 load: SalesLoad::new(&change, &tally),
+                reps: (rep_loads.iter())
+                    .map(|(name, [old, new])| (name.clone(), Load::new(*old, *new, tally.contacts)))
+                    .collect(),
                 moves: &moves,
             };
             let text = if format == Format::Json {
@@ -814,7 +819,15 @@ impl Held {
     }
 
     /// Each side's balance decided; a contact that waits goes to that side's overflow queue.
-    fn settle(mut self, change: &Change<'_>) -> Vec<HeldContact> {
+    /// Also the contacts each rep takes under the old and the new rules, by name (the old
+    /// file's reps first).
+    fn settle(mut self, change: &Change<'_>) -> (Vec<HeldContact>, Vec<(String, [u64; 2])>) {
+        let mut reps: Vec<(String, [u64; 2])> = Vec::new();
+        for rep in (change.old.rules.reps.iter()).chain(&change.new.rules.reps) {
+            if !reps.iter().any(|(name, _)| *name == rep.name) {
+                reps.push((rep.name.clone(), [0, 0]));
+            }
+        }
         for (side, bound, old) in [
             (change.old, &self.old, true),
             (change.new, &self.new, false),
@@ -823,6 +836,12 @@ impl Held {
             let (decisions, _) = crate::balance::decide(&Plan::new(side.rules), &candidates);
             let overflow = side.engine.queue_id(side.rules.overflow_queue());
             for ((i, _), decision) in bound.iter().zip(decisions) {
+                if let Decision::Sales { rep: Some(r) } = decision {
+                    let name = &side.rules.reps[r].name;
+                    if let Some((_, n)) = reps.iter_mut().find(|(rep, _)| rep == name) {
+                        n[usize::from(!old)] += 1;
+                    }
+                }
                 if let Decision::Waits(why) = decision {
                     let h = &mut self.contacts[*i];
                     let (outcome, waits) = if old {
@@ -835,7 +854,7 @@ impl Held {
                 }
             }
         }
-        self.contacts
+        (self.contacts, reps)
     }
 }
 
@@ -1141,7 +1160,28 @@ struct Report<'a> {
     id_column: Option<&'a str>,
     tally: &'a Tally,
     load: SalesLoad,
+    /// Each rep's contacts under the old and the new rules.
+    reps: Vec<(String, Load)>,
     moves: &'a [Move],
+}
+
+/// A table of loads: one row per queue or rep (`what`), old, new and the change.
+fn write_loads(out: &mut String, what: &str, loads: &[(String, Load)]) {
+    let mut table = vec![vec![
+        what.to_string(),
+        "old".into(),
+        "new".into(),
+        "change".into(),
+    ]];
+    for (name, l) in loads {
+        table.push(vec![
+            name.clone(),
+            l.old.to_string(),
+            l.new.to_string(),
+            change(l.change),
+        ]);
+    }
+    write_table(out, &table);
 }
 
 /// `{"<old>": {"<new>": count}}`, every pair, in the axis order.
@@ -1178,6 +1218,7 @@ struct JsonReport<'a> {
 struct JsonLoad<'a> {
     sales: &'a SalesLoad,
     queues: Ordered<Load>,
+    reps: Ordered<Load>,
 }
 
 impl Report<'_> {
@@ -1206,6 +1247,7 @@ impl Report<'_> {
             load: JsonLoad {
                 sales: &self.load,
                 queues: Ordered(self.queue_loads()),
+                reps: Ordered(self.reps.clone()),
             },
             moved: self.moves,
         };
@@ -1241,22 +1283,7 @@ impl Report<'_> {
         write_matrix(&mut out, &t.queues);
 
         let _ = writeln!(out, "\nLoad by queue");
-        let loads = self.queue_loads();
-        let mut table = vec![vec![
-            "queue".to_string(),
-            "old".into(),
-            "new".into(),
-            "change".into(),
-        ]];
-        for (q, l) in &loads {
-            table.push(vec![
-                q.clone(),
-                l.old.to_string(),
-                l.new.to_string(),
-                change(l.change),
-            ]);
-        }
-        write_table(&mut out, &table);
+        write_loads(&mut out, "queue", &self.queue_loads());
         let l = &self.load.load;
         let delta = match l.change {
             0 => "no change".to_string(),
@@ -1271,6 +1298,11 @@ impl Report<'_> {
             percent(l.old, t.contacts),
             percent(l.new, t.contacts),
         );
+
+        if !self.reps.is_empty() {
+            let _ = writeln!(out, "\nLoad by rep (contacts each rep takes)");
+            write_loads(&mut out, "rep", &self.reps);
+        }
 
         if self.moves.is_empty() {
             let _ = writeln!(out, "\nNo contact changes tier or queue.");

@@ -483,6 +483,38 @@ fn matrices_and_loads_add_up_to_the_contacts() {
 }
 
 #[test]
+fn each_reps_load_is_shown_when_a_capacity_changes() {
+    // Ann is back from holiday (capacity 0 to 1): no contact changes queue, but the reps'
+    // loads do.
+    let reps = |ann: u32| {
+        format!(
+            "{RULES}\n[[rep]]\nname = \"Ann\"\ncapacity = {ann}\n[[rep]]\nname = \"Bo\"\ncapacity = 5\n"
+        )
+    };
+    let env = standard(&reps(1));
+    env.write("old.toml", reps(0));
+    let report = json(&env, &["contacts.csv"]);
+    assert_eq!(report["moved"], serde_json::json!([]));
+    let load = &report["load"]["reps"];
+    assert_eq!(load["Ann"]["old"], 0, "{load}");
+    assert_eq!(load["Ann"]["new"], 1, "{load}");
+    assert_eq!(load["Bo"]["change"], -1, "{load}");
+    let text = ok(&diff(&env, &["contacts.csv"]).output().unwrap());
+    assert!(
+        text.contains("Load by rep (contacts each rep takes)"),
+        "{text}"
+    );
+    // Without reps there is no such section, and the JSON's is empty.
+    let env = standard(&edit(RULES, "points = 30", "points = 5"));
+    assert_eq!(
+        json(&env, &["contacts.csv"])["load"]["reps"],
+        serde_json::json!({})
+    );
+    let text = ok(&diff(&env, &["contacts.csv"]).output().unwrap());
+    assert!(!text.contains("Load by rep"), "{text}");
+}
+
+#[test]
 fn json_has_the_documented_shape() {
     let env = standard(&edit(RULES, "points = 30", "points = 5"));
     let report = json(&env, &["contacts.csv"]);
