@@ -499,16 +499,23 @@ fn split_writes_a_file_for_a_route_queue_and_header_only_files_for_empty_queues(
     );
 }
 
-#[test]
-fn a_queue_the_rules_no_longer_have_has_its_split_files_removed() {
-    // Yesterday's rules routed contacts to `recycle`; today's call it `nurture`. Yesterday's
-    // recycle.csv would hold contacts that are now elsewhere. Only what the last run wrote
-    // (its summary names the queues and the format) goes.
+/// Yesterday's run: the standard contacts split into out/ by rules that route to a queue
+/// named `recycle`; those rules.
+fn split_with_recycle_queue() -> (Env, String) {
     let env = Env::standard();
     let yesterday = RULES.replacen("queue = \"marketing\"", "queue = \"recycle\"", 1);
     env.write("rules.toml", &yesterday);
     std::fs::create_dir(env.path("out")).unwrap();
     ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    (env, yesterday)
+}
+
+#[test]
+fn a_queue_the_rules_no_longer_have_has_its_split_files_removed() {
+    // Yesterday's rules routed contacts to `recycle`; today's call it `nurture`. Yesterday's
+    // recycle.csv would hold contacts that are now elsewhere. Only what the last run wrote
+    // (its summary names the queues and the format) goes.
+    let (env, yesterday) = split_with_recycle_queue();
     assert_eq!(json(&env.path("out/summary.json"))["format"], "csv");
     env.write("out/recycle.xlsx", "a workbook the last run did not write");
     env.write("out/recycle.txt", "not leadsort's");
@@ -545,11 +552,7 @@ fn a_left_over_queue_file_that_is_the_input_or_differs_only_in_case_is_kept() {
     // Re-scoring yesterday's out/recycle.csv into out/ after renaming the queue: the input
     // stays. A queue renamed only in case (Recycle to recycle) is the same file where the
     // file system ignores case: kept, since it may be the file just written.
-    let env = Env::standard();
-    let yesterday = RULES.replacen("queue = \"marketing\"", "queue = \"recycle\"", 1);
-    env.write("rules.toml", &yesterday);
-    std::fs::create_dir(env.path("out")).unwrap();
-    ok_stdout(&run(&mut env.classify(&["--split", "out", "contacts.csv"])));
+    let (env, yesterday) = split_with_recycle_queue();
     env.write(
         "rules.toml",
         yesterday.replace("\"recycle\"", "\"nurture\""),
