@@ -78,9 +78,20 @@ pub fn run_tests(rules: &Rules, default_as_of: Date) -> Result<Vec<TestRun>, Vec
             continue;
         };
         let explanation = engine.explain(rules, row);
+        let mut mismatches = compare(rules, test, engine, &explanation);
+        if let Some((want, _)) = &test.expect.owner {
+            let got = owner_of(rules, engine, row, &explanation.outcome);
+            if got != *want {
+                mismatches.push(Mismatch {
+                    what: "owner",
+                    expected: want.clone(),
+                    actual: got,
+                });
+            }
+        }
         runs.push(TestRun {
             test: i,
-            mismatches: compare(rules, test, engine, &explanation),
+            mismatches,
             explanation,
             columns: fields.clone(),
         });
@@ -185,6 +196,29 @@ fn compare(rules: &Rules, test: &RuleTest, engine: &Engine, e: &Explanation) -> 
         }
     }
     out
+}
+
+/// The rep the balance gives a contact alone in the run (its territory, its owner column,
+/// the reps' capacities and weights), or `none (...)` with why it gets none.
+fn owner_of(
+    rules: &Rules,
+    engine: &Engine,
+    row: &Vec<String>,
+    outcome: &crate::engine::Outcome,
+) -> String {
+    use crate::balance::{Candidate, Decision, Plan, decide};
+    let queue = engine.queue_name(outcome);
+    if queue != rules.sales_queue() {
+        return format!("none (queue {queue})");
+    }
+    let mut scratch = engine.scratch();
+    let candidate = Candidate::of(rules, engine, row, (1, outcome.score), &mut scratch);
+    let (decisions, _) = decide(&Plan::new(rules), &[candidate]);
+    match decisions.first() {
+        Some(Decision::Sales { rep: Some(r) }) => rules.reps[*r].name.clone(),
+        Some(Decision::Waits(why)) => format!("none ({})", why.text()),
+        _ => "none".to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -127,6 +127,8 @@ pub struct Expect {
     pub score: Option<i64>,
     /// Exactly these rules match (any order).
     pub rules: Option<Vec<String>>,
+    /// The `[[rep]]` the balance gives the contact (alone in the run), and where it is written.
+    pub owner: Option<(String, Span)>,
     pub span: Span,
 }
 

@@ -486,6 +486,7 @@ impl Walker {
             );
         }
         top.finish(self);
+        self.check_test_owners(&tests, &reps);
         if let Some(q) = &queues {
             self.check_queue_case(q);
             self.check_overflow(q, balance.as_ref().and_then(Option::as_ref), &reps);
@@ -712,10 +713,15 @@ impl Walker {
                 names
             }
         };
+        // Checked against the [[rep]]s once they are read (see `check_test_owners`).
+        let owner = t
+            .get("owner")
+            .and_then(|ov| Some((self.nonempty_string(ov, "owner")?, ov.span())));
+        ok &= t.has("owner") == owner.is_some();
         if t.entries.is_empty() {
             self.push(
                 Diagnostic::error(v.span(), "`expect` checks nothing")
-                    .label("expected `tier`, `queue`, `score` or `rules`"),
+                    .label("expected `tier`, `queue`, `score`, `rules` or `owner`"),
             );
             ok = false;
         }
@@ -725,8 +731,37 @@ impl Walker {
             queue,
             score,
             rules,
+            owner,
             span: v.span(),
         })
+    }
+
+    /// A test's `expect.owner` must name a `[[rep]]`.
+    fn check_test_owners(&mut self, tests: &[RuleTest], reps: &[Rep]) {
+        for test in tests {
+            let Some((name, span)) = &test.expect.owner else {
+                continue;
+            };
+            if reps.iter().any(|r| r.name == *name) {
+                continue;
+            }
+            let names = reps.iter().map(|r| r.name.as_str());
+            self.push(
+                Diagnostic::error(span.clone(), format!("no [[rep]] is named \"{name}\""))
+                    .label("unknown rep")
+                    .help(match did_you_mean(name, names.clone()) {
+                        Some(m) => format!("did you mean \"{m}\"?"),
+                        None if reps.is_empty() => {
+                            "`owner` is the rep the balance gives a contact: add [[rep]] tables"
+                                .to_string()
+                        }
+                        None => {
+                            let names: Vec<&str> = names.collect();
+                            format!("the reps are {}", list(&names))
+                        }
+                    }),
+            );
+        }
     }
 
     fn check_unique(&mut self, kind: &str) {

@@ -314,6 +314,98 @@ fn tests_in_the_rules_file_pass() {
     );
 }
 
+const WITH_REPS: &str = r#"version = 1
+[fields]
+country = { column = "Country", optional = true }
+[tiers]
+warm = 20
+[[rule]]
+name = "Demo"
+when = { field = "demo", is = true }
+points = 20
+[balance]
+owner = "owner"
+[[rep]]
+name = "Elena"
+capacity = 10
+when = { field = "country", in = ["DE", "FR"] }
+[[rep]]
+name = "Sam"
+capacity = 10
+
+[[test]]
+name = "EMEA goes to Elena"
+contact = { demo = "yes", Country = "DE" }
+expect = { queue = "sales", owner = "Elena" }
+
+[[test]]
+name = "The rest to Sam"
+contact = { demo = "yes", Country = "US" }
+expect = { owner = "Sam" }
+
+[[test]]
+name = "An owner keeps the contact"
+contact = { demo = "yes", Country = "US", owner = "elena" }
+expect = { owner = "Elena" }
+"#;
+
+#[test]
+fn tests_can_expect_the_rep_the_balance_gives() {
+    let env = Env::new();
+    env.write("rules.toml", WITH_REPS);
+    let out = check(&env, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("tests: 3 passed, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+    // A territory that matches no one: the test says who got the contact instead.
+    env.write(
+        "rules.toml",
+        WITH_REPS.replace("[\"DE\", \"FR\"]", "[\"de-DE\"]"),
+    );
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stdout(&out).contains("owner: expected Elena, got Sam"),
+        "{}",
+        stdout(&out)
+    );
+    // A cold contact has no owner, and says why.
+    env.write(
+        "rules.toml",
+        WITH_REPS.replace(
+            "contact = { demo = \"yes\", Country = \"DE\" }",
+            "contact = { Country = \"DE\" }",
+        ),
+    );
+    let out = check(&env, &[]);
+    assert!(
+        stdout(&out).contains("owner: expected Elena, got none (queue marketing)"),
+        "{}",
+        stdout(&out)
+    );
+    // A name no [[rep]] has is an error at its place.
+    env.write(
+        "rules.toml",
+        WITH_REPS.replace("owner = \"Sam\" }", "owner = \"Samm\" }"),
+    );
+    let out = check(&env, &[]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no [[rep]] is named \"Samm\"") && err.contains("did you mean \"Sam\"?"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_failing_test_shows_expected_actual_and_the_breakdown() {
     let env = Env::new();
