@@ -356,6 +356,13 @@ fn fit_report(
         .count() as u64;
     queues[sales] -= waiting;
     queues[engine.queue_id(rules.overflow_queue())] += waiting;
+    // What each rep would take, as classify gives it: a territory that matches no one shows.
+    let mut rep_loads = vec![0u64; rules.reps.len()];
+    for d in &decisions {
+        if let Decision::Sales { rep: Some(r) } = d {
+            rep_loads[*r] += 1;
+        }
+    }
     if let Some(min) = rules.balance.as_ref().and_then(|b| b.min_sales)
         && queues[sales] < min
     {
@@ -465,5 +472,11 @@ fn fit_report(
         .map(|t| format!("{} {}", t.as_str(), tiers[*t as usize]))
         .collect();
     let _ = writeln!(out, "tiers: {}", tier_list.join(", "));
+    if !rules.reps.is_empty() {
+        let reps: Vec<String> = (rules.reps.iter().zip(&rep_loads))
+            .map(|(r, n)| format!("{} {n}/{}", r.name, r.capacity))
+            .collect();
+        let _ = writeln!(out, "reps: {}", reps.join(", "));
+    }
     Ok((out, warnings.len()))
 }

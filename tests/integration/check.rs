@@ -404,6 +404,21 @@ fn tests_can_expect_the_rep_the_balance_gives() {
         err.contains("no [[rep]] is named \"Samm\"") && err.contains("did you mean \"Sam\"?"),
         "{err}"
     );
+    // With a CSV, what each rep would take: a territory that matches no one shows as 0.
+    env.write(
+        "rules.toml",
+        WITH_REPS.replace("[\"DE\", \"FR\"]", "[\"de-DE\"]"),
+    );
+    env.write(
+        "c.csv",
+        "demo,Country,owner\nyes,DE,\nyes,FR,\nyes,US,\nno,DE,\n",
+    );
+    let out = check(&env, &["c.csv"]);
+    assert!(
+        stdout(&out).contains("\nreps: Elena 0/10, Sam 3/10\n"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
