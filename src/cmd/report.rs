@@ -138,7 +138,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &outputs)?;
 
     let as_of = args.as_of.date();
-    let mut input = Input::open(&source, &args.csv.options())?;
+    let mut options = args.csv.options();
+    options.hash = true;
+    let mut input = Input::open(&source, &options)?;
     let engine = super::compile(&rules, &input, as_of)?;
     // Rows classify would reject are rejected here too, so the counts agree.
     let single_line = super::single_line_columns(&rules, &engine, input.header());
@@ -153,20 +155,23 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     }
     if tally.rejected > 0 {
         ui.warn_even_quiet(&format!(
-            "{} of {} rows in {} could not be read and were left out of the report \
+            "{} of {} rows in {} could not be read and {} left out of the report \
              (leadsort classify --rejected FILE shows them)",
             tally.rejected,
             tally.contacts + tally.rejected,
-            input.name()
+            input.name(),
+            if tally.rejected == 1 { "was" } else { "were" }
         ));
     }
     if let Some(first) = input.first_not_utf8 {
         ui.warn(&crate::input::not_utf8_warning(input.name(), first));
     }
 
+    let sha256 = input.sha256();
     let report = Report::new(
         Context {
             input: input.name(),
+            input_sha256: sha256.as_deref(),
             rules: &rules,
             engine: &engine,
             stats: &stats,

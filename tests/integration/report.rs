@@ -180,6 +180,27 @@ fn the_text_shows_what_classify_and_check_count() {
 }
 
 #[test]
+fn the_json_names_the_input_and_rules_by_hash_as_the_summary_does() {
+    // A monitor can tell that the report and the night's run read the same bytes.
+    let json: Value = serde_json::from_slice(&ok_output(run_in_root(
+        "report",
+        &["examples/contacts.csv", "--format", "json"],
+    )))
+    .unwrap();
+    let summary = classify_summary(None);
+    for key in [
+        "input_sha256",
+        "rules_sha256",
+        "rows",
+        "contacts",
+        "rejected",
+    ] {
+        assert!(!json[key].is_null(), "{key}");
+        assert_eq!(json[key], summary[key], "{key}");
+    }
+}
+
+#[test]
 fn the_histogram_counts_are_the_scores_classify_writes() {
     let json: Value = serde_json::from_slice(&ok_output(run_in_root(
         "report",

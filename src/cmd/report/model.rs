@@ -66,6 +66,8 @@ impl Tally {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub input: &'a str,
+    /// The SHA-256 of the input as stored, as classify's summary.json gives it.
+    pub input_sha256: Option<&'a str>,
     pub rules: &'a Rules,
     pub engine: &'a Engine,
     pub stats: &'a Stats,
@@ -77,9 +79,14 @@ pub struct Context<'a> {
 pub struct Report {
     pub leadsort_version: &'static str,
     pub input: String,
+    /// As in classify's summary.json: which file, byte for byte, the report is of.
+    pub input_sha256: Option<String>,
     /// The rules file.
     pub rules: String,
+    pub rules_sha256: String,
     pub as_of: String,
+    /// Records read after the header: `contacts + rejected`.
+    pub rows: u64,
     pub contacts: u64,
     pub rejected: u64,
     /// Contacts per queue as classify writes them: the sales capacity applied.
@@ -360,6 +367,7 @@ impl Report {
     pub fn new(cx: Context<'_>, tally: &Tally) -> Report {
         let Context {
             input,
+            input_sha256,
             rules,
             engine,
             stats,
@@ -409,8 +417,11 @@ impl Report {
         Report {
             leadsort_version: env!("CARGO_PKG_VERSION"),
             input: input.to_string(),
+            input_sha256: input_sha256.map(str::to_string),
             rules: rules.source.path.display().to_string(),
+            rules_sha256: crate::guard::sha256(rules.source.text.as_bytes()),
             as_of: as_of.to_string(),
+            rows: contacts + tally.rejected,
             contacts,
             rejected: tally.rejected,
             queues,
