@@ -78,20 +78,9 @@ pub fn run_tests(rules: &Rules, default_as_of: Date) -> Result<Vec<TestRun>, Vec
             continue;
         };
         let explanation = engine.explain(rules, row);
-        let mut mismatches = compare(rules, test, engine, &explanation);
-        if let Some((want, _)) = &test.expect.owner {
-            let got = owner_of(rules, engine, row, &explanation.outcome);
-            if got != *want {
-                mismatches.push(Mismatch {
-                    what: "owner",
-                    expected: want.clone(),
-                    actual: got,
-                });
-            }
-        }
         runs.push(TestRun {
             test: i,
-            mismatches,
+            mismatches: compare(rules, test, engine, row, &explanation),
             explanation,
             columns: fields.clone(),
         });
@@ -139,7 +128,13 @@ fn unknown_key(
     }
 }
 
-fn compare(rules: &Rules, test: &RuleTest, engine: &Engine, e: &Explanation) -> Vec<Mismatch> {
+fn compare(
+    rules: &Rules,
+    test: &RuleTest,
+    engine: &Engine,
+    row: &Vec<String>,
+    e: &Explanation,
+) -> Vec<Mismatch> {
     let mut out = Vec::new();
     let expect = &test.expect;
     let outcome = &e.outcome;
@@ -192,6 +187,16 @@ fn compare(rules: &Rules, test: &RuleTest, engine: &Engine, e: &Explanation) -> 
                 what: "rules",
                 expected: list(&want),
                 actual: list(&got),
+            });
+        }
+    }
+    if let Some((want, _)) = &expect.owner {
+        let got = owner_of(rules, engine, row, outcome);
+        if got != *want {
+            out.push(Mismatch {
+                what: "owner",
+                expected: want.clone(),
+                actual: got,
             });
         }
     }

@@ -573,6 +573,7 @@ impl Calibration {
             })
             .map(|s| s.header.as_str())
             .collect();
+        split_perfectly.sort_unstable();
         split_perfectly.dedup();
         notes.extend(split_perfectly.iter().map(|column| {
             format!(

@@ -376,10 +376,13 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // An owner cell that names no rep is passed over for the territories, without a word
     // per contact: a CRM's full names ("Sam Jones") against reps named "Sam" would quietly
     // reassign every owned contact.
-    let strangers = (held.iter())
-        .filter(|h| !rules.reps.is_empty() && !h.owner.is_empty())
-        .filter(|h| crate::balance::rep_named(&rules, &h.owner).is_none())
-        .count();
+    let strangers = match rules.reps.is_empty() {
+        true => 0,
+        false => (held.iter())
+            .filter(|h| !h.owner.is_empty())
+            .filter(|h| crate::balance::rep_named(&rules, &h.owner).is_none())
+            .count(),
+    };
     if strangers > 0 {
         warnings.push(format!(
             "{} bound for sales {} an owner that is no [[rep]] in the rules: {} given to \
