@@ -91,15 +91,21 @@ impl Plan {
     }
 }
 
-/// The rep an owner cell names (case-insensitive), if it names one.
+/// The rep an owner cell names (ignoring case, as rep names are told apart), if it names one.
 pub fn rep_named(rules: &Rules, owner: &str) -> Option<usize> {
     if owner.is_empty() {
         return None;
     }
-    rules
-        .reps
-        .iter()
-        .position(|r| r.name.eq_ignore_ascii_case(owner))
+    let folded = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
+    if owner.is_ascii() {
+        rules
+            .reps
+            .iter()
+            .position(|r| r.name.eq_ignore_ascii_case(owner))
+    } else {
+        let owner = folded(owner);
+        rules.reps.iter().position(|r| folded(&r.name) == owner)
+    }
 }
 
 /// The decision for each candidate (in the order given), and the order in which they were

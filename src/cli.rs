@@ -161,7 +161,8 @@ pub struct CsvArgs {
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
 
-    /// Reject any record larger than SIZE bytes (suffixes K, M), keeping memory bounded
+    /// Reject any record larger than SIZE bytes (suffixes K, M; at most 1024M), keeping memory
+    /// bounded
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1M")]
     pub max_record_size: usize,
 }
@@ -190,7 +191,11 @@ fn parse_encoding(s: &str) -> std::result::Result<&'static encoding_rs::Encoding
         })
 }
 
-/// `4096`, `64K`, `1M`.
+/// The largest record size: 1 GiB. Far above any real contact; sizes near `usize::MAX`
+/// would overflow the reader's arithmetic.
+const MAX_RECORD_SIZE: usize = 1 << 30;
+
+/// `4096`, `64K`, `1M`, up to `1024M`.
 fn parse_size(s: &str) -> std::result::Result<usize, String> {
     let s = s.trim();
     let (digits, unit) = match s.char_indices().last() {
@@ -202,8 +207,10 @@ fn parse_size(s: &str) -> std::result::Result<usize, String> {
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(unit))
-        .filter(|n| *n > 0)
-        .ok_or_else(|| "expected a size in bytes, such as 65536, 64K or 1M".to_string())
+        .filter(|n| (1..=MAX_RECORD_SIZE).contains(n))
+        .ok_or_else(|| {
+            "expected a size in bytes from 1 to 1024M, such as 65536, 64K or 1M".to_string()
+        })
 }
 
 fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
@@ -337,6 +344,9 @@ mod tests {
         assert_eq!(parse_size("1m"), Ok(1 << 20));
         assert_eq!(parse_size("100"), Ok(100));
         assert!(parse_size("0").is_err());
+        assert_eq!(parse_size("1024M"), Ok(1 << 30));
+        assert!(parse_size("1025M").is_err());
+        assert!(parse_size("18446744073709551615").is_err());
         assert!(parse_size("lots").is_err());
     }
 

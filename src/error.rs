@@ -108,7 +108,8 @@ impl Error {
         }
     }
 
-    /// An I/O failure while writing or reading `path`; a closed stdout is not an error.
+    /// An I/O failure while writing or reading `path`. A pipe whose reader has gone (stdout
+    /// into `| head`, or a FIFO named as an output) is not an error: it ends the run, exit 0.
     pub fn io(what: impl Into<String>, source: io::Error) -> Error {
         if source.kind() == io::ErrorKind::BrokenPipe {
             Error::BrokenPipe

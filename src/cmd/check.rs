@@ -241,7 +241,6 @@ fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
     }
 }
 
-/// One line per test; a failing one with expected vs actual and its breakdown.
 /// The `[[test]]`s' results: a count, then each test; `failed_only`: only the failed ones,
 /// and nothing when every test passed.
 fn tests_report(rules: &Rules, runs: &[TestRun], failed_only: bool) -> String {
@@ -292,7 +291,7 @@ fn fit_report(
     ui: &Ui,
     denied: bool,
 ) -> Result<(String, usize)> {
-    let mut warnings = super::classify::header_warnings(rules, engine, input.header());
+    let mut warnings = super::classify::output_header_warnings(rules, engine, input.header());
     // Rows classify rejects (a line break in an id or email) are rejected here too.
     let single_line = super::single_line_columns(rules, engine, input.header());
     input.single_line_columns(single_line);
@@ -308,6 +307,7 @@ fn fit_report(
     // Contacts bound for sales, when a capacity or reps decide how many it gets.
     let sales = engine.queue_id(rules.sales_queue());
     let mut bound: Vec<Candidate> = Vec::new();
+    let mut strangers = 0u64;
     while let Some(next) = input.next(&mut record)? {
         let number = match next {
             Next::Rejected => {
@@ -319,7 +319,11 @@ fn fit_report(
         engine.evaluate(&record, &mut scratch, &mut outcome);
         if rules.holds_sales() && outcome.queue == sales {
             let at = (number, outcome.score);
-            bound.push(Candidate::of(rules, engine, &record, at, &mut scratch));
+            let candidate = Candidate::of(rules, engine, &record, at, &mut scratch);
+            if candidate.owner.is_none() && !engine.owner(&record).is_empty() {
+                strangers += u64::from(!rules.reps.is_empty());
+            }
+            bound.push(candidate);
         }
         contacts += 1;
         for h in &outcome.hits {
@@ -342,12 +346,16 @@ fn fit_report(
             if rejected == 1 { "was" } else { "were" }
         ));
     }
+    if let Some(first) = input.first_not_utf8 {
+        warnings.push(crate::input::not_utf8_warning(input.name(), first));
+    }
     warnings.extend(super::mostly_unreadable(
         rules,
         engine,
         &scratch.stats.unreadable,
         contacts,
     ));
+    warnings.extend(super::owners_not_reps(strangers));
     // The queues classify would write: the balance sends some of those to the overflow queue.
     let (decisions, _) = crate::balance::decide(&Plan::new(rules), &bound);
     let waiting = decisions

@@ -59,7 +59,8 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE", conflicts_with = "split")]
     pub output: Option<PathBuf>,
 
-    /// Write one CSV per queue into DIR (sales.csv, marketing.csv, ...), plus rejected.csv
+    /// Write one file per queue into DIR (sales.csv, marketing.csv, ...; .tsv, .jsonl or
+    /// .xlsx with --format), plus rejected.csv
     /// and summary.json; the files of a queue the last run had and these rules do not are
     /// removed
     #[arg(long, value_name = "DIR")]
@@ -245,7 +246,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     options.hash = summarise;
     let input = Input::open(&source, &options)?;
     let engine = super::compile(&rules, &input, as_of)?;
-    let mut warnings = header_warnings(&rules, &engine, input.header());
+    let mut warnings = output_header_warnings(&rules, &engine, input.header());
     let single_line = super::single_line_columns(&rules, &engine, input.header());
 
     let columns = match &args.columns {
@@ -373,29 +374,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         })?;
     progress.done();
     let held = std::mem::take(&mut delivery.held);
-    // An owner cell that names no rep is passed over for the territories, without a word
-    // per contact: a CRM's full names ("Sam Jones") against reps named "Sam" would quietly
-    // reassign every owned contact.
     let strangers = match rules.reps.is_empty() {
         true => 0,
         false => (held.iter())
             .filter(|h| !h.owner.is_empty())
             .filter(|h| crate::balance::rep_named(&rules, &h.owner).is_none())
-            .count(),
+            .count() as u64,
     };
-    if strangers > 0 {
-        warnings.push(format!(
-            "{} bound for sales {} an owner that is no [[rep]] in the rules: {} given to \
-             reps by territory (are the reps named as the owner column names them?)",
-            crate::ui::plural(strangers as u64, "contact"),
-            if strangers == 1 { "names" } else { "name" },
-            if strangers == 1 {
-                "it was"
-            } else {
-                "they were"
-            },
-        ));
-    }
+    warnings.extend(super::owners_not_reps(strangers));
     let balance = settle(&rules, &engine, held, encoder, &mut outputs, &mut totals)?;
     if let Some(min) = balance.min_sales
         && balance.sales < min
@@ -616,36 +602,14 @@ fn chosen_columns(names: &[String], header: &Header, input: &str) -> Result<Vec<
         .collect()
 }
 
-/// Warnings about the header that do not stop the run.
-pub(super) fn header_warnings(rules: &Rules, engine: &Engine, header: &Header) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let missing: Vec<&str> = engine
-        .bindings
-        .iter()
-        .filter(|b| b.column.is_none())
-        .map(|b| b.field.as_str())
-        .collect();
-    if !missing.is_empty() {
-        warnings.push(format!(
-            "optional field{} {} not in the input: read as empty for every contact",
-            if missing.len() > 1 { "s" } else { "" },
-            super::quoted(&missing)
-        ));
-    }
-    let dups = header.duplicates();
-    if !dups.is_empty() && super::header_looks_like_data(header) {
-        // Its cells may be a contact's: not shown.
-        warnings.push(format!(
-            "the header repeats {}",
-            crate::ui::plural(dups.len(), "name")
-        ));
-    } else if !dups.is_empty() {
-        warnings.push(format!(
-            "the header repeats {} (the rules do not use {})",
-            super::quoted(&dups),
-            if dups.len() > 1 { "them" } else { "it" }
-        ));
-    }
+/// What the header tells before any row is read: `super::header_warnings`, and columns the
+/// output adds that the input already has (an earlier output read again?).
+pub(super) fn output_header_warnings(
+    rules: &Rules,
+    engine: &Engine,
+    header: &Header,
+) -> Vec<String> {
+    let mut warnings = super::header_warnings(&[engine], header);
     let mut added = vec![
         "score".to_string(),
         "tier".into(),
@@ -748,6 +712,10 @@ fn rejected_warning(args: &Args, input: &str, t: &Totals) -> Option<String> {
     let whereto = match (&args.split, &args.rejected) {
         (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
         (None, Some(file)) => format!("see {}", file.display()),
+        (None, None) if args.kind() == Kind::Xlsx => match &args.output {
+            Some(file) => format!("see the Rejected sheet of {}", file.display()),
+            None => "see the workbook's Rejected sheet".to_string(),
+        },
         (None, None) => "use --rejected FILE to keep them".to_string(),
     };
     (t.rejected > 0).then(|| {

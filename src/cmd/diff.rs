@@ -312,20 +312,8 @@ fn compile(rules: &Rules, input: &Input, as_of: Date, side: &str, path: &Path) -
 
 /// One line per thing the user should know; the diff itself is not affected.
 fn warn(ui: &Ui, input: &Input, tally: &Tally, change: &Change<'_>) {
-    let mut missing: Vec<&str> = Vec::new();
-    for side in [&change.old, &change.new] {
-        for b in side.engine.bindings.iter().filter(|b| b.column.is_none()) {
-            if !missing.contains(&b.field.as_str()) {
-                missing.push(&b.field);
-            }
-        }
-    }
-    if !missing.is_empty() {
-        ui.warn(&format!(
-            "optional field{} {} not in the input: read as empty for every contact",
-            if missing.len() > 1 { "s" } else { "" },
-            super::quoted(&missing)
-        ));
+    for w in super::header_warnings(&[change.old.engine, change.new.engine], input.header()) {
+        ui.warn(&w);
     }
     if input.records() == 0 {
         ui.warn(&format!("{} has a header but no contacts", input.name()));

@@ -188,6 +188,59 @@ pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
     )
 }
 
+/// The warning for contacts bound for sales whose owner cell names no `[[rep]]`: they are
+/// passed over for the territories without a word each, and a CRM's full names ("Sam Jones")
+/// against reps named "Sam" would quietly reassign every owned contact.
+pub fn owners_not_reps(strangers: u64) -> Option<String> {
+    (strangers > 0).then(|| {
+        format!(
+            "{} bound for sales {} an owner that is no [[rep]] in the rules: {} given to \
+             reps by territory (are the reps named as the owner column names them?)",
+            crate::ui::plural(strangers, "contact"),
+            if strangers == 1 { "names" } else { "name" },
+            if strangers == 1 {
+                "it was"
+            } else {
+                "they were"
+            },
+        )
+    })
+}
+
+/// What a header tells every command before any row is read: optional fields it lacks (of
+/// every engine that reads it: `diff` has two) and names it repeats.
+pub fn header_warnings(engines: &[&Engine], header: &Header) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut missing: Vec<&str> = Vec::new();
+    for b in engines.iter().flat_map(|e| &e.bindings) {
+        if b.column.is_none() && !missing.contains(&b.field.as_str()) {
+            missing.push(&b.field);
+        }
+    }
+    if !missing.is_empty() {
+        warnings.push(format!(
+            "optional field{} {} not in the input: read as empty for every contact",
+            if missing.len() > 1 { "s" } else { "" },
+            quoted(&missing)
+        ));
+    }
+    let dups = header.duplicates();
+    if !dups.is_empty() && header_looks_like_data(header) {
+        // Its cells may be a contact's: not shown.
+        warnings.push(format!(
+            "the header repeats {}",
+            crate::ui::plural(dups.len(), "name")
+        ));
+    } else if !dups.is_empty() {
+        warnings.push(format!(
+            "the header repeats {} (the rules do not use {})",
+            quoted(&dups),
+            if dups.len() > 1 { "them" } else { "it" }
+        ));
+    }
+    warnings
+}
+
 /// Why a header that looks like data is not shown (see `header_looks_like_data`).
 pub fn not_a_header(input: &str) -> String {
     format!(

@@ -102,10 +102,7 @@ impl Args {
             ));
         }
         if let (Some(html), Some(output)) = (&self.html, &self.output)
-            && (html == output
-                || html
-                    .canonicalize()
-                    .is_ok_and(|h| output.canonicalize().is_ok_and(|o| h == o)))
+            && super::same_file(html, output)
         {
             return Err(Error::Usage(format!(
                 "--html and -o both name {}: give them different files",
@@ -145,7 +142,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // Rows classify would reject are rejected here too, so the counts agree.
     let single_line = super::single_line_columns(&rules, &engine, input.header());
     input.single_line_columns(single_line);
-    warn_missing_fields(ui, &engine);
+    for w in super::header_warnings(&[&engine], input.header()) {
+        ui.warn(&w);
+    }
 
     let progress = super::Progress::new(ui, &source);
     let (tally, stats) = score(&rules, &engine, &mut input, &progress)?;
@@ -253,21 +252,4 @@ fn write(args: &Args, report: &Report, content: Option<&str>) -> Result<()> {
             .map_err(|e| Error::io("cannot write stdout", e))?;
     }
     Ok(())
-}
-
-/// Optional fields the input does not have read as empty: say so once.
-fn warn_missing_fields(ui: &Ui, engine: &Engine) {
-    let missing: Vec<&str> = engine
-        .bindings
-        .iter()
-        .filter(|b| b.column.is_none())
-        .map(|b| b.field.as_str())
-        .collect();
-    if !missing.is_empty() {
-        ui.warn(&format!(
-            "optional field{} {} not in the input: read as empty for every contact",
-            if missing.len() > 1 { "s" } else { "" },
-            super::quoted(&missing)
-        ));
-    }
 }

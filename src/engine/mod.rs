@@ -1125,12 +1125,17 @@ impl Engine {
         }
     }
 
-    /// The queue name an outcome went to.
     /// The id of a queue by name (the first queue when unknown; rules name only known ones).
     pub fn queue_id(&self, name: &str) -> QueueId {
         self.queues.iter().position(|q| q == name).unwrap_or(0)
     }
 
+    /// The queue of warm contacts: sales, whatever the rules call it.
+    pub fn sales_queue(&self) -> QueueId {
+        self.tier_queue[Tier::Warm as usize]
+    }
+
+    /// The queue name an outcome went to.
     pub fn queue_name(&self, outcome: &Outcome) -> &str {
         &self.queues[outcome.queue]
     }

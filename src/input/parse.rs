@@ -588,7 +588,10 @@ impl RecordParser {
         let lead = leading_breaks(&self.spill, part);
         // Room for the record and its terminator (a CRLF), so that one within the limit is
         // kept whole: it may have to be read again (see `finish`).
-        let room = (self.max_record + lead + 2).saturating_sub(self.spill.len());
+        let room = self
+            .max_record
+            .saturating_add(lead + 2)
+            .saturating_sub(self.spill.len());
         self.spill.extend_from_slice(&part[..part.len().min(room)]);
         self.spill_quoting = self.spill_quoting.after(part, self.delimiter);
         for &b in part.iter().rev().take(2).rev() {
@@ -675,8 +678,11 @@ impl RecordParser {
         let mut chunk_part = chunk_part;
         if self.too_big {
             // Keep the raw row within the limit too.
-            self.spill.truncate(self.max_record + lead);
-            let room = (self.max_record + lead).saturating_sub(self.spill.len());
+            self.spill.truncate(self.max_record.saturating_add(lead));
+            let room = self
+                .max_record
+                .saturating_add(lead)
+                .saturating_sub(self.spill.len());
             chunk_part = &chunk_part[..chunk_part.len().min(room)];
         }
         if unterminated || merged {

@@ -519,14 +519,14 @@ impl Outputs {
     ) -> Result<Outputs> {
         let mut head = Vec::new();
         encoder.header(&mut head);
-        // Sheets in the order a workbook shows them: sales first.
+        // Sheets in the order a workbook shows them: sales (the warm tier's queue) first.
         let mut sheets: Vec<(QueueId, &str)> = engine
             .queues
             .iter()
             .enumerate()
             .map(|(i, q)| (i, q.as_str()))
             .collect();
-        sheets.sort_by_key(|&(_, q)| q != "sales");
+        sheets.sort_by_key(|&(i, _)| i != engine.sales_queue());
         if format.kind == Kind::Xlsx && layout.names.len() > xlsx::EXCEL_MAX_COLUMNS {
             return Err(Error::Data(format!(
                 "the rows would have {} columns ({} of the input's, {} added): an Excel sheet \

@@ -214,17 +214,18 @@ fn an_owner_in_the_input_is_kept_while_the_rep_has_room() {
     env.write(
         "rules.toml",
         format!(
-            "{}\n[balance]\nowner = \"owner\"\n[[rep]]\nname = \"Ann\"\ncapacity = 1\n[[rep]]\nname = \"Bo\"\ncapacity = 5\n",
+            "{}\n[balance]\nowner = \"owner\"\n[[rep]]\nname = \"Ann\"\ncapacity = 1\n[[rep]]\nname = \"Bö\"\ncapacity = 5\n",
             crate::util::RULES
         ),
     );
-    // Two warm contacts say Bo owns them; Ann, first in the file, would get one otherwise.
+    // Two warm contacts say Bö owns them, in any case; Ann, first in the file, would get one
+    // otherwise.
     env.write(
         "c.csv",
         "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,owner\n\
-         1,a@acme.com,VP,500,yes,no,,bo\n\
+         1,a@acme.com,VP,500,yes,no,,bö\n\
          2,b@acme.com,VP,500,yes,no,,\n\
-         3,c@acme.com,VP,500,yes,no,,Bo\n\
+         3,c@acme.com,VP,500,yes,no,,BÖ\n\
          4,d@acme.com,VP,500,yes,no,,Zed\n",
     );
     let out = env.classify(&["c.csv"]).output().unwrap();
@@ -238,11 +239,11 @@ fn an_owner_in_the_input_is_kept_while_the_rep_has_room() {
         .iter()
         .map(|r| (r[0].clone(), r[r.len() - 2].clone()))
         .collect();
-    assert_eq!(owners["1"], "Bo");
-    assert_eq!(owners["3"], "Bo");
-    // 2 and 4 (whose owner is no rep) share what is left: Ann's one seat, then Bo.
+    assert_eq!(owners["1"], "Bö");
+    assert_eq!(owners["3"], "Bö");
+    // 2 and 4 (whose owner is no rep) share what is left: Ann's one seat, then Bö.
     assert_eq!(owners["2"], "Ann");
-    assert_eq!(owners["4"], "Bo");
+    assert_eq!(owners["4"], "Bö");
     // Zed is no rep: said once, without naming anyone.
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

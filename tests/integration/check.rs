@@ -419,6 +419,20 @@ fn tests_can_expect_the_rep_the_balance_gives() {
         "{}",
         stdout(&out)
     );
+    // An owner the CRM names in full is no rep: classify --deny-warnings would fail on it,
+    // so check --deny-warnings does.
+    env.write("rules.toml", WITH_REPS);
+    env.write(
+        "c.csv",
+        "demo,Country,owner\nyes,US,Sam Jones\nyes,US,sam\n",
+    );
+    let out = check(&env, &["--deny-warnings", "c.csv"]);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 contact bound for sales names an owner that is no [[rep]]"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -435,6 +435,38 @@ fn a_workbook_keeps_a_cell_that_starts_with_u_feff() {
     assert!(ids.contains(&"\u{feff}2".to_string()), "{ids:?}");
 }
 
+/// The warm tier's queue comes first in a workbook, whatever the rules call it.
+#[test]
+fn a_workbook_shows_the_sales_queue_first_under_its_own_name() {
+    let env = Env::standard();
+    env.write(
+        "rules.toml",
+        format!("{}\n[queues]\nwarm = \"sdr\"\n", crate::util::RULES),
+    );
+    classify(&env, &["contacts.csv", "-o", "o.xlsx"]);
+    let book = read(&env, "o.xlsx");
+    assert_eq!(book["order"][0], "sdr", "{}", book["order"]);
+}
+
+/// A workbook keeps its rejected rows in a sheet of their own, and the warning says where.
+#[test]
+fn a_workbooks_rejected_rows_are_in_its_rejected_sheet() {
+    let env = Env::standard();
+    env.write(
+        "odd.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n\
+         1,a@acme.com,VP,10,no,no,\n7,too,few\n",
+    );
+    let out = env.classify(&["odd.csv", "-o", "o.xlsx"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("(see the Rejected sheet of o.xlsx)"), "{err}");
+    let book = read(&env, "o.xlsx");
+    let rejected = rows(&book, "Rejected");
+    assert_eq!(rejected.len(), 2, "a header and the one row: {rejected:?}");
+    assert_eq!(text(&rejected[1][0]), "2");
+}
+
 /// A workbook records when it was created: the as-of date, so a run gives the same bytes
 /// whenever it runs (zip entries carry no time of their own).
 #[test]

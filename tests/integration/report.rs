@@ -556,6 +556,20 @@ fn outputs_never_replace_an_input() {
     assert!(!env.exists("page.html"));
     let out = report(&env, &["contacts.csv", "--html", "x.html", "-o", "x.html"]);
     assert_eq!(out.status.code(), Some(2));
+    // One file named two ways, before it exists: the page would be renamed over by the text.
+    let out = report(
+        &env,
+        &[
+            "contacts.csv",
+            "--html",
+            "./balance.out",
+            "-o",
+            "balance.out",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--html and -o both name"));
+    assert!(!env.exists("balance.out"));
 }
 
 #[test]
@@ -578,6 +592,35 @@ fn a_page_that_cannot_be_written_leaves_nothing_behind() {
     );
     assert_eq!(out.status.code(), Some(73));
     assert_eq!(env.files(), ["contacts.csv", "rules.toml"]);
+}
+
+/// The header's warnings are classify's: report and diff read the same files.
+#[test]
+fn report_and_diff_warn_of_a_repeated_column_as_classify_does() {
+    let env = Env::standard();
+    env.write(
+        "twice.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,note,note\n\
+         1,a@acme.com,VP,10,no,no,,x,y\n",
+    );
+    let said = "the header repeats `note`";
+    let out = report(&env, &["twice.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(said));
+    let out = env
+        .cmd()
+        .args([
+            "diff",
+            "--as-of",
+            AS_OF,
+            "--old",
+            "rules.toml",
+            "--new",
+            "rules.toml",
+        ])
+        .arg("twice.csv")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(said));
 }
 
 #[test]

@@ -25,6 +25,7 @@ def main(path):
             for row in ws.iter_rows():
                 rows.append(["" if c.value is None else c.value for c in row])
                 types.append([c.data_type for c in row])
+            out.setdefault("order", []).append(ws.title)
             out["sheets"][ws.title] = rows
             out["types"][ws.title] = types
             out.setdefault("frozen", {})[ws.title] = ws.freeze_panes
