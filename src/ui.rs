@@ -80,6 +80,12 @@ impl Ui {
     }
 }
 
+/// A warning from deep in a run, where no `Ui` is at hand, that `-q` must not silence (output
+/// files put back as they were).
+pub fn warn_now(message: &str) {
+    emit("warning: ", message);
+}
+
 /// Write to stderr as it is. A stderr that cannot be written (closed, `2>/dev/full`, a pipe
 /// whose reader left) loses the text but not the exit code: `eprint!` would panic.
 pub fn to_stderr(text: &str) {

@@ -160,11 +160,25 @@ impl Prepared {
                     _ => Error::writing(&path, e.error),
                 })?;
         }
-        // Make the rename itself durable.
+        // Tests: die here, as `kill -9` would, with this file renamed and the rest not.
+        if fault("die-after-rename", &path).is_err() {
+            std::process::abort();
+        }
+        // Make the rename itself durable. A folder that cannot be synced (a disk failing) is
+        // an error: the caller puts the old file back. Some file systems cannot sync a folder
+        // at all: nothing to do there.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(d) = File::open(dir)
+            && let Err(e) = fault("sync-folder", &path).and_then(|()| d.sync_all())
         {
-            let _ = d.sync_all();
+            let unsupported = e.raw_os_error() == Some(95) // EOPNOTSUPP
+                || matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+                );
+            if !unsupported {
+                return Err(Error::writing(&path, e));
+            }
         }
         Ok(())
     }
@@ -175,16 +189,14 @@ impl Prepared {
 /// do not share one, and a killed run's backup is removed as its temp files are.
 pub fn backup_name(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_string_lossy().into_owned();
-    let full = match writer() {
-        Some(w) => format!(".{name}.{}-{}.backup{TEMP_SUFFIX}", w.machine, w.pid),
-        None => format!(".{name}.{}.backup{TEMP_SUFFIX}", std::process::id()),
-    };
+    let full = format!(".{name}.{}.backup{TEMP_SUFFIX}", writer_tag());
     let short = format!(".{name}.{}.backup{TEMP_SUFFIX}", std::process::id());
     Some(path.with_file_name(if full.len() <= 255 { full } else { short }))
 }
 
 /// Remove temp files that a killed run left next to `path` (`.<name>.*.leadsort-tmp`), or,
-/// with `path` a folder, every leadsort temp file in it. Only safe while holding the run lock.
+/// with `path` a folder, every leadsort temp file in it, once any commit a killed run left
+/// half done there is undone (`journal::recover`). Only safe while holding the run lock.
 pub fn remove_stale_temps(path: &Path) -> usize {
     let (dir, prefix) = if path.is_dir() {
         (path.to_path_buf(), ".".to_string())
@@ -199,6 +211,7 @@ pub fn remove_stale_temps(path: &Path) -> usize {
             .unwrap_or_default();
         (dir, format!(".{name}."))
     };
+    super::journal::recover(&dir, true);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return 0;
     };
@@ -281,48 +294,66 @@ fn find_writer() -> Option<Writer> {
 /// Remove the temp files next to `dir/name` that a run on this machine, by this user, left
 /// when it was killed (`kill -9`, the out-of-memory killer): their writer's process is gone.
 /// A run still writing keeps its files, and so does one on another machine or in another
-/// container; those wait for a run that holds the lock (`remove_stale_temps`).
+/// container; those wait for a run that holds the lock (`remove_stale_temps`). A commit the
+/// killed run left half done is undone first (`journal::recover`).
 fn remove_orphans(dir: &Path, name: &str) -> usize {
-    let Some(me) = writer() else {
+    if writer().is_none() {
         return 0;
-    };
+    }
+    super::journal::recover(dir, false);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    let prefix = format!(".{name}.{}-", me.machine);
-    let orphan = |entry: &std::fs::DirEntry| {
-        let file = entry.file_name();
-        let Some(pid) = (file.to_str())
-            .and_then(|f| f.strip_prefix(&prefix))
-            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
-            .and_then(|rest| rest.split_once('.'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
-        else {
-            return false;
-        };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            if !entry
-                .metadata()
-                .is_ok_and(|m| m.is_file() && m.uid() == me.uid)
-            {
-                return false;
-            }
-        }
-        pid != me.pid && !Path::new("/proc").join(pid.to_string()).exists()
-    };
     entries
         .flatten()
-        .filter(orphan)
+        .filter(|e| left_by_the_dead(e, name))
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
 }
 
+/// Whether `entry` is a temp file of `name` (`.<name>.<writer>....leadsort-tmp`) whose writer
+/// is a process of this machine and this user that is gone.
+pub(super) fn left_by_the_dead(entry: &std::fs::DirEntry, name: &str) -> bool {
+    let Some(me) = writer() else {
+        return false;
+    };
+    let prefix = format!(".{name}.{}-", me.machine);
+    let file = entry.file_name();
+    let Some(pid) = (file.to_str())
+        .and_then(|f| f.strip_prefix(&prefix))
+        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        .and_then(|rest| rest.split_once('.'))
+        .and_then(|(pid, _)| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if !entry
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.uid() == me.uid)
+        {
+            return false;
+        }
+    }
+    pid != me.pid && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// This process's part of a temp file's name: `<machine>-<pid>`, or the pid alone when the
+/// writer cannot be told (see `Writer`).
+pub(super) fn writer_tag() -> String {
+    match writer() {
+        Some(w) => format!("{}-{}", w.machine, w.pid),
+        None => std::process::id().to_string(),
+    }
+}
+
 /// Test builds only: `LEADSORT_FAULT=step` or `step@file-name` makes that step fail, as a
 /// full disk would, so tests can check that a failure at any step leaves old outputs intact.
-/// Steps: `create`, `write`, `sync`, `rename`. `slow-step` instead makes the step wait a
-/// second first, so tests can signal a run at that step.
+/// Steps: `create`, `write`, `sync`, `rename`, `sync-folder` (after the rename).
+/// `slow-step` instead makes the step wait a second first, so tests can signal a run at that
+/// step; `die-after-rename` aborts the process once the file is renamed, as `kill -9` would.
 pub fn fault(step: &str, path: &Path) -> io::Result<()> {
     if !cfg!(debug_assertions) {
         return Ok(());

@@ -6,6 +6,7 @@
 mod atomic;
 mod csv;
 mod encode;
+mod journal;
 mod json;
 mod xlsx;
 
@@ -154,18 +155,45 @@ impl Ready {
 /// already replaced are put back from backups (hard links made before the first rename), so
 /// the outputs of a failed run are all the old ones. The backups look like temp files
 /// (`.<name>.<writer>.backup.leadsort-tmp`), so a run killed here leaves nothing that passes
-/// for output.
+/// for output; and a journal of the renames (`journal`) lets the next run put back the files
+/// of one killed among them.
 /// A signal that came while the files were finished stops the run here, before any rename;
 /// one that comes during the renames waits for them.
 pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
     if let Some(signal) = crate::guard::committing() {
         return Err(Error::Interrupted(signal));
     }
-    let backups: Vec<Option<PathBuf>> = ready.iter().map(|r| r.path().and_then(backup)).collect();
+    // An old file that cannot be backed up (a full disk) could not be put back: stop first.
+    let mut backups: Vec<Option<PathBuf>> = Vec::with_capacity(ready.len());
+    for path in ready.iter().map(Ready::path) {
+        match path.map(backup).transpose() {
+            Ok(b) => backups.push(b.flatten()),
+            Err(e) => {
+                backups
+                    .iter()
+                    .flatten()
+                    .for_each(|b| drop(std::fs::remove_file(b)));
+                return Err(e);
+            }
+        }
+    }
     let targets: Vec<Option<PathBuf>> = ready
         .iter()
         .map(|r| r.path().map(Path::to_path_buf))
         .collect();
+    let files: Vec<(&Path, Option<&Path>)> = (targets.iter().zip(&backups))
+        .filter_map(|(t, b)| Some((t.as_deref()?, b.as_deref())))
+        .collect();
+    let journal = match journal::Journal::begin(&files) {
+        Ok(j) => j,
+        Err(e) => {
+            backups
+                .iter()
+                .flatten()
+                .for_each(|b| drop(std::fs::remove_file(b)));
+            return Err(e);
+        }
+    };
     let mut done = 0;
     let mut result = Ok(());
     for r in ready {
@@ -176,7 +204,8 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
         done += 1;
     }
     if result.is_err() {
-        for (target, backup) in targets.iter().zip(&backups).take(done) {
+        // The one that failed too: its rename may have happened (the folder's sync failed).
+        for (target, backup) in targets.iter().zip(&backups).take(done + 1) {
             match (target, backup) {
                 (Some(t), Some(b)) => drop(std::fs::rename(b, t)),
                 // There was no old file: remove the new one.
@@ -185,6 +214,10 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
             }
         }
     }
+    // The commit point (or the undo is done): then the backups can go.
+    if let Some(j) = journal {
+        j.end();
+    }
     for b in backups.iter().flatten() {
         let _ = std::fs::remove_file(b);
     }
@@ -192,17 +225,20 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
 }
 
 /// A hard link (or copy) of the file at `path`, if there is one.
-fn backup(path: &Path) -> Option<PathBuf> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let b = atomic::backup_name(path)?;
+fn backup(path: &Path) -> Result<Option<PathBuf>> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(None);
+    };
+    let Some(b) = atomic::backup_name(path).filter(|_| meta.is_file()) else {
+        return Ok(None);
+    };
     let _ = std::fs::remove_file(&b);
-    if std::fs::hard_link(path, &b).is_ok() || std::fs::copy(path, &b).is_ok() {
-        Some(b)
-    } else {
-        None
+    match std::fs::hard_link(path, &b).or_else(|_| std::fs::copy(path, &b).map(drop)) {
+        Ok(()) => Ok(Some(b)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&b);
+            Err(Error::writing(path, e))
+        }
     }
 }
 

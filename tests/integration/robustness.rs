@@ -2173,8 +2173,68 @@ fn a_fault_at_a_later_rename_leaves_every_previous_output_byte_identical() {
         ),
         ("rename@rejected.csv", 74, "cannot write out/rejected.csv"),
         ("rename@summary.json", 74, "cannot write out/summary.json"),
+        // Renamed, but the folder could not be synced: put back too.
+        (
+            "sync-folder@marketing.csv",
+            74,
+            "cannot write out/marketing.csv",
+        ),
     ]);
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// `kill -9` (here an abort) between two renames leaves some files new and some old. The
+/// next run puts every file back as it was before the killed run, and says so, even when it
+/// fails itself before replacing anything: the outputs are one run's, never a mix.
+#[test]
+fn a_run_killed_among_its_renames_is_undone_by_the_next_run() {
+    let env = Env::standard();
+    env.write("other.csv", OTHER_CONTACTS);
+    let before = previous_outputs(&env);
+    let dir = env.path("out");
+    let killed = run(classify(&env, &["--split", "out", "other.csv"])
+        .env("LEADSORT_FAULT", "die-after-rename@marketing.csv"));
+    assert!(!killed.status.success());
+    let mixed = snapshot(&dir);
+    assert_ne!(mixed["marketing.csv"], before["marketing.csv"]);
+    assert_eq!(mixed["suppressed.csv"], before["suppressed.csv"]);
+    let out = run(&mut classify(
+        &env,
+        &["--split", "out", "--min-contacts", "100", "other.csv"],
+    ));
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("half replaced: 5 files put back as they were before it"),
+        "{}",
+        stderr(&out)
+    );
+    assert_unchanged(&dir, &before, "after the killed run was undone");
+
+    // One output, a summary and a rejected-rows file that did not exist before: that one is
+    // removed again.
+    let args = [
+        "--lock",
+        "run.lock",
+        "-o",
+        "scored.csv",
+        "--summary",
+        "s.json",
+    ];
+    assert_ok(&run(classify(&env, &args).arg("contacts.csv")));
+    let files = ["scored.csv", "s.json"];
+    let before: Vec<String> = files.iter().map(|f| env.read(f)).collect();
+    let killed = run(classify(&env, &args)
+        .args(["--rejected", "rej.csv", "other.csv"])
+        .env("LEADSORT_FAULT", "die-after-rename@rej.csv"));
+    assert!(!killed.status.success());
+    assert!(env.exists("rej.csv"));
+    let out = run(classify(&env, &args).args(["--min-contacts", "100", "other.csv"]));
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(stderr(&out).contains("put back"), "{}", stderr(&out));
+    let now: Vec<String> = files.iter().map(|f| env.read(f)).collect();
+    assert_eq!(now, before);
+    assert!(!env.exists("rej.csv"));
+    assert_no_temp_files(env.root());
 }
 
 #[test]
