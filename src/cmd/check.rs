@@ -349,7 +349,7 @@ fn fit_report(
     if let Some(first) = input.first_not_utf8 {
         warnings.push(crate::input::not_utf8_warning(input.name(), first));
     }
-    warnings.extend(super::mostly_unreadable(
+    warnings.extend(super::unreadable_warnings(
         rules,
         engine,
         &scratch.stats.unreadable,

@@ -395,7 +395,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 
     let rejected = rejected_warning(args, &name, &totals);
     warnings.extend(row_warnings(&name, &totals, rejected.clone()));
-    warnings.extend(super::mostly_unreadable(
+    warnings.extend(super::unreadable_warnings(
         &rules,
         &engine,
         &totals.stats.unreadable,

@@ -881,11 +881,12 @@ const OPT_OUT_RULES: &[Rule] = &[Rule {
 const OPT_OUT_TEXT_RULES: &[Rule] = &[Rule {
     name: "Asked not to be contacted",
     side: Side::Neither,
-    why: "Never contact them. Most cells of this column are not yes/no values, so this rule\n\
-          looks for words instead. EDIT: the values your CRM writes for contacts who must not\n\
-          be contacted. `disqualify = true` makes the queue \"suppressed\", whatever the score.",
+    why: "Never contact them. Fewer than 4 in 5 of this column's cells are yes/no values, so\n\
+          this rule looks for the words of a yes as well as for yes itself. EDIT: the values\n\
+          your CRM writes for contacts who must not be contacted. `disqualify = true` makes\n\
+          the queue \"suppressed\", whatever the score.",
     when: Some(
-        r#"{ field = "unsubscribed", in = ["unsubscribed", "opted out", "opt out", "do not contact", "dnc", "bounced", "no consent"] }"#,
+        r#"{ field = "unsubscribed", in = ["yes", "y", "true", "1", "x", "unsubscribed", "opted out", "opt out", "do not contact", "dnc", "bounced", "no consent"] }"#,
     ),
     gives: Gives::Disqualify,
 }];

@@ -148,20 +148,27 @@ pub fn header_looks_like_data(header: &Header) -> bool {
     }
 }
 
-/// A warning per field that more than half the contacts have a cell in that its rules cannot
-/// read (a date in a form without `formats`, text where a number is tested): rules on it fail
-/// silently for them, which a nightly run should not do unnoticed. `unreadable` is
+/// A warning per field whose cells its rules could not read (a date in a form without
+/// `formats`, text where a number is tested): rules on it fail silently for those contacts,
+/// which a nightly run should not do unnoticed. Said when more than half the contacts have
+/// such a cell, or when any has and a disqualifying rule reads the field: "Yes (by phone)" in
+/// an unsubscribe column must not send a contact to sales unsaid. `unreadable` is
 /// `Stats::unreadable`, by `Engine::typed_fields`.
-pub fn mostly_unreadable(
+pub fn unreadable_warnings(
     rules: &Rules,
     engine: &Engine,
     unreadable: &[u64],
     contacts: u64,
 ) -> Vec<String> {
     use crate::rules::FieldKind;
+    let disqualifier = |field: &str| {
+        (rules.rules.iter().filter(|r| r.disqualify)).find(|r| {
+            (r.when.as_ref()).is_some_and(|c| c.tests().iter().any(|t| t.field.name == field))
+        })
+    };
     (engine.typed_fields.iter().zip(unreadable))
-        .filter(|&(_, &n)| n > 0 && n * 2 > contacts)
-        .map(|(field, &n)| {
+        .filter(|&(_, &n)| n > 0)
+        .filter_map(|(field, &n)| {
             let hint = match rules.field(field).map(|f| f.kind) {
                 Some(FieldKind::Date) => " (dates in another form need `formats` under [fields])",
                 Some(FieldKind::Number) => {
@@ -171,11 +178,19 @@ pub fn mostly_unreadable(
                 Some(FieldKind::Bool) => " (yes/no, true/false, y/n, 1/0 and x are read)",
                 _ => "",
             };
-            format!(
-                "field `{field}` could not be read in {n} of {}: its conditions are false for \
-                 them{hint}",
-                crate::ui::plural(contacts, "contact")
-            )
+            let of = format!("{n} of {}", crate::ui::plural(contacts, "contact"));
+            match disqualifier(field) {
+                Some(rule) => Some(format!(
+                    "field `{field}` could not be read in {of}: the disqualifying rule \
+                     \"{}\" could not disqualify them{hint}",
+                    rule.name
+                )),
+                None if n * 2 > contacts => Some(format!(
+                    "field `{field}` could not be read in {of}: its conditions are false for \
+                     them{hint}"
+                )),
+                None => None,
+            }
         })
         .collect()
 }

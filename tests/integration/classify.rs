@@ -722,6 +722,32 @@ fn unreadable_dates_are_counted_in_the_summary() {
     assert!(!env.exists("out.csv"));
 }
 
+/// One cell a disqualifying rule cannot read is one contact who should not be contacted and
+/// is: warned about at once, and --deny-warnings refuses the run.
+#[test]
+fn a_cell_a_disqualifying_rule_cannot_read_is_warned_about() {
+    let env = Env::standard();
+    env.write(
+        "c.csv",
+        format!("{CONTACTS}7,g@acme.com,VP,10,yes (asked by phone),yes (by phone),\n"),
+    );
+    let out = run(&mut env.classify(&["c.csv"]));
+    ok_stdout(&out);
+    assert!(
+        stderr(&out).contains(
+            "field `unsubscribed` could not be read in 1 of 6 contacts: the disqualifying rule \
+             \"Unsubscribed\" could not disqualify them"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // The demo column is as unreadable, in one of six: not said, as before.
+    assert!(!stderr(&out).contains("`demo`"), "{}", stderr(&out));
+    let out = run(&mut env.classify(&["--deny-warnings", "-o", "out.csv", "c.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(!env.exists("out.csv"));
+}
+
 // ---- delimiters -------------------------------------------------------------------------
 
 /// `CONTACTS` with another delimiter (the quoted `"1,200"` written as `1200`).

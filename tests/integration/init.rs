@@ -423,6 +423,29 @@ fn pipedrive_export_with_a_text_marketing_status() {
     assert_eq!(queue_of(&scored, "Person - ID", "4"), "customers");
 }
 
+/// A hand-kept opt-out column, yes/no with notes: too few cells read as yes/no for `is =
+/// true`, so the word list must still catch a plain "Yes" or "Y".
+#[test]
+fn an_opt_out_column_of_yes_and_words_suppresses_both() {
+    let env = Env::new();
+    env.write(
+        "un.csv",
+        "id,Email,Unsubscribed\n1,a@x.com,Yes\n2,b@x.com,no\n3,c@x.com,Y\n4,d@x.com,\n\
+         5,e@x.com,yes (asked by phone)\n6,f@x.com,Unsubscribed\n7,g@x.com,no\n",
+    );
+    let (_, rules, _) = init(&env, &["un.csv"]);
+    assert!(rule(&rules, "Asked not to be contacted").disqualify);
+    let scored = classifies_cleanly(&env, "un.csv");
+    for (id, queue) in [
+        ("1", "suppressed"),
+        ("3", "suppressed"),
+        ("6", "suppressed"),
+    ] {
+        assert_eq!(queue_of(&scored, "id", id), queue, "contact {id}");
+    }
+    assert_ne!(queue_of(&scored, "id", "2"), "suppressed");
+}
+
 #[test]
 fn mautic_export() {
     let (env, _, rules, _) = init_fixture("mautic.csv");
