@@ -1,6 +1,6 @@
 //! The command line: flags parsed by clap, then handed to one subcommand's `run`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -303,14 +303,32 @@ pub fn main() -> ExitCode {
 }
 
 pub fn run(command: Command, ui: &Ui) -> Result<()> {
+    // `-o -` is stdout, as `-` is stdin for an input (and as init takes it).
+    let stdout = |o: &mut Option<PathBuf>| {
+        if o.as_deref() == Some(Path::new("-")) {
+            *o = None;
+        }
+    };
     match command {
-        Command::Classify(args) => cmd::classify::run(&args, ui),
+        Command::Classify(mut args) => {
+            stdout(&mut args.output);
+            cmd::classify::run(&args, ui)
+        }
         Command::Check(args) => cmd::check::run(&args, ui),
         Command::Explain(args) => cmd::explain::run(&args, ui),
         Command::Init(args) => cmd::init::run(&args, ui),
-        Command::Diff(args) => cmd::diff::run(&args, ui),
-        Command::Report(args) => cmd::report::run(&args, ui),
-        Command::Calibrate(args) => cmd::calibrate::run(&args, ui),
+        Command::Diff(mut args) => {
+            stdout(&mut args.output);
+            cmd::diff::run(&args, ui)
+        }
+        Command::Report(mut args) => {
+            stdout(&mut args.output);
+            cmd::report::run(&args, ui)
+        }
+        Command::Calibrate(mut args) => {
+            stdout(&mut args.output);
+            cmd::calibrate::run(&args, ui)
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a run tells the person (or cron) watching stderr.
 //!
 //! stdout carries data only. stderr carries diagnostics, each line prefixed `leadsort:`.
-//! Warnings print unless `-q` (but for the count of rejected rows); the run summary prints only on a terminal or with `-v`, so a
+//! Warnings print unless `-q` (but for rows left out, an input with no contacts, and files
+//! changed beyond the outputs); the run summary prints only on a terminal or with `-v`, so a
 //! cron job stays quiet unless something is wrong.
 
 use std::io::{IsTerminal, Write};

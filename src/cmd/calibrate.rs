@@ -106,7 +106,7 @@ pub struct Args {
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Write the report to FILE instead of stdout (atomically)
+    /// Write the report to FILE instead of stdout (atomically; `-` is stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

@@ -55,7 +55,7 @@ pub struct Args {
     #[command(flatten)]
     pub rules: RulesArg,
 
-    /// Write scored contacts to FILE instead of stdout (atomically)
+    /// Write scored contacts to FILE instead of stdout (atomically; `-` is stdout)
     #[arg(short, long, value_name = "FILE", conflicts_with = "split")]
     pub output: Option<PathBuf>,
 
@@ -393,7 +393,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
 
-    let rejected = rejected_warning(args, &name, &totals);
+    let rejected = rejected_warning(args, &name, &totals, true);
     warnings.extend(row_warnings(&name, &totals, rejected.clone()));
     warnings.extend(super::unreadable_warnings(
         &rules,
@@ -402,10 +402,17 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         totals.contacts,
     ));
     // Shown once the outputs are in place (a warning may point at one, `see out/rejected.csv`),
-    // or before refusing to replace them.
-    let show = |warnings: &[String]| {
+    // or before refusing to replace them (then it points nowhere). Rows left out and an input
+    // with no contacts (every output emptied) are said even with -q.
+    let unwritten = rejected_warning(args, &name, &totals, false);
+    let show = |warnings: &[String], written: bool, all_loud: bool| {
         for w in warnings {
-            if rejected.as_ref() == Some(w) {
+            let is_rejected = rejected.as_ref() == Some(w);
+            let w = match (is_rejected, written, &unwritten) {
+                (true, false, Some(unwritten)) => unwritten,
+                _ => w,
+            };
+            if all_loud || is_rejected || totals.records == 0 {
                 ui.warn_even_quiet(w);
             } else {
                 ui.warn(w);
@@ -414,13 +421,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     };
     if args.deny_warnings && !warnings.is_empty() {
         // What fails the run is said, -q or not.
-        for w in &warnings {
-            ui.warn_even_quiet(w);
-        }
+        show(&warnings, false, true);
         return Err(denied(warnings.len(), in_place.as_deref()));
     }
     if let Some(min) = args.min_contacts.filter(|&min| totals.contacts < min) {
-        show(&warnings);
+        show(&warnings, false, false);
         return Err(Error::Data(format!(
             "{name} has {}, fewer than --min-contacts {min}: {}",
             crate::ui::plural(totals.contacts, "contact"),
@@ -441,7 +446,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         },
     );
     outputs.commit(&summary).map_err(said)?;
-    show(&summary.warnings);
+    show(&summary.warnings, true, false);
     let protected = [source.path(), Some(rules.source.path.as_path())];
     remove_left_over(left_over, &files, &protected, ui);
     if ui.show_summary() {
@@ -707,20 +712,22 @@ fn nothing_replaced(rows_went_to: Option<&str>) -> String {
     s
 }
 
-/// The count of rejected rows, if any: the one warning `-q` does not silence.
-fn rejected_warning(args: &Args, input: &str, t: &Totals) -> Option<String> {
+/// The count of rejected rows, if any (a warning `-q` does not silence), and where they are
+/// once the outputs are `written` (before, they are nowhere: the run replaces nothing).
+fn rejected_warning(args: &Args, input: &str, t: &Totals, written: bool) -> Option<String> {
     let whereto = match (&args.split, &args.rejected) {
-        (Some(dir), _) => format!("see {}", dir.join("rejected.csv").display()),
-        (None, Some(file)) => format!("see {}", file.display()),
+        _ if !written => String::new(),
+        (Some(dir), _) => format!(" (see {})", dir.join("rejected.csv").display()),
+        (None, Some(file)) => format!(" (see {})", file.display()),
         (None, None) if args.kind() == Kind::Xlsx => match &args.output {
-            Some(file) => format!("see the Rejected sheet of {}", file.display()),
-            None => "see the workbook's Rejected sheet".to_string(),
+            Some(file) => format!(" (see the Rejected sheet of {})", file.display()),
+            None => " (see the workbook's Rejected sheet)".to_string(),
         },
-        (None, None) => "use --rejected FILE to keep them".to_string(),
+        (None, None) => " (use --rejected FILE to keep them)".to_string(),
     };
     (t.rejected > 0).then(|| {
         format!(
-            "{} of {} rows in {input} could not be read and {} rejected ({whereto})",
+            "{} of {} rows in {input} could not be read and {} rejected{whereto}",
             t.rejected,
             t.records,
             if t.rejected == 1 { "was" } else { "were" }

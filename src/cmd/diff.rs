@@ -80,7 +80,7 @@ pub struct Args {
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<Format>,
 
-    /// Write to FILE instead of stdout (atomically)
+    /// Write to FILE instead of stdout (atomically; `-` is stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -70,7 +70,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
-    /// Write the text or JSON report to FILE (atomically) instead of stdout
+    /// Write the text or JSON report to FILE (atomically) instead of stdout (`-` is stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

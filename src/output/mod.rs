@@ -54,6 +54,21 @@ impl Target {
         Ok(target)
     }
 
+    /// A file of a `--split` folder: always written atomically. A FIFO or device in its
+    /// place is refused (exit 73): the folder's files must appear whole, together.
+    pub fn split_file(path: &Path, mode: Option<u32>) -> Result<Target> {
+        if is_special(path) {
+            return Err(Error::CantCreate {
+                path: path.to_path_buf(),
+                source: io::Error::other(
+                    "is a FIFO or a device, not a file: a --split folder's files are written \
+                     whole, so none may be a FIFO; remove it or write elsewhere",
+                ),
+            });
+        }
+        Target::file_with_mode(path, mode)
+    }
+
     pub fn file(path: &Path) -> Result<Target> {
         if is_special(path) {
             return Ok(Target::Special {
@@ -595,10 +610,14 @@ impl Outputs {
             check_split_folder(dir)?;
             summaries.push(dir.join("summary.json"));
         }
+        let in_split = summaries.len();
         summaries.extend(summary.map(Path::to_path_buf));
-        let summaries = (summaries.into_iter())
-            .map(|path| {
-                let target = Target::file_with_mode(&path, format.file_mode)?;
+        let summaries = (summaries.into_iter().enumerate())
+            .map(|(i, path)| {
+                let target = match i < in_split {
+                    true => Target::split_file(&path, format.file_mode)?,
+                    false => Target::file_with_mode(&path, format.file_mode)?,
+                };
                 Ok((path, target))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -625,14 +644,14 @@ impl Outputs {
                     .map(|(i, q)| {
                         let path = Destination::queue_file(dir, q, format.kind);
                         open(
-                            Target::file_with_mode(&path, format.file_mode)?,
+                            Target::split_file(&path, format.file_mode)?,
                             &[(i, q.as_str())],
                             false,
                         )
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let rejected = RejectedWriter::new(
-                    Target::file_with_mode(&dir.join("rejected.csv"), format.file_mode)?,
+                    Target::split_file(&dir.join("rejected.csv"), format.file_mode)?,
                     format,
                 )?;
                 (writers, Some(rejected), true)

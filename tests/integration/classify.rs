@@ -748,6 +748,45 @@ fn a_cell_a_disqualifying_rule_cannot_read_is_warned_about() {
     assert!(!env.exists("out.csv"));
 }
 
+/// `-o -` is stdout, as `-` is stdin: no file named `-`.
+#[test]
+fn dash_o_dash_writes_to_stdout() {
+    let env = Env::standard();
+    let out = run(&mut env.classify(&["-o", "-", "contacts.csv"]));
+    assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+    assert!(!env.exists("-"));
+}
+
+/// An export with a header and no rows empties every output: said even with -q. A run that
+/// then refuses to replace anything does not point at files it did not write.
+#[test]
+fn no_contacts_is_said_even_quietly_and_unwritten_rejects_point_nowhere() {
+    let env = Env::standard();
+    let header = CONTACTS.lines().next().unwrap();
+    env.write("empty.csv", format!("{header}\n"));
+    let out = run(&mut env.classify(&["-q", "-o", "o.csv", "empty.csv"]));
+    assert!(
+        stderr(&out).contains("empty.csv has a header but no contacts"),
+        "{}",
+        stderr(&out)
+    );
+    env.write("short.csv", format!("{CONTACTS}6,f@acme.com\n"));
+    let out = run(&mut env.classify(&[
+        "--rejected",
+        "rej.csv",
+        "--min-contacts",
+        "100",
+        "short.csv",
+    ]));
+    assert_eq!(out.status.code(), Some(65));
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 of 6 rows in short.csv could not be read and was rejected\n"),
+        "{err}"
+    );
+    assert!(!env.exists("rej.csv"));
+}
+
 // ---- delimiters -------------------------------------------------------------------------
 
 /// `CONTACTS` with another delimiter (the quoted `"1,200"` written as `1200`).

@@ -2876,6 +2876,27 @@ fn a_signal_while_diffs_report_goes_to_stdout_says_to_discard_it() {
     );
 }
 
+/// A --split folder's files appear whole, together: a FIFO in the place of one (which would
+/// wait for a reader, lock held, or take rows as they come) is refused before anything is
+/// written.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_split_folder_is_refused() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("out/sales.csv"))
+        .status();
+    assert!(made.unwrap().success());
+    let out = run(&mut classify(&env, &["--split", "out", "contacts.csv"]));
+    assert_error(
+        &out,
+        73,
+        &["cannot create out/sales.csv", "is a FIFO or a device"],
+    );
+    assert_no_temp_files(&env.path("out"));
+}
+
 #[cfg(unix)]
 #[test]
 fn a_signal_after_rows_went_to_a_fifo_says_to_discard_them() {
