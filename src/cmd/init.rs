@@ -673,17 +673,18 @@ const TITLE_RULES: &[Rule] = &[
     Rule {
         name: "Decision maker",
         side: Side::Fit,
-        why: "`contains_any` looks for any of the words inside the title (\"VP of Sales\",\n\
+        why: "`contains_any` looks for any of the words inside the title (\"Head of Sales\",\n\
               \"Director, Engineering\"). `matches` is a regular expression: \\b marks a word\n\
-              boundary, so \"CTO\" matches but \"Director\" (which contains \"cto\") does not.\n\
-              The `not` keeps out assistants: \"Assistant to the CEO\" mentions a CEO but is not one.",
+              boundary, so \"CTO\" and \"VP Sales\" match but \"Director\" (which contains\n\
+              \"cto\") and \"MVP Engineer\" do not. The `not` keeps out assistants (\"Assistant\n\
+              to the CEO\" mentions a CEO but is not one) and product or process owners.",
         when: Some(
             r#"{ all = [
            { any = [
-               { field = "title", contains_any = ["director", "vp", "vice president", "head of", "chief", "founder", "owner"] },
-               { field = "title", matches = '\b(ceo|cto|cfo|coo|cmo|cro|cio)\b' },
+               { field = "title", contains_any = ["director", "vice president", "head of", "chief", "founder"] },
+               { field = "title", matches = '\b(ceo|cto|cfo|coo|cmo|cro|cio|vp|svp|evp|owner)\b' },
            ] },
-           { not = { field = "title", contains = "assistant" } },
+           { not = { field = "title", contains_any = ["assistant", "product owner", "process owner"] } },
          ] }"#,
         ),
         gives: Gives::Points(20),

@@ -18,6 +18,7 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
     never_matching(rules, &mut out);
     caps_below_points(rules, &mut out);
     fading_penalties(rules, &mut out);
+    points_per_non_numbers(rules, &mut out);
     identical_conditions(rules, &mut out);
     if complete {
         misspelt_queues(rules, &mut out);
@@ -211,6 +212,40 @@ fn never_matching(rules: &Rules, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `points_per` on a field declared a date or yes/no: each cell is still read as a number, so
+/// 20261125 gives twenty million points (capped at `max`), and a yes gives none.
+fn points_per_non_numbers(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    for rule in &rules.rules {
+        let Some(Points::Per { field, .. }) = &rule.points else {
+            continue;
+        };
+        let Some(f) = rules
+            .field(&field.name)
+            .filter(|f| matches!(f.kind, FieldKind::Date | FieldKind::Bool))
+        else {
+            continue;
+        };
+        out.push(
+            Diagnostic::warning(
+                field.span.clone(),
+                format!(
+                    "rule \"{}\" gives points per a number its field does not hold",
+                    rule.name
+                ),
+            )
+            .label(format!(
+                "`points_per` reads each cell as a number, but field `{}` is declared {}",
+                f.name,
+                FieldKind::NAMES[f.kind as usize]
+            ))
+            .help(
+                "a date such as 20261125 would read as twenty million: give points per a number \
+                 field, or test the date with within_days / older_than_days",
+            ),
+        );
+    }
+}
+
 /// Number tests that must all hold on one field, and leave no number that can
 /// (`at_least = 50, at_most = 10`): the span of the last, and why. Only the tests of one
 /// `all` (or one table of operators) are put together, and only along the `all`s the whole
@@ -302,6 +337,18 @@ fn odd_text(t: &Test) -> Option<(String, String)> {
                 "remove the empty entry".into(),
             ))
         }
+        Op::DomainIn(list) if list.iter().any(|d| d.trim().starts_with('@')) => Some((
+            "`domain_in` compares the part after the @, so an entry that starts with @ \
+             matches nothing"
+                .into(),
+            "write the domain alone: domain_in = [\"gmail.com\"]".into(),
+        )),
+        Op::DomainIn(list) if list.iter().any(|d| !d.contains('.')) => Some((
+            "an entry of `domain_in` has no dot, so it matches no whole domain".into(),
+            "write the whole domain, as \"gmail.com\" (ends_with = \".gmail.com\" also takes \
+             its subdomains)"
+                .into(),
+        )),
         _ => None,
     }
 }
@@ -390,6 +437,27 @@ fn fading_penalties(rules: &Rules, out: &mut Vec<Diagnostic>) {
 
 fn caps_below_points(rules: &Rules, out: &mut Vec<Diagnostic>) {
     let num = crate::engine::fmt_number;
+    // A floor above 0 is points for everyone: the subtotal of a contact no rule of the group
+    // matches is 0, floored up to it.
+    for group in &rules.groups {
+        if let Some(min) = group.min.filter(|m| *m > 0.0) {
+            out.push(
+                Diagnostic::warning(
+                    group.span.clone(),
+                    format!(
+                        "group `{}` gives every contact at least {} points",
+                        group.name,
+                        num(min)
+                    ),
+                )
+                .label(format!("min = {} is above 0", num(min)))
+                .help(
+                    "a floor stops penalties at a level: a contact no rule of the group matches \
+                     has 0, floored up to the min; write min = 0 (or a negative floor)",
+                ),
+            );
+        }
+    }
     for rule in &rules.rules {
         let Some(g) = rule.group else { continue };
         let group = &rules.groups[g];
@@ -411,7 +479,7 @@ fn caps_below_points(rules: &Rules, out: &mut Vec<Diagnostic>) {
             );
         }
         if let Some(min) = group.min
-            && lo < min
+            && lo < min.min(0.0)
         {
             out.push(
                 Diagnostic::warning(
@@ -604,6 +672,24 @@ mod tests {
             .filter(|(s, _, _)| *s == Severity::Warning)
             .map(|(_, m, _)| m)
             .collect()
+    }
+
+    #[test]
+    fn points_per_a_date_and_domains_with_an_at_are_warned_about() {
+        let body = "[fields]\nlast = { column = \"Last\", type = \"date\" }\n[tiers]\nwarm = 2\n\
+                    [[rule]]\nname = \"A\"\npoints_per = { field = \"last\", points = 1, max = 5 }\n\
+                    [[rule]]\nname = \"B\"\nwhen = { field = \"email\", domain_in = [\"@gmail.com\"] }\npoints = -1\n\
+                    [[rule]]\nname = \"C\"\nwhen = { field = \"email\", domain_in = [\"gmail\"] }\npoints = -1\n\
+                    [[rule]]\nname = \"D\"\nwhen = { field = \"email\", domain_in = [\"gmail.com\"] }\npoints = -1\n";
+        let found = warnings(body);
+        assert_eq!(
+            found,
+            [
+                "8:24 rule \"A\" gives points per a number its field does not hold",
+                "11:27 rule \"B\" may not test what was meant",
+                "15:27 rule \"C\" may not test what was meant",
+            ]
+        );
     }
 
     #[test]
@@ -801,6 +887,16 @@ mod tests {
             why(1)
                 .unwrap()
                 .contains("only cells 0 and 1, and empty ones for `is = false`")
+        );
+    }
+
+    #[test]
+    fn a_floor_above_zero_is_points_for_everyone_not_a_rule_taking_too_much() {
+        let body = "[groups]\nfit = { max = 50, min = 10 }\n[tiers]\nwarm = 15\n\
+                    [[rule]]\nname = \"Big\"\ngroup = \"fit\"\npoints = 20\n";
+        assert_eq!(
+            warnings(body),
+            ["3:1 group `fit` gives every contact at least 10 points"]
         );
     }
 

@@ -423,6 +423,28 @@ fn pipedrive_export_with_a_text_marketing_status() {
     assert_eq!(queue_of(&scored, "Person - ID", "4"), "customers");
 }
 
+/// "VP" and "owner" are whole words of a decision maker's title, not parts of "MVP Engineer"
+/// or "Product Owner".
+#[test]
+fn decision_makers_are_found_by_whole_words() {
+    let env = Env::new();
+    env.write(
+        "t.csv",
+        "id,Email,Job Title\n1,a@x.com,MVP Engineer\n2,b@x.com,Product Owner\n\
+         3,c@x.com,VP Sales\n4,d@x.com,Owner\n5,e@x.com,Co-founder & CEO\n",
+    );
+    init(&env, &["t.csv"]);
+    let scored = classifies_cleanly(&env, "t.csv");
+    let rows = crate::util::rows(&scored);
+    let reasons = rows[0].iter().position(|h| h == "reasons").unwrap();
+    let decides: Vec<&str> = rows[1..]
+        .iter()
+        .filter(|r| r[reasons].contains("Decision maker"))
+        .map(|r| r[0].as_str())
+        .collect();
+    assert_eq!(decides, ["3", "4", "5"]);
+}
+
 /// A hand-kept opt-out column, yes/no with notes: too few cells read as yes/no for `is =
 /// true`, so the word list must still catch a plain "Yes" or "Y".
 #[test]
