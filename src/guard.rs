@@ -27,7 +27,7 @@ pub fn lock(path: &Path) -> Result<RunLock> {
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path).map_err(|e| Error::CantCreate {
+    let file = or_read_only(path, options.open(path)).map_err(|e| Error::CantCreate {
         path: path.to_path_buf(),
         source: e,
     })?;
@@ -44,6 +44,16 @@ pub fn lock(path: &Path) -> Result<RunLock> {
             Err(Error::io(format!("cannot lock {}", path.display()), e))
         }
     }
+}
+
+/// A lock file that is there but not writable (left by another user, or made read-only)
+/// still locks: a lock needs the file open, not writable. `writable`: the attempt to open it
+/// for writing.
+fn or_read_only(path: &Path, writable: std::io::Result<File>) -> std::io::Result<File> {
+    writable.or_else(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => File::open(path).map_err(|_| e),
+        _ => Err(e),
+    })
 }
 
 static SIGNAL: LazyLock<Arc<AtomicUsize>> = LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
@@ -187,6 +197,23 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_file_that_cannot_be_written_is_opened_to_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".leadsort.lock");
+        std::fs::write(&path, "").unwrap();
+        let denied = || Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        let file = or_read_only(&path, denied()).unwrap();
+        assert!(file.try_lock().is_ok(), "a file open to read locks");
+        // Not there at all: the refusal stands.
+        let gone = dir.path().join("gone.lock");
+        let e = or_read_only(&gone, denied()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+        // Any other failure too.
+        let full = Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(or_read_only(&path, full).is_err());
+    }
 
     #[test]
     fn a_second_lock_is_refused_until_the_first_is_dropped() {

@@ -395,11 +395,13 @@ fn fit_report(
         }
     };
     let mut out = String::new();
+    // Its warnings are counted here, as the rules file's are on the first line.
     let _ = writeln!(
         out,
-        "\n{}: {}, {rejected} rejected, as of {as_of}",
+        "\n{}: {}, {rejected} rejected, as of {as_of}; {}",
         input.name(),
-        plural(contacts, "contact")
+        plural(contacts, "contact"),
+        plural(warnings.len() as u64, "warning")
     );
     let _ = writeln!(out, "\nfields");
     let width = engine

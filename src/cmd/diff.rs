@@ -580,7 +580,12 @@ impl<'a> Change<'a> {
             let o_group = pair.old.and_then(|i| self.old.group_name(i));
             let n_group = pair.new.and_then(|i| self.new.group_name(i));
             let regrouped = o.is_some_and(|p| p != 0.0) && n.is_some() && o_group != n_group;
-            let points_differ = o.unwrap_or(0.0) != n.unwrap_or(0.0) || regrouped;
+            // A change that pushed the score the other way (or not at all) did not move it:
+            // a new +5 is no reason for a fall to cold.
+            let delta = n.unwrap_or(0.0) - o.unwrap_or(0.0);
+            let moved = (new.score - old.score).signum() as f64;
+            let pushed = delta != 0.0 && (moved == 0.0 || delta.signum() == moved);
+            let points_differ = pushed || regrouped;
             if !(score && points_differ || disqualification && o_dq != n_dq) {
                 continue;
             }

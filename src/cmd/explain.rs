@@ -213,6 +213,7 @@ fn find(
 ) -> Result<(Record, Found)> {
     let mut record = Record::default();
     let mut found: Option<(Record, Found)> = None;
+    let mut loose: Option<(Record, Found)> = None;
     let mut duplicates = 0;
     while let Some(next) = input.next(&mut record)? {
         let n = input.records();
@@ -252,26 +253,41 @@ fn find(
                 let (Some(want), Some(col)) = (&args.id, id_col) else {
                     continue;
                 };
-                if record.get(col).unwrap_or("").trim() != want.trim() {
+                let cell = record.get(col).unwrap_or("");
+                let this = || {
+                    let id = Some(cell.to_string());
+                    let f = Found {
+                        record: rec,
+                        line,
+                        id,
+                    };
+                    (record.clone(), f)
+                };
+                if cell.trim() != want.trim() {
+                    // An id that differs only in case is shown if no id matches exactly (some
+                    // CRMs' ids differ by case alone: an exact match comes first).
+                    if loose.is_none() && cell.trim().to_lowercase() == want.trim().to_lowercase() {
+                        loose = Some(this());
+                    }
                     continue;
                 }
                 if found.is_some() {
                     duplicates += 1;
                 } else {
-                    let id = Some(record.get(col).unwrap_or("").to_string());
-                    found = Some((
-                        record.clone(),
-                        Found {
-                            record: rec,
-                            line,
-                            id,
-                        },
-                    ));
+                    found = Some(this());
                 }
             }
         }
     }
-    match found {
+    if found.is_none()
+        && let Some((_, f)) = &loose
+    {
+        ui.warn(&format!(
+            "no contact has that id exactly; showing record {}, whose id differs only in case",
+            f.record
+        ));
+    }
+    match found.or(loose) {
         Some((record, f)) => {
             if duplicates > 0 {
                 ui.warn(&format!(

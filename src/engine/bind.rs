@@ -23,7 +23,9 @@ impl Header {
         self.names.is_empty()
     }
 
-    /// Header names that appear more than once (compared exactly), in first-seen order.
+    /// Header names that appear more than once (compared exactly), in first-seen order. Blank
+    /// names are not counted: a spreadsheet's empty columns have them, and no rule can name
+    /// one anyway.
     pub fn duplicates(&self) -> Vec<&str> {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for n in &self.names {
@@ -31,7 +33,7 @@ impl Header {
         }
         let mut dups: Vec<&str> = Vec::new();
         for n in &self.names {
-            if counts[n.as_str()] > 1 && !dups.contains(&n.as_str()) {
+            if counts[n.as_str()] > 1 && !n.trim().is_empty() && !dups.contains(&n.as_str()) {
                 dups.push(n);
             }
         }
@@ -269,5 +271,7 @@ mod tests {
     fn duplicates_listed_once() {
         let h = header(&["a", "b", "a", "c", "a", "b"]);
         assert_eq!(h.duplicates(), vec!["a", "b"]);
+        let blank = header(&["a", "", " ", "", " "]);
+        assert!(blank.duplicates().is_empty());
     }
 }

@@ -201,9 +201,17 @@ fn possible_offset(rest: &[u8]) -> bool {
 pub fn parse_date(cell: &str, formats: &[String]) -> Option<Date> {
     parse_iso_date(cell).or_else(|| {
         formats.iter().find_map(|f| {
-            jiff::fmt::strtime::parse(f, cell)
+            let tm = jiff::fmt::strtime::parse(f, cell).ok()?;
+            // `%s` (seconds since 1970) is a moment, not a civil date: its UTC day.
+            tm.to_date()
                 .ok()
-                .and_then(|tm| tm.to_date().ok())
+                .or_else(|| {
+                    let days = tm.to_timestamp().ok()?.as_second().div_euclid(86_400);
+                    let epoch = jiff::civil::date(1970, 1, 1);
+                    epoch
+                        .checked_add(jiff::Span::new().try_days(days).ok()?)
+                        .ok()
+                })
                 .filter(|d| d.year() >= 1000)
         })
     })
@@ -376,6 +384,23 @@ mod tests {
         }
         assert_eq!(parse_iso_date("27/11/2026"), None);
         assert_eq!(parse_iso_date(""), None);
+    }
+
+    /// `%s`: seconds since 1970, as API exports write dates; the day is UTC's.
+    #[test]
+    fn unix_seconds_read_as_their_utc_day() {
+        let formats = vec!["%s".to_string()];
+        // 2023-11-14T22:13:20Z
+        assert_eq!(
+            parse_date("1700000000", &formats),
+            Some(Date::new(2023, 11, 14).unwrap())
+        );
+        assert_eq!(
+            parse_date("-86400", &formats),
+            Some(Date::new(1969, 12, 31).unwrap())
+        );
+        assert_eq!(parse_date("soon", &formats), None);
+        assert_eq!(check_date_format("%s"), Ok(()));
     }
 
     #[test]

@@ -770,7 +770,16 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
     let encoding = options.encoding.filter(|e| *e != encoding_rs::UTF_8);
     if encoding.is_none() && !utf16_bom {
         if let Some(at) = head.iter().position(|b| *b == 0) {
-            let hint = if head.iter().filter(|b| **b == 0).count() * 4 >= head.len() {
+            // UTF-16 text of Latin letters has a NUL in every other byte, all on one side;
+            // a binary file (a program, an image) has them anywhere.
+            let nuls = |parity: usize| {
+                (head.iter().skip(parity).step_by(2))
+                    .filter(|b| **b == 0)
+                    .count()
+            };
+            let (even, odd) = (nuls(0), nuls(1));
+            let one_side = even.max(odd) * 4 >= head.len() && even.min(odd) * 10 <= even.max(odd);
+            let hint = if one_side {
                 "it looks like UTF-16 without a byte order mark: pass --encoding utf-16le (or utf-16be)"
             } else {
                 "is it a binary file? export the contacts as CSV"

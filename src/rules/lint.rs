@@ -22,6 +22,7 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
     identical_conditions(rules, &mut out);
     if complete {
         misspelt_queues(rules, &mut out);
+        hot_outside_the_balance(rules, &mut out);
         lonely_route_queues(rules, &mut out);
         routes_for_unreachable_tiers(rules, &mut out);
         unused_fields(rules, &mut out);
@@ -493,6 +494,44 @@ fn caps_below_points(rules: &Rules, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Hot contacts sent to a queue of their own when a capacity or reps hold sales: the balance
+/// covers the warm tier's queue only, so the hottest leads get no rep and no place in the
+/// capacity (HubSpot's SQL and MQL as two queues).
+fn hot_outside_the_balance(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let q = &rules.queues;
+    if rules.tiers.hot.is_none() || q.hot == q.warm || !rules.holds_sales() {
+        return;
+    }
+    let Some((_, span)) = q.spans.iter().find(|(tier, _)| *tier == "hot") else {
+        return;
+    };
+    let what = match (
+        rules
+            .balance
+            .as_ref()
+            .and_then(|b| b.sales_capacity)
+            .is_some(),
+        rules.reps.is_empty(),
+    ) {
+        (true, false) => "sales_capacity and the [[rep]]s do",
+        (true, true) => "sales_capacity does",
+        (false, _) => "the [[rep]]s do",
+    };
+    out.push(
+        Diagnostic::warning(
+            span.clone(),
+            format!("hot contacts go to `{}`, which {what} not cover", q.hot),
+        )
+        .label(format!("not the warm tier's queue, `{}`", q.warm))
+        .help(format!(
+            "the balance applies to the warm tier's queue only: hot contacts in `{}` get no \
+             owner and count against no capacity; send both tiers to one queue, or leave hot \
+             out of [queues]",
+            q.hot
+        )),
+    );
+}
+
 /// A queue that `[queues]` or `overflow_queue` names once, nothing else names, and that is
 /// spelt much like another (`markting`): a new queue, and a new file, by a slip.
 fn misspelt_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
@@ -526,6 +565,9 @@ fn misspelt_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
     for (name, span) in named {
         if known.iter().filter(|k| **k == name).count() > 1 {
             continue; // a default's name, or named twice: meant
+        }
+        if name.chars().count() < 5 {
+            continue; // an abbreviation, chosen: `sql` and `mql`, `sdr` and `bdr`
         }
         let others = known.iter().copied().filter(|k| *k != name);
         if let Some(similar) = did_you_mean(name, others) {
@@ -898,6 +940,21 @@ mod tests {
             warnings(body),
             ["3:1 group `fit` gives every contact at least 10 points"]
         );
+    }
+
+    #[test]
+    fn a_hot_queue_of_its_own_is_outside_the_balance() {
+        let body = "[tiers]\nwarm = 10\nhot = 20\n[queues]\nhot = \"sql\"\nwarm = \"mql\"\n\
+                    [balance]\nsales_capacity = 5\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"x\", present = true }\npoints = 30\n";
+        let found = warnings(body);
+        assert_eq!(
+            found,
+            ["6:7 hot contacts go to `sql`, which sales_capacity does not cover"]
+        );
+        // One queue for both: nothing to say.
+        let body = body.replace("hot = \"sql\"\n", "");
+        assert!(warnings(&body).is_empty(), "{:?}", warnings(&body));
     }
 
     #[test]

@@ -180,6 +180,11 @@ fn deny_warnings_counts_the_csvs_warnings_too() {
         let out = check(&env, &[csv]);
         assert_eq!(out.status.code(), Some(0), "{csv}: {}", stderr(&out));
         assert!(stderr(&out).contains(warning), "{csv}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("; 1 warning\n"),
+            "{csv}: {}",
+            stdout(&out)
+        );
         let denied = check(&env, &["--deny-warnings", csv]);
         assert_eq!(denied.status.code(), Some(65), "{csv}: {}", stderr(&denied));
         assert!(
@@ -498,7 +503,7 @@ fn with_a_csv_it_shows_bindings_hit_rates_and_unreadable_cells() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("contacts.csv: 6 contacts, 0 rejected, as of 2026-11-27"),
+        text.contains("contacts.csv: 6 contacts, 0 rejected, as of 2026-11-27; 0 warnings\n"),
         "{text}"
     );
     assert!(

@@ -1029,3 +1029,43 @@ fn diff_applies_the_balance_as_classify_does() {
     }
     assert!(balance_moves > 0, "some moves are the balance's");
 }
+
+/// A contact that falls to cold fell for the changes that took points away: a new rule that
+/// gave it points, or none, is no reason.
+#[test]
+fn because_names_only_changes_that_pushed_the_way_the_contact_moved() {
+    let env = Env::new();
+    env.write("d.csv", "id,demo,pv\n1,yes,5\n");
+    let rule = |name: &str, body: &str| format!("[[rule]]\nname = \"{name}\"\n{body}\n");
+    let head = "version = 1\n[tiers]\nwarm = 30\n";
+    env.write(
+        "old.toml",
+        format!(
+            "{head}{}",
+            rule(
+                "Demo",
+                "when = { field = \"demo\", is = true }\npoints = 30"
+            )
+        ),
+    );
+    env.write(
+        "new.toml",
+        format!(
+            "{head}{}{}",
+            rule(
+                "Demo",
+                "when = { field = \"demo\", is = true }\npoints = 10"
+            ),
+            rule(
+                "Page views",
+                "points_per = { field = \"pv\", points = 1, max = 10 }"
+            ),
+        ),
+    );
+    let out = diff(&env, &["d.csv"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("→  15  cold  marketing  because: Demo: +30 → +10\n"),
+        "{text}"
+    );
+}

@@ -395,3 +395,48 @@ decay = { field = "seen", half_life_days = 10 }
         "{under}"
     );
 }
+
+/// An id typed in another case finds its contact when no id matches exactly, with a warning;
+/// an exact match always comes first (some CRMs' ids differ by case alone).
+#[test]
+fn an_id_in_another_case_is_found_when_none_matches_exactly() {
+    let env = Env::standard();
+    env.write(
+        "c.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status\n\
+         1,Tom@Baker.example,VP,10,no,no,\n\
+         2,tom@baker.example,VP,10,yes,no,\n\
+         3,Ann@Acme.example,VP,10,no,no,\n",
+    );
+    let first_line = |out: &Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let out = explain(
+        &env,
+        &["c.csv", "--id-column", "email", "--id", "ann@acme.example"],
+    );
+    assert!(
+        first_line(&out).contains("record 3"),
+        "{}",
+        first_line(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("differs only in case"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = explain(
+        &env,
+        &["c.csv", "--id-column", "email", "--id", "tom@baker.example"],
+    );
+    assert!(
+        first_line(&out).contains("record 2"),
+        "{}",
+        first_line(&out)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("differs only in case"));
+}

@@ -924,6 +924,24 @@ fn nul_bytes_exit_65_before_any_output_is_touched() {
     assert_unchanged(&env.path("out"), &before, "NUL bytes");
 }
 
+/// A program or an image given as the input is called a binary file, not UTF-16 (its NULs
+/// fall on both sides, not on every other byte).
+#[test]
+fn a_binary_file_is_not_taken_for_utf16() {
+    let env = Env::standard();
+    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0\x3e\0\x01\0\0\0".to_vec();
+    for i in 0..2000u32 {
+        elf.extend_from_slice(&(i * 0x0101).to_le_bytes());
+    }
+    env.write("prog.csv", &elf);
+    let out = run(&mut classify(&env, &["prog.csv"]));
+    assert_error(
+        &out,
+        65,
+        &["prog.csv contains NUL bytes", "is it a binary file?"],
+    );
+}
+
 #[test]
 fn a_nul_byte_past_the_first_8_kib_rejects_its_row() {
     let env = Env::standard();
