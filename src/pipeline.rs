@@ -363,6 +363,9 @@ impl<'j> Worker<'j> {
 
     /// `known`: what of the chunk is known to be text (see `checked_text`).
     fn record(&mut self, view: &RecordView<'_>, known: &str, batch: &mut Batch) {
+        if view.is_blank() {
+            return;
+        }
         let job = self.job;
         let t = &mut batch.totals;
         t.records += 1;

@@ -464,6 +464,7 @@ impl Input {
     pub fn next(&mut self, contact: &mut Record) -> Result<Option<Next>> {
         loop {
             match self.parser.next(&self.chunk, &mut self.pos, self.eof) {
+                Step::Record(view) if view.is_blank() => {}
                 Step::Record(view) => {
                     self.records += 1;
                     let record = self.records;

@@ -159,6 +159,16 @@ impl<'a> RecordView<'a> {
         self.fields.len()
     }
 
+    /// A row of separators only (`,,,,`), as spreadsheets export the empty rows below a
+    /// table: read as a blank line (skipped, not a record), as a workbook's empty row is.
+    pub fn is_blank(&self) -> bool {
+        let f = &self.fields;
+        f.len() > 1
+            && f.starts.first() == f.ends.first()
+            && f.starts.iter().zip(f.ends).all(|(s, e)| s == e)
+            && !(self.merged || self.unterminated || self.unrecoverable)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }

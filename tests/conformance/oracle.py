@@ -20,7 +20,8 @@ Decoding: gzip is decompressed; a UTF-16 byte order mark decides UTF-16; a UTF-8
 mark is dropped; otherwise bytes are kept as they are and each field is checked for UTF-8.
 Delimiter: an Excel `sep=X` first line, else tab for .tsv/.tab, else the most frequent of
 `,` `;` tab `|` outside quotes on the first non-blank line (`,` when none or on a tie).
-Blank lines are skipped, as csv readers do.
+Blank lines are skipped, as csv readers do, and so are records of separators only (`,,,,`,
+the empty rows spreadsheets export).
 """
 import csv
 import gzip
@@ -91,6 +92,8 @@ def read(path):
         return {"refuse": "a header that is not UTF-8"}
     records = []
     for r in rows[1:]:
+        if len(r) > 1 and all(f == "" for f in r):
+            continue  # separators only (`,,,,`): a blank line
         fields = [field(f) for f in r]
         utf8 = all(f is not None for f in fields)
         records.append({

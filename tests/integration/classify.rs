@@ -748,6 +748,40 @@ fn a_cell_a_disqualifying_rule_cannot_read_is_warned_about() {
     assert!(!env.exists("out.csv"));
 }
 
+/// The empty rows a spreadsheet exports below (or inside) its table, `,,,,`, are blank
+/// lines: no empty contacts, on any number of threads, in any command.
+#[test]
+fn rows_of_separators_only_are_blank_lines() {
+    let env = Env::standard();
+    let mut lines = CONTACTS.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    env.write(
+        "sheet.csv",
+        format!(
+            "{header}\n{}\n,,,,,,\n{}\n,,,,,,\n,,,,,,\n",
+            rows[..2].join("\n"),
+            rows[2..].join("\n")
+        ),
+    );
+    for threads in ["1", "2"] {
+        let out = run(&mut env.classify(&["--threads", threads, "sheet.csv"]));
+        assert_eq!(
+            ok_stdout(&out),
+            expected(&[1, 2, 3, 4, 5]),
+            "{threads} threads"
+        );
+    }
+    let out = run(env
+        .cmd()
+        .args(["check", "--as-of", "2026-11-27", "sheet.csv"]));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("sheet.csv: 5 contacts, 0 rejected"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// `-o -` is stdout, as `-` is stdin: no file named `-`.
 #[test]
 fn dash_o_dash_writes_to_stdout() {
