@@ -152,7 +152,7 @@ pub struct CsvArgs {
     pub delimiter: Option<u8>,
 
     /// The sheet to read when the input is a workbook (XLSX, XLSM, XLS, ODS), by its name
-    /// [default: the first]
+    /// (case ignored if only one sheet matches) [default: the first that is not hidden]
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
 
@@ -160,6 +160,11 @@ pub struct CsvArgs {
     /// [default: UTF-8, or UTF-16 when the file starts with its byte order mark]
     #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
     pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// Skip N rows above the header: a title, notes, a merged heading (blank rows are not
+    /// counted)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip_rows: usize,
 
     /// Reject any record larger than SIZE bytes (suffixes K, M; at most 1024M), keeping memory
     /// bounded
@@ -174,6 +179,7 @@ impl CsvArgs {
             encoding: self.encoding,
             max_record: self.max_record_size,
             hash: false,
+            skip_rows: self.skip_rows,
             sheet: self.sheet.clone(),
         }
     }

@@ -349,7 +349,8 @@ fn compiled_for(header: &Header) -> Rc<Compiled> {
     compiled
 }
 
-/// The reading options, from the first byte: delimiter, encoding, size limit, hashing.
+/// The reading options, from the first byte: delimiter, encoding, size limit, hashing, a row
+/// skipped above the header.
 fn options(knobs: u8) -> Options {
     Options {
         delimiter: [None, Some(b';'), Some(b'\t'), Some(b',')][usize::from(knobs & 3)],
@@ -361,6 +362,7 @@ fn options(knobs: u8) -> Options {
         ][usize::from(knobs >> 6)],
         max_record: [4096, 64, 512, DEFAULT_MAX_RECORD][usize::from((knobs >> 2) & 3)],
         hash: knobs & 0x10 != 0,
+        skip_rows: usize::from(knobs & 0x20 != 0),
         sheet: None,
     }
 }

@@ -208,13 +208,22 @@ fn report(ui: &Ui, survey: &Survey, starter: &Starter, output: &Output) {
         && starter.rules.is_empty()
         && starter.routes.is_empty()
     {
+        // A title above the table (a merged heading): one cell of the first row filled.
+        let names = &survey.header.names;
+        let filled = names.iter().filter(|n| !n.trim().is_empty()).count();
         ui.warn(&format!(
             "none of the columns of {input}{} is one leadsort knows: the rules file has no rules \
-             yet; add your own (it shows how)",
+             yet; add your own (it shows how){}",
             if repeated.is_empty() {
                 ""
             } else {
                 " that appear once"
+            },
+            if names.len() > 1 && filled <= 1 {
+                "; the first row has at most one cell filled: if it is a title above the \
+                 header, pass --skip-rows 1"
+            } else {
+                ""
             }
         ));
     }
@@ -1030,7 +1039,27 @@ impl Survey {
             &samples,
         );
         if let Some(path) = source.path() {
-            survey.csv = shell_word(&path.display().to_string());
+            // The next commands read the file as init did: its input flags go with it.
+            let mut words = Vec::new();
+            if options.skip_rows > 0 {
+                words.push(format!("--skip-rows {}", options.skip_rows));
+            }
+            if let Some(sheet) = &options.sheet {
+                words.push(format!("--sheet {}", shell_word(sheet)));
+            }
+            if let Some(d) = options.delimiter {
+                let d = if d == b'\t' {
+                    "tab".to_string()
+                } else {
+                    (d as char).to_string()
+                };
+                words.push(format!("-d {}", shell_word(&d)));
+            }
+            if let Some(e) = options.encoding {
+                words.push(format!("--encoding {}", e.name().to_lowercase()));
+            }
+            words.push(shell_word(&path.display().to_string()));
+            survey.csv = words.join(" ");
         }
         survey.not_utf8 = input.first_not_utf8;
         Ok(survey)

@@ -71,6 +71,8 @@ pub struct Options {
     pub max_record: usize,
     /// Compute the SHA-256 of the input as read (for the run summary).
     pub hash: bool,
+    /// Rows above the header to skip (a title, notes), blank ones not counted.
+    pub skip_rows: usize,
     /// The sheet to read when the input is a workbook; `None`: its first worksheet. Given
     /// for an input that is not a workbook, it is a usage error.
     pub sheet: Option<String>,
@@ -83,6 +85,7 @@ impl Default for Options {
             encoding: None,
             max_record: DEFAULT_MAX_RECORD,
             hash: false,
+            skip_rows: 0,
             sheet: None,
         }
     }
@@ -348,9 +351,11 @@ impl Input {
         }
         input.delimiter = if workbook {
             // Written by `workbook::to_csv`: commas, whatever `-d` says, and no `sep=` line.
+            input.skip_rows(options.skip_rows)?;
             b','
         } else {
             let excel_sep = input.excel_sep_line();
+            input.skip_rows(options.skip_rows)?;
             match (options.delimiter, excel_sep) {
                 (Some(d), _) | (None, Some(d)) => d,
                 (None, None) => sniff(&input.chunk[input.pos..]),
@@ -538,6 +543,69 @@ impl Input {
         self.bytes_read += n as u64;
         self.eof = n == 0;
         self.chunk = buf;
+        self.pos = 0;
+        Ok(())
+    }
+
+    /// Skip `rows` lines that are not blank (a title, notes above the header: `--skip-rows`),
+    /// counting them in line numbers. Quotes are not looked at: rows above a header rarely
+    /// hold a line break in a cell. The header's line is then read whole into the chunk, for
+    /// the delimiter to be sniffed from it.
+    fn skip_rows(&mut self, rows: usize) -> Result<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        let (mut left, mut in_line, mut after_cr) = (rows, false, false);
+        while left > 0 || after_cr {
+            if self.pos >= self.chunk.len() {
+                if self.eof {
+                    break;
+                }
+                self.refill()?;
+                continue;
+            }
+            if after_cr {
+                // The LF of a CRLF.
+                self.pos += usize::from(self.chunk[self.pos] == b'\n');
+                after_cr = false;
+                continue;
+            }
+            let head = &self.chunk[self.pos..];
+            let Some(end) = head.iter().position(|b| *b == b'\n' || *b == b'\r') else {
+                in_line = true;
+                self.pos = self.chunk.len();
+                continue;
+            };
+            after_cr = head[end] == b'\r';
+            if in_line || end > 0 {
+                left -= 1;
+            }
+            in_line = false;
+            self.pos += end + 1;
+            self.line_offset += 1;
+        }
+        // The rest of the chunk, with the header's line whole if it is not yet.
+        let mut rest = self.chunk.split_off(self.pos);
+        while !self.eof && !rest.contains(&b'\n') && !rest.contains(&b'\r') {
+            let have = rest.len();
+            rest.resize(have + CHUNK, 0);
+            let n = loop {
+                match self.source.read(&mut rest[have..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(read_error(&self.name, e)),
+                }
+            };
+            rest.truncate(have + n);
+            self.bytes_read += n as u64;
+            self.eof = n == 0;
+        }
+        // A byte order mark before the header (a title glued above an export) is no part of
+        // the first column's name.
+        if rest.starts_with(b"\xEF\xBB\xBF") {
+            rest.drain(..3);
+        }
+        self.chunk = rest;
         self.pos = 0;
         Ok(())
     }

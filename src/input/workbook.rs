@@ -40,19 +40,26 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|_| not_a_workbook(bytes, name))?;
     // Chart and dialog sheets hold no rows; a workbook of nothing else offers its names.
-    let mut sheets: Vec<String> = book
-        .sheets_metadata()
-        .iter()
+    let worksheets: Vec<&calamine::Sheet> = (book.sheets_metadata().iter())
         .filter(|s| s.typ == SheetType::WorkSheet)
-        .map(|s| s.name.clone())
         .collect();
+    let mut sheets: Vec<String> = worksheets.iter().map(|s| s.name.clone()).collect();
+    // The first sheet Excel shows: a hidden one first (lookups, an archive) is passed over.
+    let first_shown = (worksheets.iter())
+        .find(|s| s.visible == calamine::SheetVisible::Visible)
+        .map(|s| s.name.clone());
     if sheets.is_empty() {
         sheets = book.sheet_names();
     }
     let chosen = match sheet {
-        Some(wanted) => sheets
-            .iter()
-            .find(|s| *s == wanted)
+        // As named; else ignoring case, as Excel names sheets, if that names one.
+        Some(wanted) => (sheets.iter().find(|s| *s == wanted))
+            .or_else(|| {
+                let mut folded = sheets
+                    .iter()
+                    .filter(|s| s.to_lowercase() == wanted.to_lowercase());
+                folded.next().filter(|_| folded.next().is_none())
+            })
             .ok_or_else(|| {
                 Error::Data(format!(
                     "{name} has no sheet named {wanted:?}: its sheets are {}",
@@ -60,10 +67,9 @@ fn sheet_as_csv(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Vec<u8>
                 ))
             })?
             .clone(),
-        None => sheets
-            .first()
-            .ok_or_else(|| Error::Data(format!("{name} is a workbook with no sheet")))?
-            .clone(),
+        None => first_shown
+            .or_else(|| sheets.first().cloned())
+            .ok_or_else(|| Error::Data(format!("{name} is a workbook with no sheet")))?,
     };
     // calamine's own messages can quote the file's content: they are left out.
     let damaged = || {
@@ -486,11 +492,16 @@ mod tests {
 
     #[test]
     fn an_unknown_sheet_is_refused_with_the_sheet_names() {
-        let err = to_csv(&workbook(), "book.xlsx", Some("people")).unwrap_err();
+        let err = to_csv(&workbook(), "book.xlsx", Some("persons")).unwrap_err();
         assert!(matches!(err, Error::Data(_)));
         assert_eq!(
             err.to_string(),
-            "book.xlsx has no sheet named \"people\": its sheets are \"People\", \"Other\""
+            "book.xlsx has no sheet named \"persons\": its sheets are \"People\", \"Other\""
+        );
+        // A name in another case is the sheet, as in Excel.
+        assert_eq!(
+            to_csv(&workbook(), "book.xlsx", Some("people")).unwrap(),
+            to_csv(&workbook(), "book.xlsx", Some("People")).unwrap()
         );
     }
 

@@ -782,6 +782,40 @@ fn rows_of_separators_only_are_blank_lines() {
     );
 }
 
+/// A title above the header (and a blank line): --skip-rows 1 reads the table, the
+/// delimiter sniffed from the header, and line numbers stay the file's. Without it, the
+/// missing-column error says what to pass.
+#[test]
+fn skip_rows_passes_a_title_above_the_header() {
+    let env = Env::standard();
+    let semi = CONTACTS.replace("\"1,200\"", "1200").replace(',', ";");
+    env.write(
+        "titled.csv",
+        format!("Contacts exported 2026-11-27;;;;;;\r\n\r\n{semi}6;short\n"),
+    );
+    let out = run(&mut env.classify(&["--skip-rows", "1", "--rejected", "rej.csv", "titled.csv"]));
+    assert_eq!(
+        ok_stdout(&out),
+        expected(&[1, 2, 3, 4, 5]).replace("\"1,200\"", "1200")
+    );
+    // The short row is on line 9: the title, a blank line, the header, five contacts.
+    assert!(
+        env.read("rej.csv").contains("\n6,9,"),
+        "{}",
+        env.read("rej.csv")
+    );
+    let out = run(&mut env.classify(&["titled.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(
+        stderr(&out).contains(
+            "the first row has one of 7 cells filled: if it is a title above \
+                               the header, pass --skip-rows 1"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// `-o -` is stdout, as `-` is stdin: no file named `-`.
 #[test]
 fn dash_o_dash_writes_to_stdout() {

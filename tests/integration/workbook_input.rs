@@ -291,6 +291,56 @@ fn sheet_picks_a_sheet_by_name_and_its_rows_keep_their_sheet_row_as_line() {
     );
 }
 
+/// Without --sheet, the first sheet Excel shows: a hidden one before it (lookups, an archive
+/// of old contacts) is passed over. --sheet ignores case, as Excel's sheet names do.
+#[test]
+fn the_first_shown_sheet_is_read_and_sheet_names_ignore_case() {
+    let header: Vec<String> = HEADER.iter().map(|h| format!("s:{h}")).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut book = Workbook::new();
+    let lookups = book.add_worksheet().set_name("Lookups").unwrap();
+    write_row(lookups, 0, 0, &["s:Code", "s:Meaning"]);
+    lookups.set_hidden(true);
+    let sheet = book.add_worksheet().set_name("Contacts").unwrap();
+    sheet.set_active(true);
+    write_row(sheet, 0, 0, &header);
+    for (i, cells) in CONTACTS_CELLS.iter().enumerate() {
+        write_row(sheet, i as u32 + 1, 0, cells);
+    }
+    let env = env();
+    env.write("hidden.xlsx", book.save_to_buffer().unwrap());
+    let want = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    assert_eq!(ok_stdout(&run(&mut env.classify(&["hidden.xlsx"]))), want);
+    let out = ok_stdout(&run(&mut env.classify(&[
+        "--sheet",
+        "later",
+        "contacts.xlsx",
+    ])));
+    assert_eq!(column(&out, "id"), ["6", "7"]);
+}
+
+/// A hand-kept sheet with a merged title row above its header: --skip-rows 1 reads it as
+/// the table below.
+#[test]
+fn skip_rows_passes_a_merged_title_row() {
+    let header: Vec<String> = HEADER.iter().map(|h| format!("s:{h}")).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .merge_range(0, 0, 0, 5, "Our contacts", &Format::new())
+        .unwrap();
+    write_row(sheet, 1, 0, &header);
+    for (i, cells) in CONTACTS_CELLS.iter().enumerate() {
+        write_row(sheet, i as u32 + 2, 0, cells);
+    }
+    let env = env();
+    env.write("titled.xlsx", book.save_to_buffer().unwrap());
+    let want = ok_stdout(&run(&mut env.classify(&["contacts.csv"])));
+    let out = run(&mut env.classify(&["--skip-rows", "1", "titled.xlsx"]));
+    assert_eq!(ok_stdout(&out), want);
+}
+
 #[test]
 fn a_stray_cell_far_from_the_table_exits_65_naming_it() {
     // Read as a rectangle, the sheet would claim 550 GB (A1:XFD1048576) or 900 MB
