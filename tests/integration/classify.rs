@@ -816,6 +816,32 @@ fn skip_rows_passes_a_title_above_the_header() {
     );
 }
 
+/// A file none of whose rows can be read (an older Excel's encoding) must not empty
+/// yesterday's outputs: exit 65, with the first row's line and reason.
+#[test]
+fn a_run_that_reads_not_one_row_replaces_nothing() {
+    let env = Env::standard();
+    let mut bytes = CONTACTS.lines().next().unwrap().as_bytes().to_vec();
+    bytes
+        .extend_from_slice(b"\n1,jos\xe9@acme.com,VP,10,no,no,\n2,ren\xe9@acme.com,VP,10,no,no,\n");
+    env.write("latin1.csv", &bytes);
+    env.write("o.csv", "yesterday");
+    let out = run(&mut env.classify(&["-o", "o.csv", "latin1.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(
+        stderr(&out)
+            .contains("not one of the 2 rows of latin1.csv could be read (the first, line 2:"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.read("o.csv"), "yesterday");
+    // One row readable is a run, with its warning.
+    bytes.extend_from_slice(b"3,ann@acme.com,VP,10,no,no,\n");
+    env.write("latin1.csv", &bytes);
+    let out = run(&mut env.classify(&["-o", "o.csv", "latin1.csv"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 /// `-o -` is stdout, as `-` is stdin: no file named `-`.
 #[test]
 fn dash_o_dash_writes_to_stdout() {

@@ -3222,10 +3222,22 @@ fn check_conformance(entry: &serde_json::Value) -> Result<String, String> {
         }
         return Ok(format!("refused (65): {why}"));
     }
+    let records = entry["records"].as_array().unwrap();
+    // Not one row readable: the run replaces nothing (exit 65).
+    if !records.is_empty() && records.iter().all(|r| r["ok"] == false) {
+        if code != Some(65) || !err.contains("could be read (the first, line") {
+            return Err(format!(
+                "every row bad: expected exit 65, got {code:?}: {err}"
+            ));
+        }
+        if env.exists("out.csv") {
+            return Err("an output was written though no row could be read".into());
+        }
+        return Ok(format!("refused (65): all {} rows bad", records.len()));
+    }
     if code != Some(0) {
         return Err(format!("exit {code:?}: {err}"));
     }
-    let records = entry["records"].as_array().unwrap();
     let good: Vec<Vec<String>> = records
         .iter()
         .filter(|r| r["ok"].as_bool().unwrap())
