@@ -245,6 +245,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let mut options = args.csv.options();
     options.hash = summarise;
     let input = Input::open(&source, &options)?;
+    let stamp = input.stamp();
     let engine = super::compile(&rules, &input, as_of)?;
     let mut warnings = output_header_warnings(&rules, &engine, input.header());
     let single_line = super::single_line_columns(&rules, &engine, input.header());
@@ -376,6 +377,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     progress.done();
     let held = std::mem::take(&mut delivery.held);
     let first_rejected = delivery.first_rejected.take();
+    if let (Some(stamp), Some(path)) = (stamp, source.path()) {
+        warnings.extend(stamp.changed(path, &name));
+    }
     let strangers = match rules.reps.is_empty() {
         true => 0,
         false => (held.iter())

@@ -219,6 +219,8 @@ pub struct Input {
     as_stored: bool,
     /// The size of the file, when the input is a regular file.
     file_size: Option<u64>,
+    /// A regular file's size and modification time when opened (see `changed_since_opened`).
+    stamp: Option<Stamp>,
     digest: Option<crate::guard::Digester>,
     raw_buf: Vec<u8>,
     /// The last rejected record, valid after `next` returned `Next::Rejected`.
@@ -263,7 +265,7 @@ impl Input {
     /// Open `source`, work out how it is written, and read its header.
     pub fn open(source: &Source, options: &Options) -> Result<Input> {
         let name = source.name();
-        let mut file_size = None;
+        let (mut file_size, mut stamp) = (None, None);
         let raw: Box<dyn Read + Send> = match source {
             Source::Stdin => Box::new(io::stdin()),
             Source::File(path) => {
@@ -278,7 +280,9 @@ impl Input {
                         source: io::Error::other("is a directory"),
                     });
                 }
-                file_size = metadata.ok().filter(|m| m.is_file()).map(|m| m.len());
+                let regular = metadata.ok().filter(|m| m.is_file());
+                file_size = regular.as_ref().map(|m| m.len());
+                stamp = regular.as_ref().map(Stamp::of);
                 Box::new(file)
             }
         };
@@ -292,7 +296,14 @@ impl Input {
         };
         let mut input = Input::from_reader(raw, name, &options)?;
         input.file_size = file_size;
+        input.stamp = stamp;
         Ok(input)
+    }
+
+    /// The input file as it was when opened, to be compared once it is read (`None`: not a
+    /// regular file).
+    pub fn stamp(&self) -> Option<Stamp> {
+        self.stamp
     }
 
     /// Whether the text left to read is known to be at most `limit` bytes: it is all in
@@ -341,6 +352,7 @@ impl Input {
             bytes_read: 0,
             as_stored,
             file_size: None,
+            stamp: None,
             digest,
             raw_buf: Vec::new(),
             rejected: None,
@@ -626,6 +638,42 @@ impl Input {
             return Some(d);
         }
         None
+    }
+}
+
+/// A regular file's size and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            size: m.len(),
+            modified: m.modified().ok(),
+        }
+    }
+
+    /// A warning if the file at `path` is no longer as it was when opened: an export still
+    /// being written (or replaced) while it was read, so the run scored part of it, or a mix.
+    pub fn changed(self, path: &Path, name: &str) -> Option<String> {
+        let now = std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
+        if now == Some(self) {
+            return None;
+        }
+        let how = match now {
+            None => "is gone".to_string(),
+            Some(now) if now.size != self.size => {
+                format!("went from {} to {} bytes", self.size, now.size)
+            }
+            Some(_) => "was written to".to_string(),
+        };
+        Some(format!(
+            "{name} changed while it was read (it {how}): the run scored what it read, which \
+             may be part of an export still being written; run again once the export is done"
+        ))
     }
 }
 
@@ -1075,6 +1123,29 @@ pub fn sniff(bytes: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An export still being written while it is read: said, with how it changed.
+    #[test]
+    fn a_file_that_changes_while_read_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        std::fs::write(&path, "id\n1\n").unwrap();
+        let stamp = Stamp::of(&std::fs::metadata(&path).unwrap());
+        assert_eq!(stamp.changed(&path, "c.csv"), None);
+        std::fs::write(&path, "id\n1\n2\n").unwrap();
+        let said = stamp.changed(&path, "c.csv").unwrap();
+        assert!(
+            said.starts_with("c.csv changed while it was read (it went from 5 to 7 bytes)"),
+            "{said}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            stamp
+                .changed(&path, "c.csv")
+                .unwrap()
+                .contains("(it is gone)")
+        );
+    }
 
     /// Gives one byte a read.
     struct Trickle<'a>(&'a [u8]);

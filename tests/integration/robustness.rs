@@ -924,6 +924,32 @@ fn nul_bytes_exit_65_before_any_output_is_touched() {
     assert_unchanged(&env.path("out"), &before, "NUL bytes");
 }
 
+/// An export still being written while it is read (here: a row appended while the run
+/// waits on creating its output) is told, so --deny-warnings refuses the run.
+#[test]
+fn an_input_that_grows_while_read_is_warned_about() {
+    let env = Env::standard();
+    let mut cmd = std_classify(&env);
+    cmd.args(["--deny-warnings", "-o", "o.csv", "contacts.csv"])
+        .env("LEADSORT_FAULT", "slow-create@o.csv")
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut more = std::fs::OpenOptions::new()
+        .append(true)
+        .open(env.path("contacts.csv"))
+        .unwrap();
+    std::io::Write::write_all(&mut more, b"6,fay@acme.com,VP,10,no,no,\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("contacts.csv changed while it was read (it went from"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.exists("o.csv"));
+}
+
 /// A program or an image given as the input is called a binary file, not UTF-16 (its NULs
 /// fall on both sides, not on every other byte).
 #[test]
