@@ -399,7 +399,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ));
     }
 
-    let rejected = rejected_warning(args, &name, &totals, true);
+    let rejected = rejected_warning(args, &name, &totals, true, first_rejected.as_ref());
     warnings.extend(row_warnings(&name, &totals, rejected.clone()));
     warnings.extend(super::unreadable_warnings(
         &rules,
@@ -410,7 +410,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // Shown once the outputs are in place (a warning may point at one, `see out/rejected.csv`),
     // or before refusing to replace them (then it points nowhere). Rows left out and an input
     // with no contacts (every output emptied) are said even with -q.
-    let unwritten = rejected_warning(args, &name, &totals, false);
+    let unwritten = rejected_warning(args, &name, &totals, false, first_rejected.as_ref());
     let show = |warnings: &[String], written: bool, all_loud: bool| {
         for w in warnings {
             let is_rejected = rejected.as_ref() == Some(w);
@@ -737,8 +737,18 @@ fn nothing_replaced(rows_went_to: Option<&str>) -> String {
 }
 
 /// The count of rejected rows, if any (a warning `-q` does not silence), and where they are
-/// once the outputs are `written` (before, they are nowhere: the run replaces nothing).
-fn rejected_warning(args: &Args, input: &str, t: &Totals, written: bool) -> Option<String> {
+/// once the outputs are `written` (before, they are nowhere: the run replaces nothing). Kept
+/// nowhere, the `first` one's line and reason are given, for a person to look at.
+fn rejected_warning(
+    args: &Args,
+    input: &str,
+    t: &Totals,
+    written: bool,
+    first: Option<&(u64, String)>,
+) -> Option<String> {
+    let first = first.map_or(String::new(), |(line, reason)| {
+        format!("the first on line {line}: {reason}; ")
+    });
     let whereto = match (&args.split, &args.rejected) {
         _ if !written => String::new(),
         (Some(dir), _) => format!(" (see {})", dir.join("rejected.csv").display()),
@@ -747,7 +757,7 @@ fn rejected_warning(args: &Args, input: &str, t: &Totals, written: bool) -> Opti
             Some(file) => format!(" (see the Rejected sheet of {})", file.display()),
             None => " (see the workbook's Rejected sheet)".to_string(),
         },
-        (None, None) => " (use --rejected FILE to keep them)".to_string(),
+        (None, None) => format!(" ({first}use --rejected FILE to keep them)"),
     };
     (t.rejected > 0).then(|| {
         format!(

@@ -178,16 +178,18 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
     if let Some(signal) = crate::guard::committing() {
         return Err(Error::Interrupted(signal));
     }
+    let remove = |backups: &[Option<PathBuf>]| {
+        for b in backups.iter().flatten() {
+            let _ = std::fs::remove_file(b);
+        }
+    };
     // An old file that cannot be backed up (a full disk) could not be put back: stop first.
     let mut backups: Vec<Option<PathBuf>> = Vec::with_capacity(ready.len());
     for path in ready.iter().map(Ready::path) {
         match path.map(backup).transpose() {
             Ok(b) => backups.push(b.flatten()),
             Err(e) => {
-                backups
-                    .iter()
-                    .flatten()
-                    .for_each(|b| drop(std::fs::remove_file(b)));
+                remove(&backups);
                 return Err(e);
             }
         }
@@ -202,10 +204,7 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
     let journal = match journal::Journal::begin(&files) {
         Ok(j) => j,
         Err(e) => {
-            backups
-                .iter()
-                .flatten()
-                .for_each(|b| drop(std::fs::remove_file(b)));
+            remove(&backups);
             return Err(e);
         }
     };
@@ -233,9 +232,7 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
     if let Some(j) = journal {
         j.end();
     }
-    for b in backups.iter().flatten() {
-        let _ = std::fs::remove_file(b);
-    }
+    remove(&backups);
     result
 }
 

@@ -995,7 +995,7 @@ fn bad_rows_without_a_rejected_file_are_counted_in_a_warning() {
     assert_eq!(
         stderr(&out),
         "leadsort: warning: 3 of 5 rows in bad.csv could not be read and were rejected \
-         (use --rejected FILE to keep them)\n\
+         (the first on line 4: expected 7 fields, found 3; use --rejected FILE to keep them)\n\
          leadsort: warning: bad.csv has rows that are not UTF-8 (the first is record 4, line 6): \
          if it comes from an older Excel, run again with --encoding windows-1252\n"
     );
