@@ -108,7 +108,8 @@ impl XlsxSink {
             .set_bold()
             .set_background_color(Color::RGB(0xDDEBF7))
             .set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
-        // Score columns (score, then one per group) are numbers; every other cell is text.
+        // Score columns (score, then one per group) are numbers, and so are input cells that
+        // a spreadsheet shows unchanged as a number (`plain_number`); every other cell is text.
         let l = &self.layout;
         let groups = l.names.len() - l.inputs - 3 - usize::from(l.owner) - usize::from(l.reasons);
         let numbers = l.inputs..=l.inputs + groups;
@@ -155,12 +156,13 @@ impl XlsxSink {
                             sheet.name
                         )));
                     }
-                    let number = numbers
-                        .contains(&c)
-                        .then(|| cell.parse::<i64>().ok())
-                        .flatten();
+                    let number = match c {
+                        _ if numbers.contains(&c) => cell.parse::<i64>().ok().map(|n| n as f64),
+                        _ if c < l.inputs => plain_number(cell),
+                        _ => None,
+                    };
                     match number {
-                        Some(n) => ws.write_number(row, col(c), n as f64),
+                        Some(n) => ws.write_number(row, col(c), n),
                         None => ws.write_string(row, col(c), cell),
                     }
                     .map_err(err)?;
@@ -385,7 +387,21 @@ enum Value {
     Share(u64),
 }
 
-/// Rows that could not be read: record, line, reason, and the row as it was (as text).
+/// The number an input cell holds, if a spreadsheet shows it unchanged as one, so that it
+/// sorts, sums and filters as a number (text that looks like a number gets Excel's "number
+/// stored as text" flag): written as the shortest form of its value (`500`, `2.5`, `-3`,
+/// no `+`, no leading or trailing zero, no exponent: `02134`, `1.50` and `1e5` stay text),
+/// and at most 11 characters, as many as Excel's General format shows before it turns a
+/// number into `1.23457E+11`.
+fn plain_number(cell: &str) -> Option<f64> {
+    if cell.is_empty() || cell.len() > 11 || cell == "-0" {
+        return None;
+    }
+    let n: f64 = cell.parse().ok()?;
+    (n.is_finite() && n.to_string() == cell).then_some(n)
+}
+
+/// Rows that could not be read: record, line, reason, and the row as it was (as text)./// Rows that could not be read: record, line, reason, and the row as it was (as text).
 fn rejected_sheet(
     ws: &mut Worksheet,
     rejected: &[Rejected],
@@ -430,6 +446,43 @@ fn sheet_name(queue: &str, taken: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_numbers_a_spreadsheet_shows_unchanged_are_numbers() {
+        for (cell, want) in [
+            ("500", Some(500.0)),
+            ("2.5", Some(2.5)),
+            ("-3", Some(-3.0)),
+            ("0", Some(0.0)),
+            ("0.1", Some(0.1)),
+            ("51200117", Some(51_200_117.0)),
+            ("99999999999", Some(99_999_999_999.0)),
+        ] {
+            assert_eq!(plain_number(cell), want, "{cell}");
+        }
+        for text in [
+            "02134",
+            "1.50",
+            "1.0",
+            "+5",
+            "1e5",
+            "1,200",
+            " 5",
+            "5 ",
+            "-0",
+            "NaN",
+            "inf",
+            "123456789012",
+            "",
+            "-",
+            ".5",
+            "5.",
+            "0x10",
+            "1_000",
+        ] {
+            assert_eq!(plain_number(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn rows_read_back_as_the_csv_crate_reads_them() {

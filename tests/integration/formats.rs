@@ -435,6 +435,44 @@ fn a_workbook_keeps_a_cell_that_starts_with_u_feff() {
     assert!(ids.contains(&"\u{feff}2".to_string()), "{ids:?}");
 }
 
+/// In a workbook, an input cell a spreadsheet would show unchanged as a number is a number
+/// (it sorts and sums); one it would change (a leading zero, a `+`, `1.50`) stays text.
+#[test]
+fn a_workbooks_plain_numbers_are_numbers_and_the_rest_text() {
+    let env = Env::standard();
+    env.write(
+        "c.csv",
+        "id,email,Job Title,Company Size,demo,unsubscribed,sales_status,zip,phone,rate\n\
+         1,a@acme.com,VP,500,yes,no,,02134,+1 555 0100,1.50\n\
+         2,b@acme.com,VP,2.5,yes,no,,12345,5550100,3\n",
+    );
+    classify(&env, &["c.csv", "-o", "o.xlsx"]);
+    let book = read(&env, "o.xlsx");
+    let sheet = rows(&book, "sales");
+    let header: Vec<String> = sheet[0].as_array().unwrap().iter().map(text).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let kinds = &book["types"]["sales"];
+    let id = |r: usize| text(&sheet[r][at("id")]);
+    let row = |want: &str| (1..sheet.len()).find(|&r| id(r) == want).unwrap();
+    let kind = |r: usize, c: &str| kinds[r][at(c)].as_str().unwrap().to_string();
+    let (one, two) = (row("1"), row("2"));
+    for (r, column, want) in [
+        (one, "id", "n"),
+        (one, "Company Size", "n"),
+        (two, "Company Size", "n"),
+        (one, "zip", "s"),
+        (two, "zip", "n"),
+        (one, "phone", "s"),
+        (two, "phone", "n"),
+        (one, "rate", "s"),
+        (one, "email", "s"),
+    ] {
+        assert_eq!(kind(r, column), want, "row {r} {column}");
+    }
+    assert_eq!(text(&sheet[one][at("zip")]), "02134");
+    assert_eq!(text(&sheet[two][at("Company Size")]), "2.5");
+}
+
 /// The warm tier's queue comes first in a workbook, whatever the rules call it.
 #[test]
 fn a_workbook_shows_the_sales_queue_first_under_its_own_name() {
