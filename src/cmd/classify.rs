@@ -140,7 +140,7 @@ pub struct Args {
     pub min_contacts: Option<u64>,
 
     /// Treat any warning (rejected rows, sales below min_sales, a missing optional field, a
-    /// field most contacts' cells cannot be read in...) as an error: exit 65 and replace no
+    /// field a fifth of the contacts' cells cannot be read in...) as an error: exit 65 and replace no
     /// output
     #[arg(long)]
     pub deny_warnings: bool,
@@ -313,7 +313,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // Read before this run's summary.json replaces the last one's.
     let left_over = match &destination {
         Destination::Split { dir } => crate::output::left_by_last_run(dir, &engine.queues),
-        Destination::Single { .. } => Vec::new(),
+        Destination::Single { .. } => (Vec::new(), None),
     };
     // A signal from here on stops the run between chunks, with its temp files removed.
     crate::guard::stop_cleanly();
@@ -467,7 +467,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     outputs.commit(&summary).map_err(said)?;
     show(&summary.warnings, true, false);
     let protected = [source.path(), Some(rules.source.path.as_path())];
-    remove_left_over(left_over, &files, &protected, ui);
+    remove_left_over(left_over, &rules.source.path, &files, &protected, ui);
     if ui.show_summary() {
         ui.block(&summary.to_text());
     }
@@ -679,25 +679,49 @@ struct SummaryContext<'a> {
 /// Remove the files of the last run's queues that these rules do not have (see
 /// `output::left_by_last_run`), now that this run's files are in place, saying so even
 /// with `-q` (a file gone should never go unsaid). Never one this run wrote (on a file system
-/// that ignores case, `Nurture.csv` is today's `nurture.csv`), nor the input or the rules.
+/// that ignores case, `Nurture.csv` is today's `nurture.csv`), nor the input or the rules;
+/// and none at all when the last run used another rules file (`last_rules`): then the files
+/// are named in a warning and kept.
 fn remove_left_over(
-    left_over: Vec<PathBuf>,
+    (left_over, last_rules): (Vec<PathBuf>, Option<String>),
+    rules: &Path,
     written: &[PathBuf],
     protected: &[Option<&Path>],
     ui: &Ui,
 ) {
     let lower = |p: &Path| p.file_name().map(|n| n.to_string_lossy().to_lowercase());
-    for path in left_over {
-        let ours = written
-            .iter()
-            .any(|w| super::same_file(w, &path) || lower(w) == lower(&path));
-        let kept = protected
-            .iter()
-            .flatten()
-            .any(|p| super::same_file(p, &path));
-        if ours || kept {
-            continue;
+    let left_over: Vec<PathBuf> = (left_over.into_iter())
+        .filter(|path| {
+            let ours = written
+                .iter()
+                .any(|w| super::same_file(w, path) || lower(w) == lower(path));
+            let kept = protected
+                .iter()
+                .flatten()
+                .any(|p| super::same_file(p, path));
+            !(ours || kept)
+        })
+        .collect();
+    // The last run used other rules (or the summary does not say which): the folder was
+    // another job's, a client's, say. Its files are not this run's to remove.
+    let same_rules = (last_rules.as_deref()).is_some_and(|r| super::same_file(Path::new(r), rules));
+    if !same_rules {
+        if !left_over.is_empty() {
+            let names: Vec<String> = left_over.iter().map(|p| p.display().to_string()).collect();
+            ui.warn_even_quiet(&format!(
+                "the folder's last run used other rules than {} (its summary.json names {}), \
+                 so its files of queues these rules do not have were kept: {}; is --split the \
+                 right folder? Remove them yourself if they are yours",
+                rules.display(),
+                last_rules
+                    .as_deref()
+                    .map_or("none".to_string(), |r| format!("{r:?}")),
+                names.join(", ")
+            ));
         }
+        return;
+    }
+    for path in left_over {
         match std::fs::remove_file(&path) {
             Ok(()) => ui.note(&format!(
                 "removed {}: its queue was the last run's and is not in these rules (its \

@@ -28,6 +28,36 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
 /// leading one: `-$5`, `$-5`). Ambiguous forms are
 /// unreadable rather than guessed: `1,5` (a decimal comma?), `1.200` (1.2, or 1200 written
 /// the German way?); so is anything else (`N/A`, `12 employees`, `1e3`).
+/// A number written with a decimal comma (`12,50`, `3.400`, `1.250,00 €`): the two marks
+/// swap roles, then it is read as `parse_number` reads.
+pub fn parse_number_comma(cell: &str) -> Option<f64> {
+    if !cell.contains([',', '.']) {
+        return parse_number(cell);
+    }
+    let mut swapped: String = cell
+        .chars()
+        .map(|c| match c {
+            ',' => '.',
+            '.' => ',',
+            c => c,
+        })
+        .collect();
+    // `12,500` is 12.5 here, which `parse_number` would refuse as `12.500` (a thousands
+    // group, or a decimal?): a zero after its last digit says decimal (`12.5000`).
+    if !swapped.contains(',')
+        && let Some(dot) = swapped.find('.')
+    {
+        let digits = swapped[dot + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if digits == 3 {
+            swapped.insert(dot + 1 + digits, '0');
+        }
+    }
+    parse_number(&swapped)
+}
+
 pub fn parse_number(cell: &str) -> Option<f64> {
     // Most cells are a few plain digits.
     let b = cell.as_bytes();
@@ -384,6 +414,23 @@ mod tests {
         }
         assert_eq!(parse_iso_date("27/11/2026"), None);
         assert_eq!(parse_iso_date(""), None);
+    }
+
+    #[test]
+    fn a_decimal_comma_swaps_the_marks() {
+        for (cell, want) in [
+            ("12,50", Some(12.5)),
+            ("3.400", Some(3400.0)),
+            ("1.250,00 €", Some(1250.0)),
+            ("12,500", Some(12.5)),
+            ("0,00", Some(0.0)),
+            ("-4,5", Some(-4.5)),
+            ("1200", Some(1200.0)),
+            ("1,200.50", Some(1200.5)), // both marks: the last is the decimal one, as always
+            ("N/A", None),
+        ] {
+            assert_eq!(parse_number_comma(cell), want, "{cell}");
+        }
     }
 
     /// `%s`: seconds since 1970, as API exports write dates; the day is UTC's.

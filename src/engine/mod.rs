@@ -132,6 +132,8 @@ impl Stats {
 #[derive(Debug, Clone, PartialEq)]
 enum SlotKind {
     Number,
+    /// A number written with a decimal comma (`decimal = ","`).
+    NumberComma,
     Bool,
     Date(Vec<String>),
 }
@@ -1096,6 +1098,7 @@ impl Engine {
             } else {
                 let parsed = match &slot.kind {
                     SlotKind::Number => cell::parse_number(raw).map(Value::Number),
+                    SlotKind::NumberComma => cell::parse_number_comma(raw).map(Value::Number),
                     SlotKind::Bool => cell::parse_bool(raw).map(Value::Bool),
                     SlotKind::Date(formats) => {
                         cell::parse_date(raw, formats).map(|d| Value::Day(cell::day_number(d)))
@@ -1406,7 +1409,7 @@ impl Compiler<'_> {
     /// The slot reading `field` as `kind`, shared by every condition that needs it.
     fn slot(&mut self, field: &str, kind: SlotKind) -> usize {
         let col = self.column(field);
-        // Dates use the formats the field lists.
+        // Dates use the formats the field lists; numbers its decimal mark.
         let kind = match kind {
             SlotKind::Date(_) => SlotKind::Date(
                 self.rules
@@ -1414,6 +1417,9 @@ impl Compiler<'_> {
                     .map(|f| f.formats.clone())
                     .unwrap_or_default(),
             ),
+            SlotKind::Number if self.rules.field(field).is_some_and(|f| f.decimal_comma) => {
+                SlotKind::NumberComma
+            }
             k => k,
         };
         if let Some(i) = self
@@ -1470,6 +1476,9 @@ impl Compiler<'_> {
         };
         let text = text.trim();
         let converted = match f.kind {
+            FieldKind::Number if f.decimal_comma => {
+                cell::parse_number_comma(text).map(Scalar::Number)
+            }
             FieldKind::Number => cell::parse_number(text).map(Scalar::Number),
             FieldKind::Date => cell::parse_date(text, &f.formats).map(Scalar::Date),
             FieldKind::Bool if !text.is_empty() => cell::parse_bool(text).map(Scalar::Bool),

@@ -518,8 +518,9 @@ pub struct Outputs {
 /// run's) does not have: a queue renamed or a route removed would otherwise leave yesterday's
 /// contacts in a file next to today's. Only queues the folder's `summary.json` names (leadsort
 /// wrote it), in the format it says that run wrote (a summary without one names none), and
-/// only plain files. The caller keeps the files it must not remove (see `classify`).
-pub fn left_by_last_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
+/// only plain files; with the rules file that run used, as its summary names it (the caller
+/// removes them only if that is this run's: another rules file's folder is another job's).
+pub fn left_by_last_run(dir: &Path, queues: &[String]) -> (Vec<PathBuf>, Option<String>) {
     const MAX_SUMMARY: u64 = 16 << 20;
     let path = dir.join("summary.json");
     let old = fs::symlink_metadata(&path)
@@ -528,13 +529,17 @@ pub fn left_by_last_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
         .and_then(|_| fs::read(&path).ok())
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
     let Some(old) = old else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
+    let rules = old
+        .get("rules")
+        .and_then(|r| r.as_str())
+        .map(str::to_string);
     let kind = [Kind::Csv, Kind::Tsv, Kind::Jsonl, Kind::Xlsx]
         .into_iter()
         .find(|k| old.get("format").and_then(|f| f.as_str()) == Some(k.extension()));
     let (Some(kind), Some(old)) = (kind, old.get("queues").and_then(|q| q.as_object())) else {
-        return Vec::new();
+        return (Vec::new(), rules);
     };
     let mut stale: Vec<PathBuf> = (old.keys())
         .filter(|q| crate::rules::is_queue_name(q) && !queues.contains(q))
@@ -542,7 +547,7 @@ pub fn left_by_last_run(dir: &Path, queues: &[String]) -> Vec<PathBuf> {
         .filter(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
         .collect();
     stale.sort();
-    stale
+    (stale, rules)
 }
 
 impl std::fmt::Debug for Outputs {

@@ -209,6 +209,9 @@ pub struct Field {
     pub formats: Vec<String>,
     /// A missing column reads as empty instead of stopping the run.
     pub optional: bool,
+    /// Numbers written with a decimal comma (`decimal = ","`): `12,50` is 12.5 and `3.400`
+    /// is 3400, as in German or French exports.
+    pub decimal_comma: bool,
     pub span: Span,
 }
 

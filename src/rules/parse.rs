@@ -824,6 +824,7 @@ impl Walker {
                         kind: FieldKind::Text,
                         formats: Vec::new(),
                         optional: false,
+                        decimal_comma: false,
                         span: span.clone(),
                     })
                 }
@@ -910,6 +911,32 @@ impl Walker {
                 formats
             }
         };
+        let decimal_comma = match t.get("decimal") {
+            None => Some(false),
+            Some(dv) => self.string(dv, "decimal").and_then(|d| {
+                if kind.is_some_and(|k| k != FieldKind::Number) {
+                    self.push(
+                        Diagnostic::error(
+                            dv.span(),
+                            "`decimal` only applies to fields with `type = \"number\"`",
+                        )
+                        .label("not a number field"),
+                    );
+                }
+                match d.as_str() {
+                    "," => Some(true),
+                    "." => Some(false),
+                    _ => {
+                        self.push(
+                            Diagnostic::error(dv.span(), format!("decimal = \"{d}\" is not a decimal mark"))
+                                .label("expected \",\" or \".\"")
+                                .help("decimal = \",\" reads 12,50 as 12.5 and 3.400 as 3400 (German, French exports)"),
+                        );
+                        None
+                    }
+                }
+            }),
+        };
         t.finish(self);
         Some(Field {
             name: name.to_string(),
@@ -917,6 +944,7 @@ impl Walker {
             kind: kind?,
             formats: formats?,
             optional: optional?,
+            decimal_comma: decimal_comma?,
             span,
         })
     }

@@ -547,6 +547,47 @@ fn a_queue_the_rules_no_longer_have_has_its_split_files_removed() {
     assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
 }
 
+/// A folder the last run wrote with another rules file is another job's (a client's, for
+/// an agency): its queue files are kept, and the run says so, even with -q.
+#[test]
+fn a_split_folder_last_written_with_other_rules_keeps_its_files() {
+    let (env, yesterday) = split_with_recycle_queue();
+    env.write(
+        "client-b.toml",
+        yesterday.replace("\"recycle\"", "\"nurture\""),
+    );
+    let out = run(&mut env.classify(&[
+        "-q",
+        "--rules",
+        "client-b.toml",
+        "--split",
+        "out",
+        "contacts.csv",
+    ]));
+    ok_stdout(&out);
+    let err = stderr(&out);
+    assert!(env.exists("out/recycle.csv"), "{err}");
+    assert!(!err.contains("removed"), "{err}");
+    assert!(
+        err.contains("the folder's last run used other rules than client-b.toml (its summary.json names \"rules.toml\"), so its files of queues these rules do not have were kept:"),
+        "{err}"
+    );
+    // The same rules file named another way is the same job.
+    env.write("rules.toml", yesterday.replace("\"recycle\"", "\"again\""));
+    ok_stdout(&run(&mut env.classify(&[
+        "--rules",
+        "rules.toml",
+        "--split",
+        "out",
+        "contacts.csv",
+    ])));
+    env.write("rules.toml", &yesterday);
+    let out =
+        run(&mut env.classify(&["--rules", "./rules.toml", "--split", "out", "contacts.csv"]));
+    assert!(stderr(&out).contains("removed"), "{}", stderr(&out));
+    assert!(!env.exists("out/again.csv"));
+}
+
 #[test]
 fn a_left_over_queue_file_that_is_the_input_or_differs_only_in_case_is_kept() {
     // Re-scoring yesterday's out/recycle.csv into out/ after renaming the queue: the input
@@ -840,6 +881,40 @@ fn a_run_that_reads_not_one_row_replaces_nothing() {
     env.write("latin1.csv", &bytes);
     let out = run(&mut env.classify(&["-o", "o.csv", "latin1.csv"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A German export's amounts: `decimal = ","` reads 12,50 as 12.5 and 3.400 as 3400, which
+/// without it are unreadable (a mark that could be either).
+#[test]
+fn a_decimal_comma_field_reads_european_numbers() {
+    let env = Env::new();
+    env.write(
+        "de.csv",
+        "id;Betrag\n1;3.400\n2;12,50\n3;1.250,00 €\n4;12,500\n",
+    );
+    let rules = |decimal: &str| {
+        format!(
+            "version = 1\n[fields]\namount = {{ column = \"Betrag\", type = \"number\"{decimal} }}\n\
+             [tiers]\nwarm = 1\n[[rule]]\nname = \"Big\"\nwhen = {{ field = \"amount\", at_least = 1000 }}\npoints = 1\n\
+             [[rule]]\nname = \"Some\"\nwhen = {{ field = \"amount\", between = [10, 20] }}\npoints = 2\n"
+        )
+    };
+    env.write("rules.toml", rules(", decimal = \",\""));
+    let out = run(&mut env.classify(&["de.csv"]));
+    assert_eq!(
+        util::column(&ok_stdout(&out), "score"),
+        ["1", "2", "1", "2"]
+    );
+    env.write("rules.toml", rules(""));
+    let out = run(&mut env.classify(&["de.csv"]));
+    assert_eq!(
+        util::column(&ok_stdout(&out), "score"),
+        ["0", "0", "1", "1"]
+    );
+    assert!(stderr(&out).contains("`decimal = \",\"` under [fields] reads a decimal comma"));
+    env.write("rules.toml", rules(", decimal = \";\""));
+    let out = run(&mut env.classify(&["de.csv"]));
+    assert_eq!(out.status.code(), Some(78));
 }
 
 /// `-o -` is stdout, as `-` is stdin: no file named `-`.
