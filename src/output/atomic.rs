@@ -211,7 +211,7 @@ pub fn remove_stale_temps(path: &Path) -> usize {
             .unwrap_or_default();
         (dir, format!(".{name}."))
     };
-    super::journal::recover(&dir, true);
+    super::journal::recover(&dir, super::journal::Scope::Locked(path));
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return 0;
     };
@@ -300,7 +300,7 @@ fn remove_orphans(dir: &Path, name: &str) -> usize {
     if writer().is_none() {
         return 0;
     }
-    super::journal::recover(dir, false);
+    super::journal::recover(dir, super::journal::Scope::Dead);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -317,16 +317,9 @@ pub(super) fn left_by_the_dead(entry: &std::fs::DirEntry, name: &str) -> bool {
     let Some(me) = writer() else {
         return false;
     };
-    let prefix = format!(".{name}.{}-", me.machine);
-    let file = entry.file_name();
-    let Some(pid) = (file.to_str())
-        .and_then(|f| f.strip_prefix(&prefix))
-        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
-        .and_then(|rest| rest.split_once('.'))
-        .and_then(|(pid, _)| pid.parse::<u32>().ok())
-    else {
+    if writer_running(&entry.file_name().to_string_lossy(), name) != Some(false) {
         return false;
-    };
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -337,7 +330,21 @@ pub(super) fn left_by_the_dead(entry: &std::fs::DirEntry, name: &str) -> bool {
             return false;
         }
     }
-    pid != me.pid && !Path::new("/proc").join(pid.to_string()).exists()
+    true
+}
+
+/// Whether the writer a temp file of `name` names (`.<name>.<machine>-<pid>.<...>`) is still
+/// running: `None` when it is not of this machine (or this process cannot tell).
+pub(super) fn writer_running(file: &str, name: &str) -> Option<bool> {
+    let me = writer()?;
+    let pid = file
+        .strip_prefix(&format!(".{name}.{}-", me.machine))?
+        .strip_suffix(TEMP_SUFFIX)?
+        .split_once('.')?
+        .0
+        .parse::<u32>()
+        .ok()?;
+    Some(pid == me.pid || Path::new("/proc").join(pid.to_string()).exists())
 }
 
 /// This process's part of a temp file's name: `<machine>-<pid>`, or the pid alone when the

@@ -6,27 +6,36 @@
 //! run killed between two of them leaves tonight's `sales.csv` beside yesterday's
 //! `suppressed.csv`, and a contact who moved overnight in both or in neither. So before the
 //! first rename, the files and their backups (hard links to the old versions) are written to
-//! a journal, one copy in each folder that holds one of the files, named like a temp file
-//! (`.leadsort-commit.<writer>.leadsort-tmp`). Once the last rename is done, the copies are
-//! removed (the commit point), then the backups.
+//! a journal, one copy in each folder that holds one of the files, named like a temp file of
+//! its writer (`.leadsort-commit.<writer>.journal.leadsort-tmp`). Once the last rename is
+//! done, the copies are removed (the commit point), then the backups.
 //!
-//! The next run that writes into one of those folders finds the copy of a writer that is gone
-//! (`recover`, called before any temp file is swept), and puts every file back as it was: the
-//! backups over the files, and the files that were new removed. So the outputs are yesterday's,
-//! all of them, until that run replaces them whole. Copies are removed before backups, so a run
-//! killed while cleaning up either leaves a copy (and every backup: the undo is whole) or none
-//! (the commit is whole, and the backups are swept as temp files).
+//! A later run that cleans up temp files in one of those folders (`recover`, before any temp
+//! file is swept) puts every file back as it was: the backups over the files, and the files
+//! that were new removed; then it removes the dead run's backups, journal copies and temp
+//! files. So the outputs are the last whole run's, all of them, until that run replaces them.
+//!
+//! What makes a copy safe to act on:
+//! - its writer is gone (a running commit is never undone, whoever holds which lock);
+//! - it lies where it says its copies lie (a folder copied with its hidden files, to staging
+//!   say, carries a journal about the original folder: that copy is dropped, not followed);
+//! - each backup sits next to its file, named as this module names backups;
+//! - every backup it lists is still there. Copies are removed before backups, so a commit
+//!   killed while cleaning up either leaves every backup (the undo is whole) or is past its
+//!   commit point (a missing backup says so: the copy is dropped, the new files stay).
 
-use std::fs::File;
-use std::io::Write;
+use std::collections::HashSet;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::atomic::{TEMP_SUFFIX, left_by_the_dead, writer_tag};
+use super::atomic::{TEMP_SUFFIX, left_by_the_dead, writer_running, writer_tag};
 use crate::error::{Error, Result};
 
-/// The start of a journal copy's name; the writer and `TEMP_SUFFIX` follow.
+/// The start of a journal copy's name (`.leadsort-commit.<writer>.journal.leadsort-tmp`).
 const NAME: &str = "leadsort-commit";
 
 /// A commit of several files in progress.
@@ -37,6 +46,19 @@ pub struct Journal {
     files: Vec<(PathBuf, Option<PathBuf>)>,
     /// Every copy of this journal (absolute), one per folder.
     copies: Vec<PathBuf>,
+    /// The writer's part of temp file names, to sweep its temp files after an undo.
+    writer: String,
+}
+
+/// Which journals a run may act on in a folder.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Those of a run of this machine and this user that is gone.
+    Dead,
+    /// Also those whose writer cannot be told (another machine, no machine id), when they
+    /// list this output (or a file in this folder): the caller holds its lock, so no run of
+    /// its own is committing it. Never one whose writer is running here.
+    Locked(&'a Path),
 }
 
 impl Journal {
@@ -61,26 +83,27 @@ impl Journal {
         else {
             return Ok(None);
         };
+        let writer = writer_tag();
         let mut copies: Vec<PathBuf> = Vec::new();
         for (target, _) in &files {
             let Some(dir) = target.parent() else {
                 return Ok(None);
             };
-            let copy = dir.join(format!(".{NAME}.{}{TEMP_SUFFIX}", writer_tag()));
+            let copy = dir.join(format!(".{NAME}.{writer}.journal{TEMP_SUFFIX}"));
             if !copies.contains(&copy) {
                 copies.push(copy);
             }
         }
-        let journal = Journal { files, copies };
+        let journal = Journal {
+            files,
+            copies,
+            writer,
+        };
         let Ok(text) = serde_json::to_vec(&journal) else {
             return Ok(None);
         };
         for (i, copy) in journal.copies.iter().enumerate() {
-            let written = File::create(copy).and_then(|mut f| {
-                f.write_all(&text)?;
-                f.sync_all()
-            });
-            if let Err(e) = written {
+            if let Err(e) = write_new(copy, &text) {
                 for c in &journal.copies[..=i] {
                     let _ = std::fs::remove_file(c);
                 }
@@ -97,35 +120,126 @@ impl Journal {
         }
     }
 
-    /// Put every file back as it was before the commit; the backups and copies are removed.
-    fn undo(&self) {
+    /// Whether this copy, found at `at`, can be acted on: it is where it says its copies are,
+    /// and its backups are where and as this module makes them.
+    fn sound(&self, at: &Path) -> bool {
+        self.copies.iter().any(|c| same_place(c, at))
+            && self.files.iter().all(|(target, backup)| {
+                backup.as_ref().is_none_or(|b| {
+                    b.parent() == target.parent()
+                        && b.file_name().is_some_and(|n| {
+                            let n = n.to_string_lossy();
+                            let name = target.file_name().unwrap_or_default().to_string_lossy();
+                            n.starts_with(&format!(".{name}."))
+                                && n.ends_with(&format!(".backup{TEMP_SUFFIX}"))
+                        })
+                })
+            })
+    }
+
+    /// Whether the commit got past its commit point: a backup it lists is gone (removed after
+    /// the copies, or swept once the commit was whole).
+    fn past_commit(&self) -> bool {
+        (self.files.iter()).any(|(_, b)| b.as_ref().is_some_and(|b| !b.exists()))
+    }
+
+    /// Put every file back as it was before the commit. Returns how many files changed, or
+    /// the first failure (the journal is then kept, to be tried again).
+    fn undo(&self) -> io::Result<usize> {
+        let mut changed = 0;
         for (target, backup) in &self.files {
             match backup {
-                // A backup of a file not yet replaced is a link to it: renaming one over the
-                // other does nothing, and the backup is removed below.
-                Some(b) if b.exists() => drop(std::fs::rename(b, target)),
-                Some(_) => {}
-                None => {
-                    if std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
-                        let _ = std::fs::remove_file(target);
+                Some(b) => {
+                    // A backup of a file not yet replaced is a link to it: nothing changes.
+                    if !same_inode(b, target) {
+                        std::fs::rename(b, target)?;
+                        changed += 1;
                     }
                 }
+                None => match std::fs::symlink_metadata(target) {
+                    Ok(m) if m.is_file() => {
+                        std::fs::remove_file(target)?;
+                        changed += 1;
+                    }
+                    _ => {}
+                },
             }
         }
+        Ok(changed)
+    }
+
+    /// Remove what the dead run left: its backups, its journal copies, and its temp files in
+    /// each folder it wrote to (the files it had not renamed yet, of queues this run may not
+    /// write).
+    fn sweep(&self) {
         for b in self.files.iter().filter_map(|(_, b)| b.as_ref()) {
             let _ = std::fs::remove_file(b);
         }
+        let marker = format!(".{}.", self.writer);
         for copy in &self.copies {
             let _ = std::fs::remove_file(copy);
+            let Some(dir) = copy.parent() else { continue };
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.')
+                    && name.contains(&marker)
+                    && name.ends_with(TEMP_SUFFIX)
+                    && e.file_type().is_ok_and(|t| t.is_file())
+                {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
         }
+    }
+
+    /// Whether the commit touched `path`, or a file in it when it is a folder.
+    fn covers(&self, path: &Path) -> bool {
+        let in_folder = |t: &Path| {
+            path.is_dir()
+                && (t.parent()).is_some_and(|d| {
+                    std::fs::canonicalize(d).ok() == std::fs::canonicalize(path).ok()
+                })
+        };
+        (self.files.iter()).any(|(t, _)| same_place(t, path) || in_folder(t))
+    }
+}
+
+/// Create `path` anew (never through a link or over a file left there), owner-only, with
+/// `text`, synced.
+fn write_new(path: &Path, text: &[u8]) -> io::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(text)?;
+    f.sync_all()
+}
+
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+        id(a).is_some() && id(a) == id(b)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
     }
 }
 
 /// Undo the commits that runs killed among their renames left in `dir` (see the module's
-/// doc): those of writers on this machine that are gone, or, with `any` (the caller holds the
-/// run lock, so no other run is committing here), every one. Said on stderr even with `-q`:
-/// files changed back is something a person must hear of. Returns the files put back.
-pub fn recover(dir: &Path, any: bool) -> usize {
+/// doc), as far as `scope` allows. Said on stderr even with `-q` (files changed back are
+/// something a person must hear of), once per journal however many outputs share its
+/// folder. Returns the files put back.
+pub fn recover(dir: &Path, scope: Scope<'_>) -> usize {
+    static SEEN: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -133,38 +247,107 @@ pub fn recover(dir: &Path, any: bool) -> usize {
     let mut restored = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(&prefix) || !name.ends_with(TEMP_SUFFIX) {
+        if !name.starts_with(&prefix)
+            || !name.ends_with(TEMP_SUFFIX)
+            || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
             continue;
         }
-        if !entry.file_type().is_ok_and(|t| t.is_file()) || !(any || left_by_the_dead(&entry, NAME))
-        {
+        let yours = match scope {
+            Scope::Dead => left_by_the_dead(&entry, NAME),
+            Scope::Locked(_) => writer_running(&name, NAME) != Some(true) && owned(&entry),
+        };
+        if !yours {
             continue;
         }
         let path = entry.path();
-        match std::fs::read(&path)
+        let journal = std::fs::read(&path)
             .ok()
-            .and_then(|text| serde_json::from_slice::<Journal>(&text).ok())
+            .and_then(|text| serde_json::from_slice::<Journal>(&text).ok());
+        let Some(journal) = journal.filter(|j| j.sound(&path)) else {
+            // Killed while it wrote the journal (no file was renamed yet), or not a journal
+            // of this folder: nothing to follow.
+            let _ = std::fs::remove_file(&path);
+            continue;
+        };
+        if let Scope::Locked(output) = scope
+            && !journal.covers(output)
         {
-            Some(journal) => {
-                journal.undo();
-                restored += journal.files.len();
-                crate::ui::warn_now(&format!(
-                    "a run killed while it replaced its outputs left {} half replaced: {} \
-                     put back as they were before it",
-                    dir.display(),
-                    crate::ui::plural(journal.files.len() as u64, "file"),
-                ));
+            continue;
+        }
+        if journal.past_commit() {
+            journal.end();
+            continue;
+        }
+        let first = (SEEN
+            .lock()
+            .map(|mut s| s.get_or_insert_default().insert(path.clone())))
+        .unwrap_or(true);
+        match journal.undo() {
+            Ok(changed) => {
+                journal.sweep();
+                restored += changed;
+                if changed > 0 {
+                    crate::ui::warn_now(&format!(
+                        "a run killed while it replaced its outputs left {} half replaced: {} \
+                         put back as they were before it",
+                        dir.display(),
+                        crate::ui::plural(changed as u64, "file"),
+                    ));
+                }
             }
-            // Killed while it wrote the journal: no file was renamed yet.
-            None => drop(std::fs::remove_file(&path)),
+            Err(e) if first => crate::ui::warn_now(&format!(
+                "a run killed while it replaced its outputs left {} half replaced, and its \
+                 files could not be put back ({e}): they are a mix of two runs until a run \
+                 that can write there replaces them",
+                dir.display()
+            )),
+            Err(_) => {}
         }
     }
     restored
 }
 
+/// Whether this user owns the file (anyone's on systems without owners).
+fn owned(entry: &std::fs::DirEntry) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // This process's user, as the files it makes carry it (where /proc tells).
+        let me = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+        entry
+            .metadata()
+            .is_ok_and(|m| me.is_none_or(|me| m.uid() == me))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = entry;
+        true
+    }
+}
+
+/// Whether `a` and `b` name one place: the same file name in the same folder, however the
+/// folder is spelt (`out/`, `./out`, `/srv/leads/out`).
+fn same_place(a: &Path, b: &Path) -> bool {
+    let folder = |p: &Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        std::fs::canonicalize(dir.unwrap_or(Path::new(".")))
+    };
+    a.file_name() == b.file_name()
+        && match (folder(a), folder(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The name `commit_all` gives the backup of `path`.
+    fn backup_of(path: &Path) -> PathBuf {
+        super::super::atomic::backup_name(path).unwrap()
+    }
 
     fn write(path: &Path, text: &str) {
         std::fs::write(path, text).unwrap();
@@ -174,8 +357,33 @@ mod tests {
         std::fs::read_to_string(path).unwrap_or_else(|_| "(none)".into())
     }
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// A journal as a killed run leaves it: written by a writer that is gone.
+    fn killed(files: &[(&Path, Option<&Path>)]) -> Journal {
+        let mut j = Journal::begin(files).unwrap().unwrap();
+        let dead = "nohost-0-0-4000000000".to_string();
+        for copy in &mut j.copies {
+            let renamed = copy.with_file_name(format!(".{NAME}.{dead}.journal{TEMP_SUFFIX}"));
+            std::fs::rename(&*copy, &renamed).unwrap();
+            *copy = renamed;
+        }
+        j.writer = dead;
+        for copy in &j.copies {
+            write_new(copy, &serde_json::to_vec(&j).unwrap()).unwrap();
+        }
+        j
+    }
+
     /// Two files replaced, one still old, one new that had no old version: killed with the
-    /// journal written and a rename done. The next look puts all of them back.
+    /// journal written and a rename done. Recovery under the lock puts all of them back.
     #[test]
     fn a_commit_killed_among_its_renames_is_undone_whole() {
         let dir = tempfile::tempdir().unwrap();
@@ -186,30 +394,21 @@ mod tests {
         );
         write(&a, "old sales");
         write(&b, "old marketing");
-        let (ba, bb) = (dir.path().join(".a.bak"), dir.path().join(".b.bak"));
+        let (ba, bb) = (backup_of(&a), backup_of(&b));
         std::fs::hard_link(&a, &ba).unwrap();
         std::fs::hard_link(&b, &bb).unwrap();
-        let journal = Journal::begin(&[(&a, Some(&ba)), (&b, Some(&bb)), (&c, None)])
-            .unwrap()
-            .unwrap();
-        assert_eq!(journal.copies.len(), 1);
+        killed(&[(&a, Some(&ba)), (&b, Some(&bb)), (&c, None)]);
         // The renames that happened before the kill: sales and customers.
         std::fs::remove_file(&a).unwrap();
         write(&a, "new sales");
         write(&c, "new customers");
-        std::mem::forget(journal);
 
-        assert_eq!(recover(dir.path(), true), 3);
+        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 2);
         assert_eq!(read(&a), "old sales");
         assert_eq!(read(&b), "old marketing");
         assert_eq!(read(&c), "(none)");
-        let left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(left.len(), 2, "no backup or journal is left: {left:?}");
-        // Nothing more to undo.
-        assert_eq!(recover(dir.path(), true), 0);
+        assert_eq!(names(dir.path()), ["marketing.csv", "sales.csv"]);
+        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
     }
 
     #[test]
@@ -222,21 +421,61 @@ mod tests {
         write(&a, "new");
         write(&b, "new");
         journal.end();
-        assert_eq!(recover(dir.path(), true) + recover(other.path(), true), 0);
+        assert_eq!(recover(dir.path(), Scope::Locked(&a)), 0);
         assert_eq!(read(&a), "new");
+        assert_eq!(names(dir.path()), ["o.csv"]);
     }
 
+    /// A commit whose backups are gone got past its commit point: its copy is dropped and
+    /// the new files stay.
     #[test]
-    fn one_file_needs_no_journal_and_a_live_writers_is_left_alone() {
+    fn a_copy_left_after_the_commit_point_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("o.csv");
-        assert!(Journal::begin(&[(&a, None)]).unwrap().is_none());
-        let b = dir.path().join("p.csv");
-        let journal = Journal::begin(&[(&a, None), (&b, None)]).unwrap().unwrap();
+        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        write(&a, "old");
+        let ba = backup_of(&a);
+        std::fs::hard_link(&a, &ba).unwrap();
+        killed(&[(&a, Some(&ba)), (&b, None)]);
+        std::fs::remove_file(&a).unwrap();
         write(&a, "new");
-        // This process is alive: only a run holding the lock may undo its commit.
-        assert_eq!(recover(dir.path(), false), 0);
+        write(&b, "new");
+        std::fs::remove_file(&ba).unwrap();
+        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
+        assert_eq!((read(&a), read(&b)), ("new".into(), "new".into()));
+        assert_eq!(names(dir.path()), ["a.csv", "b.csv"]);
+    }
+
+    /// A running commit (this process's) is never undone, lock or not; nor one about files
+    /// this run does not write; nor a copy carried to another folder.
+    #[test]
+    fn only_a_dead_writers_journal_of_this_folder_about_this_output_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("o.csv"), dir.path().join("p.csv"));
+        assert!(Journal::begin(&[(&a, None)]).unwrap().is_none(), "one file");
+        let live = Journal::begin(&[(&a, None), (&b, None)]).unwrap().unwrap();
+        write(&a, "new");
+        assert_eq!(recover(dir.path(), Scope::Dead), 0);
+        assert_eq!(recover(dir.path(), Scope::Locked(&a)), 0);
         assert_eq!(read(&a), "new");
-        journal.end();
+        live.end();
+
+        killed(&[(&a, None), (&b, None)]);
+        let elsewhere = dir.path().join("q.csv");
+        assert_eq!(recover(dir.path(), Scope::Locked(&elsewhere)), 0);
+        assert_eq!(read(&a), "new", "another job's output");
+
+        let staging = tempfile::tempdir().unwrap();
+        for name in names(dir.path()) {
+            std::fs::copy(dir.path().join(&name), staging.path().join(&name)).unwrap();
+        }
+        assert_eq!(recover(staging.path(), Scope::Locked(staging.path())), 0);
+        assert_eq!(read(&a), "new", "a copied journal is not followed");
+        assert!(
+            names(staging.path())
+                .iter()
+                .all(|n| !n.starts_with(".leadsort-commit"))
+        );
+        assert_eq!(recover(dir.path(), Scope::Locked(&a)), 1);
+        assert_eq!(read(&a), "(none)");
     }
 }
