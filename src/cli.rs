@@ -315,9 +315,20 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
             *o = None;
         }
     };
+    // Files that must be files: stdout carries the rows (or the report).
+    let not_stdout = |option: &str, o: &Option<PathBuf>| match o.as_deref() == Some(Path::new("-"))
+    {
+        true => Err(Error::Usage(format!(
+            "{option} -: stdout carries the output; give {option} a file"
+        ))),
+        false => Ok(()),
+    };
     match command {
         Command::Classify(mut args) => {
             stdout(&mut args.output);
+            not_stdout("--summary", &args.summary)?;
+            not_stdout("--rejected", &args.rejected)?;
+            not_stdout("--lock", &args.lock)?;
             cmd::classify::run(&args, ui)
         }
         Command::Check(args) => cmd::check::run(&args, ui),
@@ -333,6 +344,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         }
         Command::Calibrate(mut args) => {
             stdout(&mut args.output);
+            not_stdout("--write-rules", &args.write_rules)?;
             cmd::calibrate::run(&args, ui)
         }
     }

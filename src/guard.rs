@@ -23,6 +23,13 @@ pub struct RunLock {
 /// Take the lock at `path` (created if needed, never deleted: deleting lock files races).
 /// Another run holding it is exit 75.
 pub fn lock(path: &Path) -> Result<RunLock> {
+    // A FIFO or device would block the open (or lock nothing): a lock is a plain file.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(Error::CantCreate {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a FIFO or a device, not a lock file"),
+        });
+    }
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]

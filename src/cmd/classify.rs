@@ -377,8 +377,8 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     progress.done();
     let held = std::mem::take(&mut delivery.held);
     let first_rejected = delivery.first_rejected.take();
-    if let (Some(stamp), Some(path)) = (stamp, source.path()) {
-        warnings.extend(stamp.changed(path, &name));
+    if let Some(stamp) = stamp {
+        warnings.extend(stamp.changed(&name));
     }
     let strangers = match rules.reps.is_empty() {
         true => 0,
@@ -480,7 +480,8 @@ struct Delivery<'a> {
     progress: &'a super::Progress,
     /// Contacts bound for sales, held for the balance.
     held: Vec<Held>,
-    /// The line and reason of the first row rejected, for a run that rejects every row.
+    /// The line and reason of the first row rejected (but for a header repeated), for a run
+    /// that rejects every row.
     first_rejected: Option<(u64, String)>,
 }
 
@@ -563,7 +564,8 @@ impl Collector for Delivery<'_> {
     }
 
     fn reject(&mut self, rejected: &Rejected) -> Result<()> {
-        if self.first_rejected.is_none() {
+        // Not a header repeated (two header-only exports joined): that is no contact lost.
+        if self.first_rejected.is_none() && rejected.reason != crate::input::HEADER_AGAIN {
             self.first_rejected = Some((rejected.line, rejected.reason.clone()));
         }
         self.outputs.reject(rejected)
@@ -770,18 +772,19 @@ fn rejected_warning(
     written: bool,
     first: Option<&(u64, String)>,
 ) -> Option<String> {
-    let first = first.map_or(String::new(), |(line, reason)| {
-        format!("the first on line {line}: {reason}; ")
-    });
+    let first = first.map(|(line, reason)| format!("the first on line {line}: {reason}"));
     let whereto = match (&args.split, &args.rejected) {
-        _ if !written => String::new(),
+        _ if !written => first.map_or(String::new(), |f| format!(" ({f})")),
         (Some(dir), _) => format!(" (see {})", dir.join("rejected.csv").display()),
         (None, Some(file)) => format!(" (see {})", file.display()),
         (None, None) if args.kind() == Kind::Xlsx => match &args.output {
             Some(file) => format!(" (see the Rejected sheet of {})", file.display()),
             None => " (see the workbook's Rejected sheet)".to_string(),
         },
-        (None, None) => format!(" ({first}use --rejected FILE to keep them)"),
+        (None, None) => match first {
+            Some(f) => format!(" ({f}; use --rejected FILE to keep them)"),
+            None => " (use --rejected FILE to keep them)".to_string(),
+        },
     };
     (t.rejected > 0).then(|| {
         format!(

@@ -244,6 +244,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         return Err(rows_out(signal));
     }
     warn(ui, &input, &tally, &change);
+    super::nothing_readable(&input, input.records() - tally.rejected)?;
     match moved {
         Moved::Csv { w, name } => {
             let ready = w

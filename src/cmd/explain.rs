@@ -214,6 +214,7 @@ fn find(
     let mut record = Record::default();
     let mut found: Option<(Record, Found)> = None;
     let mut loose: Option<(Record, Found)> = None;
+    let mut loose_count = 0u64;
     let mut duplicates = 0;
     while let Some(next) = input.next(&mut record)? {
         let n = input.records();
@@ -266,8 +267,11 @@ fn find(
                 if cell.trim() != want.trim() {
                     // An id that differs only in case is shown if no id matches exactly (some
                     // CRMs' ids differ by case alone: an exact match comes first).
-                    if loose.is_none() && cell.trim().to_lowercase() == want.trim().to_lowercase() {
-                        loose = Some(this());
+                    if cell.trim().to_lowercase() == want.trim().to_lowercase() {
+                        loose_count += 1;
+                        if loose.is_none() {
+                            loose = Some(this());
+                        }
                     }
                     continue;
                 }
@@ -278,6 +282,14 @@ fn find(
                 }
             }
         }
+    }
+    if found.is_none() && loose_count > 1 {
+        return Err(Error::Data(format!(
+            "{}: no contact has the id {:?} exactly, and {loose_count} have it in another case: \
+             give it as written",
+            input.name(),
+            args.id.as_deref().unwrap_or_default()
+        )));
     }
     if found.is_none()
         && let Some((_, f)) = &loose

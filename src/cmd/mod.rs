@@ -162,9 +162,23 @@ pub fn unreadable_warnings(
     contacts: u64,
 ) -> Vec<String> {
     use crate::rules::FieldKind;
+    // A test under a `not` is false for an unreadable cell, and so the `not` disqualifies:
+    // only the tests that must hold for the rule to disqualify count.
+    fn must_hold<'a>(c: &'a crate::rules::Condition, out: &mut Vec<&'a crate::rules::Test>) {
+        use crate::rules::Condition;
+        match c {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| must_hold(c, out)),
+            Condition::Not(_) => {}
+            Condition::Test(t) => out.push(t),
+        }
+    }
     let disqualifier = |field: &str| {
         (rules.rules.iter().filter(|r| r.disqualify)).find(|r| {
-            (r.when.as_ref()).is_some_and(|c| c.tests().iter().any(|t| t.field.name == field))
+            r.when.as_ref().is_some_and(|c| {
+                let mut tests = Vec::new();
+                must_hold(c, &mut tests);
+                tests.iter().any(|t| t.field.name == field)
+            })
         })
     };
     (engine.typed_fields.iter().zip(unreadable))
@@ -195,6 +209,24 @@ pub fn unreadable_warnings(
             }
         })
         .collect()
+}
+
+/// A run that read not one contact from rows that were meant as ones (another encoding,
+/// another delimiter): an error (exit 65) before anything is written, as in `classify`.
+pub fn nothing_readable(input: &Input, contacts: u64) -> Result<()> {
+    if contacts > 0 || input.unreadable_rows == 0 {
+        return Ok(());
+    }
+    let first = match &input.first_not_utf8 {
+        Some((_, line)) => format!(" (the first not UTF-8 is on line {line})"),
+        None => String::new(),
+    };
+    Err(Error::Data(format!(
+        "not one of the {} rows of {} could be read{first}: nothing was written \
+         (leadsort classify --rejected FILE shows why each was rejected)",
+        input.unreadable_rows,
+        input.name()
+    )))
 }
 
 /// The warning for a run that sends sales fewer contacts than `[balance] min_sales`.

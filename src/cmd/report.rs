@@ -165,6 +165,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     if let Some(first) = input.first_not_utf8 {
         ui.warn(&crate::input::not_utf8_warning(input.name(), first));
     }
+    super::nothing_readable(&input, tally.contacts)?;
 
     let sha256 = input.sha256();
     let report = Report::new(

@@ -219,7 +219,7 @@ pub struct Input {
     as_stored: bool,
     /// The size of the file, when the input is a regular file.
     file_size: Option<u64>,
-    /// A regular file's size and modification time when opened (see `changed_since_opened`).
+    /// A regular file as it was when opened (see `Stamp::changed`).
     stamp: Option<Stamp>,
     digest: Option<crate::guard::Digester>,
     raw_buf: Vec<u8>,
@@ -227,6 +227,8 @@ pub struct Input {
     pub rejected: Option<Rejected>,
     /// Record and line of the first row rejected for not being UTF-8 (see `not_utf8`).
     pub first_not_utf8: Option<(u64, u64)>,
+    /// Rows rejected so far that were meant as contacts (not a header repeated).
+    pub unreadable_rows: u64,
 }
 
 impl std::fmt::Debug for Input {
@@ -282,7 +284,7 @@ impl Input {
                 }
                 let regular = metadata.ok().filter(|m| m.is_file());
                 file_size = regular.as_ref().map(|m| m.len());
-                stamp = regular.as_ref().map(Stamp::of);
+                stamp = regular.as_ref().and_then(|m| Stamp::of(&file, m));
                 Box::new(file)
             }
         };
@@ -303,7 +305,7 @@ impl Input {
     /// The input file as it was when opened, to be compared once it is read (`None`: not a
     /// regular file).
     pub fn stamp(&self) -> Option<Stamp> {
-        self.stamp
+        self.stamp.clone()
     }
 
     /// Whether the text left to read is known to be at most `limit` bytes: it is all in
@@ -357,6 +359,7 @@ impl Input {
             raw_buf: Vec::new(),
             rejected: None,
             first_not_utf8: None,
+            unreadable_rows: 0,
         };
         if input.chunk.is_empty() {
             input.refill()?;
@@ -438,6 +441,8 @@ impl Input {
     fn read_header(&mut self) -> Result<()> {
         let (names, too_big, bad) = loop {
             match self.parser.next(&self.chunk, &mut self.pos, self.eof) {
+                // Separators only (`,,,,`, an empty first row of a spreadsheet): a blank line.
+                Step::Record(view) if view.is_blank() => {}
                 Step::Record(view) => {
                     let names: Vec<String> = (0..view.len())
                         .map(|i| {
@@ -500,6 +505,9 @@ impl Input {
                         if not_utf8(&reason) {
                             self.first_not_utf8.get_or_insert((record, line));
                         }
+                        if reason != HEADER_AGAIN {
+                            self.unreadable_rows += 1;
+                        }
                         self.rejected = Some(Rejected {
                             record,
                             line,
@@ -559,15 +567,16 @@ impl Input {
         Ok(())
     }
 
-    /// Skip `rows` lines that are not blank (a title, notes above the header: `--skip-rows`),
-    /// counting them in line numbers. Quotes are not looked at: rows above a header rarely
-    /// hold a line break in a cell. The header's line is then read whole into the chunk, for
-    /// the delimiter to be sniffed from it.
+    /// Skip `rows` rows above the header (a title, notes: `--skip-rows`), counting their lines
+    /// in line numbers. Blank rows do not count, nor rows of separators only (`,,,,`, an
+    /// empty spreadsheet row); a line break inside quotes (a title cell of two lines) does not
+    /// end a row. The header's line is then read whole into the chunk (up to the size limit),
+    /// for the delimiter to be sniffed from it.
     fn skip_rows(&mut self, rows: usize) -> Result<()> {
         if rows == 0 {
             return Ok(());
         }
-        let (mut left, mut in_line, mut after_cr) = (rows, false, false);
+        let (mut left, mut quoted, mut filled, mut after_cr) = (rows, false, false, false);
         while left > 0 || after_cr {
             if self.pos >= self.chunk.len() {
                 if self.eof {
@@ -576,29 +585,41 @@ impl Input {
                 self.refill()?;
                 continue;
             }
-            if after_cr {
-                // The LF of a CRLF.
-                self.pos += usize::from(self.chunk[self.pos] == b'\n');
-                after_cr = false;
-                continue;
+            let b = self.chunk[self.pos];
+            self.pos += 1;
+            if std::mem::take(&mut after_cr) && b == b'\n' {
+                continue; // the LF of a CRLF: one line break
             }
-            let head = &self.chunk[self.pos..];
-            let Some(end) = head.iter().position(|b| *b == b'\n' || *b == b'\r') else {
-                in_line = true;
-                self.pos = self.chunk.len();
-                continue;
-            };
-            after_cr = head[end] == b'\r';
-            if in_line || end > 0 {
-                left -= 1;
+            match b {
+                b'"' => (quoted, filled) = (!quoted, true),
+                b'\n' | b'\r' => {
+                    self.line_offset += 1;
+                    after_cr = b == b'\r';
+                    if !quoted && std::mem::take(&mut filled) {
+                        left -= 1;
+                    }
+                }
+                b',' | b';' | b'\t' | b'|' | b' ' => {}
+                _ => filled = true,
             }
-            in_line = false;
-            self.pos += end + 1;
-            self.line_offset += 1;
         }
-        // The rest of the chunk, with the header's line whole if it is not yet.
+        if left > 0 {
+            let skipped = rows - left + usize::from(filled);
+            return Err(Error::Data(format!(
+                "{}: --skip-rows {rows} skips past the end of the file ({} before it)",
+                self.name,
+                crate::ui::plural(skipped as u64, "row")
+            )));
+        }
+        // The rest of the chunk, with the header's line whole if it is not yet (a header
+        // longer than the size limit is refused when it is read).
         let mut rest = self.chunk.split_off(self.pos);
-        while !self.eof && !rest.contains(&b'\n') && !rest.contains(&b'\r') {
+        let mut searched = 0;
+        while !self.eof && rest.len() <= self.max_record {
+            if rest[searched..].iter().any(|b| *b == b'\n' || *b == b'\r') {
+                break;
+            }
+            searched = rest.len();
             let have = rest.len();
             rest.resize(have + CHUNK, 0);
             let n = loop {
@@ -641,34 +662,35 @@ impl Input {
     }
 }
 
-/// A regular file's size and modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A regular file as it was when opened: its size and modification time, and the open file
+/// itself, to look at it again once read.
+#[derive(Debug, Clone)]
 pub struct Stamp {
     size: u64,
     modified: Option<std::time::SystemTime>,
+    file: std::sync::Arc<File>,
 }
 
 impl Stamp {
-    fn of(m: &std::fs::Metadata) -> Stamp {
-        Stamp {
+    fn of(file: &File, m: &std::fs::Metadata) -> Option<Stamp> {
+        Some(Stamp {
             size: m.len(),
             modified: m.modified().ok(),
-        }
+            file: std::sync::Arc::new(file.try_clone().ok()?),
+        })
     }
 
-    /// A warning if the file at `path` is no longer as it was when opened: an export still
-    /// being written (or replaced) while it was read, so the run scored part of it, or a mix.
-    pub fn changed(self, path: &Path, name: &str) -> Option<String> {
-        let now = std::fs::metadata(path).ok().map(|m| Stamp::of(&m));
-        if now == Some(self) {
+    /// A warning if the file read is no longer as it was when opened: an export still being
+    /// written while it was read, so the run scored part of it. The open file is looked at,
+    /// not the name: an export renamed over the name meanwhile leaves the file read whole.
+    pub fn changed(&self, name: &str) -> Option<String> {
+        let now = self.file.metadata().ok()?;
+        let how = if now.len() != self.size {
+            format!("went from {} to {} bytes", self.size, now.len())
+        } else if now.modified().ok() != self.modified {
+            "was written to".to_string()
+        } else {
             return None;
-        }
-        let how = match now {
-            None => "is gone".to_string(),
-            Some(now) if now.size != self.size => {
-                format!("went from {} to {} bytes", self.size, now.size)
-            }
-            Some(_) => "was written to".to_string(),
         };
         Some(format!(
             "{name} changed while it was read (it {how}): the run scored what it read, which \
@@ -762,13 +784,14 @@ pub fn checked_text<'a>(
         return Err("contains a NUL byte".to_string());
     }
     if is_the_header(view, header) {
-        return Err(
-            "the header line again: were two exports joined into one file? (not a contact)"
-                .to_string(),
-        );
+        return Err(HEADER_AGAIN.to_string());
     }
     Ok(text)
 }
+
+/// Why a row that repeats the header is rejected.
+pub const HEADER_AGAIN: &str =
+    "the header line again: were two exports joined into one file? (not a contact)";
 
 /// Whether a row repeats the header, cell for cell (a byte order mark before it aside): two
 /// exports joined (`cat a.csv b.csv`, or gzip files glued together) put the second's header
@@ -1124,27 +1147,35 @@ pub fn sniff(bytes: &[u8]) -> u8 {
 mod tests {
     use super::*;
 
-    /// An export still being written while it is read: said, with how it changed.
+    /// An export still being written while it is read: said, with how it changed. One
+    /// renamed over the name meanwhile is another file: the one read is whole.
     #[test]
     fn a_file_that_changes_while_read_is_told() {
+        use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.csv");
         std::fs::write(&path, "id\n1\n").unwrap();
-        let stamp = Stamp::of(&std::fs::metadata(&path).unwrap());
-        assert_eq!(stamp.changed(&path, "c.csv"), None);
-        std::fs::write(&path, "id\n1\n2\n").unwrap();
-        let said = stamp.changed(&path, "c.csv").unwrap();
+        let stamp = |path: &Path| {
+            let file = File::open(path).unwrap();
+            Stamp::of(&file, &file.metadata().unwrap()).unwrap()
+        };
+        let read = stamp(&path);
+        assert_eq!(read.changed("c.csv"), None);
+        let mut more = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        more.write_all(b"2\n").unwrap();
+        let said = read.changed("c.csv").unwrap();
         assert!(
             said.starts_with("c.csv changed while it was read (it went from 5 to 7 bytes)"),
             "{said}"
         );
-        std::fs::remove_file(&path).unwrap();
-        assert!(
-            stamp
-                .changed(&path, "c.csv")
-                .unwrap()
-                .contains("(it is gone)")
-        );
+        let read = stamp(&path);
+        let fresh = dir.path().join("fresh.csv");
+        std::fs::write(&fresh, "id\n1\n2\n3\n").unwrap();
+        std::fs::rename(&fresh, &path).unwrap();
+        assert_eq!(read.changed("c.csv"), None);
     }
 
     /// Gives one byte a read.

@@ -391,14 +391,16 @@ enum Value {
 /// sorts, sums and filters as a number (text that looks like a number gets Excel's "number
 /// stored as text" flag): written as the shortest form of its value (`500`, `2.5`, `-3`,
 /// no `+`, no leading or trailing zero, no exponent: `02134`, `1.50` and `1e5` stay text),
-/// and at most 11 characters, as many as Excel's General format shows before it turns a
-/// number into `1.23457E+11`.
+/// at most 11 characters (as many as Excel's General format shows before it turns a number
+/// into `1.23457E+11`), and not below a thousandth (which it may show as `1E-05`).
 fn plain_number(cell: &str) -> Option<f64> {
     if cell.is_empty() || cell.len() > 11 || cell == "-0" {
         return None;
     }
     let n: f64 = cell.parse().ok()?;
-    (n.is_finite() && n.to_string() == cell).then_some(n)
+    // Below a thousandth, a spreadsheet may show `1E-05`: kept as text, as written.
+    let tiny = n != 0.0 && n.abs() < 0.001;
+    (n.is_finite() && !tiny && n.to_string() == cell).then_some(n)
 }
 
 /// Rows that could not be read: record, line, reason, and the row as it was (as text)./// Rows that could not be read: record, line, reason, and the row as it was (as text).
@@ -479,6 +481,8 @@ mod tests {
             "5.",
             "0x10",
             "1_000",
+            "0.00001",
+            "-0.0009",
         ] {
             assert_eq!(plain_number(text), None, "{text}");
         }

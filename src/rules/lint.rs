@@ -566,7 +566,7 @@ fn misspelt_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
         if known.iter().filter(|k| **k == name).count() > 1 {
             continue; // a default's name, or named twice: meant
         }
-        if name.chars().count() < 5 {
+        if name.chars().count() < 4 {
             continue; // an abbreviation, chosen: `sql` and `mql`, `sdr` and `bdr`
         }
         let others = known.iter().copied().filter(|k| *k != name);

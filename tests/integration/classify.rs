@@ -787,6 +787,22 @@ fn a_cell_a_disqualifying_rule_cannot_read_is_warned_about() {
     let out = run(&mut env.classify(&["--deny-warnings", "-o", "out.csv", "c.csv"]));
     assert_eq!(out.status.code(), Some(65));
     assert!(!env.exists("out.csv"));
+    // Under a `not`, an unreadable cell makes the test false and the rule disqualify: no
+    // contact escaped it, nothing to say.
+    env.write(
+        "rules.toml",
+        RULES.replace(
+            "when = { field = \"unsubscribed\", is = true }",
+            "when = { not = { field = \"unsubscribed\", is = false } }",
+        ),
+    );
+    let out = run(&mut env.classify(&["c.csv"]));
+    ok_stdout(&out);
+    assert!(
+        !stderr(&out).contains("could not disqualify"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// The empty rows a spreadsheet exports below (or inside) its table, `,,,,`, are blank
@@ -845,6 +861,33 @@ fn skip_rows_passes_a_title_above_the_header() {
         "{}",
         env.read("rej.csv")
     );
+    // A title of two lines in one quoted cell is one row; empty rows, `,,,,` ones too, are
+    // not counted; line numbers are still the file's.
+    env.write(
+        "two-lines.csv",
+        format!(",,,,,,\n\"Contacts\nQ4 2026\",,,,,,\n,,,,,,\n{CONTACTS}6,short\n"),
+    );
+    let out = run(&mut env.classify(&[
+        "--skip-rows",
+        "1",
+        "--rejected",
+        "rej2.csv",
+        "two-lines.csv",
+    ]));
+    assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+    assert!(
+        env.read("rej2.csv").contains("\n6,11,"),
+        "{}",
+        env.read("rej2.csv")
+    );
+    let out = run(&mut env.classify(&["--skip-rows", "30", "two-lines.csv"]));
+    assert!(
+        stderr(&out).contains(
+            "two-lines.csv: --skip-rows 30 skips past the end of the file (8 rows before it)"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let out = run(&mut env.classify(&["titled.csv"]));
     assert_eq!(out.status.code(), Some(65));
     assert!(
@@ -876,6 +919,11 @@ fn a_run_that_reads_not_one_row_replaces_nothing() {
         stderr(&out)
     );
     assert_eq!(env.read("o.csv"), "yesterday");
+    // Two header-only exports joined: no contact was lost, as for one (a warning).
+    let header = CONTACTS.lines().next().unwrap();
+    env.write("headers.csv", format!("{header}\n{header}\n"));
+    let out = run(&mut env.classify(&["headers.csv"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // One row readable is a run, with its warning.
     bytes.extend_from_slice(b"3,ann@acme.com,VP,10,no,no,\n");
     env.write("latin1.csv", &bytes);
@@ -924,6 +972,12 @@ fn dash_o_dash_writes_to_stdout() {
     let out = run(&mut env.classify(&["-o", "-", "contacts.csv"]));
     assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
     assert!(!env.exists("-"));
+    // Side files cannot be stdout: refused, not written to a file named `-`.
+    for option in ["--summary", "--rejected", "--lock"] {
+        let out = run(&mut env.classify(&[option, "-", "contacts.csv"]));
+        assert_eq!(out.status.code(), Some(2), "{option}");
+        assert!(!env.exists("-"), "{option}");
+    }
 }
 
 /// An export with a header and no rows empties every output: said even with -q. A run that
@@ -950,7 +1004,10 @@ fn no_contacts_is_said_even_quietly_and_unwritten_rejects_point_nowhere() {
     assert_eq!(out.status.code(), Some(65));
     let err = stderr(&out);
     assert!(
-        err.contains("1 of 6 rows in short.csv could not be read and was rejected\n"),
+        err.contains(
+            "1 of 6 rows in short.csv could not be read and was rejected (the first on line 7: \
+             expected 7 fields, found 2)\n"
+        ),
         "{err}"
     );
     assert!(!env.exists("rej.csv"));

@@ -429,6 +429,13 @@ fn an_id_in_another_case_is_found_when_none_matches_exactly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Two in another case: which one is meant is not guessed.
+    let out = explain(
+        &env,
+        &["c.csv", "--id-column", "email", "--id", "TOM@BAKER.EXAMPLE"],
+    );
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("and 2 have it in another case"));
     let out = explain(
         &env,
         &["c.csv", "--id-column", "email", "--id", "tom@baker.example"],

@@ -594,6 +594,35 @@ fn a_page_that_cannot_be_written_leaves_nothing_behind() {
     assert_eq!(env.files(), ["contacts.csv", "rules.toml"]);
 }
 
+/// A file not one of whose rows can be read gives no report and no diff (exit 65), as
+/// classify replaces nothing: last month's report stays.
+#[test]
+fn report_and_diff_of_a_file_with_no_readable_row_exit_65() {
+    let env = Env::standard();
+    let header = crate::util::CONTACTS.lines().next().unwrap();
+    env.write("bad.csv", format!("{header}\na,b\nc\n"));
+    env.write("last.txt", "last month");
+    let out = report(&env, &["bad.csv", "-o", "last.txt"]);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not one of the 2 rows of bad.csv"));
+    assert_eq!(env.read("last.txt"), "last month");
+    let out = env
+        .cmd()
+        .args([
+            "diff",
+            "--as-of",
+            AS_OF,
+            "--old",
+            "rules.toml",
+            "--new",
+            "rules.toml",
+        ])
+        .arg("bad.csv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+}
+
 /// The header's warnings are classify's: report and diff read the same files.
 #[test]
 fn report_and_diff_warn_of_a_repeated_column_as_classify_does() {

@@ -926,6 +926,7 @@ fn nul_bytes_exit_65_before_any_output_is_touched() {
 
 /// An export still being written while it is read (here: a row appended while the run
 /// waits on creating its output) is told, so --deny-warnings refuses the run.
+#[cfg(target_os = "linux")]
 #[test]
 fn an_input_that_grows_while_read_is_warned_about() {
     let env = Env::standard();
@@ -934,7 +935,19 @@ fn an_input_that_grows_while_read_is_warned_about() {
         .env("LEADSORT_FAULT", "slow-create@o.csv")
         .stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Once the run has the input open (it then waits a second before creating its output).
+    let fds = format!("/proc/{}/fd", child.id());
+    let has_it_open = || {
+        std::fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p.ends_with("contacts.csv")))
+    };
+    let start = std::time::Instant::now();
+    while !has_it_open() && start.elapsed() < HANG {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let mut more = std::fs::OpenOptions::new()
         .append(true)
         .open(env.path("contacts.csv"))
@@ -2957,6 +2970,19 @@ fn a_fifo_in_a_split_folder_is_refused() {
         &["cannot create out/sales.csv", "is a FIFO or a device"],
     );
     assert_no_temp_files(&env.path("out"));
+}
+
+/// A FIFO as the lock would block its open forever: refused.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_lock_is_refused() {
+    let env = Env::standard();
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.path("run.lock"))
+        .status();
+    assert!(made.unwrap().success());
+    let out = run(&mut classify(&env, &["--lock", "run.lock", "contacts.csv"]));
+    assert_error(&out, 73, &["run.lock", "is a FIFO or a device"]);
 }
 
 #[cfg(unix)]
