@@ -37,8 +37,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Print only errors on stderr, and what must not go unsaid (rows rejected, files
-    /// removed, warnings that fail a run); the output asked for still goes to stdout
+    /// Print only errors on stderr, and what must not go unsaid (rows rejected, no contacts,
+    /// files removed or put back, warnings that fail a run); the output asked for still goes
+    /// to stdout
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

@@ -320,8 +320,11 @@ fn fit_report(
         if rules.holds_sales() && outcome.queue == sales {
             let at = (number, outcome.score);
             let candidate = Candidate::of(rules, engine, &record, at, &mut scratch);
-            if candidate.owner.is_none() && !engine.owner(&record).is_empty() {
-                strangers += u64::from(!rules.reps.is_empty());
+            if !rules.reps.is_empty()
+                && candidate.owner.is_none()
+                && !engine.owner(&record).is_empty()
+            {
+                strangers += 1;
             }
             bound.push(candidate);
         }

@@ -315,8 +315,7 @@ pub fn headers_lines(input: &str, header: &Header, wanted: Option<&str>) -> Stri
     let filled = names.iter().filter(|n| !n.trim().is_empty()).count();
     if names.len() > 1 && filled <= 1 {
         lines.push_str(&format!(
-            "
-the first row has {} of {} cells filled: if it is a title above the header, \
+            "\nthe first row has {} of {} cells filled: if it is a title above the header, \
              pass --skip-rows 1 (or the number of rows above the header)",
             if filled == 0 { "none" } else { "one" },
             names.len()

@@ -171,7 +171,8 @@ impl Prepared {
             && let Ok(d) = File::open(dir)
             && let Err(e) = fault("sync-folder", &path).and_then(|()| d.sync_all())
         {
-            let unsupported = e.raw_os_error() == Some(95) // EOPNOTSUPP
+            // EOPNOTSUPP: 95 on Linux, where a FUSE or network folder may say it.
+            let unsupported = (cfg!(target_os = "linux") && e.raw_os_error() == Some(95))
                 || matches!(
                     e.kind(),
                     io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
@@ -574,6 +575,30 @@ mod tests {
             names.len() == 1 && names[0].starts_with(&prefix) && names[0].ends_with(TEMP_SUFFIX),
             "{names:?}"
         );
+    }
+
+    /// Every name this module and the journal build for a writer's files is read back as
+    /// this process's by `writer_running`, and so as a dead writer's once it is gone.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn names_built_for_a_writer_are_read_back_as_its() {
+        if writer().is_none() {
+            return; // no machine id: no names carry a writer, nothing to read back
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.csv");
+        let _temp = AtomicFile::create(&out).unwrap();
+        let backup = backup_name(&out).unwrap();
+        let journal = format!(".leadsort-commit.{}.journal{TEMP_SUFFIX}", writer_tag());
+        let mut names = entries(dir.path());
+        names.push(backup.file_name().unwrap().to_string_lossy().into_owned());
+        for name in &names {
+            assert_eq!(writer_running(name, "out.csv"), Some(true), "{name}");
+        }
+        assert_eq!(writer_running(&journal, "leadsort-commit"), Some(true));
+        // Another process's name, one that cannot be running.
+        let gone = journal.replace(&format!("-{}.", std::process::id()), "-4000000000.");
+        assert_eq!(writer_running(&gone, "leadsort-commit"), Some(false));
     }
 
     #[test]

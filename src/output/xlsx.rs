@@ -403,7 +403,7 @@ fn plain_number(cell: &str) -> Option<f64> {
     (n.is_finite() && !tiny && n.to_string() == cell).then_some(n)
 }
 
-/// Rows that could not be read: record, line, reason, and the row as it was (as text)./// Rows that could not be read: record, line, reason, and the row as it was (as text).
+/// Rows that could not be read: record, line, reason, and the row as it was (as text).
 fn rejected_sheet(
     ws: &mut Worksheet,
     rejected: &[Rejected],
