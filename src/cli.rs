@@ -99,9 +99,20 @@ impl RulesArg {
         self.given().unwrap_or_else(|| PathBuf::from("rules.toml"))
     }
 
-    /// Read and validate the rules file.
+    /// Read and validate the rules file. One that $LEADSORT_RULES named and that cannot be
+    /// read says where its path came from.
     pub fn load(&self) -> Result<Rules> {
-        load_rules(&self.path(), self.defaulted())
+        let from_env = self.rules.is_none() && !self.defaulted();
+        load_rules(&self.path(), self.defaulted()).map_err(|e| match e {
+            Error::NoInput { path, source } if from_env => Error::NoInput {
+                path,
+                source: std::io::Error::new(
+                    source.kind(),
+                    format!("{source} (the path is $LEADSORT_RULES's)"),
+                ),
+            },
+            other => other,
+        })
     }
 }
 

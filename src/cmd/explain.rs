@@ -47,7 +47,7 @@ pub struct Args {
     pub id: Option<String>,
 
     /// The N-th contact of the file, counting from 1 after the header
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_row)]
     pub row: Option<u64>,
 
     /// The column that identifies contacts [default: [input] id in rules.toml, else a column
@@ -763,4 +763,13 @@ pub fn to_json(rules: &Rules, e: &Explanation, header: &[String]) -> Value {
         value["groups"] = json!(groups);
     }
     value
+}
+
+/// `--row N`: a contact's place, from 1.
+fn parse_row(s: &str) -> std::result::Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("contacts are counted from 1 (the first after the header)".to_string()),
+        Err(_) => Err("expected a contact's place in the file: 1, 2, 3...".to_string()),
+    }
 }

@@ -62,8 +62,9 @@ pub struct Args {
     pub csv: CsvArgs,
 }
 
-/// How many data rows init reads to see how a column's cells are written.
-const SAMPLE_ROWS: usize = 50;
+/// How many data rows init reads to see how a column's cells are written: enough for a day
+/// past the 12th to tell a date's order, in an export sorted by date too.
+const SAMPLE_ROWS: usize = 500;
 
 /// The date the example `[[test]]`s are computed for, so the file init writes does not depend
 /// on the day it runs.
@@ -193,6 +194,22 @@ fn report(ui: &Ui, survey: &Survey, starter: &Starter, output: &Output) {
                 "read as text, and matched against words instead (see the comment in the rules)"
             }
         ));
+    }
+    for found in &survey.found {
+        if let Reading::AsExpected {
+            formats,
+            assumed_month_first: true,
+            ..
+        } = &found.reading
+        {
+            let swapped = formats[0].replacen("%m/%d", "%d/%m", 1);
+            ui.warn(&format!(
+                "every date of column `{}` in the rows read could be month first or day first: \
+                 init took month first (\"{}\"); if the export writes the day first, change it \
+                 to \"{swapped}\" under [fields]",
+                found.header, formats[0]
+            ));
+        }
     }
     let repeated = survey.header.duplicates();
     if let Some(input) = &survey.input
@@ -975,6 +992,8 @@ enum Reading {
     AsExpected {
         formats: Vec<&'static str>,
         note: Option<String>,
+        /// Every date could be month or day first, and init took month first.
+        assumed_month_first: bool,
     },
     /// Most cells are not of the catalogue's type (a company size of "51-200"): plain text.
     AsText,
@@ -1152,6 +1171,7 @@ impl Reading {
         let expected = Reading::AsExpected {
             formats: Vec::new(),
             note: None,
+            assumed_month_first: false,
         };
         let fits = match kind {
             FieldKind::Text => true,
@@ -1220,6 +1240,7 @@ fn date_reading(cells: &[&str]) -> Reading {
     if unread.len() * 5 > cells.len() {
         return Reading::AsText;
     }
+    let mut assumed_month_first = false;
     let note = formats.first().map(|&first| {
         let example = example_date(first);
         let swapped = first.replacen("%m/%d", "%d/%m", 1);
@@ -1229,6 +1250,7 @@ fn date_reading(cells: &[&str]) -> Reading {
             .filter(|c| parse_iso_date(c).is_none() && reads(c, first))
             .collect();
         if swapped != first && by_first.iter().all(|c| reads(c, &swapped)) {
+            assumed_month_first = true;
             format!(
                 "Every date in the first rows could be month first or day first (like {example}); \
                  init assumed month first, as US exports write them. If your CRM writes the day \
@@ -1242,7 +1264,11 @@ fn date_reading(cells: &[&str]) -> Reading {
             )
         }
     });
-    Reading::AsExpected { formats, note }
+    Reading::AsExpected {
+        formats,
+        note,
+        assumed_month_first,
+    }
 }
 
 /// 2026-11-27 14:30 written in `format`, to show what a pattern means.
@@ -2350,12 +2376,17 @@ mod tests {
 
     #[test]
     fn ambiguous_dates_say_so() {
-        let Reading::AsExpected { formats, note } = date_reading(&["03/04/2026", "01/02/2026"])
+        let Reading::AsExpected {
+            formats,
+            note,
+            assumed_month_first,
+        } = date_reading(&["03/04/2026", "01/02/2026"])
         else {
             panic!("dates");
         };
         assert_eq!(formats, ["%m/%d/%Y"]);
         assert!(note.unwrap().contains("\"%d/%m/%Y\""));
+        assert!(assumed_month_first);
     }
 
     #[test]

@@ -277,6 +277,16 @@ fn leadsort_rules_env_var_overrides_the_default() {
         ["From env +5", "", "", "From env +5", "From env +5"]
     );
     assert_eq!(util::column(&out, "score"), ["5", "0", "0", "5", "5"]);
+    // A path from the variable that names nothing says where it came from.
+    let out = run(env
+        .classify(&["contacts.csv"])
+        .env("LEADSORT_RULES", "conf/gone.toml"));
+    assert_eq!(out.status.code(), Some(66));
+    assert!(
+        stderr(&out).contains("(the path is $LEADSORT_RULES's)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

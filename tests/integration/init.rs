@@ -445,6 +445,33 @@ fn decision_makers_are_found_by_whole_words() {
     assert_eq!(decides, ["3", "4", "5"]);
 }
 
+/// A UK export whose first rows' dates all have a day of 12 or less: init sees the rest
+/// (a day past the 12th says day first), and when every date could be either it says on
+/// stderr which order it took.
+#[test]
+fn the_order_of_a_dates_day_and_month_is_judged_on_many_rows_and_a_guess_is_said() {
+    let env = Env::new();
+    let mut csv = String::from("id,Email,Last Activity Date\n");
+    for i in 1..=120 {
+        let day = if i <= 60 { 1 + i % 12 } else { 13 + i % 15 };
+        csv.push_str(&format!("{i},p{i}@x.co.uk,{day:02}/03/2026\n"));
+    }
+    env.write("uk.csv", &csv);
+    let (_, rules, out) = init(&env, &["uk.csv"]);
+    assert_eq!(rules.field("last_activity").unwrap().formats, ["%d/%m/%Y"]);
+    assert!(!stderr(&out).contains("could be month first or day first"));
+    let ambiguous: String = csv.lines().take(61).map(|l| format!("{l}\n")).collect();
+    env.write("uk.csv", ambiguous);
+    std::fs::remove_file(env.path("rules.toml")).unwrap();
+    let (_, rules, out) = init(&env, &["uk.csv"]);
+    assert_eq!(rules.field("last_activity").unwrap().formats, ["%m/%d/%Y"]);
+    assert!(
+        stderr(&out).contains("could be month first or day first: init took month first"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A hand-kept opt-out column, yes/no with notes: too few cells read as yes/no for `is =
 /// true`, so the word list must still catch a plain "Yes" or "Y".
 #[test]
