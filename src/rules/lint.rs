@@ -338,14 +338,18 @@ fn odd_text(t: &Test) -> Option<(String, String)> {
                 "remove the empty entry".into(),
             ))
         }
-        Op::DomainIn(list) if list.iter().any(|d| d.trim().starts_with('@')) => Some((
-            "`domain_in` compares the part after the @, so an entry that starts with @ \
-             matches nothing"
+        Op::DomainIn(list) if list.iter().any(|d| d.trim().contains(['@', '*', '/', ':', ' '])) => Some((
+            "`domain_in` compares the part after the @ as a whole, so an entry with an @, a \
+             *, a / or a : (an address, a pattern, a web address) matches nothing"
                 .into(),
-            "write the domain alone: domain_in = [\"gmail.com\"]".into(),
+            "write the domain alone: domain_in = [\"gmail.com\"] (ends_with = \".gmail.com\" \
+             also takes its subdomains)"
+                .into(),
         )),
         Op::DomainIn(list) if list.iter().any(|d| !d.contains('.')) => Some((
-            "an entry of `domain_in` has no dot, so it matches no whole domain".into(),
+            "an entry of `domain_in` has no dot, so it matches only an address ending @ that \
+             word"
+                .into(),
             "write the whole domain, as \"gmail.com\" (ends_with = \".gmail.com\" also takes \
              its subdomains)"
                 .into(),
@@ -718,12 +722,23 @@ mod tests {
     }
 
     #[test]
+    fn addresses_patterns_and_web_addresses_in_domain_in_are_warned_about() {
+        for entry in ["bob@aol.com", "*.gmx.de", "https://web.de"] {
+            let body = format!(
+                "[tiers]\nwarm = 1\n[[rule]]\nname = \"F\"\n\
+                 when = {{ field = \"email\", domain_in = [\"{entry}\"] }}\npoints = 2\n"
+            );
+            assert_eq!(warnings(&body).len(), 1, "{entry}");
+        }
+    }
+
+    #[test]
     fn points_per_a_date_and_domains_with_an_at_are_warned_about() {
         let body = "[fields]\nlast = { column = \"Last\", type = \"date\" }\n[tiers]\nwarm = 2\n\
                     [[rule]]\nname = \"A\"\npoints_per = { field = \"last\", points = 1, max = 5 }\n\
                     [[rule]]\nname = \"B\"\nwhen = { field = \"email\", domain_in = [\"@gmail.com\"] }\npoints = -1\n\
                     [[rule]]\nname = \"C\"\nwhen = { field = \"email\", domain_in = [\"gmail\"] }\npoints = -1\n\
-                    [[rule]]\nname = \"D\"\nwhen = { field = \"email\", domain_in = [\"gmail.com\"] }\npoints = -1\n";
+                    [[rule]]\nname = \"D\"\nwhen = { field = \"email\", domain_in = [\" gmail.com \"] }\npoints = -1\n";
         let found = warnings(body);
         assert_eq!(
             found,
