@@ -290,9 +290,10 @@ pub fn recover(dir: &Path, scope: Scope<'_>) -> usize {
                 if changed > 0 {
                     crate::ui::warn_now(&format!(
                         "a run killed while it replaced its outputs left {} half replaced: {} \
-                         put back as they were before it",
+                         put back as {} before it",
                         dir.display(),
                         crate::ui::plural(changed as u64, "file"),
+                        if changed == 1 { "it was" } else { "they were" },
                     ));
                 }
             }
