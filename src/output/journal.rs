@@ -22,7 +22,11 @@
 //! - each backup sits next to its file, named as this module names backups;
 //! - every backup it lists is still there. Copies are removed before backups, so a commit
 //!   killed while cleaning up either leaves every backup (the undo is whole) or is past its
-//!   commit point (a missing backup says so: the copy is dropped, the new files stay).
+//!   commit point (a missing backup says so: the copy is dropped, the new files stay);
+//! - none of its files was written after it: the killed run wrote all of its files before its
+//!   journal (a rename keeps a file's time), so a newer one is a later run's, never to be
+//!   replaced by a stale backup (where no run sweeps a dead writer's files, a journal can
+//!   outlive later runs until one holding a lock finds it).
 
 use std::collections::HashSet;
 use std::fs::OpenOptions;
@@ -137,10 +141,18 @@ impl Journal {
             })
     }
 
-    /// Whether the commit got past its commit point: a backup it lists is gone (removed after
-    /// the copies, or swept once the commit was whole).
-    fn past_commit(&self) -> bool {
-        (self.files.iter()).any(|(_, b)| b.as_ref().is_some_and(|b| !b.exists()))
+    /// Whether the commit got past its commit point, or a later run has written its files
+    /// since: a backup it lists is gone (removed after the copies, or swept once the commit
+    /// was whole), or one of its files was written after the journal (`at`, this copy) was.
+    /// A killed run's own files were all written before its journal (a rename keeps a file's
+    /// time), so a newer one is a later run's, which an undo must not replace.
+    fn past_commit(&self, at: &Path) -> bool {
+        let written = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let journal = written(at);
+        (self.files.iter()).any(|(target, backup)| {
+            backup.as_ref().is_some_and(|b| !b.exists())
+                || journal.is_some_and(|j| written(target).is_some_and(|t| t > j))
+        })
     }
 
     /// Put every file back as it was before the commit. Returns how many files changed, or
@@ -275,7 +287,7 @@ pub fn recover(dir: &Path, scope: Scope<'_>) -> usize {
         {
             continue;
         }
-        if journal.past_commit() {
+        if journal.past_commit(&path) {
             journal.end();
             continue;
         }
@@ -354,6 +366,14 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
+    /// A file of the killed run: written before its journal, as `commit_all` writes them.
+    fn write_before_journal(path: &Path, text: &str) {
+        write(path, text);
+        let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(minute_ago).unwrap();
+    }
+
     fn read(path: &Path) -> String {
         std::fs::read_to_string(path).unwrap_or_else(|_| "(none)".into())
     }
@@ -401,8 +421,8 @@ mod tests {
         killed(&[(&a, Some(&ba)), (&b, Some(&bb)), (&c, None)]);
         // The renames that happened before the kill: sales and customers.
         std::fs::remove_file(&a).unwrap();
-        write(&a, "new sales");
-        write(&c, "new customers");
+        write_before_journal(&a, "new sales");
+        write_before_journal(&c, "new customers");
 
         assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 2);
         assert_eq!(read(&a), "old sales");
@@ -438,12 +458,38 @@ mod tests {
         std::fs::hard_link(&a, &ba).unwrap();
         killed(&[(&a, Some(&ba)), (&b, None)]);
         std::fs::remove_file(&a).unwrap();
-        write(&a, "new");
-        write(&b, "new");
+        write_before_journal(&a, "new");
+        write_before_journal(&b, "new");
         std::fs::remove_file(&ba).unwrap();
         assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
         assert_eq!((read(&a), read(&b)), ("new".into(), "new".into()));
         assert_eq!(names(dir.path()), ["a.csv", "b.csv"]);
+    }
+
+    /// A file written after the journal is a later run's (the killed run's were all written
+    /// before it): the copy is dropped, and that file is not replaced by a stale backup.
+    #[test]
+    fn a_file_a_later_run_wrote_is_never_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        write(&a, "old");
+        let ba = backup_of(&a);
+        std::fs::hard_link(&a, &ba).unwrap();
+        let j = killed(&[(&a, Some(&ba)), (&b, None)]);
+        // The journal a minute ago; a later run's a.csv now.
+        let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        for copy in &j.copies {
+            std::fs::File::options()
+                .write(true)
+                .open(copy)
+                .unwrap()
+                .set_modified(minute_ago)
+                .unwrap();
+        }
+        std::fs::remove_file(&a).unwrap();
+        write(&a, "a later run's");
+        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
+        assert_eq!(read(&a), "a later run's");
     }
 
     /// A running commit (this process's) is never undone, lock or not; nor one about files
@@ -453,8 +499,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("o.csv"), dir.path().join("p.csv"));
         assert!(Journal::begin(&[(&a, None)]).unwrap().is_none(), "one file");
+        write_before_journal(&a, "new");
         let live = Journal::begin(&[(&a, None), (&b, None)]).unwrap().unwrap();
-        write(&a, "new");
         assert_eq!(recover(dir.path(), Scope::Dead), 0);
         assert_eq!(recover(dir.path(), Scope::Locked(&a)), 0);
         assert_eq!(read(&a), "new");
