@@ -8,11 +8,17 @@ use crate::rules::{Rules, Span};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub names: Vec<String>,
+    /// The rows below write every number with a decimal point (a workbook's cells, as
+    /// leadsort writes them), whatever the rules' `decimal` says.
+    pub decimal_point: bool,
 }
 
 impl Header {
     pub fn new(names: Vec<String>) -> Header {
-        Header { names }
+        Header {
+            names,
+            decimal_point: false,
+        }
     }
 
     pub fn len(&self) -> usize {

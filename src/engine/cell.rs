@@ -22,12 +22,6 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
     }
 }
 
-/// A number as CRM exports write them: `1200`, `-3`, `1200.5`, `1,200`, `1,200.50`,
-/// `1.200,50` and `1.200.000` (the last separator is the decimal one when both appear), with
-/// an optional currency sign (`$`, `€`, `£`, `¥`) before or after (a minus before or after a
-/// leading one: `-$5`, `$-5`). Ambiguous forms are
-/// unreadable rather than guessed: `1,5` (a decimal comma?), `1.200` (1.2, or 1200 written
-/// the German way?); so is anything else (`N/A`, `12 employees`, `1e3`).
 /// A number written with a decimal comma (`12,50`, `3.400`, `1.250,00 €`): the two marks
 /// swap roles, then it is read as `parse_number` reads.
 pub fn parse_number_comma(cell: &str) -> Option<f64> {
@@ -58,6 +52,30 @@ pub fn parse_number_comma(cell: &str) -> Option<f64> {
     parse_number(&swapped)
 }
 
+/// A number written with a decimal point (`1.500` is 1.5, `1,500` is 1500): as
+/// `parse_number` reads, but a dot followed by three digits is a decimal one.
+pub fn parse_number_point(cell: &str) -> Option<f64> {
+    let mut text = cell.to_string();
+    if !cell.contains(',')
+        && let Some(dot) = cell.find('.')
+    {
+        let digits = cell[dot + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if digits == 3 {
+            text.insert(dot + 1 + digits, '0');
+        }
+    }
+    parse_number(&text)
+}
+
+/// A number as CRM exports write them: `1200`, `-3`, `1200.5`, `1,200`, `1,200.50`,
+/// `1.200,50` and `1.200.000` (the last separator is the decimal one when both appear), with
+/// an optional currency sign (`$`, `€`, `£`, `¥`) before or after (a minus before or after a
+/// leading one: `-$5`, `$-5`). Ambiguous forms are
+/// unreadable rather than guessed: `1,5` (a decimal comma?), `1.200` (1.2, or 1200 written
+/// the German way?); so is anything else (`N/A`, `12 employees`, `1e3`).
 pub fn parse_number(cell: &str) -> Option<f64> {
     // Most cells are a few plain digits.
     let b = cell.as_bytes();
@@ -414,6 +432,21 @@ mod tests {
         }
         assert_eq!(parse_iso_date("27/11/2026"), None);
         assert_eq!(parse_iso_date(""), None);
+    }
+
+    #[test]
+    fn a_decimal_point_reads_three_decimals() {
+        for (cell, want) in [
+            ("12.345", Some(12.345)),
+            ("1.500", Some(1.5)),
+            ("1,500", Some(1500.0)),
+            ("1,500.25", Some(1500.25)),
+            ("-0.125", Some(-0.125)),
+            ("$1.250", Some(1.25)),
+            ("N/A", None),
+        ] {
+            assert_eq!(parse_number_point(cell), want, "{cell}");
+        }
     }
 
     #[test]

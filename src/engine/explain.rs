@@ -126,6 +126,7 @@ impl Engine {
             slots: self.slots.clone(),
             typed_fields: self.typed_fields.clone(),
             as_of: self.as_of,
+            decimal_point: self.decimal_point,
         };
         let mut memo = super::probe::Memo::default();
         memo.next_row();

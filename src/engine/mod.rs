@@ -25,7 +25,7 @@ use matcher::{
 };
 use probe::{Memo, Probe};
 
-use crate::rules::{Condition, FieldKind, GroupId, Op, Points, Rules, Scalar, Test, Tier};
+use crate::rules::{Condition, Decimal, FieldKind, GroupId, Op, Points, Rules, Scalar, Test, Tier};
 
 /// One contact's cells, by column index. Cells past the end read as empty.
 pub trait Row {
@@ -134,6 +134,8 @@ enum SlotKind {
     Number,
     /// A number written with a decimal comma (`decimal = ","`).
     NumberComma,
+    /// A number written with a decimal point (`decimal = "."`, a workbook's numbers).
+    NumberPoint,
     Bool,
     Date(Vec<String>),
 }
@@ -679,6 +681,8 @@ pub struct Engine {
     pub bindings: Vec<Binding>,
     /// The as-of day, days since 1970-01-01.
     as_of: i32,
+    /// Every number is written with a decimal point (see `Compiler`).
+    decimal_point: bool,
     /// `[[rep]]` territories (`None`: a rep who takes any contact).
     reps: Vec<Option<Cond>>,
     /// The `[balance] owner` column.
@@ -689,16 +693,28 @@ impl Engine {
     /// Compile `rules` for inputs with this header. Fails if a field the rules need has no
     /// column.
     pub fn compile(rules: &Rules, header: &Header, as_of: Date) -> Result<Engine, Vec<Unbound>> {
-        Ok(Engine::compile_bound(
+        let bindings = bind::bind(rules, header)?;
+        Ok(Engine::compile_with(
             rules,
-            bind::bind(rules, header)?,
+            bindings,
             as_of,
+            header.decimal_point,
         ))
     }
 
     /// Compile `rules` with fields already bound to columns (for contacts that do not come
     /// from a CSV, such as a `[[test]]`'s).
     pub fn compile_bound(rules: &Rules, bindings: Vec<Binding>, as_of: Date) -> Engine {
+        Engine::compile_with(rules, bindings, as_of, false)
+    }
+
+    /// `decimal_point`: every number is written with a decimal point (see `Compiler`).
+    fn compile_with(
+        rules: &Rules,
+        bindings: Vec<Binding>,
+        as_of: Date,
+        decimal_point: bool,
+    ) -> Engine {
         let queues: Vec<String> = rules
             .queue_names()
             .into_iter()
@@ -711,6 +727,7 @@ impl Engine {
             slots: Vec::new(),
             typed_fields: Vec::new(),
             as_of: cell::day_number(as_of),
+            decimal_point,
         };
         let mut compiled_rules: Vec<CompiledRule> = rules
             .rules
@@ -822,6 +839,7 @@ impl Engine {
             queues,
             bindings,
             as_of,
+            decimal_point,
             reps,
             owner,
         };
@@ -1099,6 +1117,7 @@ impl Engine {
                 let parsed = match &slot.kind {
                     SlotKind::Number => cell::parse_number(raw).map(Value::Number),
                     SlotKind::NumberComma => cell::parse_number_comma(raw).map(Value::Number),
+                    SlotKind::NumberPoint => cell::parse_number_point(raw).map(Value::Number),
                     SlotKind::Bool => cell::parse_bool(raw).map(Value::Bool),
                     SlotKind::Date(formats) => {
                         cell::parse_date(raw, formats).map(|d| Value::Day(cell::day_number(d)))
@@ -1396,6 +1415,9 @@ struct Compiler<'a> {
     slots: Vec<Slot>,
     typed_fields: Vec<String>,
     as_of: i32,
+    /// Every number is written with a decimal point (a workbook's cells, as leadsort writes
+    /// them), whatever a field's `decimal` says.
+    decimal_point: bool,
 }
 
 impl Compiler<'_> {
@@ -1417,9 +1439,12 @@ impl Compiler<'_> {
                     .map(|f| f.formats.clone())
                     .unwrap_or_default(),
             ),
-            SlotKind::Number if self.rules.field(field).is_some_and(|f| f.decimal_comma) => {
-                SlotKind::NumberComma
-            }
+            SlotKind::Number => match self.rules.field(field).map(|f| f.decimal) {
+                Some(Decimal::Comma) if !self.decimal_point => SlotKind::NumberComma,
+                Some(Decimal::Point) => SlotKind::NumberPoint,
+                _ if self.decimal_point => SlotKind::NumberPoint,
+                _ => SlotKind::Number,
+            },
             k => k,
         };
         if let Some(i) = self
@@ -1476,8 +1501,11 @@ impl Compiler<'_> {
         };
         let text = text.trim();
         let converted = match f.kind {
-            FieldKind::Number if f.decimal_comma => {
+            FieldKind::Number if f.decimal == Decimal::Comma => {
                 cell::parse_number_comma(text).map(Scalar::Number)
+            }
+            FieldKind::Number if f.decimal == Decimal::Point => {
+                cell::parse_number_point(text).map(Scalar::Number)
             }
             FieldKind::Number => cell::parse_number(text).map(Scalar::Number),
             FieldKind::Date => cell::parse_date(text, &f.formats).map(Scalar::Date),

@@ -229,6 +229,9 @@ pub struct Input {
     pub first_not_utf8: Option<(u64, u64)>,
     /// Rows rejected so far that were meant as contacts (not a header repeated).
     pub unreadable_rows: u64,
+    /// The input is a workbook: its numbers are written by leadsort, with a decimal point,
+    /// whatever a field's `decimal` says.
+    pub workbook: bool,
 }
 
 impl std::fmt::Debug for Input {
@@ -360,6 +363,7 @@ impl Input {
             rejected: None,
             first_not_utf8: None,
             unreadable_rows: 0,
+            workbook,
         };
         if input.chunk.is_empty() {
             input.refill()?;
@@ -479,6 +483,7 @@ impl Input {
             )));
         }
         self.header = Header::new(names);
+        self.header.decimal_point = self.workbook;
         Ok(())
     }
 
@@ -577,6 +582,9 @@ impl Input {
             return Ok(());
         }
         let (mut left, mut quoted, mut filled, mut after_cr) = (rows, false, false, false);
+        // A quote opens a quoted cell only at a cell's start (after a separator or a line
+        // break); elsewhere (`27" monitors`) it is text, as the parser reads it.
+        let (mut cell_start, mut closed) = (true, false);
         while left > 0 || after_cr {
             if self.pos >= self.chunk.len() {
                 if self.eof {
@@ -586,20 +594,32 @@ impl Input {
                 continue;
             }
             let b = self.chunk[self.pos];
-            self.pos += 1;
-            if std::mem::take(&mut after_cr) && b == b'\n' {
-                continue; // the LF of a CRLF: one line break
+            if std::mem::take(&mut after_cr) {
+                // The LF of a CRLF is one line break with its CR; any other byte is the next
+                // row's (a bare CR ended the line), and is read by what comes next.
+                self.pos += usize::from(b == b'\n');
+                continue;
             }
+            self.pos += 1;
+            let was_start = std::mem::replace(&mut cell_start, false);
+            let was_closed = std::mem::replace(&mut closed, false);
             match b {
-                b'"' => (quoted, filled) = (!quoted, true),
+                // A quoted cell ends at a quote, unless a second follows (`""`, one quote).
+                b'"' if quoted => (quoted, closed) = (false, true),
+                b'"' if was_start || was_closed => (quoted, filled) = (true, true),
                 b'\n' | b'\r' => {
                     self.line_offset += 1;
-                    after_cr = b == b'\r';
-                    if !quoted && std::mem::take(&mut filled) {
-                        left -= 1;
+                    if !quoted {
+                        after_cr = b == b'\r';
+                        cell_start = true;
+                        if std::mem::take(&mut filled) {
+                            left -= 1;
+                        }
                     }
                 }
-                b',' | b';' | b'\t' | b'|' | b' ' => {}
+                b',' | b';' | b'\t' | b'|' if !quoted => cell_start = true,
+                b' ' => cell_start = was_start,
+                b',' | b';' | b'\t' | b'|' => {}
                 _ => filled = true,
             }
         }

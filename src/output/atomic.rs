@@ -212,7 +212,7 @@ pub fn remove_stale_temps(path: &Path) -> usize {
             .unwrap_or_default();
         (dir, format!(".{name}."))
     };
-    super::journal::recover(&dir, super::journal::Scope::Locked(path));
+    let kept = super::journal::recover(&dir, super::journal::Scope::Locked(path));
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return 0;
     };
@@ -223,6 +223,7 @@ pub fn remove_stale_temps(path: &Path) -> usize {
             name.starts_with(&prefix)
                 && name.ends_with(TEMP_SUFFIX)
                 && e.file_type().is_ok_and(|t| t.is_file())
+                && !of_a_kept_journal(&name, &kept)
         })
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
@@ -301,15 +302,22 @@ fn remove_orphans(dir: &Path, name: &str) -> usize {
     if writer().is_none() {
         return 0;
     }
-    super::journal::recover(dir, super::journal::Scope::Dead);
+    let kept = super::journal::recover(dir, super::journal::Scope::Dead);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
     entries
         .flatten()
         .filter(|e| left_by_the_dead(e, name))
+        .filter(|e| !of_a_kept_journal(&e.file_name().to_string_lossy(), &kept))
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
+}
+
+/// Whether a temp file is one of the writers' whose undo failed (`journal::recover`): their
+/// backups are what the next try needs.
+fn of_a_kept_journal(file: &str, kept: &[String]) -> bool {
+    kept.iter().any(|w| file.contains(&format!(".{w}.")))
 }
 
 /// Whether `entry` is a temp file of `name` (`.<name>.<writer>....leadsort-tmp`) whose writer

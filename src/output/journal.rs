@@ -8,7 +8,9 @@
 //! first rename, the files and their backups (hard links to the old versions) are written to
 //! a journal, one copy in each folder that holds one of the files, named like a temp file of
 //! its writer (`.leadsort-commit.<writer>.journal.leadsort-tmp`). Once the last rename is
-//! done, the copies are removed (the commit point), then the backups.
+//! done, the copies are removed (the commit point: the last copy gone), then the backups. A
+//! run killed between removing the copies of two folders leaves a copy and every backup: the
+//! next run undoes a commit that was whole, which leaves the files whole too (all the old).
 //!
 //! A later run that cleans up temp files in one of those folders (`recover`, before any temp
 //! file is swept) puts every file back as it was: the backups over the files, and the files
@@ -20,9 +22,10 @@
 //! - it lies where it says its copies lie (a folder copied with its hidden files, to staging
 //!   say, carries a journal about the original folder: that copy is dropped, not followed);
 //! - each backup sits next to its file, named as this module names backups;
-//! - every backup it lists is still there. Copies are removed before backups, so a commit
-//!   killed while cleaning up either leaves every backup (the undo is whole) or is past its
-//!   commit point (a missing backup says so: the copy is dropped, the new files stay);
+//! - every backup it lists is still there. Copies are removed before backups, and an undo
+//!   links a backup back rather than moving it (a failed undo keeps them all, and the sweeps
+//!   spare them), so a missing backup means the commit was past its commit point: the copy
+//!   is dropped, the new files stay;
 //! - none of its files was written after it: the killed run wrote all of its files before its
 //!   journal (a rename keeps a file's time), so a newer one is a later run's, never to be
 //!   replaced by a stale backup (where no run sweeps a dead writer's files, a journal can
@@ -156,26 +159,12 @@ impl Journal {
     }
 
     /// Put every file back as it was before the commit. Returns how many files changed, or
-    /// the first failure (the journal is then kept, to be tried again).
+    /// the first failure: the journal and every backup are then kept, to try again whole (an
+    /// undo never uses a backup up).
     fn undo(&self) -> io::Result<usize> {
         let mut changed = 0;
         for (target, backup) in &self.files {
-            match backup {
-                Some(b) => {
-                    // A backup of a file not yet replaced is a link to it: nothing changes.
-                    if !same_inode(b, target) {
-                        std::fs::rename(b, target)?;
-                        changed += 1;
-                    }
-                }
-                None => match std::fs::symlink_metadata(target) {
-                    Ok(m) if m.is_file() => {
-                        std::fs::remove_file(target)?;
-                        changed += 1;
-                    }
-                    _ => {}
-                },
-            }
+            changed += usize::from(put_back(target, backup.as_deref())?);
         }
         Ok(changed)
     }
@@ -188,9 +177,14 @@ impl Journal {
             let _ = std::fs::remove_file(b);
         }
         let marker = format!(".{}.", self.writer);
+        // A writer named by its pid alone (no machine id) could be a run of another machine
+        // or container with that pid: its temp files are left to the lock's sweep.
+        let named = self.writer.contains('-');
         for copy in &self.copies {
             let _ = std::fs::remove_file(copy);
-            let Some(dir) = copy.parent() else { continue };
+            let Some(dir) = copy.parent().filter(|_| named) else {
+                continue;
+            };
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
@@ -216,6 +210,28 @@ impl Journal {
                 })
         };
         (self.files.iter()).any(|(t, _)| same_place(t, path) || in_folder(t))
+    }
+}
+
+/// Put `target` back as it was before a commit: its `backup` (a hard link to the old
+/// file) linked again and renamed over it, the backup itself kept; or, with no backup (there
+/// was no old file), the file removed. Whether anything changed: a backup of a file not yet
+/// replaced is a link to it.
+pub fn put_back(target: &Path, backup: Option<&Path>) -> io::Result<bool> {
+    match backup {
+        Some(b) if same_inode(b, target) => Ok(false),
+        Some(b) => {
+            let name = b.file_name().unwrap_or_default().to_string_lossy();
+            let undo = b.with_file_name(name.replacen(".backup", ".undo", 1));
+            let _ = std::fs::remove_file(&undo);
+            std::fs::hard_link(b, &undo).or_else(|_| std::fs::copy(b, &undo).map(drop))?;
+            std::fs::rename(&undo, target).inspect_err(|_| drop(std::fs::remove_file(&undo)))?;
+            Ok(true)
+        }
+        None => match std::fs::symlink_metadata(target) {
+            Ok(m) if m.is_file() => std::fs::remove_file(target).map(|()| true),
+            _ => Ok(false),
+        },
     }
 }
 
@@ -249,14 +265,15 @@ fn same_inode(a: &Path, b: &Path) -> bool {
 /// Undo the commits that runs killed among their renames left in `dir` (see the module's
 /// doc), as far as `scope` allows. Said on stderr even with `-q` (files changed back are
 /// something a person must hear of), once per journal however many outputs share its
-/// folder. Returns the files put back.
-pub fn recover(dir: &Path, scope: Scope<'_>) -> usize {
+/// folder. Returns the writers whose undo failed: their backups must outlive this run's
+/// sweep of temp files, for the next run to try again.
+pub fn recover(dir: &Path, scope: Scope<'_>) -> Vec<String> {
     static SEEN: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
+        return Vec::new();
     };
     let prefix = format!(".{NAME}.");
-    let mut restored = 0;
+    let mut kept = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.starts_with(&prefix)
@@ -298,7 +315,6 @@ pub fn recover(dir: &Path, scope: Scope<'_>) -> usize {
         match journal.undo() {
             Ok(changed) => {
                 journal.sweep();
-                restored += changed;
                 if changed > 0 {
                     crate::ui::warn_now(&format!(
                         "a run killed while it replaced its outputs left {} half replaced: {} \
@@ -309,16 +325,20 @@ pub fn recover(dir: &Path, scope: Scope<'_>) -> usize {
                     ));
                 }
             }
-            Err(e) if first => crate::ui::warn_now(&format!(
-                "a run killed while it replaced its outputs left {} half replaced, and its \
-                 files could not be put back ({e}): they are a mix of two runs until a run \
-                 that can write there replaces them",
-                dir.display()
-            )),
-            Err(_) => {}
+            Err(e) => {
+                kept.push(journal.writer.clone());
+                if first {
+                    crate::ui::warn_now(&format!(
+                        "a run killed while it replaced its outputs left {} half replaced, and \
+                         its files could not be put back ({e}): they are a mix of two runs until \
+                         a run that can write there puts them back or replaces them",
+                        dir.display()
+                    ));
+                }
+            }
         }
     }
-    restored
+    kept
 }
 
 /// Whether this user owns the file (anyone's on systems without owners).
@@ -424,12 +444,11 @@ mod tests {
         write_before_journal(&a, "new sales");
         write_before_journal(&c, "new customers");
 
-        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 2);
+        assert!(recover(dir.path(), Scope::Locked(dir.path())).is_empty());
         assert_eq!(read(&a), "old sales");
         assert_eq!(read(&b), "old marketing");
         assert_eq!(read(&c), "(none)");
         assert_eq!(names(dir.path()), ["marketing.csv", "sales.csv"]);
-        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
     }
 
     #[test]
@@ -442,7 +461,7 @@ mod tests {
         write(&a, "new");
         write(&b, "new");
         journal.end();
-        assert_eq!(recover(dir.path(), Scope::Locked(&a)), 0);
+        assert!(recover(dir.path(), Scope::Locked(&a)).is_empty());
         assert_eq!(read(&a), "new");
         assert_eq!(names(dir.path()), ["o.csv"]);
     }
@@ -461,7 +480,7 @@ mod tests {
         write_before_journal(&a, "new");
         write_before_journal(&b, "new");
         std::fs::remove_file(&ba).unwrap();
-        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
+        recover(dir.path(), Scope::Locked(dir.path()));
         assert_eq!((read(&a), read(&b)), ("new".into(), "new".into()));
         assert_eq!(names(dir.path()), ["a.csv", "b.csv"]);
     }
@@ -488,7 +507,7 @@ mod tests {
         }
         std::fs::remove_file(&a).unwrap();
         write(&a, "a later run's");
-        assert_eq!(recover(dir.path(), Scope::Locked(dir.path())), 0);
+        recover(dir.path(), Scope::Locked(dir.path()));
         assert_eq!(read(&a), "a later run's");
     }
 
@@ -501,28 +520,32 @@ mod tests {
         assert!(Journal::begin(&[(&a, None)]).unwrap().is_none(), "one file");
         write_before_journal(&a, "new");
         let live = Journal::begin(&[(&a, None), (&b, None)]).unwrap().unwrap();
-        assert_eq!(recover(dir.path(), Scope::Dead), 0);
-        assert_eq!(recover(dir.path(), Scope::Locked(&a)), 0);
+        recover(dir.path(), Scope::Dead);
+        // Where this process can be told as the writer (a machine id), its own commit is
+        // never undone, even by a run holding a lock.
+        if writer_tag().contains('-') {
+            recover(dir.path(), Scope::Locked(&a));
+        }
         assert_eq!(read(&a), "new");
         live.end();
 
         killed(&[(&a, None), (&b, None)]);
         let elsewhere = dir.path().join("q.csv");
-        assert_eq!(recover(dir.path(), Scope::Locked(&elsewhere)), 0);
+        recover(dir.path(), Scope::Locked(&elsewhere));
         assert_eq!(read(&a), "new", "another job's output");
 
         let staging = tempfile::tempdir().unwrap();
         for name in names(dir.path()) {
             std::fs::copy(dir.path().join(&name), staging.path().join(&name)).unwrap();
         }
-        assert_eq!(recover(staging.path(), Scope::Locked(staging.path())), 0);
+        recover(staging.path(), Scope::Locked(staging.path()));
         assert_eq!(read(&a), "new", "a copied journal is not followed");
         assert!(
             names(staging.path())
                 .iter()
                 .all(|n| !n.starts_with(".leadsort-commit"))
         );
-        assert_eq!(recover(dir.path(), Scope::Locked(&a)), 1);
+        assert!(recover(dir.path(), Scope::Locked(&a)).is_empty());
         assert_eq!(read(&a), "(none)");
     }
 }

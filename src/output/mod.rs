@@ -219,13 +219,12 @@ pub fn commit_all(ready: Vec<Ready>) -> Result<()> {
     }
     if result.is_err() {
         // The one that failed too: its rename may have happened (the folder's sync failed).
-        for (target, backup) in targets.iter().zip(&backups).take(done + 1) {
-            match (target, backup) {
-                (Some(t), Some(b)) => drop(std::fs::rename(b, t)),
-                // There was no old file: remove the new one.
-                (Some(t), None) => drop(std::fs::remove_file(t)),
-                _ => {}
-            }
+        let undone = (targets.iter().zip(&backups).take(done + 1))
+            .filter_map(|(t, b)| Some(journal::put_back(t.as_deref()?, b.as_deref())))
+            .all(|r| r.is_ok());
+        if !undone {
+            // Left for the next run to put back whole: the journal and every backup stay.
+            return result;
         }
     }
     // The commit point (or the undo is done): then the backups can go.

@@ -209,10 +209,21 @@ pub struct Field {
     pub formats: Vec<String>,
     /// A missing column reads as empty instead of stopping the run.
     pub optional: bool,
-    /// Numbers written with a decimal comma (`decimal = ","`): `12,50` is 12.5 and `3.400`
-    /// is 3400, as in German or French exports.
-    pub decimal_comma: bool,
+    /// The decimal mark of the field's numbers (`decimal = ","` or `"."`).
+    pub decimal: Decimal,
     pub span: Span,
+}
+
+/// The decimal mark of a number field's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Decimal {
+    /// As exports write numbers: a mark that could be either (`12,50`, `3.400`) is unreadable.
+    #[default]
+    Either,
+    /// `decimal = ","`: `12,50` is 12.5 and `3.400` is 3400 (German, French exports).
+    Comma,
+    /// `decimal = "."`: `1.500` is 1.5 and `1,500` is 1500 (and a workbook's numbers).
+    Point,
 }
 
 /// The declared type of a field. Operators decide how a cell is read; the declared type adds

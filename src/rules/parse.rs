@@ -824,7 +824,7 @@ impl Walker {
                         kind: FieldKind::Text,
                         formats: Vec::new(),
                         optional: false,
-                        decimal_comma: false,
+                        decimal: Decimal::Either,
                         span: span.clone(),
                     })
                 }
@@ -911,8 +911,8 @@ impl Walker {
                 formats
             }
         };
-        let decimal_comma = match t.get("decimal") {
-            None => Some(false),
+        let decimal = match t.get("decimal") {
+            None => Some(Decimal::Either),
             Some(dv) => self.string(dv, "decimal").and_then(|d| {
                 if kind.is_some_and(|k| k != FieldKind::Number) {
                     self.push(
@@ -924,8 +924,8 @@ impl Walker {
                     );
                 }
                 match d.as_str() {
-                    "," => Some(true),
-                    "." => Some(false),
+                    "," => Some(Decimal::Comma),
+                    "." => Some(Decimal::Point),
                     _ => {
                         self.push(
                             Diagnostic::error(dv.span(), format!("decimal = \"{d}\" is not a decimal mark"))
@@ -944,7 +944,7 @@ impl Walker {
             kind: kind?,
             formats: formats?,
             optional: optional?,
-            decimal_comma: decimal_comma?,
+            decimal: decimal?,
             span,
         })
     }

@@ -890,6 +890,22 @@ fn skip_rows_passes_a_title_above_the_header() {
         "{}",
         env.read("rej2.csv")
     );
+    // Lines ended by a bare CR; a quote inside a title's cell (27" screens); an escaped
+    // quote in a quoted title of two lines.
+    for (name, title, eol) in [
+        ("cr.csv", "Contacts", "\r"),
+        ("inch.csv", "Monitors 27\" and up,,", "\n"),
+        ("escaped.csv", "\"say \"\"hi\"\"\nthere\",x", "\n"),
+    ] {
+        let body = CONTACTS.replace('\n', eol);
+        env.write(name, format!("{title}{eol}{body}"));
+        let out = run(&mut env.classify(&["--skip-rows", "1", name]));
+        assert_eq!(
+            ok_stdout(&out).replace("\r\n", "\n"),
+            expected(&[1, 2, 3, 4, 5]),
+            "{name}"
+        );
+    }
     let out = run(&mut env.classify(&["--skip-rows", "30", "two-lines.csv"]));
     assert!(
         stderr(&out).contains(

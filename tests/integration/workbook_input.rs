@@ -341,6 +341,34 @@ fn skip_rows_passes_a_merged_title_row() {
     assert_eq!(ok_stdout(&out), want);
 }
 
+/// A workbook's number cells are numbers, with no locale: `decimal = ","` (for the CSV
+/// exports of the same CRM) does not turn 0.125 into 125, and 12.345 is read as written.
+#[test]
+fn a_decimal_comma_field_reads_a_workbooks_numbers_as_they_are() {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    write_row(sheet, 0, 0, &["s:id", "s:Betrag"]);
+    write_row(sheet, 1, 0, &["n:1", "n:0.125"]);
+    write_row(sheet, 2, 0, &["n:2", "n:12.345"]);
+    let env = Env::new();
+    env.write("de.xlsx", book.save_to_buffer().unwrap());
+    env.write(
+        "rules.toml",
+        "version = 1\n[fields]\namount = { column = \"Betrag\", type = \"number\", decimal = \",\" }\n\
+         [tiers]\nwarm = 1\n[[rule]]\nname = \"Small\"\nwhen = { field = \"amount\", at_most = 20 }\npoints = 1\n",
+    );
+    let out = ok_stdout(&run(&mut env.classify(&["de.xlsx"])));
+    assert_eq!(column(&out, "score"), ["1", "1"]);
+    // Nor, without `decimal`, is 12.345 taken for a thousands group and left unread.
+    env.write(
+        "rules.toml",
+        env.read("rules.toml").replace(", decimal = \",\"", ""),
+    );
+    let out = run(&mut env.classify(&["de.xlsx"]));
+    assert_eq!(column(&ok_stdout(&out), "score"), ["1", "1"]);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
 #[test]
 fn a_stray_cell_far_from_the_table_exits_65_naming_it() {
     // Read as a rectangle, the sheet would claim 550 GB (A1:XFD1048576) or 900 MB
