@@ -23,12 +23,12 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
 }
 
 /// A number written with a decimal comma (`12,50`, `3.400`, `1.250,00 €`): the two marks
-/// swap roles, then it is read as `parse_number` reads.
+/// swap roles, then it is read as `parse_number_point` reads (`12,500` is 12.5).
 pub fn parse_number_comma(cell: &str) -> Option<f64> {
     if !cell.contains([',', '.']) {
         return parse_number(cell);
     }
-    let mut swapped: String = cell
+    let swapped: String = cell
         .chars()
         .map(|c| match c {
             ',' => '.',
@@ -36,38 +36,26 @@ pub fn parse_number_comma(cell: &str) -> Option<f64> {
             c => c,
         })
         .collect();
-    // `12,500` is 12.5 here, which `parse_number` would refuse as `12.500` (a thousands
-    // group, or a decimal?): a zero after its last digit says decimal (`12.5000`).
-    if !swapped.contains(',')
-        && let Some(dot) = swapped.find('.')
-    {
-        let digits = swapped[dot + 1..]
-            .bytes()
-            .take_while(u8::is_ascii_digit)
-            .count();
-        if digits == 3 {
-            swapped.insert(dot + 1 + digits, '0');
-        }
-    }
-    parse_number(&swapped)
+    parse_number_point(&swapped)
 }
 
 /// A number written with a decimal point (`1.500` is 1.5, `1,500` is 1500): as
-/// `parse_number` reads, but a dot followed by three digits is a decimal one.
+/// `parse_number` reads, but a dot followed by three digits, which `parse_number` refuses
+/// (a thousands group, or a decimal?), is a decimal one: read with a zero after them.
 pub fn parse_number_point(cell: &str) -> Option<f64> {
-    let mut text = cell.to_string();
     if !cell.contains(',')
         && let Some(dot) = cell.find('.')
     {
-        let digits = cell[dot + 1..]
-            .bytes()
+        let digits = (cell[dot + 1..].bytes())
             .take_while(u8::is_ascii_digit)
             .count();
         if digits == 3 {
+            let mut text = cell.to_string();
             text.insert(dot + 1 + digits, '0');
+            return parse_number(&text);
         }
     }
-    parse_number(&text)
+    parse_number(cell)
 }
 
 /// A number as CRM exports write them: `1200`, `-3`, `1200.5`, `1,200`, `1,200.50`,
