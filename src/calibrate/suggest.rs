@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::cell::{parse_bool, parse_number};
 use crate::engine::fmt_number;
-use crate::rules::FieldKind;
+use crate::rules::{Decimal, FieldKind};
 
 use super::stats::{Tally, lift, z_score};
 use super::{Dataset, fold, trim};
@@ -128,6 +128,8 @@ pub struct Candidate {
     /// The field's declared type (text for a column no field declares): only operators of
     /// that type are suggested, so the rule reads the cell as the other rules do.
     pub kind: FieldKind,
+    /// The decimal mark its numbers are read with, as the rules read them.
+    pub decimal: Decimal,
 }
 
 /// A rule to suggest, with how its contacts convert.
@@ -176,7 +178,7 @@ struct Cell<'a> {
 }
 
 impl Cell<'_> {
-    fn new(raw: &str) -> Cell<'_> {
+    fn new(raw: &str, decimal: Decimal) -> Cell<'_> {
         let trimmed = trim(raw);
         let lower = trimmed.is_ascii() && !trimmed.bytes().any(|b| b.is_ascii_uppercase());
         let folded = if lower {
@@ -189,7 +191,11 @@ impl Cell<'_> {
         };
         Cell {
             folded,
-            number: parse_number(trimmed),
+            number: match decimal {
+                Decimal::Either => parse_number(trimmed),
+                Decimal::Comma => crate::engine::cell::parse_number_comma(trimmed),
+                Decimal::Point => crate::engine::cell::parse_number_point(trimmed),
+            },
             boolean: parse_bool(trimmed),
             trimmed,
         }
@@ -226,7 +232,9 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
     let mut not_held = 0;
     for (order, candidate) in columns.iter().enumerate() {
         let column = &scope.data.columns[candidate.column];
-        let cells: Vec<Cell> = column.cells().map(Cell::new).collect();
+        let cells: Vec<Cell> = (column.cells())
+            .map(|c| Cell::new(c, candidate.decimal))
+            .collect();
         // Per distinct cell, per fold (`scope.folds` in a row): contacts and converters.
         let mut by_cell = vec![Tally::default(); cells.len() * scope.folds];
         for (pos, &row) in scope.rows.iter().enumerate() {
@@ -299,7 +307,9 @@ pub fn search(scope: &Scope<'_>, columns: &[Candidate], taken: &[&str]) -> Searc
             break;
         }
         let column = &scope.data.columns[s.column];
-        let cells: Vec<Cell> = column.cells().map(Cell::new).collect();
+        let decimal =
+            (columns.iter().find(|c| c.column == s.column)).map_or(Decimal::Either, |c| c.decimal);
+        let cells: Vec<Cell> = column.cells().map(|c| Cell::new(c, decimal)).collect();
         let holds = s.test.holds(&cells);
         s.mask = Mask::new(scope.rows.iter().map(|&row| holds[column.codes.get(row)]));
         let covered = scope
@@ -609,7 +619,16 @@ mod tests {
     }
 
     fn cell(s: &str) -> Cell<'_> {
-        Cell::new(s)
+        Cell::new(s, Decimal::Either)
+    }
+
+    /// A `decimal = ","` field's cells are read as the rules read them: cut-offs hold.
+    #[test]
+    fn cells_are_read_with_their_fields_decimal_mark() {
+        assert_eq!(Cell::new("12,50", Decimal::Comma).number, Some(12.5));
+        assert_eq!(Cell::new("3.400", Decimal::Comma).number, Some(3400.0));
+        assert_eq!(Cell::new("12,50", Decimal::Either).number, None);
+        assert_eq!(Cell::new("12.345", Decimal::Point).number, Some(12.345));
     }
 
     fn one_fold(counts: &[u64]) -> Vec<Vec<Tally>> {

@@ -19,7 +19,7 @@ use crate::engine::{Engine, Header, fmt_number};
 use crate::error::{Error, Result};
 use crate::input::{Input, Source};
 use crate::output::{Target, commit_all};
-use crate::rules::{FieldKind, Rules};
+use crate::rules::{Decimal, FieldKind, Rules};
 use crate::ui::Ui;
 use crate::ui::plural;
 
@@ -313,10 +313,17 @@ fn candidate_columns(
                     (!name.trim().is_empty() && found == Ok(Some(c))).then_some(name)
                 })?;
             let kind = rules.field(&field).map_or(FieldKind::Text, |f| f.kind);
+            // As the engine reads the column: a workbook's numbers with a decimal point.
+            let decimal = match rules.field(&field).map(|f| f.decimal) {
+                _ if header.decimal_point => Decimal::Point,
+                Some(d) => d,
+                None => Decimal::Either,
+            };
             Some(Candidate {
                 column: c,
                 field,
                 kind,
+                decimal,
             })
         })
         .collect()
