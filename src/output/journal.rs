@@ -386,12 +386,17 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
-    /// A file of the killed run: written before its journal, as `commit_all` writes them.
-    fn write_before_journal(path: &Path, text: &str) {
-        write(path, text);
+    /// Give a file the time of a minute ago.
+    fn backdate(path: &Path) {
         let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
         let file = std::fs::File::options().write(true).open(path).unwrap();
         file.set_modified(minute_ago).unwrap();
+    }
+
+    /// A file of the killed run: written before its journal, as `commit_all` writes them.
+    fn write_before_journal(path: &Path, text: &str) {
+        write(path, text);
+        backdate(path);
     }
 
     fn read(path: &Path) -> String {
@@ -496,15 +501,7 @@ mod tests {
         std::fs::hard_link(&a, &ba).unwrap();
         let j = killed(&[(&a, Some(&ba)), (&b, None)]);
         // The journal a minute ago; a later run's a.csv now.
-        let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-        for copy in &j.copies {
-            std::fs::File::options()
-                .write(true)
-                .open(copy)
-                .unwrap()
-                .set_modified(minute_ago)
-                .unwrap();
-        }
+        j.copies.iter().for_each(|c| backdate(c));
         std::fs::remove_file(&a).unwrap();
         write(&a, "a later run's");
         recover(dir.path(), Scope::Locked(dir.path()));
