@@ -285,7 +285,12 @@ fn column(rules: &Rules, input: &Input, name: &str, flag: &str) -> Result<usize>
         Ok(Some(col)) => Ok(col),
         Ok(None) | Err(_) => {
             let mut msg = format!("{} has no column `{name}` (from {flag})", input.name());
-            msg.push_str(&super::headers_lines(input.name(), header, Some(name)));
+            msg.push_str(&super::headers_lines(
+                rules,
+                input.name(),
+                header,
+                Some(name),
+            ));
             Err(Error::Data(msg))
         }
     }

@@ -91,7 +91,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                     unbound = problems.len();
                     found
                         .diagnostics
-                        .extend(problems.iter().map(|u| unbound_diagnostic(input, u)));
+                        .extend(problems.iter().map(|u| unbound_diagnostic(rules, input, u)));
                 }
             }
         }
@@ -188,7 +188,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
 }
 
 /// A field the CSV cannot provide, shown at the place the rules use it.
-fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
+fn unbound_diagnostic(rules: &Rules, input: &Input, u: &Unbound) -> Diagnostic {
     let name = input.name();
     let header = input.header();
     match &u.problem {
@@ -204,8 +204,8 @@ fn unbound_diagnostic(input: &Input, u: &Unbound) -> Diagnostic {
             if let Some(hint) = super::delimiter_hint(header) {
                 return d.help(hint);
             }
-            if super::header_looks_like_data(header) {
-                return d.help(super::not_a_header(name));
+            if let Some(why) = super::hidden_header(rules, header) {
+                return d.help(super::not_a_header(name, why));
             }
             match closest {
                 Some(c) => d.help(format!("did you mean `{c}`? (a header of {name})")),

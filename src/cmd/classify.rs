@@ -251,7 +251,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let single_line = super::single_line_columns(&rules, &engine, input.header());
 
     let columns = match &args.columns {
-        Some(names) => Some(chosen_columns(names, input.header(), input.name())?),
+        Some(names) => Some(chosen_columns(&rules, names, input.header(), input.name())?),
         None => None,
     };
     let layout = Layout::new(
@@ -608,7 +608,12 @@ fn take_lock(args: &Args, files: &[PathBuf]) -> Result<Option<crate::guard::RunL
 }
 
 /// `--columns`: the input columns named, by index, in the order given.
-fn chosen_columns(names: &[String], header: &Header, input: &str) -> Result<Vec<usize>> {
+fn chosen_columns(
+    rules: &Rules,
+    names: &[String],
+    header: &Header,
+    input: &str,
+) -> Result<Vec<usize>> {
     names
         .iter()
         .map(|name| {
@@ -626,7 +631,7 @@ fn chosen_columns(names: &[String], header: &Header, input: &str) -> Result<Vec<
                 .ok_or_else(|| {
                     Error::Data(format!(
                         "--columns: {input} has no column {name:?}{}",
-                        super::headers_lines(input, header, None)
+                        super::headers_lines(rules, input, header, None)
                     ))
                 })
         })

@@ -49,7 +49,7 @@ pub fn id_column(
         Ok(Some(col)) => Ok(Some(col)),
         Ok(None) | Err(_) => {
             let mut msg = format!("{input} has no id column `{name}` (from {origin})");
-            msg.push_str(&headers_lines(input, header, Some(&name)));
+            msg.push_str(&headers_lines(rules, input, header, Some(&name)));
             Err(Error::Data(msg))
         }
     }
@@ -274,7 +274,10 @@ pub fn header_warnings(engines: &[&Engine], header: &Header) -> Vec<String> {
         ));
     }
     let dups = header.duplicates();
-    if !dups.is_empty() && header_looks_like_data(header) {
+    // As `hidden_header` judges: a header that names no field the rules read may be a row.
+    let bindings = || engines.iter().flat_map(|e| &e.bindings);
+    let names_no_field = bindings().next().is_some() && bindings().all(|b| b.column.is_none());
+    if !dups.is_empty() && (names_no_field || header_looks_like_data(header)) {
         // Its cells may be a contact's: not shown.
         warnings.push(format!(
             "the header repeats {}",
@@ -290,28 +293,79 @@ pub fn header_warnings(engines: &[&Engine], header: &Header) -> Vec<String> {
     warnings
 }
 
-/// Why a header that looks like data is not shown (see `header_looks_like_data`).
-pub fn not_a_header(input: &str) -> String {
-    format!(
-        "the first line of {input} does not look like a header (it holds an email address, a \
-         phone number or date, or a cell too long for a column name), so its cells are not \
-         shown: does the file start with a header line?"
-    )
+/// Why messages about an input may not show its header's cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    /// It holds what a contact's row does (`header_looks_like_data`).
+    LooksLikeData,
+    /// The rules read fields and the header names none of them: a file without a header
+    /// line whose first row is only words (`Jane,Doe,CFO,Acme`) looks like any header.
+    NamesNoField,
+}
+
+/// Whether messages may show `header`'s cells, judged with the rules that read it. A header
+/// read as one column (the wrong `--delimiter`) is judged by the names it would split into.
+pub fn hidden_header(rules: &Rules, header: &Header) -> Option<Hidden> {
+    if header_looks_like_data(header) {
+        return Some(Hidden::LooksLikeData);
+    }
+    let split;
+    let names = match &header.names[..] {
+        [one] => match [',', ';', '\t', '|'].into_iter().find(|c| one.contains(*c)) {
+            Some(sep) => {
+                split = Header::new(one.split(sep).map(str::to_string).collect());
+                &split
+            }
+            None => header,
+        },
+        _ => header,
+    };
+    let mut fields = rules
+        .field_refs()
+        .into_iter()
+        .chain(&rules.input.id)
+        .peekable();
+    let reads_any = fields.peek().is_some();
+    let names_one = fields.any(|f| {
+        !matches!(
+            crate::engine::bind::resolve_field(rules, names, &f.name),
+            Ok(None)
+        )
+    });
+    (reads_any && !names_one).then_some(Hidden::NamesNoField)
+}
+
+/// Why a header is not shown (see `hidden_header`).
+pub fn not_a_header(input: &str, why: Hidden) -> String {
+    match why {
+        Hidden::LooksLikeData => format!(
+            "the first line of {input} does not look like a header (it holds an email address, \
+             a phone number or date, or a cell too long for a column name), so its cells are \
+             not shown: does the file start with a header line?"
+        ),
+        Hidden::NamesNoField => format!(
+            "the first line of {input} names none of the columns the rules read, so its cells \
+             are not shown (without a header line they would be a contact's): does the file \
+             start with a header line? If it does, look at that line for the names to use"
+        ),
+    }
 }
 
 /// The lines a "no such column" message ends with: the closest header to `wanted`, and the
 /// headers; or, for a header that looks like data, why they are not shown.
-pub fn headers_lines(input: &str, header: &Header, wanted: Option<&str>) -> String {
-    if header_looks_like_data(header) {
-        return format!("\n{}", not_a_header(input));
-    }
+pub fn headers_lines(rules: &Rules, input: &str, header: &Header, wanted: Option<&str>) -> String {
     let mut lines = String::new();
-    if let Some(c) = wanted.and_then(|w| header.closest(w)) {
-        lines.push_str(&format!("\nclosest header: `{c}`"));
-    }
     let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
-    lines.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    if let Some(why) = hidden_header(rules, header) {
+        lines.push_str(&format!("\n{}", not_a_header(input, why)));
+    } else {
+        if let Some(c) = wanted.and_then(|w| header.closest(w)) {
+            lines.push_str(&format!("\nclosest header: `{c}`"));
+        }
+        lines.push_str(&format!("\nheaders in {input}: {}", quoted(&names)));
+    }
     // A title above the table (a merged heading in a spreadsheet): one cell filled, or none.
+    // Said even when the cells are not shown: it counts them only.
     let filled = names.iter().filter(|n| !n.trim().is_empty()).count();
     if names.len() > 1 && filled <= 1 {
         lines.push_str(&format!(
@@ -466,6 +520,7 @@ pub fn quoted(names: &[&str]) -> String {
 /// The input cannot feed the rules: name each field, where the rules use it, the closest
 /// header, and the headers there are.
 pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unbound]) -> Error {
+    let hidden = hidden_header(rules, header);
     let mut msg = String::new();
     for (i, u) in unbound.iter().enumerate() {
         if i > 0 {
@@ -482,7 +537,7 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
                 if let Some(d) = declared {
                     msg.push_str(&format!("\ndid you mean field `{d}`? ([fields] declares it)"));
                 }
-                if let Some(c) = closest.as_ref().filter(|_| !header_looks_like_data(header)) {
+                if let Some(c) = closest.as_ref().filter(|_| hidden.is_none()) {
                     msg.push_str(&format!("\nclosest header: `{c}`"));
                 }
             }
@@ -497,7 +552,7 @@ pub fn unbound_error(rules: &Rules, header: &Header, input: &str, unbound: &[Unb
             )),
         }
     }
-    msg.push_str(&headers_lines(input, header, None));
+    msg.push_str(&headers_lines(rules, input, header, None));
     if let Some(hint) = delimiter_hint(header) {
         msg.push_str(&format!("\n{hint}"));
     }

@@ -387,6 +387,41 @@ fn a_first_line_that_is_a_contact_is_not_shown_as_headers() {
     let out = run(&mut env.classify(&["-d", ";", "nohdr3.csv"]));
     let err = assert_error(&out, 65, &["nohdr3.csv does not look like a header"]);
     assert!(!err.contains("Jane"), "{err}");
+    // Only words, no number or address: it names none of the fields the rules read, which a
+    // header would. Not shown by classify, check or explain, nor as a "closest" name.
+    env.write(
+        "words.csv",
+        "Jane,Doe,Chief Executive,Acme,Ohio\nJohn,Roe,Engineer,Beta,Utah\n",
+    );
+    for cmd in ["classify", "check", "explain"] {
+        let mut args = vec![cmd, "--as-of", "2026-11-27", "words.csv"];
+        if cmd == "explain" {
+            args.extend(["--row", "1"]);
+        }
+        let out = run(env.cmd().args(&args));
+        let err = assert_error(
+            &out,
+            65,
+            &["the first line of words.csv names none of the columns the rules read"],
+        );
+        for cell in ["Jane", "Doe", "Chief", "Acme", "Ohio"] {
+            assert!(!err.contains(cell), "{cmd} shows {cell}:\n{err}");
+        }
+    }
+    // A header that names some of the fields is listed, with the closest name to a missing one.
+    env.write(
+        "some.csv",
+        "id,email,Job Titel,employees,demo\n1,a@x.com,CFO,5,no\n",
+    );
+    let out = run(&mut env.classify(&["some.csv"]));
+    assert_error(
+        &out,
+        65,
+        &[
+            "closest header: `Job Titel`",
+            "headers in some.csv: `id`, `email`, `Job Titel`, `employees`, `demo`",
+        ],
+    );
     // A year or a month names a column: the headers are listed.
     env.write("years.csv", "Contact,email,2024,2024-01\nann,a@x.com,1,2\n");
     let out = run(&mut env.classify(&["years.csv"]));
