@@ -71,7 +71,8 @@ pub enum Command {
 /// Where the rules come from: `--rules`, else `$LEADSORT_RULES`, else `./rules.toml`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArg {
-    /// The rules file [default: $LEADSORT_RULES if set and not empty, else ./rules.toml]
+    /// The rules file (/dev/stdin when the contacts are in a file) [default:
+    /// $LEADSORT_RULES if set and not empty, else ./rules.toml]
     #[arg(short = 'r', long = "rules", value_name = "PATH")]
     pub rules: Option<PathBuf>,
 }
@@ -335,31 +336,85 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         ))),
         false => Ok(()),
     };
+    // `None` or `-`: the contacts are on stdin.
+    let on_stdin = |input: Option<&Path>| input.is_none_or(|p| p == Path::new("-"));
+    let stdin_once = |input: Option<&Path>, rules: &RulesArg| {
+        cmd::refuse_stdin_twice(on_stdin(input), &[&rules.path()])
+    };
+    // A compressed file's name: writing plain text under it would fool whoever reads it.
+    let plain = |option: &str, o: &Option<PathBuf>| {
+        let Some((path, ext)) = o.as_deref().and_then(|p| Some((p, compression(p)?))) else {
+            return Ok(());
+        };
+        Err(Error::Usage(format!(
+            "{option} {path}: leadsort does not compress what it writes; name the file \
+             without .{ext} and compress it afterwards, or pipe stdout through a compressor \
+             (`| {tool} > {path}`)",
+            path = path.display(),
+            tool = match ext.as_str() {
+                "gz" | "gzip" | "tgz" => "gzip",
+                "zst" => "zstd",
+                "bz2" => "bzip2",
+                "xz" => "xz",
+                _ => "your compressor",
+            },
+        )))
+    };
     match command {
         Command::Classify(mut args) => {
+            stdin_once(args.input.as_deref(), &args.rules)?;
+            plain("-o", &args.output)?;
+            plain("--rejected", &args.rejected)?;
+            plain("--summary", &args.summary)?;
             stdout(&mut args.output);
             not_stdout("--summary", &args.summary)?;
             not_stdout("--rejected", &args.rejected)?;
             not_stdout("--lock", &args.lock)?;
             cmd::classify::run(&args, ui)
         }
-        Command::Check(args) => cmd::check::run(&args, ui),
-        Command::Explain(args) => cmd::explain::run(&args, ui),
+        Command::Check(args) => {
+            // Without a CSV, check reads no stdin.
+            let csv_on_stdin = args.input.as_deref() == Some(Path::new("-"));
+            cmd::refuse_stdin_twice(csv_on_stdin, &[&args.rules.path()])?;
+            cmd::check::run(&args, ui)
+        }
+        Command::Explain(args) => {
+            stdin_once(Some(&args.input), &args.rules)?;
+            cmd::explain::run(&args, ui)
+        }
         Command::Init(args) => cmd::init::run(&args, ui),
         Command::Diff(mut args) => {
+            cmd::refuse_stdin_twice(on_stdin(args.input.as_deref()), &[&args.old, &args.new])?;
+            plain("-o", &args.output)?;
             stdout(&mut args.output);
             cmd::diff::run(&args, ui)
         }
         Command::Report(mut args) => {
+            stdin_once(args.input.as_deref(), &args.rules)?;
+            plain("-o", &args.output)?;
+            plain("--html", &args.html)?;
             stdout(&mut args.output);
             cmd::report::run(&args, ui)
         }
         Command::Calibrate(mut args) => {
+            stdin_once(args.input.as_deref(), &args.rules)?;
+            plain("-o", &args.output)?;
+            plain("--write-rules", &args.write_rules)?;
             stdout(&mut args.output);
             not_stdout("--write-rules", &args.write_rules)?;
             cmd::calibrate::run(&args, ui)
         }
     }
+}
+
+/// The compression a file name asks for (`gz` of `out.csv.gz`), if any.
+fn compression(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    [
+        "gz", "gzip", "tgz", "zst", "bz2", "xz", "zip", "7z", "lz4", "br",
+    ]
+    .contains(&ext.as_str())
+    .then_some(ext)
 }
 
 #[cfg(test)]

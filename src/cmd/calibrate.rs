@@ -168,6 +168,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         .cloned()
         .collect();
     super::refuse_overwriting(&[source.path(), Some(&rules_path)], &outputs)?;
+    if args.output.is_none() {
+        super::refuse_stdout_twice(
+            (args.write_rules.iter()).map(|p| ("--write-rules", p.as_path())),
+        )?;
+    }
     if let (Some(a), Some(b)) = (&args.write_rules, &args.output)
         && (a == b
             || a.canonicalize()

@@ -55,7 +55,8 @@ pub struct Args {
     #[command(flatten)]
     pub rules: RulesArg,
 
-    /// Write scored contacts to FILE instead of stdout (atomically; `-` is stdout)
+    /// Write scored contacts to FILE instead of stdout (atomically; `-` is stdout; not
+    /// compressed: a .gz name is refused, pipe stdout through gzip instead)
     #[arg(short, long, value_name = "FILE", conflicts_with = "split")]
     pub output: Option<PathBuf>,
 
@@ -233,6 +234,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // The lock file must not be an output either: renamed over, it would lock nothing.
     named.extend(args.lock.iter().map(|l| ("--lock", l.clone())));
     super::refuse_one_file_twice(&named)?;
+    if let Destination::Single { output: None, .. } = destination {
+        super::refuse_stdout_twice(named.iter().map(|(option, p)| (*option, p.as_path())))?;
+    }
     named.retain(|(option, _)| *option != "--lock");
     let files: Vec<PathBuf> = named.into_iter().map(|(_, path)| path).collect();
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &files)?;

@@ -110,6 +110,53 @@ pub fn refuse_one_file_twice(outputs: &[(&str, PathBuf)]) -> Result<()> {
     Ok(())
 }
 
+/// Contacts and a rules file both on stdin: the first to read it takes it all (the rules
+/// parser would read the contacts). Refused (exit 2) before either is read, as is a rules
+/// file of `-` (its path, or `/dev/stdin`, reads stdin).
+pub fn refuse_stdin_twice(contacts_on_stdin: bool, rules: &[&Path]) -> Result<()> {
+    if let Some(r) = rules.iter().find(|r| r.as_os_str() == "-") {
+        return Err(Error::Usage(format!(
+            "a rules file of `{}` is not read from stdin: give its path (or /dev/stdin, when the \
+             contacts are in a file)",
+            r.display()
+        )));
+    }
+    if !contacts_on_stdin {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    let id = FileId::of_std(std::io::stdin(), false);
+    #[cfg(not(unix))]
+    let id: Option<FileId> = None;
+    if let Some(r) = rules.iter().find(|r| id.is_some() && FileId::of(r) == id) {
+        return Err(Error::Usage(format!(
+            "the rules file {} is stdin, which carries the contacts; give the rules file's path",
+            r.display()
+        )));
+    }
+    Ok(())
+}
+
+/// With the output on stdout, a file named for another output that is stdout too
+/// (`--summary /dev/stdout`, `/dev/fd/1`) would be written into the rows, or the report:
+/// refuse (exit 2) before anything is written, as `--summary -` is.
+pub fn refuse_stdout_twice<'a>(
+    others: impl IntoIterator<Item = (&'a str, &'a Path)>,
+) -> Result<()> {
+    let Some(stdout) = FileId::of_stdout() else {
+        return Ok(());
+    };
+    for (option, path) in others {
+        if FileId::of(path).is_some_and(|id| id == stdout) {
+            return Err(Error::Usage(format!(
+                "{option} {} is stdout, which carries the output; give {option} a file",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Whether two output paths name one file: the same file if it exists, or the same name in
 /// the same folder (`out.csv`, `./out.csv`).
 pub fn same_file(a: &Path, b: &Path) -> bool {
@@ -407,18 +454,26 @@ impl FileId {
     /// The file on stdin, if it is one (not a terminal or a pipe, which no output can be).
     pub fn of_stdin() -> Option<FileId> {
         #[cfg(unix)]
-        {
-            use std::os::fd::AsFd;
-            use std::os::unix::fs::MetadataExt;
-            let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
-            let meta = std::fs::File::from(fd).metadata().ok()?;
-            meta.is_file()
-                .then(|| FileId::Inode(meta.dev(), meta.ino()))
-        }
+        return Self::of_std(std::io::stdin(), true);
         #[cfg(not(unix))]
-        {
-            None
-        }
+        None
+    }
+
+    /// What stdout is: a file, a pipe or a terminal.
+    pub fn of_stdout() -> Option<FileId> {
+        #[cfg(unix)]
+        return Self::of_std(std::io::stdout(), false);
+        #[cfg(not(unix))]
+        None
+    }
+
+    /// What stdin or stdout is; with `files_only`, only if it is a file.
+    #[cfg(unix)]
+    fn of_std(stream: impl std::os::fd::AsFd, files_only: bool) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let fd = stream.as_fd().try_clone_to_owned().ok()?;
+        let meta = std::fs::File::from(fd).metadata().ok()?;
+        (meta.is_file() || !files_only).then(|| FileId::Inode(meta.dev(), meta.ino()))
     }
 }
 

@@ -133,6 +133,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let rules = args.rules.load()?;
     let outputs: Vec<PathBuf> = args.html.iter().chain(&args.output).cloned().collect();
     super::refuse_overwriting(&[source.path(), Some(&rules.source.path)], &outputs)?;
+    if args.output.is_none() {
+        super::refuse_stdout_twice(args.html.iter().map(|p| ("--html", p.as_path())))?;
+    }
 
     let as_of = args.as_of.date();
     let mut options = args.csv.options();

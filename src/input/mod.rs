@@ -882,6 +882,24 @@ pub fn utf8_fields(fields: Fields<'_>) -> std::result::Result<&str, usize> {
     }
 }
 
+/// The compression a file starts with, if it is one leadsort does not undo (gzip it does).
+fn compressed_other_than_gzip(head: &[u8]) -> Option<&'static str> {
+    let bzip2 = head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && head[4..10] == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+    [
+        (&[0x28, 0xB5, 0x2F, 0xFD][..], "zstd"),
+        (&[0xFD, b'7', b'z', b'X', b'Z', 0], "xz"),
+        (&[b'7', b'z', 0xBC, 0xAF, 0x27, 0x1C], "7-Zip"),
+        (&[0x04, 0x22, 0x4D, 0x18], "LZ4"),
+    ]
+    .into_iter()
+    .find(|(magic, _)| head.starts_with(magic))
+    .map(|(_, format)| format)
+    .or(bzip2.then_some("bzip2"))
+}
+
 /// The input as text, ready to parse.
 struct Decoded {
     source: Box<dyn Read + Send>,
@@ -903,6 +921,12 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
         let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(raw));
         raw = Box::new(Gunzip(gz));
         head = peek(&mut raw, name, 8192)?;
+    }
+    if let Some(format) = compressed_other_than_gzip(&head) {
+        return Err(Error::Data(format!(
+            "{name} is compressed with {format}, which leadsort does not read (it reads gzip): \
+             decompress it first, or pipe it in decompressed"
+        )));
     }
     if workbook::is_workbook(&head) {
         // A workbook is read whole (its parts can be anywhere in the file), through `raw`

@@ -1006,6 +1006,68 @@ fn dash_o_dash_writes_to_stdout() {
     }
 }
 
+/// A side file named by a path that is stdout (a pipe here) would be written into the rows:
+/// refused as `-` is, in every command with an output on stdout. With the rows in a file,
+/// stdout may take it.
+#[test]
+fn a_side_file_that_is_stdout_is_refused_when_stdout_carries_the_output() {
+    let env = Env::standard();
+    for (option, path) in [("--summary", "/dev/stdout"), ("--rejected", "/dev/fd/1")] {
+        let out = run(&mut env.classify(&[option, path, "contacts.csv"]));
+        assert_eq!(out.status.code(), Some(2), "{option}");
+        assert!(
+            stderr(&out).contains(&format!(
+                "{option} {path} is stdout, which carries the output"
+            )),
+            "{}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty(), "{option}");
+    }
+    let out = run(&mut env.classify(&["-o", "o.csv", "--summary", "/dev/stdout", "contacts.csv"]));
+    assert!(
+        ok_stdout(&out).contains("\"contacts\": 5"),
+        "{}",
+        ok_stdout(&out)
+    );
+    let out = run(env.cmd().args([
+        "report",
+        "--as-of",
+        "2026-11-27",
+        "--html",
+        "/dev/stdout",
+        "contacts.csv",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+/// Contacts and rules both from stdin: whichever is read first would take it all. Refused
+/// before reading; rules from stdin with the contacts in a file still work.
+#[test]
+fn rules_and_contacts_cannot_both_come_from_stdin() {
+    let env = Env::standard();
+    for args in [
+        &["--rules", "/dev/stdin", "-"][..],
+        &["--rules", "/dev/stdin"],
+        &["--rules", "-", "contacts.csv"],
+    ] {
+        let out = run(env.classify(args).write_stdin(CONTACTS));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!stderr(&out).contains("Contact ID"), "{}", stderr(&out));
+    }
+    let out = run(env
+        .cmd()
+        .args(["diff", "--old", "rules.toml", "--new", "/dev/stdin", "-"])
+        .write_stdin(CONTACTS));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(env
+        .classify(&["--rules", "/dev/stdin", "contacts.csv"])
+        .write_stdin(RULES));
+    assert_eq!(ok_stdout(&out), expected(&[1, 2, 3, 4, 5]));
+}
+
 /// An export with a header and no rows empties every output: said even with -q. A run that
 /// then refuses to replace anything does not point at files it did not write.
 #[test]

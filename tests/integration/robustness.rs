@@ -1091,6 +1091,86 @@ fn gzip_input_is_read_and_hashed_as_stored() {
     }
 }
 
+/// Other compressions are named (their bytes are not text: they used to be called binary
+/// files, or decoded as garbage), and none is written under a compressed name: plain text in
+/// `out.jsonl.gz` (as CSV, the extension being `.gz`) would fool the loader reading it.
+#[test]
+fn other_compressions_are_named_and_compressed_output_names_refused() {
+    let env = Env::standard();
+    // `id,email\n1,a@x.com\n` as the tools write it.
+    let files: [(&str, &[u8], &str); 3] = [
+        (
+            "c.csv.zst",
+            b"\x28\xb5\x2f\xfd\x24\x13\x99\x00\x00\x69\x64\x2c\x65\x6d\x61\x69\x6c\x0a\x31\x2c\
+              \x61\x40\x78\x2e\x63\x6f\x6d\x0a\x35\xbd\x9c\x1d",
+            "zstd",
+        ),
+        (
+            "c.csv.bz2",
+            b"\x42\x5a\x68\x39\x31\x41\x59\x26\x53\x59\x98\xc2\xe6\x05\x00\x00\x06\x5d\x80\x00\
+              \x10\x00\x05\x20\x00\x40\x00\x2e\x26\x80\x40\x20\x00\x31\x00\x00\x0a\x32\x7a\x4c\
+              \x9a\x7e\xa9\xdb\x54\x2a\xe4\x4f\x9d\x27\x00\xf8\xbb\x92\x29\xc2\x84\x84\xc6\x17\
+              \x30\x28",
+            "bzip2",
+        ),
+        (
+            "c.csv.xz",
+            b"\xfd\x37\x7a\x58\x5a\x00\x00\x04\xe6\xd6\xb4\x46\x02\x00\x21\x01\x16\x00\x00\x00\
+              \x74\x2f\xe5\xa3\x01\x00\x12\x69\x64\x2c\x65\x6d\x61\x69\x6c\x0a\x31\x2c\x61\x40\
+              \x78\x2e\x63\x6f\x6d\x0a\x00\x00\x23\xcc\xe6\x7d\x35\xb0\x29\xa2\x00\x01\x2b\x13\
+              \x9c\x09\x48\xd2\x1f\xb6\xf3\x7d\x01\x00\x00\x00\x00\x04\x59\x5a",
+            "xz",
+        ),
+    ];
+    for (name, bytes, format) in files {
+        env.write(name, bytes);
+        let out = run(&mut classify(&env, &[name]));
+        assert_error(
+            &out,
+            65,
+            &[&format!(
+                "{name} is compressed with {format}, which leadsort does not read"
+            )],
+        );
+    }
+    for (args, says) in [
+        (
+            &["-o", "out.jsonl.gz", "contacts.csv"][..],
+            "-o out.jsonl.gz: leadsort does not compress",
+        ),
+        (
+            &["--rejected", "r.csv.zst", "-o", "o.csv", "contacts.csv"],
+            "--rejected r.csv.zst:",
+        ),
+        (
+            &["--summary", "s.json.gz", "contacts.csv"],
+            "`| gzip > s.json.gz`",
+        ),
+    ] {
+        let out = run(&mut classify(&env, args));
+        assert_error(&out, 2, &[says]);
+    }
+    let out = run(env.cmd().args([
+        "report",
+        "--as-of",
+        "2026-11-27",
+        "-o",
+        "r.txt.gz",
+        "contacts.csv",
+    ]));
+    assert_error(&out, 2, &["-o r.txt.gz: leadsort does not compress"]);
+    assert_eq!(
+        env.files(),
+        [
+            "c.csv.bz2",
+            "c.csv.xz",
+            "c.csv.zst",
+            "contacts.csv",
+            "rules.toml"
+        ]
+    );
+}
+
 #[test]
 fn min_contacts_refuses_a_short_export_and_replaces_nothing() {
     // An export cut exactly at a line end reads as a shorter, valid file: --min-contacts
