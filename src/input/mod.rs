@@ -854,14 +854,15 @@ pub fn known_text(chunk: &[u8]) -> &str {
     text.get(..nul).unwrap_or_default()
 }
 
-/// The error for a quote that never closes when the rows after it are too many to keep.
+/// The error for a quote that never closes, or closes only past rows it swallowed, when
+/// those rows are too many to keep.
 pub fn unrecoverable(record: u64, line: u64, max_record: usize) -> Error {
     Error::Data(format!(
-        "record {record} (line {line}): a quote opened here is never closed, and the rest of the \
-         file, larger than --max-record-size ({max_record} bytes), would be one field: the rows \
-         after it cannot be read and no output was replaced. Fix the quote, or raise \
-         --max-record-size above the size of the rest of the file to set the line aside and \
-         read the rows after it"
+        "record {record} (line {line}): a quote opened here is never closed, or closed only \
+         after the rows below it, and what it spans is larger than --max-record-size \
+         ({max_record} bytes), so it would be one field: the rows after it cannot be read and no \
+         output was replaced. Fix the quote, or raise --max-record-size above the size of what \
+         it spans to set the line aside and read the rows after it"
     ))
 }
 

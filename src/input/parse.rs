@@ -640,6 +640,20 @@ impl RecordParser {
             .any(|line| by_the_book(line, self.delimiter, self.expected_fields))
     }
 
+    /// Whether a line after the first of the kept bytes of a record over the limit (`spill`,
+    /// then `chunk_part`) is a whole row by itself; the last line kept may be cut short, and
+    /// is not looked at.
+    fn kept_lines_hold_a_row(&self, chunk_part: &[u8]) -> bool {
+        let raw = self.raw_record(chunk_part);
+        let lines: Vec<&[u8]> = (raw.split(|b| is_break(*b)))
+            .filter(|line| !line.is_empty())
+            .collect();
+        let whole = lines.len().saturating_sub(1);
+        (lines[..whole].iter())
+            .skip(1)
+            .any(|line| by_the_book(line, self.delimiter, self.expected_fields))
+    }
+
     /// The record read up to `end`, or set aside unread as `known`.
     fn finish<'a>(
         &'a mut self,
@@ -675,7 +689,7 @@ impl RecordParser {
                 && self.quotes > 0
                 && self.spill_quoting.after(chunk_part, self.delimiter) == Quoting::Quoted;
         let unterminated = unclosed && !self.too_big;
-        let unrecoverable = unclosed && self.too_big;
+        let mut unrecoverable = unclosed && self.too_big;
         let merged = known == Known::Merged
             || (!unclosed
                 && !self.too_big
@@ -694,6 +708,13 @@ impl RecordParser {
                 .saturating_add(lead)
                 .saturating_sub(self.spill.len());
             chunk_part = &chunk_part[..chunk_part.len().min(room)];
+            // A stray quote that closes only past the limit: the rows it swallowed are beyond
+            // what was kept, and cannot be read again. Known by a whole row among the lines
+            // kept (the last may be cut). A genuine long note rarely holds one.
+            unrecoverable |= inner > 0
+                && self.quotes > 0
+                && self.expected_fields >= 3
+                && self.kept_lines_hold_a_row(chunk_part);
         }
         if unterminated || merged {
             // The quote never closes, or runs over the next rows: keep the first line as the

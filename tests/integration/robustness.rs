@@ -1620,6 +1620,41 @@ fn an_unterminated_quote_before_megabytes_of_rows_loses_no_row() {
     assert_eq!(routed["0"], "rejected.csv");
 }
 
+#[test]
+fn a_stray_quote_closed_megabytes_later_stops_the_run_instead_of_losing_the_rows_between() {
+    // The quote opened in record 2 closes at a quoted note 2 MB on: the record between is
+    // over --max-record-size, so the rows it swallowed were not kept. They were lost (one
+    // rejected row for 40,000, exit 0); now the run stops with nothing replaced, and with
+    // the limit raised above it every row lands in exactly one output.
+    let env = Env::standard();
+    let rows = 40_000;
+    let mut csv = big_contacts(rows - 1);
+    let insert_at = csv.find("\n2,").unwrap() + 1;
+    csv.insert_str(insert_at, "0,zero@acme.com,\"Engineer,10,no,no,\n");
+    csv.push_str("99999,n@acme.com,\"Called, left msg\",5,no,no,\n");
+    env.write("quote.csv", &csv);
+    let before = previous_outputs(&env);
+    let out = run(&mut classify(&env, &["--split", "out", "quote.csv"]));
+    assert_error(
+        &out,
+        65,
+        &["record 2 (line 3): a quote opened here is never closed, or closed only after the rows"],
+    );
+    assert_unchanged(&env.path("out"), &before, "refused");
+    let out = run(&mut classify(
+        &env,
+        &["--max-record-size", "8M", "--split", "out", "quote.csv"],
+    ));
+    assert_ok(&out);
+    let ids: Vec<String> = (0..rows)
+        .map(|i| i.to_string())
+        .chain(["99999".into()])
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let routed = assert_each_row_once(&env.path("out"), &ids, rows as u64 + 1);
+    assert_eq!(routed["0"], "rejected.csv");
+}
+
 // ---- empty, header only, duplicate and missing columns ------------------------------------
 
 #[test]
