@@ -138,7 +138,7 @@ impl Error {
                     } else {
                         out.push_str("leadsort:   ");
                     }
-                    out.push_str(line);
+                    out.push_str(&crate::ui::printable(line));
                     out.push('\n');
                 }
                 out

@@ -30,6 +30,17 @@ pub fn lock(path: &Path) -> Result<RunLock> {
             source: std::io::Error::other("is a FIFO or a device, not a lock file"),
         });
     }
+    // A link would have the lock created wherever it points (outside a --split folder), as
+    // no output is written through one.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::CantCreate {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(
+                "is a symbolic link, and leadsort does not create files through links: remove \
+                 the link, or name the lock's own path with --lock",
+            ),
+        });
+    }
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]

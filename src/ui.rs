@@ -96,12 +96,33 @@ pub fn to_stderr(text: &str) {
 fn emit(kind: &str, message: &str) {
     let mut err = std::io::stderr().lock();
     for (i, line) in message.lines().enumerate() {
+        let line = printable(line);
         let _ = if i == 0 {
             writeln!(err, "leadsort: {kind}{line}")
         } else {
             writeln!(err, "leadsort:   {line}")
         };
     }
+}
+
+/// The text with its control characters escaped (`\u{1b}`), tabs kept: a header name read
+/// from a file may hold an escape sequence, which a terminal would run (clear the screen,
+/// rewrite the line above) and a carriage return, which hides what came before it.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\t';
+    if !text.contains(control) {
+        return text.into();
+    }
+    text.chars()
+        .flat_map(|c| {
+            let escaped = control(c).then(|| c.escape_unicode());
+            escaped
+                .into_iter()
+                .flatten()
+                .chain((!control(c)).then_some(c))
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// `1 row`, `3 rows`: a count and a word that takes an `s` in the plural.
@@ -112,6 +133,14 @@ pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, word: &str) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_tabs_kept() {
+        assert_eq!(printable("plain\ttext é"), "plain\ttext é");
+        assert_eq!(printable("a\u{1b}[2Jb\rc"), "a\\u{1b}[2Jb\\u{d}c");
+    }
+
     #[test]
     fn one_takes_no_s() {
         assert_eq!(super::plural(1usize, "row"), "1 row");

@@ -264,8 +264,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     crate::guard::stop_cleanly();
     let mut ready = Vec::new();
     if let Some(path) = &args.write_rules {
-        // Like init's: a rules file is read by whoever runs leadsort (cron), so 644.
-        let mut target = Target::file_with_mode(path, Some(0o644))?;
+        // Like init's: a rules file is read by whoever runs leadsort (cron), so 644 (less the
+        // umask).
+        let mut target = Target::file_with_mode(path, Some(crate::output::shared_mode()))?;
         target
             .write_all(calibration.new_rules.text.as_bytes())
             .map_err(|e| Error::writing(path, e))?;

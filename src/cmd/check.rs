@@ -208,7 +208,10 @@ fn unbound_diagnostic(rules: &Rules, input: &Input, u: &Unbound) -> Diagnostic {
                 return d.help(super::not_a_header(name, why));
             }
             match closest {
-                Some(c) => d.help(format!("did you mean `{c}`? (a header of {name})")),
+                Some(c) => d.help(format!(
+                    "did you mean `{}`? (a header of {name})",
+                    crate::ui::printable(c)
+                )),
                 None => {
                     let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
                     d.help(format!(

@@ -167,7 +167,7 @@ fn write(output: &Output, text: &str, force: bool) -> Result<()> {
         }
     };
     let mut file = AtomicFile::create(path)?;
-    file.set_mode(0o644)?;
+    file.set_mode(crate::output::shared_mode())?;
     file.write_all(text.as_bytes())
         .map_err(|e| Error::writing(path, e))?;
     if force {
@@ -1043,6 +1043,14 @@ impl Survey {
     /// Read the header and the first rows of the CSV, and recognise its columns.
     fn of_csv(source: &Source, options: &input::Options) -> Result<Survey> {
         let mut input = Input::open(source, options)?;
+        // A contact's row as the header would name columns after its cells, in a rules file
+        // readable by others: refused, as the other commands refuse to show it.
+        if super::header_looks_like_data(input.header()) {
+            return Err(Error::Data(format!(
+                "{}; init writes no rules from it",
+                super::not_a_header(input.name(), super::Hidden::LooksLikeData)
+            )));
+        }
         let mut samples = Vec::new();
         let mut record = Record::default();
         while samples.len() < SAMPLE_ROWS {

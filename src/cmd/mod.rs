@@ -567,7 +567,7 @@ pub fn delimiter_hint(header: &Header) -> Option<String> {
 pub fn quoted(names: &[&str]) -> String {
     names
         .iter()
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", crate::ui::printable(n)))
         .collect::<Vec<_>>()
         .join(", ")
 }

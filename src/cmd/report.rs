@@ -74,8 +74,8 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Permission bits of the files written, in octal [default: 644, since a report holds
-    /// counts and no contact data]
+    /// Permission bits of the files written, in octal [default: 644 less the umask, since a
+    /// report holds counts and no contact data]
     #[arg(long, value_name = "MODE", value_parser = crate::cli::parse_mode)]
     pub file_mode: Option<u32>,
 }
@@ -229,7 +229,7 @@ fn score(
 
 /// The page and the file report first, all or none; then stdout.
 fn write(args: &Args, report: &Report, content: Option<&str>) -> Result<()> {
-    let mode = Some(args.file_mode.unwrap_or(0o644));
+    let mode = Some(args.file_mode.unwrap_or_else(crate::output::shared_mode));
     let mut files = Vec::new();
     if let Some(path) = &args.html {
         files.push((path, html::render(report)));

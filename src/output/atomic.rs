@@ -423,6 +423,22 @@ impl Write for AtomicFile {
     }
 }
 
+/// The mode of a file meant for others to read (a rules file, a report): `0644` less what the
+/// umask takes away, as a file created by any other program would have. Under `umask 077` it
+/// stays the owner's: a rules file written from a file whose first line was a contact would
+/// otherwise show that contact to every user of the machine. Read from `/proc` (Linux); where
+/// that cannot be read, `022` is assumed.
+pub fn shared_mode() -> u32 {
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022);
+    0o644 & !umask
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

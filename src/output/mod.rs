@@ -14,7 +14,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use self::atomic::{AtomicFile, Prepared, TEMP_SUFFIX, remove_stale_temps};
+pub use self::atomic::{AtomicFile, Prepared, TEMP_SUFFIX, remove_stale_temps, shared_mode};
 pub use self::csv::{RejectedWriter, csv_error, escape_formula};
 pub use self::encode::{Cells, CsvEncoder, Layout, RowBuf, RowEncoder, Rows, Scored};
 pub use self::json::{JsonEncoder, renamed_keys};

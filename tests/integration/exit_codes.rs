@@ -299,6 +299,25 @@ fn missing_column_exits_65_listing_headers_nearest_match_and_rules_position() {
     assert!(out.stdout.is_empty());
 }
 
+/// A header name holding a terminal's escape sequence (clear the screen) or a backspace is
+/// shown escaped: read from a file, it must not drive the terminal.
+#[test]
+fn control_characters_in_header_names_are_escaped_in_messages() {
+    let env = Env::standard();
+    env.write(
+        "esc.csv",
+        "id,email,Job\x1b[2JTitel,Company Size,demo,unsubscribed,sales\x08status\n1,a@x.com,CFO,5,no,no,\n",
+    );
+    for cmd in ["classify", "check"] {
+        let out = run(env.cmd().args([cmd, "--as-of", "2026-11-27", "esc.csv"]));
+        let err = assert_error(&out, 65, &["Job\\u{1b}[2JTitel", "sales\\u{8}status"]);
+        assert!(
+            !err.contains('\x1b') && !err.contains('\x08'),
+            "{cmd}: {err:?}"
+        );
+    }
+}
+
 /// A file without a header line: its first contact would be listed as the headers. The
 /// message says why it shows none, and no cell of that row appears (in classify, check and
 /// explain alike).

@@ -721,6 +721,48 @@ fn the_rules_file_is_readable_by_others() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o644);
+    // Unless the umask says otherwise, as for any program's files: under `umask 077` (a
+    // machine whose users must not read each other's files) it stays the owner's.
+    let bin = assert_cmd::cargo::cargo_bin!("leadsort");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077 && exec '{}' init -q -o private.toml",
+            bin.display()
+        ))
+        .current_dir(env.root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode = std::fs::metadata(env.path("private.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+/// A file without a header line: its first contact would name the columns of a rules file
+/// (and its comments). Refused, saying why, with none of its cells shown.
+#[test]
+fn a_first_line_that_is_a_contact_writes_no_rules() {
+    let env = Env::new();
+    env.write(
+        "nohdr.csv",
+        "1,ann@acme.com,VP Sales,500,no\n2,bob@gmail.com,Engineer,20,no\n",
+    );
+    let out = env
+        .cmd()
+        .args(["init", "-o", "r.toml", "nohdr.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("the first line of nohdr.csv does not look like a header"),
+        "{err}"
+    );
+    assert!(!err.contains("ann@") && !err.contains("VP Sales"), "{err}");
+    assert!(!env.path("r.toml").exists());
 }
 
 #[test]

@@ -3104,6 +3104,24 @@ fn a_fifo_as_the_lock_is_refused() {
     assert_error(&out, 73, &["run.lock", "is a FIFO or a device"]);
 }
 
+/// A link in the lock's place would have the lock file created where it points, outside
+/// the folder: refused, as links are for outputs.
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_as_the_lock_is_refused() {
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere.lock", env.path("out/.leadsort.lock")).unwrap();
+    let out = run(&mut classify(&env, &["--split", "out", "contacts.csv"]));
+    assert_error(&out, 73, &[".leadsort.lock", "is a symbolic link"]);
+    assert!(!env.exists("elsewhere.lock"));
+    assert_eq!(
+        env.files(),
+        ["contacts.csv", "out/.leadsort.lock", "rules.toml"],
+        "the link is left as it was, and nothing else is written"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_signal_after_rows_went_to_a_fifo_says_to_discard_them() {
