@@ -28,6 +28,30 @@ pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
 /// Latin-1 or UTF-16. The line itself is not shown: a file that is not UTF-8 may well be a
 /// contacts export given as the rules by mistake, and messages never show contact data.
 pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::Error> {
+    let text = utf8_text_of(path, bytes)?;
+    // TOML's first line of substance is `name = value` or a `[section]`: one that is neither
+    // and holds a delimiter is a CSV line (the contacts given as the rules). Its line is not
+    // shown either.
+    let first = (text.lines().enumerate())
+        .map(|(i, l)| (i + 1, l.trim()))
+        .find(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    if let Some((line, l)) = first
+        && !l.starts_with('[')
+        && !l.contains('=')
+        && l.contains([',', ';', '\t', '|'])
+    {
+        return Err(crate::error::Error::Config(format!(
+            "{}:{line}: this is not a rules file: its first line is neither `name = value` nor \
+             a `[section]`, and looks like a CSV line (not shown: it may be contact data); \
+             is it the contacts file? Give the rules file with --rules",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+/// The bytes as UTF-8 text, or the error of `text_of`.
+fn utf8_text_of(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::Error> {
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let at = e.utf8_error().valid_up_to();

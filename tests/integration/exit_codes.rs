@@ -299,6 +299,46 @@ fn missing_column_exits_65_listing_headers_nearest_match_and_rules_position() {
     assert!(out.stdout.is_empty());
 }
 
+/// A CSV given as the rules (its header, or a contact on a file without one): the TOML error
+/// would show its first line under a caret. Said for what it is, with no cell shown, in
+/// every command that reads rules.
+#[test]
+fn a_csv_given_as_the_rules_is_named_without_showing_its_line() {
+    let env = Env::standard();
+    env.write("nohdr.csv", "1,ann@acme.com,VP Sales,500,no,no,\n");
+    for args in [
+        &["classify", "--rules", "nohdr.csv", "contacts.csv"][..],
+        &["check", "--rules", "nohdr.csv"],
+        &[
+            "diff",
+            "--old",
+            "rules.toml",
+            "--new",
+            "nohdr.csv",
+            "contacts.csv",
+        ],
+    ] {
+        let out = run(env.cmd().args(args));
+        let err = assert_error(
+            &out,
+            78,
+            &[
+                "nohdr.csv:1: this is not a rules file",
+                "is it the contacts file?",
+            ],
+        );
+        assert!(
+            !err.contains("ann@") && !err.contains("VP Sales"),
+            "{args:?}: {err}"
+        );
+    }
+    // A TOML typo on the first line keeps its caret.
+    env.write("typo.toml", "version 1\n");
+    let out = run(env.cmd().args(["check", "--rules", "typo.toml"]));
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("version 1"), "{}", stderr(&out));
+}
+
 /// A header name holding a terminal's escape sequence (clear the screen) or a backspace is
 /// shown escaped: read from a file, it must not drive the terminal.
 #[test]
