@@ -93,18 +93,27 @@ impl Plan {
 
 /// The rep an owner cell names (ignoring case, as rep names are told apart), if it names one.
 pub fn rep_named(rules: &Rules, owner: &str) -> Option<usize> {
+    position_of(rules.reps.iter().map(|r| r.name.as_str()), owner)
+}
+
+/// Whether an owner cell (trimmed) names one of `[balance] former_owners`, matched as reps
+/// are: their contacts are unowned without a warning.
+pub fn former_owner(rules: &Rules, owner: &str) -> bool {
+    let former = rules.balance.iter().flat_map(|b| &b.former_owners);
+    position_of(former.map(String::as_str), owner).is_some()
+}
+
+/// Where `owner` is among `names`, ignoring case.
+fn position_of<'a>(mut names: impl Iterator<Item = &'a str>, owner: &str) -> Option<usize> {
     if owner.is_empty() {
         return None;
     }
     let folded = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
     if owner.is_ascii() {
-        rules
-            .reps
-            .iter()
-            .position(|r| r.name.eq_ignore_ascii_case(owner))
+        names.position(|name| name.eq_ignore_ascii_case(owner))
     } else {
         let owner = folded(owner);
-        rules.reps.iter().position(|r| folded(&r.name) == owner)
+        names.position(|name| folded(name) == owner)
     }
 }
 

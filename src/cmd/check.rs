@@ -326,6 +326,7 @@ fn fit_report(
             if !rules.reps.is_empty()
                 && candidate.owner.is_none()
                 && !engine.owner(&record).is_empty()
+                && !crate::balance::former_owner(rules, engine.owner(&record))
             {
                 strangers += 1;
             }

@@ -389,6 +389,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         false => (held.iter())
             .filter(|h| !h.owner.is_empty())
             .filter(|h| crate::balance::rep_named(&rules, &h.owner).is_none())
+            .filter(|h| !crate::balance::former_owner(&rules, &h.owner))
             .count() as u64,
     };
     warnings.extend(super::owners_not_reps(strangers));
@@ -643,7 +644,9 @@ fn chosen_columns(
 }
 
 /// What the header tells before any row is read: `super::header_warnings`, and columns the
-/// output adds that the input already has (an earlier output read again?).
+/// output adds that the input already has (an earlier output read again?). An `owner` column
+/// that `[balance] owner` reads is no such clash: the CRM's owner before the run, beside the
+/// rep the run gives.
 pub(super) fn output_header_warnings(
     rules: &Rules,
     engine: &Engine,
@@ -660,11 +663,10 @@ pub(super) fn output_header_warnings(
     if !rules.reps.is_empty() {
         added.push("owner".into());
     }
-    let clash: Vec<&str> = header
-        .names
-        .iter()
-        .filter(|h| added.contains(h))
-        .map(String::as_str)
+    let read_as_owner = |i: usize| engine.owner_column() == Some(i);
+    let clash: Vec<&str> = (header.names.iter().enumerate())
+        .filter(|&(i, h)| added.contains(h) && !read_as_owner(i))
+        .map(|(_, h)| h.as_str())
         .collect();
     if !clash.is_empty() {
         warnings.push(format!(

@@ -290,14 +290,15 @@ pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
 pub fn owners_not_reps(strangers: u64) -> Option<String> {
     (strangers > 0).then(|| {
         format!(
-            "{} bound for sales {} an owner that is no [[rep]] in the rules: {} given to \
-             reps by territory (are the reps named as the owner column names them?)",
+            "{} bound for sales {} an owner that is no [[rep]] in the rules: {} as if \
+             unowned, by territory while sales has room (are the reps named as the owner \
+             column names them? list reps who left under [balance] former_owners)",
             crate::ui::plural(strangers, "contact"),
             if strangers == 1 { "names" } else { "name" },
             if strangers == 1 {
-                "it was"
+                "it is placed"
             } else {
-                "they were"
+                "they are placed"
             },
         )
     })

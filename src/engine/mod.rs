@@ -1202,6 +1202,11 @@ impl Engine {
     }
 
     /// The contact's current owner (`[balance] owner`), trimmed; empty without one.
+    /// The column `[balance] owner` reads, if any.
+    pub fn owner_column(&self) -> Option<usize> {
+        self.owner.flatten()
+    }
+
     pub fn owner<'r, R: Row + ?Sized>(&self, row: &'r R) -> &'r str {
         self.owner
             .map_or("", |c| matcher::trim(matcher::cell(row, c)))

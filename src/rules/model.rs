@@ -54,6 +54,9 @@ pub struct Balance {
     /// The column holding a contact's current owner: kept when that rep still exists and
     /// has room.
     pub owner: Option<FieldRef>,
+    /// Owners who are no longer reps (a rep who left): their contacts are unowned, as any
+    /// contact whose owner is no rep, but without the warning that owner names no rep.
+    pub former_owners: Vec<String>,
     pub span: Span,
 }
 

@@ -1334,6 +1334,10 @@ impl Walker {
         let overflow_span = overflow.map(|q| q.span());
         let overflow_queue = overflow.and_then(|q| self.queue_name(q, "overflow_queue"));
         let owner = t.get("owner").and_then(|f| self.field_ref(f));
+        let former_owners = t
+            .get("former_owners")
+            .and_then(|f| self.strings(f, "former_owners"))
+            .unwrap_or_default();
         t.finish(self);
         Some(Balance {
             sales_capacity,
@@ -1341,6 +1345,7 @@ impl Walker {
             overflow_queue,
             overflow_span,
             owner,
+            former_owners,
             span: v.span(),
         })
     }

@@ -251,6 +251,30 @@ fn an_owner_in_the_input_is_kept_while_the_rep_has_room() {
         "{err}"
     );
     assert!(!err.contains("Zed"), "{err}");
+    // A rep who left, listed under former_owners: placed the same, without the warning (a
+    // nightly --deny-warnings run would fail for good on it). check agrees.
+    let rules = env.read("rules.toml").replace(
+        "owner = \"owner\"\n",
+        "owner = \"owner\"\nformer_owners = [\"zed\"]\n",
+    );
+    env.write("rules.toml", rules);
+    let out = env
+        .classify(&["--deny-warnings", "c.csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    let out = env
+        .cmd()
+        .args(["check", "--as-of", "2026-11-27", "c.csv"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !err.contains("no [[rep]]"), "{err}");
 }
 
 #[test]
