@@ -742,7 +742,11 @@ impl Walker {
             let Some((name, span)) = &test.expect.owner else {
                 continue;
             };
-            if reps.iter().any(|r| r.name == *name) {
+            // `none` (or the full text a test failure shows, `none (queue marketing)`): the
+            // contact gets no rep. Names are matched ignoring case, as owner cells are.
+            let no_rep = name.eq_ignore_ascii_case("none") || name.starts_with("none (");
+            let folded = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
+            if no_rep || reps.iter().any(|r| folded(&r.name) == folded(name)) {
                 continue;
             }
             let names = reps.iter().map(|r| r.name.as_str());

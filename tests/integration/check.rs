@@ -397,6 +397,33 @@ fn tests_can_expect_the_rep_the_balance_gives() {
         "{}",
         stdout(&out)
     );
+    // `none` expects no rep, whatever the reason; the whole text, that reason; names ignore
+    // case. Each fails where it should.
+    let cold = "\n[[test]]\nname = \"Cold\"\ncontact = { Country = \"DE\" }\nexpect = { owner = \"OWNER\" }\n";
+    for (owner, passes) in [
+        ("none", true),
+        ("none (queue marketing)", true),
+        ("none (queue sales)", false),
+        ("elena", false),
+    ] {
+        env.write(
+            "rules.toml",
+            format!("{WITH_REPS}{}", cold.replace("OWNER", owner)),
+        );
+        let out = check(&env, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(if passes { 0 } else { 78 }),
+            "{owner}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    env.write(
+        "rules.toml",
+        WITH_REPS.replace("owner = \"Sam\" }", "owner = \"sAM\" }"),
+    );
+    assert_eq!(check(&env, &[]).status.code(), Some(0));
     // A name no [[rep]] has is an error at its place.
     env.write(
         "rules.toml",
