@@ -142,7 +142,8 @@ pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String
 /// `--as-of DATE`: the day day-based rules count from (reproducible runs).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AsOfArg {
-    /// Count day-based rules (within_days, older_than_days) from this date (YYYY-MM-DD)
+    /// Count day-based rules (within_days, older_than_days) and decay from this date
+    /// (YYYY-MM-DD)
     /// instead of today
     #[arg(long = "as-of", value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,

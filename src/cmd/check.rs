@@ -56,7 +56,8 @@ pub struct Args {
     #[command(flatten)]
     pub csv: CsvArgs,
 
-    /// Exit 78 on warnings too, not only on errors and failed tests
+    /// Fail on warnings too, not only on errors and failed tests: exit 78 for the rules' own,
+    /// 65 for those about the CSV (as classify's --deny-warnings)
     #[arg(long)]
     pub deny_warnings: bool,
 }

@@ -23,6 +23,7 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
     if complete {
         misspelt_queues(rules, &mut out);
         hot_outside_the_balance(rules, &mut out);
+        reps_below_the_balance(rules, &mut out);
         lonely_route_queues(rules, &mut out);
         routes_for_unreachable_tiers(rules, &mut out);
         unused_fields(rules, &mut out);
@@ -537,6 +538,39 @@ fn hot_outside_the_balance(rules: &Rules, out: &mut Vec<Diagnostic>) {
     );
 }
 
+/// Reps whose capacities add up to less than `min_sales`: sales can never get that many, so
+/// every run warns (a warning, as `min_sales` above `sales_capacity` is an error); or less than
+/// `sales_capacity`: the reps, not the capacity, set how many go to sales (a note).
+fn reps_below_the_balance(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let Some(balance) = rules.balance.as_ref().filter(|_| !rules.reps.is_empty()) else {
+        return;
+    };
+    let reps: u64 = rules.reps.iter().map(|r| r.capacity).sum();
+    let help = format!(
+        "the [[rep]]s take at most {} a run together; raise their capacities, or add a rep",
+        crate::ui::plural(reps, "contact")
+    );
+    if let Some(min) = balance.min_sales.filter(|&min| min > reps) {
+        out.push(
+            Diagnostic::warning(
+                balance.span.clone(),
+                format!("min_sales = {min}, but the reps can take {reps} together"),
+            )
+            .label("every run will warn that sales gets too few")
+            .help(help),
+        );
+    } else if let Some(cap) = balance.sales_capacity.filter(|&cap| cap > reps) {
+        out.push(
+            Diagnostic::note(
+                balance.span.clone(),
+                format!("sales_capacity = {cap}, but the reps can take {reps} together"),
+            )
+            .label("the reps, not sales_capacity, set how many go to sales")
+            .help(help),
+        );
+    }
+}
+
 /// A queue that `[queues]` or `overflow_queue` names once, nothing else names, and that is
 /// spelt much like another (`markting`): a new queue, and a new file, by a slip.
 fn misspelt_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
@@ -676,8 +710,13 @@ fn unused_fields(rules: &Rules, out: &mut Vec<Diagnostic>) {
         .map(|r| r.name.as_str())
         .chain(rules.input.id.iter().map(|r| r.name.as_str()))
         .collect();
+    // `[balance] owner` may name the header rather than the field that reads it.
+    let owner = rules.balance.as_ref().and_then(|b| b.owner.as_ref());
+    let owner_reads = |f: &crate::rules::Field| {
+        owner.is_some_and(|o| f.columns.iter().any(|c| c.eq_ignore_ascii_case(&o.name)))
+    };
     for f in &rules.fields {
-        if !used.contains(&f.name.as_str()) {
+        if !used.contains(&f.name.as_str()) && !owner_reads(f) {
             out.push(
                 Diagnostic::note(
                     f.span.clone(),
@@ -981,6 +1020,38 @@ mod tests {
     }
 
     #[test]
+    fn reps_that_cannot_take_what_the_balance_asks() {
+        let body = |balance: &str| {
+            format!(
+                "[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\nwhen = {{ field = \"x\", present = true }}\n\
+                 points = 30\n[balance]\n{balance}\n[[rep]]\nname = \"Ann\"\ncapacity = 4\n\
+                 [[rep]]\nname = \"Bo\"\ncapacity = 6\n"
+            )
+        };
+        let all = |b: &str| -> Vec<(Severity, String)> {
+            findings(&body(b))
+                .into_iter()
+                .map(|(s, m, _)| (s, m))
+                .collect()
+        };
+        assert_eq!(
+            all("sales_capacity = 60\nmin_sales = 20"),
+            [(
+                Severity::Warning,
+                "8:1 min_sales = 20, but the reps can take 10 together".to_string()
+            )]
+        );
+        assert_eq!(
+            all("sales_capacity = 60"),
+            [(
+                Severity::Note,
+                "8:1 sales_capacity = 60, but the reps can take 10 together".to_string()
+            )]
+        );
+        assert!(all("sales_capacity = 10\nmin_sales = 10").is_empty());
+    }
+
+    #[test]
     fn caps_smaller_than_a_rule() {
         let body = "[groups]\nfit = { max = 50, min = -5 }\n[tiers]\nwarm = 10\n\
                     [[rule]]\nname = \"Huge\"\ngroup = \"fit\"\npoints = 60\n\
@@ -1070,5 +1141,9 @@ mod tests {
                 "3:1 field `x` is not used by any rule or route"
             )
         );
+        // `[balance] owner` naming the field's header uses it.
+        let body =
+            format!("{body}[balance]\nowner = \"X\"\n[[rep]]\nname = \"Ann\"\ncapacity = 1\n");
+        assert!(findings(&body).is_empty(), "{:?}", findings(&body));
     }
 }
