@@ -177,7 +177,10 @@ fn reason(r: &Reason<'_>, s: &mut String) {
     s.push('}');
 }
 
-/// A JSON string: quotes, backslashes and control characters escaped.
+/// A JSON string: quotes, backslashes and control characters escaped, and the Unicode line
+/// and paragraph separators (U+2028, U+2029): JSON allows them raw, but a reader that splits
+/// lines the Unicode way (Python's `str.splitlines`, JavaScript before ES2019) would break a
+/// line of JSON Lines at them.
 fn string(text: &str, s: &mut String) {
     s.push('"');
     for c in text.chars() {
@@ -187,7 +190,7 @@ fn string(text: &str, s: &mut String) {
             '\n' => s.push_str("\\n"),
             '\r' => s.push_str("\\r"),
             '\t' => s.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
+            c if u32::from(c) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
                 s.push_str(&format!("\\u{:04x}", u32::from(c)));
             }
             c => s.push(c),
@@ -207,6 +210,9 @@ mod tests {
         assert_eq!(s, r#""a \"q\" \\ \n\r\t\u0001 é""#);
         let back: String = serde_json::from_str(&s).unwrap();
         assert_eq!(back, "a \"q\" \\ \n\r\t\u{1} é");
+        let mut s = String::new();
+        string("a\u{2028}b\u{2029}c", &mut s);
+        assert_eq!(s, r#""a\u2028b\u2029c""#);
     }
 
     #[test]
