@@ -197,7 +197,8 @@ pub fn backup_name(path: &Path) -> Option<PathBuf> {
 
 /// Remove temp files that a killed run left next to `path` (`.<name>.*.leadsort-tmp`), or,
 /// with `path` a folder, every leadsort temp file in it, once any commit a killed run left
-/// half done there is undone (`journal::recover`). Only safe while holding the run lock.
+/// half done there is undone (`journal::recover`). Only safe while holding the run lock; even
+/// then, a temp file of a writer still running is left (another lock's run).
 pub fn remove_stale_temps(path: &Path) -> usize {
     let (dir, prefix) = if path.is_dir() {
         (path.to_path_buf(), ".".to_string())
@@ -224,6 +225,7 @@ pub fn remove_stale_temps(path: &Path) -> usize {
                 && name.ends_with(TEMP_SUFFIX)
                 && e.file_type().is_ok_and(|t| t.is_file())
                 && !of_a_kept_journal(&name, &kept)
+                && !of_a_running_writer(&name)
         })
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
@@ -354,6 +356,22 @@ pub(super) fn writer_running(file: &str, name: &str) -> Option<bool> {
         .parse::<u32>()
         .ok()?;
     Some(pid == me.pid || Path::new("/proc").join(pid.to_string()).exists())
+}
+
+/// Whether a temp file names a writer of this machine that is still running, whatever file
+/// it is for: a run holding a lock may share the folder with a run holding another (`--lock`
+/// given to one of them), whose temp files must stay. A PID used again keeps a dead run's
+/// file until that process is gone too.
+fn of_a_running_writer(file: &str) -> bool {
+    let Some(me) = writer() else {
+        return false;
+    };
+    let Some((_, after)) = file.split_once(&format!(".{}-", me.machine)) else {
+        return false;
+    };
+    let pid = after.split_once('.').map_or(after, |(pid, _)| pid);
+    pid.parse::<u32>()
+        .is_ok_and(|pid| pid == me.pid || Path::new("/proc").join(pid.to_string()).exists())
 }
 
 /// This process's part of a temp file's name: `<machine>-<pid>`, or the pid alone when the

@@ -2560,6 +2560,39 @@ fn runs_on_two_split_folders_sharing_a_summary_both_finish() {
     );
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_with_another_lock_on_the_same_split_folder_leaves_a_running_runs_temp_files() {
+    // A holds --lock other.lock (a cron job's), B the folder's own lock (a run by hand): B's
+    // clean-up took A's temp files from under it, and A failed with "No such file". Live
+    // writers' temp files now stay; both runs finish, each whole.
+    let env = Env::standard();
+    std::fs::create_dir(env.path("out")).unwrap();
+    let mut a = std_classify(&env)
+        .args(["--split", "out", "--lock", "other.lock", "contacts.csv"])
+        .env("LEADSORT_FAULT", "slow-sync@sales.csv")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    poll(&mut a, HANG, "run A's temp files", |_| {
+        names(&env.path("out"))
+            .iter()
+            .any(|n| n.starts_with(".sales.csv.") && n.ends_with(".leadsort-tmp"))
+            .then_some(())
+    });
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--split", "out", "contacts.csv"],
+    )));
+    let a = wait_within(a, "run A");
+    assert_eq!(a.status.code(), Some(0), "run A: {}", stderr(&a));
+    assert_eq!(
+        assert_each_row_once(&env.path("out"), &["1", "2", "3", "4", "5"], 5),
+        routes(&["1", "2", "3", "4", "5"])
+    );
+}
+
 #[test]
 fn the_lock_flag_serialises_runs_without_split() {
     let env = Env::standard();
