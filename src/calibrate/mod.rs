@@ -35,6 +35,13 @@ pub const DEFAULT_POSITIVE: [&str; 6] = ["true", "yes", "1", "won", "converted",
 /// fold i mod 5.
 pub const FOLDS: usize = 5;
 
+/// How much more the mean over the folds of a measure of fitted points varies than the
+/// contacts measured make it alone: the points differ from fold to fold with the contacts
+/// they were fitted on, and those overlap. Nadeau and Bengio's correction of the variance,
+/// 1 + k · (contacts measured / contacts fitted on) for k folds: 2.25 for five. Without it,
+/// points fitted to a coin for an outcome beat the current ones "clearly" one time in seven.
+pub const FOLD_VARIANCE: f64 = 1.0 + FOLDS as f64 / (FOLDS as f64 - 1.0);
+
 /// One input column, each distinct cell kept once.
 #[derive(Debug, Clone, Default)]
 pub struct Column {
@@ -406,8 +413,85 @@ pub struct Fit {
     /// Whether the suggested rules were fitted with the others.
     pub with_suggestions: bool,
     /// Whether the new rules use these points: only when they beat the current points out
-    /// of fold.
+    /// of fold by more than the noise, and chance too (see `Evidence::refusal`).
     pub adopted: bool,
+    /// How they do out of fold against the current points.
+    pub evidence: Evidence,
+    /// Why the new rules keep the current points, when they do.
+    pub refused: Option<Refusal>,
+}
+
+/// How the points fitted do on contacts they were not fitted on, against the current points:
+/// each contact is scored by the points fitted on the folds it is not in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Evidence {
+    /// The mean over the folds of each fold's AUC.
+    pub auc: Option<f64>,
+    /// The mean over the folds of each fold's AUC gain over the current points, and its
+    /// standard error (see `fold_gain`).
+    pub gain: Option<f64>,
+    pub gain_se: Option<f64>,
+    /// The standard error of the mean out-of-fold AUC of points fitted to an outcome they
+    /// cannot tell (`stats::chance_se`, corrected by `FOLD_VARIANCE`).
+    pub chance_se: f64,
+}
+
+/// Why suggested points are not used.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Refusal {
+    /// No fold has both converters and others to measure them on.
+    NotMeasured,
+    /// Their gain over the current points is within `stats::Z` standard errors of 0.
+    WithinNoise { gain: f64, margin: f64 },
+    /// Their AUC is within `stats::Z` standard errors of a coin toss.
+    Chance { auc: f64, margin: f64 },
+}
+
+impl Refusal {
+    /// A few words, for the heading of the suggested points.
+    pub fn short(&self) -> &'static str {
+        match self {
+            Refusal::NotMeasured => "they cannot be measured out of fold",
+            Refusal::WithinNoise { .. } => "not clearly better than the current points out of fold",
+            Refusal::Chance { .. } => "no better than chance out of fold",
+        }
+    }
+
+    /// Why, with the figures.
+    pub fn long(&self) -> String {
+        match *self {
+            Refusal::NotMeasured => "no fold has converters and others to measure them on".into(),
+            Refusal::WithinNoise { gain, margin } => format!(
+                "out of fold they gain {gain:+.3} in AUC over the current points, within the \
+                 noise (a gain counts above {margin:.3}, {} standard errors)",
+                stats::Z
+            ),
+            Refusal::Chance { auc, margin } => format!(
+                "out of fold their AUC is {auc:.3}, no better than chance could give (it counts \
+                 above {:.3}, 0.5 and {} standard errors)",
+                0.5 + margin,
+                stats::Z
+            ),
+        }
+    }
+}
+
+impl Evidence {
+    /// Why points with this evidence are not used, if they are not: their gain over the
+    /// current points must be above `stats::Z` standard errors of it (a better AUC on five
+    /// folds of a few hundred contacts can be luck), and their AUC above 0.5 by as many
+    /// standard errors of a score that carries no information.
+    pub fn refusal(&self) -> Option<Refusal> {
+        let (Some(auc), Some(gain), Some(se)) = (self.auc, self.gain, self.gain_se) else {
+            return Some(Refusal::NotMeasured);
+        };
+        let margin = stats::Z * se;
+        if gain <= margin {
+            return Some(Refusal::WithinNoise { gain, margin });
+        }
+        let margin = stats::Z * self.chance_se;
+        (auc - 0.5 <= margin).then_some(Refusal::Chance { auc, margin })
+    }
 }
 
 /// Out-of-fold AUC: the mean over the folds of the AUC on each fold, with points fitted on
@@ -604,36 +688,53 @@ impl Calibration {
         } else {
             fitter.fit(&every)
         };
-        let out_of_fold = OutOfFold {
-            current: mean_fold_auc(rows.len(), |pos| {
-                let i = rows[pos];
-                (data.score[i] as f64, data.converted[i])
-            }),
-            suggested: base_fit.as_ref().and_then(|f| f.1),
-            with_rules: wide_fit.as_ref().and_then(|f| f.1),
+        let now = |pos: usize| (data.score[rows[pos]] as f64, data.converted[rows[pos]]);
+        let rows_ref = &rows;
+        let held_out = |held: &[f64]| -> Vec<(f64, bool)> {
+            (0..rows_ref.len())
+                .map(|pos| (held[pos], data.converted[rows_ref[pos]]))
+                .collect()
         };
-        let (mut fit, fit_oof) = match (settings.add_suggested, wide_fit) {
-            (true, Some((wide, oof))) => (Some(wide), oof),
+        let out_of_fold = OutOfFold {
+            current: mean_fold_auc(rows.len(), now),
+            suggested: (base_fit.as_ref()).and_then(|f| {
+                let held = held_out(&f.1);
+                mean_fold_auc(rows.len(), |pos| held[pos])
+            }),
+            with_rules: (wide_fit.as_ref()).and_then(|f| {
+                let held = held_out(&f.1);
+                mean_fold_auc(rows.len(), |pos| held[pos])
+            }),
+        };
+        let (mut fit, fit_held) = match (settings.add_suggested, wide_fit) {
+            (true, Some((wide, held))) => (Some(wide), held),
             _ => match base_fit {
-                Some((base, oof)) => (Some(base), oof),
-                None => (None, None),
+                Some((base, held)) => (Some(base), held),
+                None => (None, Vec::new()),
             },
         };
-        // Points that do no better than the current ones on contacts they were not fitted on
-        // are noise: the new file keeps the current points.
+        // Points that do no better than the current ones on contacts they were not fitted on,
+        // by more than luck would give, are noise: the new file keeps the current points. So
+        // are points that do no better than a coin toss there, however they do on the file.
         if let Some(fit) = &mut fit {
-            fit.adopted = matches!((fit_oof, out_of_fold.current), (Some(s), Some(c)) if s > c);
-            if !fit.adopted {
+            let held = held_out(&fit_held);
+            let gain = fold_gain(rows.len(), now, |pos| held[pos]);
+            fit.evidence = Evidence {
+                auc: mean_fold_auc(rows.len(), |pos| held[pos]),
+                gain: gain.map(|g| g.0),
+                gain_se: gain.map(|g| g.1),
+                chance_se: stats::chance_se(scored.converted, others) * FOLD_VARIANCE.sqrt(),
+            };
+            fit.refused = fit.evidence.refusal();
+            fit.adopted = fit.refused.is_none();
+            if let Some(refusal) = &fit.refused {
                 notes.push(format!(
-                    "the suggested points do no better than the current ones out of fold (AUC {} \
-                     against {}): the new rules keep the current points",
-                    fit_oof.map_or_else(|| "-".to_string(), |a| format!("{a:.3}")),
-                    out_of_fold
-                        .current
-                        .map_or_else(|| "-".to_string(), |a| format!("{a:.3}")),
+                    "the suggested points are not used: {}; the new rules keep the current points",
+                    refusal.long()
                 ));
             }
         }
+        let adopted = fit.as_ref().is_some_and(|f| f.adopted);
 
         // The new file: points (and rules) first, then scored to pick its warm threshold.
         let mut edits = Edits::default();
@@ -660,7 +761,14 @@ impl Calibration {
                 fmt_number((p * 1000.0).round() / 10.0)
             ));
         }
-        let chance = stats::no_better_than_chance(&as_f64(&new_scores));
+        // Points adopted beat chance out of fold; else the new score is the current one, not
+        // fitted to these contacts, and its AUC on them is a fair measure. (The AUC of points
+        // fitted to these contacts, on them, flatters them: it is not asked.)
+        let chance = if adopted {
+            None
+        } else {
+            stats::no_better_than_chance(&as_f64(&new_scores))
+        };
         if let Some(a) = chance {
             notes.push(format!(
                 "the score tells converters apart no better than chance (AUC {a:.3} over {} \
@@ -951,9 +1059,10 @@ struct Fitter<'a> {
 
 impl Fitter<'_> {
     /// Fit the features `selected`: choose the penalty by cross-validation, fit on every
-    /// contact, scale to points. Also the out-of-fold AUC of points fitted the same way on
-    /// four folds and scored on the fifth. `None` when there is nothing to fit.
-    fn fit(&self, selected: &[usize]) -> Option<(Fit, Option<f64>)> {
+    /// contact, scale to points. Also each scored contact's score (by position) with the
+    /// points fitted the same way on the four folds it is not in. `None` when there is
+    /// nothing to fit.
+    fn fit(&self, selected: &[usize]) -> Option<(Fit, Vec<f64>)> {
         if selected.is_empty() {
             return None;
         }
@@ -973,21 +1082,18 @@ impl Fitter<'_> {
         let points_per_log_odds = scale(&model, &chosen);
         let suggested = to_points(&model, points_per_log_odds, &chosen);
 
-        let out_of_fold = mean_of(choice.fold_models.iter().enumerate().filter_map(
-            |(k, model)| {
-                let points = to_points(model, scale(model, &chosen), &chosen);
-                let held: Vec<(f64, u64, u64)> = patterns
-                    .patterns
-                    .iter()
-                    .filter(|p| p.fold == k)
-                    .map(|p| {
-                        let score = score_with(self.rules, &chosen, &points, patterns.x(p)) as f64;
-                        (score, p.converted as u64, (p.contacts - p.converted) as u64)
-                    })
-                    .collect();
-                stats::auc_weighted(&held)
-            },
-        ));
+        // Contact by contact, not pattern by pattern: the gain over the current points pairs
+        // each contact's two scores, and contacts alike in the rules fitted can differ in the
+        // current score (a rule that reads the outcome is not fitted).
+        let fold_points: Vec<Vec<f64>> = (choice.fold_models.iter())
+            .map(|model| to_points(model, scale(model, &chosen), &chosen))
+            .collect();
+        let held_out = (0..self.rows.len())
+            .map(|pos| {
+                let x = (self.x.row(pos)).filter_map(|(f, v)| Some((column[f]?, v)));
+                score_with(self.rules, &chosen, &fold_points[pos % FOLDS], x) as f64
+            })
+            .collect();
 
         let points = chosen
             .iter()
@@ -1034,8 +1140,10 @@ impl Fitter<'_> {
                 points,
                 with_suggestions: chosen.iter().any(|f| matches!(f, Feature::Suggested(_))),
                 adopted: false,
+                evidence: Evidence::default(),
+                refused: None,
             },
-            out_of_fold,
+            held_out,
         ))
     }
 }
@@ -1137,6 +1245,31 @@ fn mean_fold_auc(n: usize, score: impl Fn(usize) -> (f64, bool)) -> Option<f64> 
         let fold: Vec<(f64, bool)> = (k..n).step_by(FOLDS).map(&score).collect();
         auc(&fold)
     }))
+}
+
+/// The mean over the folds of each fold's AUC gain of the score `new` over `now` (each gives
+/// the score and outcome of the contact at a position), and its standard error: the variance
+/// of each fold's gain is DeLong's, that of their mean the sum of those over the folds
+/// squared, corrected by `FOLD_VARIANCE` (`new` is points fitted on the other folds). `None`
+/// when no fold has two converters and two others.
+fn fold_gain(
+    n: usize,
+    now: impl Fn(usize) -> (f64, bool),
+    new: impl Fn(usize) -> (f64, bool),
+) -> Option<(f64, f64)> {
+    let gains: Vec<(f64, f64)> = (0..FOLDS)
+        .filter_map(|k| {
+            let a: Vec<(f64, bool)> = (k..n).step_by(FOLDS).map(&now).collect();
+            let b: Vec<(f64, bool)> = (k..n).step_by(FOLDS).map(&new).collect();
+            stats::auc_gain(&a, &b)
+        })
+        .collect();
+    let m = gains.len() as f64;
+    (!gains.is_empty()).then(|| {
+        let gain = gains.iter().map(|g| g.0).sum::<f64>() / m;
+        let variance = gains.iter().map(|g| g.1).sum::<f64>() / (m * m) * FOLD_VARIANCE;
+        (gain, variance.sqrt())
+    })
 }
 
 /// The point changes to write: each rule whose suggested points differ from its points.
@@ -1442,6 +1575,42 @@ mod tests {
         let choice = choose(&useful, &no_targets(), 10, None);
         assert_eq!(choice.cut.threshold, 20);
         assert_eq!(choice.by, "best F1");
+    }
+
+    #[test]
+    fn points_are_used_only_on_a_gain_above_the_noise_and_above_chance() {
+        // The tester's file: 0.533 out of fold against 0.508, a gain of one standard error.
+        let noise = Evidence {
+            auc: Some(0.533),
+            gain: Some(0.025),
+            gain_se: Some(0.026),
+            chance_se: 0.0255,
+        };
+        let refusal = noise.refusal();
+        assert!(
+            matches!(refusal, Some(Refusal::WithinNoise { gain, margin })
+                if gain == 0.025 && (margin - 1.645 * 0.026).abs() < 1e-12),
+            "{refusal:?}"
+        );
+        // A sure gain that still leaves the score within chance of a coin toss.
+        let near_chance = Evidence {
+            gain: Some(0.03),
+            gain_se: Some(0.005),
+            ..noise
+        };
+        assert!(matches!(
+            near_chance.refusal(),
+            Some(Refusal::Chance { .. })
+        ));
+        // A sure gain to a score that tells converters apart.
+        let clear = Evidence {
+            auc: Some(0.79),
+            gain: Some(0.068),
+            gain_se: Some(0.006),
+            chance_se: 0.009,
+        };
+        assert_eq!(clear.refusal(), None);
+        assert_eq!(Evidence::default().refusal(), Some(Refusal::NotMeasured));
     }
 
     #[test]

@@ -66,16 +66,92 @@ pub fn auc(scored: &[(f64, bool)]) -> Option<f64> {
     auc_weighted(&weighted)
 }
 
+/// How many standard errors a figure must clear to count as more than chance: the 95th
+/// percentile of the standard normal (one-sided, 95%).
+pub const Z: f64 = 1.645;
+
+/// The standard error of the AUC of a score that carries no information, on `converters`
+/// and `others` contacts: √((n₁ + n₀ + 1) / (12 n₁ n₀)).
+pub fn chance_se(converters: u64, others: u64) -> f64 {
+    let (n1, n0) = (converters as f64, others as f64);
+    ((n1 + n0 + 1.0) / (12.0 * n1 * n0)).sqrt()
+}
+
 /// The AUC of `scored` when it is no better than a coin toss could give these contacts by
-/// chance: not above 0.5 by 1.645 standard errors (one-sided, 95%), the error of the AUC of a
-/// score that carries no information, √((n₁ + n₀ + 1) / (12 n₁ n₀)). `None` when the score does
+/// chance: not above 0.5 by `Z` standard errors (`chance_se`). `None` when the score does
 /// tell converters apart, or when either group is empty.
 pub fn no_better_than_chance(scored: &[(f64, bool)]) -> Option<f64> {
     let a = auc(scored)?;
-    let n1 = scored.iter().filter(|(_, y)| *y).count() as f64;
-    let n0 = scored.len() as f64 - n1;
-    let se = ((n1 + n0 + 1.0) / (12.0 * n1 * n0)).sqrt();
-    (a - 0.5 <= 1.645 * se).then_some(a)
+    let n1 = scored.iter().filter(|(_, y)| *y).count() as u64;
+    let n0 = scored.len() as u64 - n1;
+    (a - 0.5 <= Z * chance_se(n1, n0)).then_some(a)
+}
+
+/// Each contact's part in the AUC (DeLong's placement values), in the order given: for a
+/// converter, the share of the other contacts it scores above; for another contact, the
+/// share of the converters that score above it (ties count half). The AUC is the mean of
+/// either group's. `None` when either group is empty.
+pub fn placements(scored: &[(f64, bool)]) -> Option<Vec<f64>> {
+    let n1 = scored.iter().filter(|(_, y)| *y).count();
+    let n0 = scored.len() - n1;
+    if n1 == 0 || n0 == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&a, &b| scored[a].0.total_cmp(&scored[b].0));
+    let mut placed = vec![0.0; scored.len()];
+    let (mut positives_below, mut negatives_below) = (0usize, 0usize);
+    let mut i = 0;
+    while i < order.len() {
+        let score = scored[order[i]].0;
+        let tied = order[i..]
+            .iter()
+            .take_while(|&&k| scored[k].0 == score)
+            .count();
+        let group = &order[i..i + tied];
+        let pos = group.iter().filter(|&&k| scored[k].1).count();
+        let neg = tied - pos;
+        for &k in group {
+            placed[k] = if scored[k].1 {
+                (negatives_below as f64 + 0.5 * neg as f64) / n0 as f64
+            } else {
+                let above = n1 - positives_below - pos;
+                (above as f64 + 0.5 * pos as f64) / n1 as f64
+            };
+        }
+        positives_below += pos;
+        negatives_below += neg;
+        i += tied;
+    }
+    Some(placed)
+}
+
+/// How much better `new` ranks these contacts than `now`: the difference of their AUCs
+/// (new minus now) and its variance, by DeLong's method for two scores of the same contacts
+/// (the variance of each converter's difference in placement over the converters, plus the
+/// same over the others). It allows for the two scores going together: two sets of points
+/// that differ a little rank the contacts alike, and a small gain can be sure. `now` and
+/// `new` hold the same contacts in the same order. `None` when either group has fewer than
+/// two contacts.
+pub fn auc_gain(now: &[(f64, bool)], new: &[(f64, bool)]) -> Option<(f64, f64)> {
+    debug_assert!(now.iter().map(|s| s.1).eq(new.iter().map(|s| s.1)));
+    let (a, b) = (placements(now)?, placements(new)?);
+    let variance_of = |converted: bool| -> Option<(f64, f64)> {
+        let d: Vec<f64> = (0..now.len())
+            .filter(|&i| now[i].1 == converted)
+            .map(|i| b[i] - a[i])
+            .collect();
+        let n = d.len() as f64;
+        if d.len() < 2 {
+            return None;
+        }
+        let mean = d.iter().sum::<f64>() / n;
+        let var = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        Some((mean, var / n))
+    };
+    let (gain, v1) = variance_of(true)?;
+    let (_, v0) = variance_of(false)?;
+    Some((gain, v1 + v0))
 }
 
 /// `auc` for groups of contacts: (score, converters, others) per group.
@@ -293,6 +369,85 @@ mod tests {
         let grouped = [(2.0, 1, 1), (1.0, 0, 1), (3.0, 1, 0)];
         let single = [(1.0, false), (2.0, false), (2.0, true), (3.0, true)];
         assert_eq!(auc_weighted(&grouped), auc(&single));
+    }
+
+    #[test]
+    fn placements_average_to_the_auc() {
+        let scores = [
+            (1.0, false),
+            (2.0, false),
+            (2.0, true),
+            (3.0, true),
+            (0.0, true),
+        ];
+        let p = placements(&scores).unwrap();
+        // The converter at 2 is above one other and tied with one; the other at 2 is below
+        // the converter at 3 and tied with the one at 2.
+        assert!(close(p[2], 0.75) && close(p[1], 0.5));
+        let mean = |converted: bool| {
+            let v: Vec<f64> = (0..scores.len())
+                .filter(|&i| scores[i].1 == converted)
+                .map(|i| p[i])
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let a = auc(&scores).unwrap();
+        assert!(close(mean(true), a) && close(mean(false), a));
+        assert_eq!(placements(&[(1.0, true)]), None);
+    }
+
+    #[test]
+    fn auc_gain_is_the_difference_of_the_aucs_with_delongs_variance() {
+        let y = [
+            true, false, true, false, false, true, false, false, true, false,
+        ];
+        let now = [3.0, 1.0, 2.0, 2.0, 0.0, 1.0, 3.0, 1.0, 0.0, 2.0];
+        let new = [4.0, 1.0, 3.0, 2.0, 0.0, 2.0, 1.0, 1.0, 3.0, 2.0];
+        let pair = |s: &[f64]| -> Vec<(f64, bool)> { s.iter().copied().zip(y).collect() };
+        let (gain, variance) = auc_gain(&pair(&now), &pair(&new)).unwrap();
+        let diff = auc(&pair(&new)).unwrap() - auc(&pair(&now)).unwrap();
+        assert!(close(gain, diff), "{gain} against {diff}");
+        // DeLong's variance written out pair by pair.
+        let psi = |x: f64, z: f64| {
+            if x > z {
+                1.0
+            } else if x == z {
+                0.5
+            } else {
+                0.0
+            }
+        };
+        let (pos, neg): (Vec<usize>, Vec<usize>) = (0..y.len()).partition(|&i| y[i]);
+        let v10: Vec<f64> = pos
+            .iter()
+            .map(|&i| {
+                neg.iter()
+                    .map(|&j| psi(new[i], new[j]) - psi(now[i], now[j]))
+                    .sum::<f64>()
+                    / neg.len() as f64
+            })
+            .collect();
+        let v01: Vec<f64> = neg
+            .iter()
+            .map(|&j| {
+                pos.iter()
+                    .map(|&i| psi(new[i], new[j]) - psi(now[i], now[j]))
+                    .sum::<f64>()
+                    / pos.len() as f64
+            })
+            .collect();
+        let var = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64
+        };
+        let want = var(&v10) / pos.len() as f64 + var(&v01) / neg.len() as f64;
+        assert!(close(variance, want), "{variance} against {want}");
+        // The same score twice: no gain, and surely none.
+        assert_eq!(auc_gain(&pair(&now), &pair(&now)), Some((0.0, 0.0)));
+        assert_eq!(
+            auc_gain(&[(1.0, true), (0.0, false)], &[(0.0, true), (1.0, false)]),
+            None
+        );
     }
 
     #[test]

@@ -527,10 +527,9 @@ impl Report<'_> {
                 let _ = writeln!(
                     out,
                     "\nSuggested points{} (logistic regression on the rules' matches, penalty {} chosen by {FOLDS}-fold cross-validation;\n  scaled so the points add up as now in size: 1 point = {:.3} in log-odds)",
-                    if fit.adopted {
-                        ""
-                    } else {
-                        ", NOT used: no better than the current points out of fold"
+                    match &fit.refused {
+                        None => String::new(),
+                        Some(r) => format!(", NOT used: {}", r.short()),
                     },
                     fit.lambda,
                     1.0 / fit.scale
@@ -575,6 +574,20 @@ impl Report<'_> {
         }
         for (label, auc) in lines {
             let _ = writeln!(out, "  {label:<32}  {}", opt(auc, 3));
+        }
+        if let Some(fit) = &c.fit
+            && let (Some(gain), Some(se)) = (fit.evidence.gain, fit.evidence.gain_se)
+        {
+            let label = if fit.with_suggestions {
+                "gain with the suggested rules"
+            } else {
+                "gain of the suggested points"
+            };
+            let _ = writeln!(
+                out,
+                "  {label:<32}  {gain:+.3}, standard error {se:.3} (used only above {} of them)",
+                crate::calibrate::stats::Z
+            );
         }
 
         out.push_str(&thresholds_table(
@@ -769,6 +782,7 @@ impl Report<'_> {
                 folds: FOLDS,
                 with_suggested_rules: f.with_suggestions,
                 adopted: f.adopted,
+                not_adopted_because: f.refused.map(|r| r.long()),
                 rules: f
                     .points
                     .iter()
@@ -787,6 +801,8 @@ impl Report<'_> {
                 current: r4o(c.out_of_fold.current),
                 suggested: r4o(c.out_of_fold.suggested),
                 with_suggested_rules: r4o(c.out_of_fold.with_rules),
+                gain: r4o(c.fit.as_ref().and_then(|f| f.evidence.gain)),
+                gain_standard_error: r4o(c.fit.as_ref().and_then(|f| f.evidence.gain_se)),
             },
             suggested_rules: JsonSearch {
                 min_support: c.search.min_support,
@@ -981,8 +997,10 @@ struct JsonFit {
     points_per_log_odds: f64,
     folds: usize,
     with_suggested_rules: bool,
-    /// Whether the new rules use these points (they beat the current ones out of fold).
+    /// Whether the new rules use these points (they beat the current ones out of fold by
+    /// more than the noise, and chance too).
     adopted: bool,
+    not_adopted_because: Option<String>,
     rules: Vec<JsonPoints>,
 }
 
@@ -1002,6 +1020,10 @@ struct JsonOutOfFold {
     current: Option<f64>,
     suggested: Option<f64>,
     with_suggested_rules: Option<f64>,
+    /// The gain of the points fitted (with the suggested rules, when they were fitted too)
+    /// over the current ones, and its standard error.
+    gain: Option<f64>,
+    gain_standard_error: Option<f64>,
 }
 
 #[derive(Serialize)]

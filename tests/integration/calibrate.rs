@@ -335,23 +335,27 @@ fn a_target_precision_gives_a_warm_queue_that_converts_at_least_that_well() {
     assert!((reported["recall"].as_f64().unwrap() - recall).abs() < 1e-3);
 }
 
-#[test]
-fn an_outcome_the_score_does_not_tell_apart_keeps_the_threshold() {
-    // The same contacts with a coin for an outcome: the best F1 would be a threshold fitted
-    // to noise (sending nearly everyone to sales), so the warm threshold stays.
-    let env = env();
-    let mut coin = Rng(0xC0FF_EE00_D1CE_0001);
-    let csv: String = contacts()
+/// `contacts()` with a coin for an outcome: `yes` with chance `rate`, from `seed`.
+fn coin_outcomes(seed: u64, rate: f64) -> String {
+    let mut coin = Rng(seed);
+    contacts()
         .lines()
         .enumerate()
         .map(|(i, line)| match (i, line.rsplit_once(',')) {
             (0, _) | (_, None) => format!("{line}\n"),
             (_, Some((row, _))) => {
-                format!("{row},{}\n", if coin.next() < 0.3 { "yes" } else { "no" })
+                format!("{row},{}\n", if coin.next() < rate { "yes" } else { "no" })
             }
         })
-        .collect();
-    env.write("contacts.csv", csv);
+        .collect()
+}
+
+#[test]
+fn an_outcome_the_score_does_not_tell_apart_keeps_the_threshold() {
+    // The same contacts with a coin for an outcome: the best F1 would be a threshold fitted
+    // to noise (sending nearly everyone to sales), so the warm threshold stays.
+    let env = env();
+    env.write("contacts.csv", coin_outcomes(0xC0FF_EE00_D1CE_0001, 0.3));
     let out = calibrate(&env, &["--format", "json"]);
     let report: Value = serde_json::from_str(&ok(&out)).unwrap();
     let new = &report["new_rules"];
@@ -374,6 +378,61 @@ fn an_outcome_the_score_does_not_tell_apart_keeps_the_threshold() {
             .as_str()
             .unwrap()
             .contains("chance")
+    );
+}
+
+#[test]
+fn points_that_beat_the_current_ones_out_of_fold_by_luck_are_not_used() {
+    // A coin for an outcome, 10% yes: on these three coins the fitted points beat the current
+    // ones out of fold by 0.03 to 0.07 in AUC, by luck alone (about one standard error).
+    // Doing better is not enough: the gain must be clearly above its noise, and the score
+    // above chance, else the new rules keep the current points.
+    let env = env();
+    for seed in [8, 21, 30] {
+        env.write(
+            "contacts.csv",
+            coin_outcomes(0xC0FF_EE00_0000_0000 + seed, 0.1),
+        );
+        let out = calibrate(&env, &["--format", "json", "--write-rules", "new.toml"]);
+        let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+        let oof = &report["out_of_fold_auc"];
+        let (now, fitted) = (
+            oof["current"].as_f64().unwrap(),
+            oof["suggested"].as_f64().unwrap(),
+        );
+        assert!(
+            fitted > now + 0.03,
+            "seed {seed}: now {now}, fitted {fitted}"
+        );
+        let points = &report["suggested_points"];
+        assert_eq!(points["adopted"], false, "seed {seed}: {points}");
+        let why = points["not_adopted_because"].as_str().unwrap();
+        assert!(
+            why.starts_with("out of fold they gain +0.0") && why.contains("within the noise"),
+            "seed {seed}: {why}"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the suggested points are not used: out of fold they gain")
+                && err.contains("the new rules keep the current points"),
+            "{err}"
+        );
+        // The points written are the current ones, and so is the threshold (the current
+        // score tells a coin no better than chance).
+        let written = env.read("new.toml");
+        let ten = written
+            .lines()
+            .filter(|l| l.starts_with("points = 10"))
+            .count();
+        assert!(ten == 4 && !written.contains("was 10"), "{written}");
+        assert!(written.contains("warm = 20   # two signals (calibrate: was 20, kept: AUC"));
+    }
+    let text = ok(&calibrate(&env, &[]));
+    assert!(
+        text.contains(
+            "Suggested points, NOT used: not clearly better than the current points out of fold"
+        ),
+        "{text}"
     );
 }
 
