@@ -510,6 +510,9 @@ pub struct Choice {
     pub cut: Cut,
     /// Why this one: `target precision 80%`, `best F1`.
     pub by: String,
+    /// The threshold the reasons gave, when it was refused for one that separates no one
+    /// (see `choose`) and the current one kept.
+    pub refused: Option<i64>,
 }
 
 /// The rules file calibrate writes, and what it does to these contacts.
@@ -778,6 +781,18 @@ impl Calibration {
             ));
         }
         let choice = choose(&new_cuts, settings, warm_threshold.ceil() as i64, chance);
+        if let Some(t) = choice.refused {
+            notes.push(format!(
+                "the warm threshold the figures point to, {t}, would make warm {}: the warm \
+                 threshold {} is kept (set another by hand if it should move)",
+                if t <= 0 {
+                    "every contact no rule gives points to"
+                } else {
+                    "every one of these contacts"
+                },
+                fmt_number(warm_threshold)
+            ));
+        }
         let warm = choice.cut.threshold as f64;
         edits.warm = Some((
             warm,
@@ -1408,6 +1423,7 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
             return Choice {
                 cut: cuts.at(current),
                 by: format!("kept: no threshold reaches {}", percent(p)),
+                refused: None,
             };
         }
         (None, Some((c, Some(k)))) => (k, format!("capacity {c}")),
@@ -1424,6 +1440,7 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
         return Choice {
             cut: cuts.at(current),
             by: format!("kept: AUC {auc:.3}, no better than chance"),
+            refused: None,
         };
     } else if cut.threshold == current && cut.f1 <= everyone {
         by.replacen("best F1", "kept: no threshold beats sending everyone", 1)
@@ -1432,7 +1449,29 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
     } else {
         by
     };
-    Choice { cut, by }
+    // A warm threshold of 0 or below makes warm every contact no rule gives points to, and one
+    // at or below the lowest score here every one of these contacts: neither separates
+    // anyone (a best F1 gets there when few convert and the score barely tells them apart,
+    // a capacity when it takes more contacts than there are). It is never written: the
+    // current threshold stays, and the reasons say which was refused.
+    let lowest = cuts.cuts.last().map_or(i64::MIN, |c| c.threshold);
+    if cut.threshold != current && (cut.threshold <= 0 || cut.threshold <= lowest) {
+        let why = if cut.threshold <= 0 {
+            "not above 0"
+        } else {
+            "the lowest score here"
+        };
+        return Choice {
+            cut: cuts.at(current),
+            by: format!("kept: {} ({by}) is {why}", cut.threshold),
+            refused: Some(cut.threshold),
+        };
+    }
+    Choice {
+        cut,
+        by,
+        refused: None,
+    }
 }
 
 /// Trimmed the way the engine trims a cell: ASCII whitespace, then any Unicode whitespace
@@ -1611,6 +1650,33 @@ mod tests {
         };
         assert_eq!(clear.refusal(), None);
         assert_eq!(Evidence::default().refusal(), Some(Refusal::NotMeasured));
+    }
+
+    #[test]
+    fn a_warm_threshold_that_separates_no_one_is_never_suggested() {
+        // Few convert, and the score barely tells them apart: the best F1 short of sending
+        // everyone is at -5, which would make warm every contact no rule gives points to.
+        let weak = cuts(&[(20, 1, 10), (0, 10, 100), (-5, 10, 90), (-10, 1, 30)]);
+        assert_eq!(weak.best_f1_short_of_all().unwrap().threshold, -5);
+        let choice = choose(&weak, &no_targets(), 20, None);
+        assert_eq!(choice.cut.threshold, 20);
+        assert_eq!(choice.refused, Some(-5));
+        assert_eq!(choice.by, "kept: -5 (best F1) is not above 0");
+        // A capacity larger than the file would take the lowest score, every contact.
+        let capacity = Settings {
+            capacity: Some(1000),
+            ..no_targets()
+        };
+        let useful = cuts(&[(30, 9, 10), (20, 6, 10), (10, 1, 10)]);
+        let choice = choose(&useful, &capacity, 20, None);
+        assert_eq!((choice.cut.threshold, choice.refused), (20, Some(10)));
+        assert_eq!(
+            choice.by,
+            "kept: 10 (capacity 1000) is the lowest score here"
+        );
+        // Above 0 and above the lowest score, it is suggested as before.
+        let choice = choose(&useful, &no_targets(), 10, None);
+        assert_eq!((choice.cut.threshold, choice.refused), (20, None));
     }
 
     #[test]
