@@ -337,7 +337,10 @@ impl Dataset {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub target_precision: Option<f64>,
+    /// `--capacity`, else the rules' `[balance] sales_capacity` (see `capacity_from_rules`).
     pub capacity: Option<u64>,
+    /// Whether `capacity` is the rules' `sales_capacity` (no `--capacity` was given).
+    pub capacity_from_rules: bool,
     /// Fit and write the suggested rules too.
     pub add_suggested: bool,
     /// The columns to look for new rules in.
@@ -349,6 +352,18 @@ pub struct Settings {
     pub outcome: String,
     pub outcome_column: usize,
     pub as_of: Date,
+}
+
+impl Settings {
+    /// The capacity's name, as the reasons for a threshold give it: `capacity` for
+    /// `--capacity`, `sales_capacity` for the rules'.
+    pub fn capacity_name(&self) -> &'static str {
+        if self.capacity_from_rules {
+            "sales_capacity"
+        } else {
+            "capacity"
+        }
+    }
 }
 
 /// How one rule does.
@@ -1385,7 +1400,7 @@ fn rescore(
 }
 
 /// The warm threshold for the new file: the lowest that meets `--target-precision`, and
-/// within `--capacity` when both are given; else the best F1, unless the score does no
+/// within the capacity (`--capacity`, else the rules' `sales_capacity`) when both are given; else the best F1, unless the score does no
 /// better than chance (`chance`: its AUC), when the best F1 is noise and the threshold is kept.
 fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -> Choice {
     let percent = |p: f64| format!("{}%", fmt_number((p * 1000.0).round() / 10.0));
@@ -1393,6 +1408,7 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
         .target_precision
         .map(|p| (p, cuts.for_precision(p)));
     let capacity = settings.capacity.map(|c| (c, cuts.for_capacity(c)));
+    let name = settings.capacity_name();
     // The best F1 that leaves someone in marketing, if it does better than sending everyone;
     // else (the score does not pick converters out) the threshold there is.
     let everyone = cuts.cuts.last().map_or(0.0, |c| c.f1);
@@ -1408,7 +1424,7 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
             } else {
                 (
                     k,
-                    format!("capacity {c}; target precision {} met", percent(p)),
+                    format!("{name} {c}; target precision {} met", percent(p)),
                 )
             }
         }
@@ -1417,7 +1433,7 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
         // current one stays, raised to the capacity's when that is higher.
         (Some((p, None)), Some((c, Some(k)))) if k.threshold > current => (
             k,
-            format!("capacity {c}; no threshold reaches {}", percent(p)),
+            format!("{name} {c}; no threshold reaches {}", percent(p)),
         ),
         (Some((p, None)), _) => {
             return Choice {
@@ -1426,10 +1442,10 @@ fn choose(cuts: &Cuts, settings: &Settings, current: i64, chance: Option<f64>) -
                 refused: None,
             };
         }
-        (None, Some((c, Some(k)))) => (k, format!("capacity {c}")),
+        (None, Some((c, Some(k)))) => (k, format!("{name} {c}")),
         (None, Some((c, None))) => (
             best(),
-            format!("best F1; the top score alone has more than {c} contacts"),
+            format!("best F1; the top score alone has more than {c} contacts ({name})"),
         ),
         (None, None) => (best(), "best F1".to_string()),
     };
@@ -1583,6 +1599,7 @@ mod tests {
         Settings {
             target_precision: None,
             capacity: None,
+            capacity_from_rules: false,
             add_suggested: false,
             columns: Vec::new(),
             rules_path: "rules.toml".into(),
@@ -1673,6 +1690,17 @@ mod tests {
         assert_eq!(
             choice.by,
             "kept: 10 (capacity 1000) is the lowest score here"
+        );
+        // The rules' sales capacity is named as such.
+        let sales = Settings {
+            capacity: Some(10),
+            capacity_from_rules: true,
+            ..no_targets()
+        };
+        let choice = choose(&useful, &sales, 10, None);
+        assert_eq!(
+            (choice.cut.threshold, choice.by.as_str()),
+            (30, "sales_capacity 10")
         );
         // Above 0 and above the lowest score, it is suggested as before.
         let choice = choose(&useful, &no_targets(), 10, None);

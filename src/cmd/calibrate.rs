@@ -39,7 +39,10 @@ Examples:
   # For a script; leave out a column filled in after the sale
   leadsort calibrate --outcome won --ignore-columns \"Close Date\" --format json history.csv
 
-Contacts whose outcome cell is empty are left out (and counted). Disqualified
+Contacts whose outcome cell is empty are left out (and counted).
+Without --capacity, the rules' [balance] sales_capacity is the capacity: what
+sales takes in one run of classify, as if this file were one run (give
+--capacity for a history of many runs). Disqualified
 contacts never reach sales, so the score analyses leave them out.
 Lift: how much more often a group converts than everyone (2.0: twice as often).
 AUC: the chance that a converter scores above a contact who did not convert
@@ -79,7 +82,8 @@ pub struct Args {
     pub target_precision: Option<f64>,
 
     /// Find the threshold that sends sales at most N of these contacts, and suggest it
-    /// (with --target-precision: the higher of the two)
+    /// (with --target-precision: the higher of the two) [default: `[balance] sales_capacity`
+    /// in the rules, if above 0]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub capacity: Option<u64>,
 
@@ -230,9 +234,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             data.left_out
         )));
     }
+    // What sales can take: --capacity, else what classify would let through in one run.
+    let sales_capacity = (rules.balance.as_ref())
+        .and_then(|b| b.sales_capacity)
+        .filter(|&c| c > 0);
     let settings = Settings {
         target_precision: args.target_precision,
-        capacity: args.capacity,
+        capacity: args.capacity.or(sales_capacity),
+        capacity_from_rules: args.capacity.is_none() && sales_capacity.is_some(),
         add_suggested: args.add_suggested,
         columns,
         rules_path: rules_path.clone(),
@@ -685,6 +694,23 @@ impl Report<'_> {
             pct(n.sales.precision),
             pct(n.sales.recall),
         );
+        if let Some(capacity) = self.settings.capacity {
+            let sent = n.sales.contacts;
+            let _ = writeln!(
+                out,
+                "  {}: the new warm queue's {sent} contacts are {}",
+                if self.settings.capacity_from_rules {
+                    format!("sales capacity {capacity} ([balance] sales_capacity in the rules)")
+                } else {
+                    format!("capacity {capacity} (--capacity)")
+                },
+                if sent > capacity {
+                    format!("{} more than that", sent - capacity)
+                } else {
+                    "within it".to_string()
+                }
+            );
+        }
         let _ = writeln!(
             out,
             "  the warm queue now: {} contacts, converting at {}, with {} of the converters",
@@ -840,6 +866,14 @@ impl Report<'_> {
                 written: self.written.map(|p| p.display().to_string()),
                 warm: c.new_rules.warm,
                 chosen_by: c.choice.by.clone(),
+                capacity: self.settings.capacity,
+                capacity_from: self.settings.capacity.map(|_| {
+                    if self.settings.capacity_from_rules {
+                        "sales_capacity"
+                    } else {
+                        "--capacity"
+                    }
+                }),
                 hot_raised_to: c.new_rules.hot_raised,
                 added_rules: c.new_rules.added,
                 failing_tests: c.new_rules.failing_tests,
@@ -864,7 +898,8 @@ fn thresholds_table(title: &str, warm: &str, t: &Thresholds, settings: &Settings
         ));
     }
     if let Some(n) = settings.capacity {
-        rows.push((format!("capacity: at most {n} contacts"), t.capacity));
+        let name = settings.capacity_name();
+        rows.push((format!("{name}: at most {n} contacts"), t.capacity));
     }
     rows.push(("best F1".to_string(), t.best_f1));
     let w = rows
@@ -1058,6 +1093,10 @@ struct JsonNewRules {
     written: Option<String>,
     warm: f64,
     chosen_by: String,
+    /// The capacity the threshold was chosen within, and where it comes from: `--capacity`
+    /// or the rules' `sales_capacity`.
+    capacity: Option<u64>,
+    capacity_from: Option<&'static str>,
     hot_raised_to: Option<f64>,
     added_rules: usize,
     failing_tests: usize,

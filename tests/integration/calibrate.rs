@@ -522,6 +522,59 @@ fn a_capacity_gives_a_threshold_that_sends_at_most_that_many() {
 }
 
 #[test]
+fn the_rules_sales_capacity_is_the_capacity_unless_one_is_given() {
+    // Sales takes 300 a run: the best F1 alone would send it some 1,600 of these contacts.
+    let env = env();
+    env.write(
+        "rules.toml",
+        format!("{RULES}\n[balance]\nsales_capacity = 300\n"),
+    );
+    let report = json(&env, &[]);
+    let new = &report["new_rules"];
+    assert_eq!(new["chosen_by"], "sales_capacity 300", "{new}");
+    assert_eq!(new["capacity"], 300);
+    assert_eq!(new["capacity_from"], "sales_capacity");
+    assert!(
+        new["warm_queue"]["contacts"].as_u64().unwrap() <= 300,
+        "{new}"
+    );
+    assert!(
+        report["thresholds"]["current"]["capacity"]["contacts"]
+            .as_u64()
+            .unwrap()
+            <= 300
+    );
+    let text = ok(&calibrate(&env, &[]));
+    assert!(
+        text.contains("  sales_capacity: at most 300 contacts "),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "sales capacity 300 ([balance] sales_capacity in the rules): the new warm queue's "
+        ),
+        "{text}"
+    );
+    // --capacity is what sales can take of these contacts: it wins.
+    let report = json(&env, &["--capacity", "500"]);
+    assert_eq!(report["new_rules"]["chosen_by"], "capacity 500");
+    assert_eq!(report["new_rules"]["capacity_from"], "--capacity");
+    // A capacity of 0 (a week without room) sets no threshold.
+    env.write(
+        "rules.toml",
+        format!("{RULES}\n[balance]\nsales_capacity = 0\n"),
+    );
+    let report = json(&env, &[]);
+    assert!(report["new_rules"]["capacity"].is_null());
+    assert!(
+        report["new_rules"]["chosen_by"]
+            .as_str()
+            .unwrap()
+            .contains("best F1")
+    );
+}
+
+#[test]
 fn empty_outcomes_are_left_out_and_counted() {
     let report = json(&env(), &[]);
     assert_eq!(report["outcome"]["left_out_empty"], 40);
