@@ -183,13 +183,15 @@ pub struct Matched {
     pub points: f64,
 }
 
-/// How often one outcome value occurred (trimmed, lower case), and whether it counts as
-/// converted.
+/// How often one outcome value occurred (trimmed, lower case), whether it counts as
+/// converted, and whether its contacts were left out (in neither `--positive` nor
+/// `--negative`, when `--negative` is given).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutcomeValue {
     pub value: String,
     pub contacts: u64,
     pub positive: bool,
+    pub left_out: bool,
 }
 
 /// Every contact with an outcome, held in memory: calibrate needs them all at once.
@@ -208,6 +210,9 @@ pub struct Dataset {
     hit_points: Vec<f64>,
     /// Contacts whose outcome cell is empty: left out.
     pub left_out: u64,
+    /// Contacts whose outcome is in neither `positive` nor `negative` (with `negative`):
+    /// left out.
+    pub other_outcome: u64,
     /// Rows that could not be read.
     pub rejected: u64,
     pub outcome_values: Vec<OutcomeValue>,
@@ -215,13 +220,16 @@ pub struct Dataset {
 
 impl Dataset {
     /// Read every contact, scoring it with `engine`. `positive`: the outcome values (trimmed,
-    /// lower case) that count as converted. `keep`: per column, whether to keep its cells
-    /// (see `Column::kept`): the columns the engine reads must be kept.
+    /// lower case) that count as converted; `negative`, when given, those that count as not
+    /// converted, any other leaving its contact out (else every other counts as not
+    /// converted). `keep`: per column, whether to keep its cells (see `Column::kept`): the
+    /// columns the engine reads must be kept.
     pub fn read(
         input: &mut Input,
         engine: &Engine,
         outcome: usize,
         positive: &[String],
+        negative: Option<&[String]>,
         keep: &[bool],
     ) -> Result<Dataset> {
         let header = input.header().names.clone();
@@ -255,7 +263,12 @@ impl Dataset {
             }
             let value = fold(cell);
             let converted = positive.contains(&value);
+            let counted = converted || negative.is_none_or(|n| n.contains(&value));
             *values.entry(value).or_default() += 1;
+            if !counted {
+                data.other_outcome += 1;
+                continue;
+            }
             engine.evaluate(&record, &mut scratch, &mut out);
             data.converted.push(converted);
             data.score.push(out.score);
@@ -292,10 +305,14 @@ impl Dataset {
         }
         let mut values: Vec<OutcomeValue> = values
             .into_iter()
-            .map(|(value, contacts)| OutcomeValue {
-                positive: positive.contains(&value),
-                value,
-                contacts,
+            .map(|(value, contacts)| {
+                let positive = positive.contains(&value);
+                OutcomeValue {
+                    left_out: !positive && negative.is_some_and(|n| !n.contains(&value)),
+                    positive,
+                    value,
+                    contacts,
+                }
             })
             .collect();
         values.sort_by(|a, b| b.contacts.cmp(&a.contacts).then(a.value.cmp(&b.value)));
@@ -595,7 +612,8 @@ impl Calibration {
             return Err(Error::Data(format!(
                 "{}: {} of the {} contacts with an outcome in column `{}` (and not disqualified) \
                  converted: calibrate needs converters and others\n\
-                 the values that count as converted are set with --positive",
+                 the values that count as converted are set with --positive (and with \
+                 --negative, those that do not)",
                 settings.input, scored.converted, scored.contacts, settings.outcome
             )));
         }
@@ -1563,6 +1581,42 @@ mod tests {
     }
 
     #[test]
+    fn with_negative_values_other_outcomes_are_left_out_and_counted() {
+        let csv = "title,outcome\nVP,Won\nIntern,lost\nVP,No decision\nCEO, WON \nCTO,\n\
+                   Intern,no decision\nVP,Closed lost\n";
+        let rules = crate::rules::from_str(
+            std::path::Path::new("r.toml"),
+            "version = 1\n[tiers]\nwarm = 10\n[[rule]]\nname = \"VP\"\n\
+             when = { field = \"title\", equals = \"vp\" }\npoints = 20\n",
+        )
+        .unwrap();
+        let read = |negative: Option<&[String]>| {
+            let options = crate::input::Options::default();
+            let source = Box::new(std::io::Cursor::new(csv.as_bytes().to_vec()));
+            let mut input = Input::from_reader(source, "c.csv".into(), &options).unwrap();
+            let as_of = jiff::civil::date(2026, 11, 27);
+            let engine = Engine::compile(&rules, input.header(), as_of).unwrap();
+            let positive = ["won".to_string()];
+            Dataset::read(&mut input, &engine, 1, &positive, negative, &[true; 2]).unwrap()
+        };
+        // Without --negative, every other value counts as not converted.
+        let all = read(None);
+        assert_eq!((all.len(), all.left_out, all.other_outcome), (6, 1, 0));
+        assert!(all.outcome_values.iter().all(|v| !v.left_out));
+        // With it, "no decision" is neither: those two contacts are left out.
+        let negative = ["lost".to_string(), "closed lost".to_string()];
+        let some = read(Some(&negative));
+        assert_eq!((some.len(), some.left_out, some.other_outcome), (4, 1, 2));
+        assert_eq!(some.converted, [true, false, true, false]);
+        assert_eq!(some.score, [20, 0, 0, 20]);
+        let left_out: Vec<(&str, u64)> = (some.outcome_values.iter())
+            .filter(|v| v.left_out)
+            .map(|v| (v.value.as_str(), v.contacts))
+            .collect();
+        assert_eq!(left_out, [("no decision", 2)]);
+    }
+
+    #[test]
     fn columns_not_kept_hold_no_cells_and_read_as_empty() {
         let csv =
             "id,title,notes,won\n1,VP Sales,call back,yes\n2,Intern,long note,no\n3,VP Ops,,yes\n";
@@ -1578,7 +1632,7 @@ mod tests {
             let mut input = Input::from_reader(source, "c.csv".into(), &options).unwrap();
             let as_of = jiff::civil::date(2026, 11, 27);
             let engine = Engine::compile(&rules, input.header(), as_of).unwrap();
-            Dataset::read(&mut input, &engine, 3, &["yes".to_string()], keep).unwrap()
+            Dataset::read(&mut input, &engine, 3, &["yes".to_string()], None, keep).unwrap()
         };
         let all = read(&[true; 4]);
         let some = read(&[false, true, false, true]);

@@ -36,14 +36,19 @@ Examples:
   leadsort calibrate --outcome converted --capacity 200 \\
       --write-rules rules-calibrated.toml --add-suggested contacts.csv
 
+  # Lost deals did not convert; leave out those with no decision yet
+  leadsort calibrate --outcome \"Sales Status\" --positive won --negative \"lost,closed lost\" \\
+      contacts.csv
+
   # For a script; leave out a column filled in after the sale
   leadsort calibrate --outcome won --ignore-columns \"Close Date\" --format json history.csv
 
-Contacts whose outcome cell is empty are left out (and counted).
+Contacts whose outcome cell is empty are left out (and counted); with
+--negative, so are those whose outcome is in neither list. Disqualified
+contacts never reach sales, so the score analyses leave them out.
 Without --capacity, the rules' [balance] sales_capacity is the capacity: what
 sales takes in one run of classify, as if this file were one run (give
---capacity for a history of many runs). Disqualified
-contacts never reach sales, so the score analyses leave them out.
+--capacity for a history of many runs).
 Lift: how much more often a group converts than everyone (2.0: twice as often).
 AUC: the chance that a converter scores above a contact who did not convert
 (0.5: a coin toss; 1.0: every converter first). Out of fold: points fitted on
@@ -66,7 +71,7 @@ pub struct Args {
     pub outcome: String,
 
     /// The outcome values that count as converted, comma-separated, in any case; any other
-    /// value counts as not converted
+    /// value counts as not converted, unless --negative is given
     #[arg(
         long,
         value_name = "VALUES",
@@ -74,6 +79,12 @@ pub struct Args {
         default_value = "true,yes,1,won,converted,y"
     )]
     pub positive: Vec<String>,
+
+    /// The outcome values that count as not converted, comma-separated, in any case (e.g.
+    /// lost): contacts with a value in neither --positive nor --negative (no decision yet) are
+    /// left out, and counted
+    #[arg(long, value_name = "VALUES", value_delimiter = ',')]
+    pub negative: Option<Vec<String>>,
 
     /// Find the lowest threshold whose contacts convert at least this often (0 to 1, e.g.
     /// 0.8), allowing for chance (95% sure: a small file needs a margin), and suggest it as
@@ -164,6 +175,23 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
             "--positive needs at least one value, such as won".into(),
         ));
     }
+    let negative: Option<Vec<String>> = args.negative.as_ref().map(|values| {
+        values
+            .iter()
+            .map(|n| crate::calibrate::fold(crate::calibrate::trim(n)))
+            .filter(|n| !n.is_empty())
+            .collect()
+    });
+    if negative.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::Usage(
+            "--negative needs at least one value, such as lost".into(),
+        ));
+    }
+    if let Some(both) = (negative.iter().flatten()).find(|n| positive.contains(n)) {
+        return Err(Error::Usage(format!(
+            "`{both}` is given to both --positive and --negative: a value counts as one or the other"
+        )));
+    }
     let rules_path = args.rules.path();
     let outputs: Vec<PathBuf> = args
         .write_rules
@@ -215,7 +243,14 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         keep[c] = true;
     }
 
-    let data = Dataset::read(&mut input, &engine, outcome, &positive, &keep)?;
+    let data = Dataset::read(
+        &mut input,
+        &engine,
+        outcome,
+        &positive,
+        negative.as_deref(),
+        &keep,
+    )?;
     if data.rejected > 0 {
         ui.warn_even_quiet(&format!(
             "{} of {} could not be read and were left out (leadsort classify --rejected FILE shows them)",
@@ -227,8 +262,16 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         ui.warn(&crate::input::not_utf8_warning(input.name(), first));
     }
     if data.is_empty() {
+        let other = if negative.is_some() {
+            format!(
+                ", {} with an outcome in neither --positive nor --negative",
+                data.other_outcome
+            )
+        } else {
+            String::new()
+        };
         return Err(Error::Data(format!(
-            "{}: no contact has an outcome in column `{}` ({} left out with an empty cell)",
+            "{}: no contact has an outcome in column `{}` ({} left out with an empty cell{other})",
             input.name(),
             input.header().names[outcome],
             data.left_out
@@ -261,6 +304,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         rules: &rules,
         settings: &settings,
         positive: &positive,
+        negative: negative.as_deref(),
         written: args.write_rules.as_ref(),
     };
     let text = match args.format {
@@ -357,6 +401,7 @@ struct Report<'a> {
     rules: &'a Rules,
     settings: &'a Settings,
     positive: &'a [String],
+    negative: Option<&'a [String]>,
     written: Option<&'a PathBuf>,
 }
 
@@ -395,9 +440,12 @@ impl Report<'_> {
         // 1. Conversion overall and per tier.
         let _ = writeln!(
             out,
-            "\nOutcome: column `{}`; converted when it is {}",
+            "\nOutcome: column `{}`; converted when it is {}{}",
             self.settings.outcome,
-            self.positive.join(", ")
+            self.positive.join(", "),
+            self.negative
+                .map(|n| format!("; not converted when it is {}", n.join(", ")))
+                .unwrap_or_default()
         );
         let _ = writeln!(
             out,
@@ -408,8 +456,17 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
-            "  left out: {} with an empty outcome cell, {} rows that could not be read",
-            self.data.left_out, self.data.rejected
+            "  left out: {} with an empty outcome cell, {}{} rows that could not be read",
+            self.data.left_out,
+            if self.negative.is_some() {
+                format!(
+                    "{} with another outcome (neither --positive nor --negative), ",
+                    plural(self.data.other_outcome, "contact")
+                )
+            } else {
+                String::new()
+            },
+            self.data.rejected
         );
         let shown: Vec<String> = self
             .data
@@ -421,7 +478,11 @@ impl Report<'_> {
                     "{} {}{}",
                     v.value,
                     v.contacts,
-                    if v.positive { " (converted)" } else { "" }
+                    match (v.positive, v.left_out) {
+                        (true, _) => " (converted)",
+                        (_, true) => " (left out)",
+                        _ => "",
+                    }
                 )
             })
             .collect();
@@ -753,10 +814,12 @@ impl Report<'_> {
             outcome: JsonOutcome {
                 column: self.settings.outcome.clone(),
                 positive: self.positive.to_vec(),
+                negative: self.negative.map(<[String]>::to_vec),
                 contacts: all.contacts,
                 converted: all.converted,
                 rate: r4o(all.rate()),
                 left_out_empty: self.data.left_out,
+                left_out_other: self.data.other_outcome,
                 rejected: self.data.rejected,
                 values: self
                     .data
@@ -766,6 +829,7 @@ impl Report<'_> {
                         value: v.value.clone(),
                         contacts: v.contacts,
                         converted: v.positive,
+                        left_out: v.left_out,
                     })
                     .collect(),
             },
@@ -965,10 +1029,14 @@ struct JsonReport {
 struct JsonOutcome {
     column: String,
     positive: Vec<String>,
+    /// `--negative`, when given.
+    negative: Option<Vec<String>>,
     contacts: u64,
     converted: u64,
     rate: Option<f64>,
     left_out_empty: u64,
+    /// With `--negative`: contacts whose outcome is in neither list.
+    left_out_other: u64,
     rejected: u64,
     values: Vec<JsonValue>,
 }
@@ -978,6 +1046,8 @@ struct JsonValue {
     value: String,
     contacts: u64,
     converted: bool,
+    /// In neither `--positive` nor `--negative` (with `--negative`): its contacts left out.
+    left_out: bool,
 }
 
 #[derive(Serialize)]

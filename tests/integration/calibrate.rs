@@ -589,6 +589,71 @@ fn empty_outcomes_are_left_out_and_counted() {
 }
 
 #[test]
+fn with_negative_values_other_outcomes_are_left_out_and_counted() {
+    // A quarter of the contacts who did not convert have no decision yet.
+    let env = env();
+    let mut undecided = 0;
+    let csv: String = contacts()
+        .lines()
+        .map(|line| match line.strip_suffix(",no") {
+            Some(row) if row.split(',').next().unwrap().parse::<u32>().unwrap() % 4 == 0 => {
+                undecided += 1;
+                format!("{row},No decision\n")
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    env.write("contacts.csv", csv);
+    // Without --negative they count as not converted.
+    let report = json(&env, &[]);
+    assert_eq!(report["outcome"]["contacts"], 3960);
+    assert_eq!(report["outcome"]["left_out_other"], 0);
+    let report = json(&env, &["--negative", " NO "]);
+    let outcome = &report["outcome"];
+    assert_eq!(outcome["negative"], serde_json::json!(["no"]));
+    assert_eq!(outcome["contacts"], 3960 - undecided);
+    assert_eq!(outcome["converted"], 1511);
+    assert_eq!(outcome["left_out_empty"], 40);
+    assert_eq!(outcome["left_out_other"], undecided);
+    let values = outcome["values"].as_array().unwrap();
+    let value = |v: &str| values.iter().find(|x| x["value"] == v).unwrap().clone();
+    assert_eq!(value("no decision")["left_out"], true);
+    assert_eq!(value("no decision")["contacts"], undecided);
+    assert_eq!(
+        (
+            value("no")["left_out"].clone(),
+            value("yes")["left_out"].clone()
+        ),
+        (false.into(), false.into())
+    );
+    let text = ok(&calibrate(&env, &["--negative", "no"]));
+    assert!(
+        text.contains(
+            "converted when it is true, yes, 1, won, converted, y; not converted when it is no\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "left out: 40 with an empty outcome cell, {undecided} contacts with another outcome \
+             (neither --positive nor --negative), 0 rows that could not be read"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("no decision {undecided} (left out)")),
+        "{text}"
+    );
+    // A value cannot be both.
+    let out = calibrate(&env, &["--positive", "yes,maybe", "--negative", "no,Maybe"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`maybe` is given to both --positive and --negative"),
+    );
+}
+
+#[test]
 fn the_same_input_gives_the_same_bytes() {
     let env = env();
     for format in ["text", "json"] {
