@@ -579,14 +579,23 @@ impl Report<'_> {
             c.scored.contacts
         );
 
-        // 4. Thresholds on the current score.
+        // 4. Thresholds on the current score. Both tables of thresholds have their columns in
+        // the same place, however long the reasons for the suggested warm threshold are.
         let warm = fmt_number(c.warm_threshold);
-        out.push_str(&thresholds_table(
+        let now = ThresholdRows::new(
             "Thresholds on the current score",
-            &format!("warm queue now (warm = {warm})"),
+            format!("warm queue now (warm = {warm})"),
             &c.current,
             self.settings,
-        ));
+        );
+        let new = ThresholdRows::new(
+            "Thresholds on the new rules' score",
+            format!("suggested warm ({})", c.choice.by),
+            &c.suggested,
+            self.settings,
+        );
+        let width = now.width().max(new.width());
+        out.push_str(&now.render(width));
 
         // 5. Suggested points.
         match &c.fit {
@@ -660,12 +669,7 @@ impl Report<'_> {
             );
         }
 
-        out.push_str(&thresholds_table(
-            "Thresholds on the new rules' score",
-            &format!("suggested warm ({})", c.choice.by),
-            &c.suggested,
-            self.settings,
-        ));
+        out.push_str(&new.render(width));
 
         // 6. Suggested rules.
         let s = &c.search;
@@ -951,59 +955,75 @@ impl Report<'_> {
     }
 }
 
-/// Thresholds on one score, as a table.
-fn thresholds_table(title: &str, warm: &str, t: &Thresholds, settings: &Settings) -> String {
-    let mut rows: Vec<(String, Option<Cut>)> = vec![(warm.to_string(), Some(t.warm))];
-    if let Some(p) = settings.target_precision {
-        let percent = fmt_number((p * 1000.0).round() / 10.0);
-        rows.push((
-            format!("target: converting at {percent}%, 95% sure"),
-            t.target,
-        ));
+/// Thresholds on one score, as the rows of a table: a label and the cut, if any.
+struct ThresholdRows {
+    title: &'static str,
+    rows: Vec<(String, Option<Cut>)>,
+}
+
+impl ThresholdRows {
+    fn new(title: &'static str, warm: String, t: &Thresholds, settings: &Settings) -> Self {
+        let mut rows: Vec<(String, Option<Cut>)> = vec![(warm, Some(t.warm))];
+        if let Some(p) = settings.target_precision {
+            let percent = fmt_number((p * 1000.0).round() / 10.0);
+            rows.push((
+                format!("target: converting at {percent}%, 95% sure"),
+                t.target,
+            ));
+        }
+        if let Some(n) = settings.capacity {
+            let name = settings.capacity_name();
+            rows.push((format!("{name}: at most {n} contacts"), t.capacity));
+        }
+        rows.push(("best F1".to_string(), t.best_f1));
+        ThresholdRows { title, rows }
     }
-    if let Some(n) = settings.capacity {
-        let name = settings.capacity_name();
-        rows.push((format!("{name}: at most {n} contacts"), t.capacity));
+
+    /// The width of the labels' column: the longest label, or the title (which starts two
+    /// columns left of the labels).
+    fn width(&self) -> usize {
+        (self.rows.iter())
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(self.title.chars().count().saturating_sub(2))
     }
-    rows.push(("best F1".to_string(), t.best_f1));
-    let w = rows
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(title.chars().count() - 2);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n{:<w$}  {:>9}{:>10}{:>12}{:>17}{:>6}",
-        title,
-        "threshold",
-        "contacts",
-        "converting",
-        "converters kept",
-        "F1",
-        w = w + 2
-    );
-    for (label, cut) in rows {
-        match cut {
-            Some(c) => {
-                let _ = writeln!(
-                    out,
-                    "  {:<w$}  {:>9}{:>10}{:>12}{:>17}{:>6.2}",
-                    label,
-                    c.threshold,
-                    c.contacts,
-                    pct(c.precision),
-                    pct(c.recall),
-                    c.f1
-                );
-            }
-            None => {
-                let _ = writeln!(out, "  {label:<w$}  {:>9}", "none");
+
+    /// The table, its labels `w` wide (at least `width()`).
+    fn render(&self, w: usize) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "\n{:<w$}  {:>9}{:>10}{:>12}{:>17}{:>6}",
+            self.title,
+            "threshold",
+            "contacts",
+            "converting",
+            "converters kept",
+            "F1",
+            w = w + 2
+        );
+        for (label, cut) in &self.rows {
+            match cut {
+                Some(c) => {
+                    let _ = writeln!(
+                        out,
+                        "  {:<w$}  {:>9}{:>10}{:>12}{:>17}{:>6.2}",
+                        label,
+                        c.threshold,
+                        c.contacts,
+                        pct(c.precision),
+                        pct(c.recall),
+                        c.f1
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "  {label:<w$}  {:>9}", "none");
+                }
             }
         }
+        out
     }
-    out
 }
 
 #[derive(Serialize)]

@@ -456,6 +456,35 @@ fn a_target_precision_no_threshold_reaches_keeps_the_threshold() {
 }
 
 #[test]
+fn both_tables_of_thresholds_have_their_columns_in_the_same_place() {
+    // The reasons for the suggested warm threshold make a long label in the second table.
+    let text = ok(&calibrate(&env(), &["--target-precision", "0.999"]));
+    assert!(
+        text.contains("suggested warm (kept: no threshold reaches 99.9%)"),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let mut ends = Vec::new();
+    for (i, title) in lines.iter().enumerate() {
+        if !title.starts_with("Thresholds on") {
+            continue;
+        }
+        // Where the threshold column ends: every row's threshold (or `none`) ends there.
+        let end = title.find("threshold  contacts").unwrap() + "threshold".len();
+        ends.push(end);
+        for row in lines[i + 1..].iter().take_while(|l| !l.is_empty()) {
+            let (head, tail) = row.split_at(end);
+            assert!(
+                !head.ends_with(' ') && (tail.is_empty() || tail.starts_with(' ')),
+                "misaligned:\n{title}\n{row}"
+            );
+        }
+    }
+    assert_eq!(ends.len(), 2, "{text}");
+    assert_eq!(ends[0], ends[1], "{text}");
+}
+
+#[test]
 fn warnings_the_new_rules_would_get_from_check_are_said() {
     // "Asked for a demo" in a group capped at its 10 points: the fitted points (the demo is
     // the strongest signal) go over the cap, which `check` warns about; calibrate says so.
