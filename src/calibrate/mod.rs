@@ -493,6 +493,10 @@ impl Refusal {
     pub fn long(&self) -> String {
         match *self {
             Refusal::NotMeasured => "no fold has converters and others to measure them on".into(),
+            Refusal::WithinNoise { gain, .. } if gain <= 0.0 => format!(
+                "out of fold they do no better than the current points (a gain of {gain:+.3} in \
+                 AUC)"
+            ),
             Refusal::WithinNoise { gain, margin } => format!(
                 "out of fold they gain {gain:+.3} in AUC over the current points, within the \
                  noise (a gain counts above {margin:.3}, {} standard errors)",
@@ -805,15 +809,21 @@ impl Calibration {
         } else {
             stats::no_better_than_chance(&as_f64(&new_scores))
         };
+        let choice = choose(&new_cuts, settings, warm_threshold.ceil() as i64, chance);
         if let Some(a) = chance {
+            // A threshold for a target or a capacity still moves: it is not fitted to noise.
+            let kept = if choice.by.starts_with("kept: AUC") {
+                ": the warm threshold is kept, as any other would be fitted to noise"
+            } else {
+                ""
+            };
             notes.push(format!(
                 "the score tells converters apart no better than chance (AUC {a:.3} over {} \
-                 contacts): the warm threshold is kept, as any other would be fitted to noise; \
-                 is `--outcome` the column meant, and do the rules read what converts?",
+                 contacts){kept}; is `--outcome` the column meant, and do the rules read what \
+                 converts?",
                 new_scores.len()
             ));
         }
-        let choice = choose(&new_cuts, settings, warm_threshold.ceil() as i64, chance);
         if let Some(t) = choice.refused {
             notes.push(format!(
                 "the warm threshold the figures point to, {t}, would make warm {}: the warm \

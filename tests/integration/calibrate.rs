@@ -367,7 +367,18 @@ fn an_outcome_the_score_does_not_tell_apart_keeps_the_threshold() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("the score tells converters apart no better than chance"),
+        err.contains("the score tells converters apart no better than chance")
+            && err.contains("contacts): the warm threshold is kept, as any other"),
+        "{err}"
+    );
+    // A capacity still moves it (it is not fitted to noise), and the warning does not say
+    // it is kept.
+    let out = calibrate(&env, &["--format", "json", "--capacity", "300"]);
+    let report: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(report["new_rules"]["chosen_by"], "capacity 300");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no better than chance") && !err.contains("the warm threshold is kept"),
         "{err}"
     );
     // With a signal it does tell apart, the best F1 moves the threshold as before.
