@@ -728,23 +728,15 @@ impl Calibration {
         } else {
             fitter.fit(&every)
         };
+        // The score and outcome of the scored contact at a position: now, and held out.
         let now = |pos: usize| (data.score[rows[pos]] as f64, data.converted[rows[pos]]);
-        let rows_ref = &rows;
-        let held_out = |held: &[f64]| -> Vec<(f64, bool)> {
-            (0..rows_ref.len())
-                .map(|pos| (held[pos], data.converted[rows_ref[pos]]))
-                .collect()
-        };
+        let held_out = |held: &[f64], pos: usize| (held[pos], data.converted[rows[pos]]);
         let out_of_fold = OutOfFold {
             current: mean_fold_auc(rows.len(), now),
-            suggested: (base_fit.as_ref()).and_then(|f| {
-                let held = held_out(&f.1);
-                mean_fold_auc(rows.len(), |pos| held[pos])
-            }),
-            with_rules: (wide_fit.as_ref()).and_then(|f| {
-                let held = held_out(&f.1);
-                mean_fold_auc(rows.len(), |pos| held[pos])
-            }),
+            suggested: (base_fit.as_ref())
+                .and_then(|f| mean_fold_auc(rows.len(), |pos| held_out(&f.1, pos))),
+            with_rules: (wide_fit.as_ref())
+                .and_then(|f| mean_fold_auc(rows.len(), |pos| held_out(&f.1, pos))),
         };
         let (mut fit, fit_held) = match (settings.add_suggested, wide_fit) {
             (true, Some((wide, held))) => (Some(wide), held),
@@ -757,10 +749,10 @@ impl Calibration {
         // by more than luck would give, are noise: the new file keeps the current points. So
         // are points that do no better than a coin toss there, however they do on the file.
         if let Some(fit) = &mut fit {
-            let held = held_out(&fit_held);
-            let gain = fold_gain(rows.len(), now, |pos| held[pos]);
+            let held = |pos| held_out(&fit_held, pos);
+            let gain = fold_gain(rows.len(), now, held);
             fit.evidence = Evidence {
-                auc: mean_fold_auc(rows.len(), |pos| held[pos]),
+                auc: mean_fold_auc(rows.len(), held),
                 gain: gain.map(|g| g.0),
                 gain_se: gain.map(|g| g.1),
                 chance_se: stats::chance_se(scored.converted, others) * FOLD_VARIANCE.sqrt(),
