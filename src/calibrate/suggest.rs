@@ -354,6 +354,13 @@ fn unique_name<'a>(name: String, taken: impl Iterator<Item = &'a str> + Clone) -
 
 /// The conditions worth trying on one column, given its distinct cells and their counts and
 /// the type its field declares.
+/// A value that may be a person's: an email address, or a phone number (7 digits or more).
+/// Never suggested as `equals`: the rules file is readable by others, and a rule on one
+/// person (a referrer shared by 30 contacts) would not carry over to next month's contacts.
+fn personal(value: &str) -> bool {
+    value.contains('@') || value.bytes().filter(u8::is_ascii_digit).count() >= 7
+}
+
 fn tests(
     cells: &[Cell],
     by_cell: &[impl AsRef<[Tally]>],
@@ -449,6 +456,7 @@ fn tests(
         }
         let mut keys: BTreeMap<&str, Spellings> = totals
             .into_iter()
+            .filter(|&(key, _)| !personal(key))
             .filter(|&(_, total)| total >= min_support && n - total >= min_support)
             .map(|(key, total)| (key, (total, Vec::new())))
             .collect();
@@ -707,6 +715,18 @@ mod tests {
         let cells = [cell("North"), cell("NORTH"), cell("South")];
         let t = tests(&cells, &one_fold(&[60, 50, 10]), 30, 120, FieldKind::Text);
         assert_eq!(t, []);
+    }
+
+    #[test]
+    fn an_address_or_phone_number_is_never_a_suggested_value() {
+        // A referrer's address and a shared phone line, each on 40 of 120 contacts.
+        let cells = [
+            cell("zelda@leak.example"),
+            cell("+1 555 010 0199"),
+            cell("Partner"),
+        ];
+        let t = tests(&cells, &one_fold(&[40, 40, 40]), 30, 120, FieldKind::Text);
+        assert_eq!(t, [Test::Equals("Partner".into())]);
     }
 
     #[test]
