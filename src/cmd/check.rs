@@ -460,6 +460,18 @@ fn fit_report(
                 route.queue
             );
         }
+        // As report says it: a route to sales counts the contacts sent, not those taken.
+        let sales_queue = rules.sales_queue();
+        if waiting > 0 && rules.routes.iter().any(|r| r.queue == sales_queue) {
+            let _ = writeln!(
+                out,
+                "  routes to {sales_queue} count contacts before the balance: of the {} bound \
+                 for {sales_queue},\n  {sales_queue} takes {} and {waiting} wait in {}",
+                bound.len(),
+                queues[sales],
+                rules.overflow_queue()
+            );
+        }
     }
     let unreadable: Vec<String> = engine
         .typed_fields

@@ -533,6 +533,41 @@ fn a_sales_capacity_shows_sales_at_capacity_and_the_rest_waiting() {
     assert!((end(&waiting[0]) - end(&marketing_bar)).abs() < 0.02);
     let per_contact = num(&marketing_bar, "width") / num(&marketing_bar, "data-count");
     assert!((num(&waiting[0], "width") - per_contact * (sent - 10) as f64).abs() < 0.02);
+
+    // A route to sales counts the contacts it sends, not those sales takes: said under the
+    // routes when some wait, with the balance's own numbers.
+    let route = "[[route]]\nname = \"Keen\"\nwhen = { field = \"views\", at_least = 1 }\nqueue = \"sales\"\n";
+    for (name, balance, said) in [
+        ("routed.toml", "[balance]\nsales_capacity = 10\n", true),
+        ("routed-free.toml", "", false),
+    ] {
+        env.write(name, capacity_rules(&format!("{route}{balance}")));
+        let path = env.path(name);
+        let args = ["examples/contacts.csv", "--rules", path.to_str().unwrap()];
+        let text = ok(&run_in_root("report", &args));
+        let json: Value = serde_json::from_slice(&ok_output(run_in_root(
+            "report",
+            &[&args[..], &["--format", "json"]].concat(),
+        )))
+        .unwrap();
+        let b = &json["balance"];
+        let line = format!(
+            "  routes to sales count contacts before the balance: of the {} bound for sales,\n  \
+             sales took {} and {} wait in marketing (see Queues)",
+            b["bound_for_sales"], b["sales"], b["over_capacity"]
+        );
+        assert_eq!(text.contains(&line), said, "{name}: {text}");
+        assert_eq!(text.contains("before the balance"), said, "{name}: {text}");
+        // check says it too, below its routes.
+        let checked = run_in_root("check", &args);
+        let checked = String::from_utf8_lossy(&checked.stdout);
+        let line = format!(
+            "routes to sales count contacts before the balance: of the {} bound for sales,\n  \
+             sales takes {} and {} wait in marketing",
+            b["bound_for_sales"], b["sales"], b["over_capacity"]
+        );
+        assert_eq!(checked.contains(&line), said, "{name}: {checked}");
+    }
 }
 
 #[test]

@@ -353,6 +353,19 @@ fn routes(out: &mut String, r: &Report) {
             h.queue
         );
     }
+    // A route to sales counts the contacts it sends there, not those sales takes: they
+    // compete for its places with the warm tier's.
+    let b = &r.balance;
+    let held = model::waiting(b);
+    if held > 0 && r.route_hits.iter().any(|h| h.queue == b.sales_queue) {
+        let q = &b.sales_queue;
+        let _ = writeln!(
+            out,
+            "  routes to {q} count contacts before the balance: of the {} bound for {q},\n  \
+             {q} took {} and {held} wait in {} (see Queues)",
+            b.bound_for_sales, b.sales, b.overflow_queue
+        );
+    }
 }
 
 #[cfg(test)]
