@@ -942,7 +942,7 @@ const LEAD_STATUS_ROUTES: &[Route] = &[
         why: "The cycle: a lead sales worked without result goes back to marketing to be warmed\n\
               up again; when sales changes the status, the tier decides again.\n\
               EDIT: the statuses your sales team uses for that.",
-        when: r#"{ field = "lead_status", in = ["unqualified", "bad timing", "not qualified", "contact in future", "lost lead", "closed - not converted", "no response", "not now"] }"#,
+        when: r#"{ field = "lead_status", in = ["unqualified", "bad timing", "not qualified", "contact in future", "lost lead", "lost", "closed lost", "closed - lost", "closed - not converted", "no decision", "no response", "not now"] }"#,
         queue: "marketing",
         order: 1,
     },
@@ -950,7 +950,7 @@ const LEAD_STATUS_ROUTES: &[Route] = &[
         name: "Owned by a rep: stays with sales",
         why: "A rep is talking to them: do not pull them into a mass mailing because their\n\
               score dipped. EDIT: the statuses that mean a rep is on it.",
-        when: r#"{ field = "lead_status", in = ["in progress", "open deal", "connected", "working - contacted", "contacted", "pre-qualified"] }"#,
+        when: r#"{ field = "lead_status", in = ["in progress", "open deal", "connected", "working", "working - contacted", "attempting to contact", "contacted", "meeting booked", "pre-qualified"] }"#,
         queue: "sales",
         order: 2,
     },

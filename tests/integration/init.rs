@@ -360,6 +360,29 @@ fn hubspot_export() {
     assert_eq!(queue_of(&scored, "Record ID", "1008"), "marketing");
 }
 
+/// The statuses CRMs write for a lost deal go back to nurture; "working" stays with sales.
+/// "Closed Lost" went to sales with the warm ones.
+#[test]
+fn lost_and_working_statuses_take_their_routes() {
+    let env = Env::new();
+    env.write(
+        "crm.csv",
+        "Email,Job Title,Lead Status,Demo Requested\n\
+         a@acme.com,CEO,Closed Lost,yes\n\
+         b@acme.com,CEO,lost,yes\n\
+         c@acme.com,Intern,Working,no\n\
+         d@acme.com,CEO,No decision,yes\n",
+    );
+    init(&env, &["crm.csv"]);
+    let scored = classifies_cleanly(&env, "crm.csv");
+    let queues = util::column(&scored, "queue");
+    assert_eq!(
+        queues,
+        ["marketing", "marketing", "sales", "marketing"],
+        "{scored}"
+    );
+}
+
 #[test]
 fn salesforce_export_with_us_dates() {
     let (env, _, rules, _) = init_fixture("salesforce.csv");
