@@ -822,8 +822,14 @@ fn is_the_header(view: &RecordView<'_>, header: &Header) -> bool {
     let Some(name) = header.names.first() else {
         return false;
     };
-    first == name.as_bytes()
-        && (1..header.len()).all(|i| view.field(i) == Some(header.names[i].as_bytes()))
+    // Ignoring case and surrounding spaces: an export tool's second header (`CONTACT ID`,
+    // ` Email `) is no contact either.
+    let same = |cell: &[u8], name: &str| {
+        cell.trim_ascii()
+            .eq_ignore_ascii_case(name.trim().as_bytes())
+    };
+    same(first, name)
+        && (1..header.len()).all(|i| view.field(i).is_some_and(|f| same(f, &header.names[i])))
 }
 
 /// What a row's rejection reason says when a cell is not UTF-8 (see `not_utf8`).

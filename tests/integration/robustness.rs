@@ -1248,6 +1248,24 @@ fn two_exports_joined_have_the_second_header_rejected_not_scored() {
         let records = 30_000 + 1 + second.lines().count() as u64 - 1;
         assert_counts_add_up(&summary, records);
     }
+    // Another tool's export writes the header in capitals, or pads a name: still a header.
+    let (head, body) = second.split_once('\n').unwrap();
+    let shouting = format!(
+        "{first}{}\n{body}",
+        head.to_uppercase().replacen(',', " ,", 1)
+    );
+    env.write("shouting.csv", &shouting);
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--split", "out", "shouting.csv"],
+    )));
+    let rejected = rejected_rows(&env.path("out/rejected.csv"));
+    assert!(
+        rejected
+            .iter()
+            .any(|r| r.reason.starts_with("the header line again")),
+        "{rejected:?}"
+    );
 }
 
 #[test]
