@@ -473,9 +473,14 @@ impl Walker {
             _ => Vec::new(),
         };
         let balance = top.get("balance").map(|v| self.balance(v));
+        let before = self.diagnostics.len();
         let reps = top.get("rep").map_or_else(Vec::new, |v| {
             self.array_of_tables(v, "rep", |cx, t| cx.rep(t))
         });
+        // A rep with an error is left out: tests naming it would fail twice over.
+        let reps_whole = self.diagnostics[before..]
+            .iter()
+            .all(|d| d.severity != Severity::Error);
         if reps.len() > MAX_REPS {
             self.push(
                 Diagnostic::error(
@@ -486,7 +491,9 @@ impl Walker {
             );
         }
         top.finish(self);
-        self.check_test_owners(&tests, &reps);
+        if reps_whole {
+            self.check_test_owners(&tests, &reps);
+        }
         if let Some(q) = &queues {
             self.check_queue_case(q);
             self.check_overflow(q, balance.as_ref().and_then(Option::as_ref), &reps);

@@ -177,6 +177,13 @@ fn balance_and_rep_errors() {
     );
     let errs = body_errors("[[rule]]\nname = \"R\"\npoints = 1\ndecay = { half_life_days = 9 }\n");
     assert!(errs[0].contains("`decay` has no `field`"), "{errs:?}");
+    // A rep with an error is one error: a test naming that rep is not a second.
+    let errs = body_errors(
+        "[[rule]]\nname = \"R\"\npoints = 1\n[[rep]]\nname = \"Ann\"\ncapacity = -4\n\
+         [[test]]\nname = \"T\"\ncontact = {}\nexpect = { owner = \"Ann\" }\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("`capacity` must be"), "{errs:?}");
 }
 
 #[test]
