@@ -415,12 +415,18 @@ pub fn headers_lines(rules: &Rules, input: &str, header: &Header, wanted: Option
     // A title above the table (a merged heading in a spreadsheet): one cell filled, or none.
     // Said even when the cells are not shown: it counts them only.
     let filled = names.iter().filter(|n| !n.trim().is_empty()).count();
+    let skip = "pass --skip-rows 1 (or the number of rows above the header)";
     if names.len() > 1 && filled <= 1 {
         lines.push_str(&format!(
             "\nthe first row has {} of {} cells filled: if it is a title above the header, \
-             pass --skip-rows 1 (or the number of rows above the header)",
+             {skip}",
             if filled == 0 { "none" } else { "one" },
             names.len()
+        ));
+    } else if names.len() == 1 && delimiter_hint(header).is_none() {
+        // A title on a line of its own (no trailing delimiters), which no delimiter explains.
+        lines.push_str(&format!(
+            "\nthe first row is one cell: if it is a title above the header, {skip}"
         ));
     }
     lines

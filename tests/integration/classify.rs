@@ -924,6 +924,17 @@ fn skip_rows_passes_a_title_above_the_header() {
         "{}",
         stderr(&out)
     );
+    // A title alone on its line (no trailing commas) too.
+    env.write("one-cell.csv", format!("Contacts November\n{CONTACTS}"));
+    let out = run(&mut env.classify(&["one-cell.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(
+        stderr(&out).contains(
+            "the first row is one cell: if it is a title above the header, pass --skip-rows 1"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A file none of whose rows can be read (an older Excel's encoding) must not empty
