@@ -925,8 +925,8 @@ fn decoded(mut raw: Box<dyn Read + Send>, name: &str, options: &Options) -> Resu
     let mut head = peek(&mut raw, name, 8192)?;
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     if gzip {
-        let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(head).chain(raw));
-        raw = Box::new(Gunzip(gz));
+        let stream = io::BufReader::with_capacity(1 << 16, io::Cursor::new(head).chain(raw));
+        raw = Box::new(Gunzip(Members::new(stream)));
         head = peek(&mut raw, name, 8192)?;
     }
     if let Some(format) = compressed_other_than_gzip(&head) {
@@ -1028,6 +1028,13 @@ pub struct BadGzip(io::Error);
 
 impl std::fmt::Display for BadGzip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(padded) = self
+            .0
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<PaddedGzip>())
+        {
+            return padded.fmt(f);
+        }
         write!(
             f,
             "the gzip data is cut off or damaged ({}): was the file written or uploaded in full?",
@@ -1037,6 +1044,62 @@ impl std::fmt::Display for BadGzip {
 }
 
 impl std::error::Error for BadGzip {}
+
+/// Zero bytes after whole gzip data: `gzip -d` ignores them as padding, but they are also
+/// what a second file glued on looks like when it was never written (a crash leaves a file's
+/// end zeros). An unattended run cannot tell which: it stops (exit 65), saying so, rather than
+/// read the first file alone as if it were all.
+#[derive(Debug)]
+struct PaddedGzip;
+
+impl std::fmt::Display for PaddedGzip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the gzip data is whole, but zero bytes follow it: padding (which gzip -d ignores), \
+             or the place of a second file that was never written; if it is padding, read it \
+             through gzip -dc"
+        )
+    }
+}
+
+impl std::error::Error for PaddedGzip {}
+
+/// The members of a gzip stream one after another, as `gzip -d` reads them (two files glued
+/// together read as one); zero bytes after one are `PaddedGzip`, anything else must be
+/// another member.
+struct Members<R: io::BufRead> {
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: io::BufRead> Members<R> {
+    fn new(stream: R) -> Members<R> {
+        Members {
+            member: Some(flate2::bufread::GzDecoder::new(stream)),
+        }
+    }
+}
+
+impl<R: io::BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member ended: its decoder read exactly its bytes.
+            let mut rest = self.member.take().expect("a member").into_inner();
+            match rest.fill_buf()?.first() {
+                None => return Ok(0),
+                Some(0) => return Err(io::Error::new(io::ErrorKind::InvalidData, PaddedGzip)),
+                Some(_) => self.member = Some(flate2::bufread::GzDecoder::new(rest)),
+            }
+        }
+    }
+}
 
 /// A gzip decoder whose complaints about the data are `BadGzip`; errors reading the file
 /// itself pass as they are.
