@@ -336,6 +336,8 @@ struct Balanced {
     /// This one's place among them, highest score first (ties in file order), from 1.
     place: usize,
     decision: Decision,
+    /// The contact as the balance saw it: its owner and territories.
+    candidate: Candidate,
 }
 
 /// The balance's decision on contact `record`, if the rules hold contacts bound for sales
@@ -347,6 +349,7 @@ fn balance(rules: &Rules, bound: &[Candidate], record: u64) -> Option<Balanced> 
         bound: bound.len(),
         place: order.iter().position(|&j| j == i)? + 1,
         decision: decisions[i],
+        candidate: bound[i].clone(),
     })
 }
 
@@ -364,6 +367,27 @@ impl Balanced {
             Decision::Sales { rep: Some(r) } => Some(rules.reps[r].name.as_str()),
             _ => None,
         }
+    }
+
+    /// Why the balance gave the contact its rep: its owner, a territory, or neither.
+    fn why_rep(&self, rules: &Rules) -> String {
+        let Decision::Sales { rep: Some(r) } = self.decision else {
+            return String::new();
+        };
+        let c = &self.candidate;
+        let owner_full = match c.owner {
+            Some(o) if o == r => return "the contact's owner".to_string(),
+            Some(o) => format!("its owner, {}, has no room; ", rules.reps[o].name),
+            None => String::new(),
+        };
+        // A rep with a territory takes only contacts in it (or its own, above).
+        let how = if c.territories >> r & 1 == 1 {
+            "the rep's territory takes it"
+        } else {
+            "no territory rep with room takes it: of the reps without a territory, the one \
+             furthest below its share"
+        };
+        format!("{owner_full}{how}")
     }
 
     /// `balance (sales_capacity 25; 2 reps with room for 30)`, the contact's place, and
@@ -392,7 +416,11 @@ impl Balanced {
         let queue = self.queue(rules);
         let _ = match (self.decision, self.rep(rules)) {
             (Decision::Waits(why), _) => writeln!(out, "  waits in {queue}: {}", why.text()),
-            (_, Some(rep)) => writeln!(out, "  goes to {queue}, rep {rep}"),
+            (_, Some(rep)) => writeln!(
+                out,
+                "  goes to {queue}, rep {rep} ({})",
+                self.why_rep(rules)
+            ),
             (_, None) => writeln!(out, "  goes to {queue}"),
         };
         out

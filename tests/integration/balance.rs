@@ -475,6 +475,50 @@ fn explain_says_a_contact_over_sales_capacity_waits() {
     assert_eq!(lines[at + 2], "  waits in marketing: over sales capacity");
 }
 
+/// explain says why the rep: the contact's owner, its territory, or neither (the share of the
+/// reps without one); and an owner without room.
+#[test]
+fn explain_says_why_a_contact_gets_its_rep() {
+    let env = Env::new();
+    env.write(
+        "rules.toml",
+        "version = 1\n[fields]\ncountry = { column = \"Country\", optional = true }\n[tiers]\nwarm = 20\n\
+         [[rule]]\nname = \"Demo\"\nwhen = { field = \"demo\", is = true }\npoints = 20\n\
+         [balance]\nowner = \"owner\"\n\
+         [[rep]]\nname = \"Elena\"\ncapacity = 1\nwhen = { field = \"country\", in = [\"DE\"] }\n\
+         [[rep]]\nname = \"Sam\"\ncapacity = 10\n",
+    );
+    env.write(
+        "c.csv",
+        "id,demo,Country,owner\n1,yes,DE,\n2,yes,US,\n3,yes,US,sam\n4,yes,DE,elena\n",
+    );
+    for (row, line) in [
+        (
+            "1",
+            "  goes to sales, rep Elena (the rep's territory takes it)",
+        ),
+        (
+            "2",
+            "  goes to sales, rep Sam (no territory rep with room takes it: of the reps without \
+             a territory, the one furthest below its share)",
+        ),
+        ("3", "  goes to sales, rep Sam (the contact's owner)"),
+        (
+            "4",
+            "  goes to sales, rep Sam (its owner, Elena, has no room; no territory rep with room \
+             takes it: of the reps without a territory, the one furthest below its share)",
+        ),
+    ] {
+        let out = env
+            .cmd()
+            .args(["explain", "--as-of", "2026-11-27", "--row", row, "c.csv"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.lines().any(|l| l == line), "row {row}:\n{text}");
+    }
+}
+
 #[test]
 fn explain_adds_up_reps_of_any_capacity() {
     let big = i64::MAX;
