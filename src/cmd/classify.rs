@@ -413,8 +413,9 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         totals.contacts,
     ));
     // Shown once the outputs are in place (a warning may point at one, `see out/rejected.csv`),
-    // or before refusing to replace them (then it points nowhere). Rows left out and an input
-    // with no contacts (every output emptied) are said even with -q.
+    // or before refusing to replace them (then it points nowhere). Rows left out, an input
+    // with no contacts (every output emptied) and a disqualifying rule that could not read
+    // its field (someone who opted out may be in a queue) are said even with -q.
     let unwritten = rejected_warning(args, &name, &totals, false, first_rejected.as_ref());
     let show = |warnings: &[String], written: bool, all_loud: bool| {
         for w in warnings {
@@ -423,7 +424,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 (true, false, Some(unwritten)) => unwritten,
                 _ => w,
             };
-            if all_loud || is_rejected || totals.records == 0 {
+            if all_loud || is_rejected || totals.records == 0 || super::disqualifier_unread(w) {
                 ui.warn_even_quiet(w);
             } else {
                 ui.warn(w);

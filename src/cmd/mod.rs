@@ -201,7 +201,8 @@ pub fn header_looks_like_data(header: &Header) -> bool {
 /// such a cell (a few N/As are common; a fifth is a format the rules do not read), or when any
 /// has and a disqualifying rule reads the field: "Yes (by phone)" in
 /// an unsubscribe column must not send a contact to sales unsaid. `unreadable` is
-/// `Stats::unreadable`, by `Engine::typed_fields`.
+/// `Stats::unreadable`, by `Engine::typed_fields`. See `disqualifier_unread` for which say
+/// a disqualifying rule could not read its field.
 pub fn unreadable_warnings(
     rules: &Rules,
     engine: &Engine,
@@ -238,14 +239,18 @@ pub fn unreadable_warnings(
                      be a decimal or a thousands one, such as 12,50 or 3.400, are not read as \
                      numbers: `decimal = \",\"` under [fields] reads a decimal comma)"
                 }
-                Some(FieldKind::Bool) => " (yes/no, true/false, y/n, 1/0 and x are read)",
+                Some(FieldKind::Bool) => {
+                    " (yes/no, true/false, y/n, 1/0 and x are read, and yes and no in German, \
+                     French, Spanish, Italian, Portuguese, Dutch and the Nordic languages; other \
+                     words can be listed with `in = [...]` on a text field)"
+                }
                 _ => "",
             };
             let of = format!("{n} of {}", crate::ui::plural(contacts, "contact"));
             match disqualifier(field) {
                 Some(rule) => Some(format!(
                     "field `{field}` could not be read in {of}: the disqualifying rule \
-                     \"{}\" could not disqualify them{hint}",
+                     \"{}\" could not disqualify them{hint}{DISQUALIFIER_UNREAD}",
                     rule.name
                 )),
                 None if n * 5 > contacts => Some(format!(
@@ -256,6 +261,16 @@ pub fn unreadable_warnings(
             }
         })
         .collect()
+}
+
+/// How a warning of `unreadable_warnings` about a disqualifying rule ends: a contact who may
+/// have opted out went on to a queue, which a cron job's `-q` must not hide.
+const DISQUALIFIER_UNREAD: &str =
+    "; they went on to other queues: check them, or write the column's words into the rule";
+
+/// Whether a warning says a disqualifying rule could not read its field (said even with -q).
+pub fn disqualifier_unread(warning: &str) -> bool {
+    warning.ends_with(DISQUALIFIER_UNREAD)
 }
 
 /// A run that read not one contact from rows that were meant as ones (another encoding,

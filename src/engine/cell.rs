@@ -3,19 +3,61 @@
 
 use jiff::civil::Date;
 
-/// `true/false`, `yes/no`, `y/n`, `1/0`, `x`/empty, in any case.
+/// `true/false`, `yes/no`, `y/n`, `1/0`, `x`/empty, in any case; and yes and no (true and
+/// false) as European exports write them (`Ja`, `WAHR`, `oui`, `sí`, `não`, `nej`...): an
+/// opt-out column of `Ja` must disqualify. No word means yes in one of them and no in another.
 pub fn parse_bool(cell: &str) -> Option<bool> {
     const TRUE: [&str; 5] = ["true", "yes", "y", "1", "x"];
     const FALSE: [&str; 4] = ["false", "no", "n", "0"];
     if cell.is_empty() {
         return Some(false);
     }
-    if cell.len() > 5 {
+    if cell.len() <= 5 {
+        if TRUE.iter().any(|t| cell.eq_ignore_ascii_case(t)) {
+            return Some(true);
+        }
+        if FALSE.iter().any(|f| cell.eq_ignore_ascii_case(f)) {
+            return Some(false);
+        }
+    }
+    other_languages(cell)
+}
+
+/// Yes and no, true and false, in German, French, Spanish, Italian, Portuguese, Dutch,
+/// Swedish, Danish, Norwegian, Finnish and Polish (the English ones are `parse_bool`'s).
+#[cold]
+fn other_languages(cell: &str) -> Option<bool> {
+    const TRUE: [&str; 18] = [
+        "ja",
+        "wahr",
+        "oui",
+        "vrai",
+        "sí",
+        "si",
+        "verdadero",
+        "sì",
+        "vero",
+        "sim",
+        "verdadeiro",
+        "waar",
+        "sant",
+        "sandt",
+        "kyllä",
+        "tosi",
+        "tak",
+        "prawda",
+    ];
+    const FALSE: [&str; 17] = [
+        "nein", "falsch", "non", "faux", "falso", "não", "nao", "nee", "onwaar", "nej", "nei",
+        "usant", "falskt", "ei", "epätosi", "nie", "fałsz",
+    ];
+    if cell.len() > 12 {
         return None;
     }
-    if TRUE.iter().any(|t| cell.eq_ignore_ascii_case(t)) {
+    let lower = cell.to_lowercase();
+    if TRUE.contains(&lower.as_str()) {
         Some(true)
-    } else if FALSE.iter().any(|f| cell.eq_ignore_ascii_case(f)) {
+    } else if FALSE.contains(&lower.as_str()) {
         Some(false)
     } else {
         None
@@ -304,8 +346,19 @@ mod tests {
         for f in ["false", "False", "NO", "n", "0", ""] {
             assert_eq!(parse_bool(f), Some(false), "{f}");
         }
-        for bad in ["maybe", "2", "yess", "t", "-", "truthy"] {
+        for bad in ["maybe", "2", "yess", "t", "-", "truthy", "jaja", "neinn"] {
             assert_eq!(parse_bool(bad), None, "{bad}");
+        }
+        // European exports: German, French, Spanish, Portuguese, Dutch, Nordic, Polish.
+        for t in [
+            "Ja", "WAHR", "oui", "VRAI", "Sí", "SÍ", "sim", "waar", "Kyllä", "tak",
+        ] {
+            assert_eq!(parse_bool(t), Some(true), "{t}");
+        }
+        for f in [
+            "NEIN", "Falsch", "non", "faux", "não", "NÃO", "nee", "nej", "nie", "Fałsz",
+        ] {
+            assert_eq!(parse_bool(f), Some(false), "{f}");
         }
     }
 

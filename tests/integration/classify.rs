@@ -794,6 +794,24 @@ fn a_cell_a_disqualifying_rule_cannot_read_is_warned_about() {
     );
     // The demo column is as unreadable, in one of six: not said, as before.
     assert!(!stderr(&out).contains("`demo`"), "{}", stderr(&out));
+    // A cron job's -q does not hide it: someone who opted out may be in a queue.
+    let out = run(&mut env.classify(&["-q", "c.csv"]));
+    assert!(
+        stderr(&out).contains("\"Unsubscribed\" could not disqualify them")
+            && stderr(&out).contains("they went on to other queues"),
+        "{}",
+        stderr(&out)
+    );
+    // A German or French export's yes is read: `Ja` disqualifies.
+    env.write(
+        "de.csv",
+        format!("{CONTACTS}7,g@acme.com,VP,10,Nein,Ja,\n8,h@acme.com,VP,10,non,OUI,\n"),
+    );
+    let out = run(&mut env.classify(&["-q", "de.csv"]));
+    assert_eq!(stderr(&out), "");
+    let scored = ok_stdout(&out);
+    let queues = util::column(&scored, "queue");
+    assert_eq!(&queues[5..], ["suppressed", "suppressed"], "{scored}");
     let out = run(&mut env.classify(&["--deny-warnings", "-o", "out.csv", "c.csv"]));
     assert_eq!(out.status.code(), Some(65));
     assert!(!env.exists("out.csv"));
