@@ -122,6 +122,9 @@ pub struct RecordParser {
     parsed_fast: bool,
     /// Fields a record should have (the header's), to notice rows merged by a stray quote.
     expected_fields: usize,
+    /// Fields `csv_core` ended in the record in progress, those dropped over the size limit
+    /// included: a record over the limit whose count is the header's is one long cell.
+    fields_seen: usize,
 }
 
 /// One parsed record, borrowing the parser and the chunk.
@@ -242,6 +245,7 @@ impl RecordParser {
             fast: true,
             parsed_fast: false,
             expected_fields: 0,
+            fields_seen: 0,
         }
     }
 
@@ -301,6 +305,7 @@ impl RecordParser {
             self.spill.clear();
             self.spill_quoting = Quoting::Start;
             self.spill_tail = [None; 2];
+            self.fields_seen = 0;
             self.start = *pos;
             self.spilled = false;
             self.start_after_cr = self.after_cr;
@@ -358,6 +363,7 @@ impl RecordParser {
             *pos += nin;
             self.out += nout;
             self.nends += nend;
+            self.fields_seen += nend;
             match result {
                 ReadRecordResult::InputEmpty => {
                     if !eof {
@@ -710,10 +716,12 @@ impl RecordParser {
             chunk_part = &chunk_part[..chunk_part.len().min(room)];
             // A stray quote that closes only past the limit: the rows it swallowed are beyond
             // what was kept, and cannot be read again. Known by a whole row among the lines
-            // kept (the last may be cut). A genuine long note rarely holds one.
+            // kept (the last may be cut), in a record of another width than the header's: a
+            // genuine long note, however its lines read, leaves the record its width.
             unrecoverable |= inner > 0
                 && self.quotes > 0
                 && self.expected_fields >= 3
+                && self.fields_seen != self.expected_fields
                 && self.kept_lines_hold_a_row(chunk_part);
         }
         if unterminated || merged {

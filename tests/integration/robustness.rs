@@ -1673,6 +1673,28 @@ fn a_stray_quote_closed_megabytes_later_stops_the_run_instead_of_losing_the_rows
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let routed = assert_each_row_once(&env.path("out"), &ids, rows as u64 + 1);
     assert_eq!(routed["0"], "rejected.csv");
+    // A genuine note over the limit, every line of it a row's worth of commas: the record
+    // keeps the header's width, so it is one long cell, rejected as before; the run goes on.
+    let note: Vec<String> = (0..40_000)
+        .map(|i| format!("call {i}: fine,pricing,demo,next,week,follow"))
+        .collect();
+    env.write(
+        "note.csv",
+        format!(
+            "{CONTACTS}6,f@acme.com,VP,5,no,no,\"{}\"\n7,g@acme.com,VP,5,no,no,\n",
+            note.join("\n")
+        ),
+    );
+    let out = run(&mut classify(&env, &["--split", "out", "note.csv"]));
+    assert_ok(&out);
+    let summary = json(&env.path("out/summary.json"));
+    assert_eq!(
+        (summary["contacts"].as_u64(), summary["rejected"].as_u64()),
+        (Some(6), Some(1))
+    );
+    let rejected = rejected_rows(&env.path("out/rejected.csv"));
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].record, 6);
 }
 
 // ---- empty, header only, duplicate and missing columns ------------------------------------
