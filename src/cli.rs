@@ -337,8 +337,10 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         ))),
         false => Ok(()),
     };
-    // `None` or `-`: the contacts are on stdin.
-    let on_stdin = |input: Option<&Path>| input.is_none_or(|p| p == Path::new("-"));
+    // `None`, `-` or a name of stdin (`/dev/stdin`): the contacts are on stdin.
+    let on_stdin = |input: Option<&Path>| {
+        input.is_none_or(|p| p == Path::new("-") || cmd::FileId::is_stdin(p))
+    };
     let stdin_once = |input: Option<&Path>, rules: &RulesArg| {
         cmd::refuse_stdin_twice(on_stdin(input), &[&rules.path()])
     };
@@ -375,7 +377,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         }
         Command::Check(args) => {
             // Without a CSV, check reads no stdin.
-            let csv_on_stdin = args.input.as_deref() == Some(Path::new("-"));
+            let csv_on_stdin = args.input.as_deref().is_some_and(|p| on_stdin(Some(p)));
             cmd::refuse_stdin_twice(csv_on_stdin, &[&args.rules.path()])?;
             cmd::check::run(&args, ui)
         }

@@ -1044,8 +1044,11 @@ impl Survey {
     fn of_csv(source: &Source, options: &input::Options) -> Result<Survey> {
         let mut input = Input::open(source, options)?;
         // A contact's row as the header would name columns after its cells, in a rules file
-        // readable by others: refused, as the other commands refuse to show it.
-        if super::header_looks_like_data(input.header()) {
+        // readable by others: refused, as the other commands refuse to show it. Only an
+        // address, a phone number or a date gives it away here: a form's long question or a
+        // numbered column is a header init must take.
+        let cells = super::split_names(input.header());
+        if cells.iter().any(|c| super::holds_contact_data(c)) {
             return Err(Error::Data(format!(
                 "{}; init writes no rules from it",
                 super::not_a_header(input.name(), super::Hidden::LooksLikeData)

@@ -124,11 +124,7 @@ pub fn refuse_stdin_twice(contacts_on_stdin: bool, rules: &[&Path]) -> Result<()
     if !contacts_on_stdin {
         return Ok(());
     }
-    #[cfg(unix)]
-    let id = FileId::of_std(std::io::stdin(), false);
-    #[cfg(not(unix))]
-    let id: Option<FileId> = None;
-    if let Some(r) = rules.iter().find(|r| id.is_some() && FileId::of(r) == id) {
+    if let Some(r) = rules.iter().find(|r| FileId::is_stdin(r)) {
         return Err(Error::Usage(format!(
             "the rules file {} is stdin, which carries the contacts; give the rules file's path",
             r.display()
@@ -178,21 +174,36 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// its cells, which may be contact data. A header read as one column (the wrong
 /// `--delimiter`) is judged by the names it would split into.
 pub fn header_looks_like_data(header: &Header) -> bool {
+    let year = |n: &str| n.len() == 4 && n.parse::<u16>().is_ok_and(|y| (1900..=2100).contains(&y));
+    let a_number = |n: &str| crate::engine::cell::parse_number(n).is_some() && !year(n);
+    let data = |n: &&str| {
+        let n = n.trim();
+        holds_contact_data(n) || n.chars().count() > 100 || a_number(n)
+    };
+    split_names(header).iter().any(data)
+}
+
+/// The header's names; for a header read as one column (the wrong `--delimiter`), the names
+/// it would split into, which is how it is judged.
+pub fn split_names(header: &Header) -> Vec<&str> {
+    match &header.names[..] {
+        [one] => one.split([',', ';', '\t', '|']).collect(),
+        names => names.iter().map(String::as_str).collect(),
+    }
+}
+
+/// Whether a header cell holds what only a contact's row does: an email address, or a phone
+/// number, long number or date (7 digits or more and punctuation, no letters). Narrower than
+/// `header_looks_like_data`, whose long cells and small numbers a real header may have (a
+/// form's question as a column name, columns numbered 1, 2, 3): `init` refuses only these.
+pub fn holds_contact_data(cell: &str) -> bool {
     let number_like = |n: &str| {
         n.chars().filter(char::is_ascii_digit).count() >= 7
             && n.chars()
                 .all(|c| c.is_ascii_digit() || " +-.,/:()".contains(c))
     };
-    let year = |n: &str| n.len() == 4 && n.parse::<u16>().is_ok_and(|y| (1900..=2100).contains(&y));
-    let a_number = |n: &str| crate::engine::cell::parse_number(n).is_some() && !year(n);
-    let data = |n: &str| {
-        let n = n.trim();
-        n.contains('@') || n.chars().count() > 100 || number_like(n) || a_number(n)
-    };
-    match &header.names[..] {
-        [one] => one.split([',', ';', '\t', '|']).any(data),
-        names => names.iter().any(|n| data(n)),
-    }
+    let n = cell.trim();
+    n.contains('@') || number_like(n)
 }
 
 /// A warning per field whose cells its rules could not read (a date in a form without
@@ -372,17 +383,13 @@ pub fn hidden_header(rules: &Rules, header: &Header) -> Option<Hidden> {
     if header_looks_like_data(header) {
         return Some(Hidden::LooksLikeData);
     }
-    let split;
-    let names = match &header.names[..] {
-        [one] => match [',', ';', '\t', '|'].into_iter().find(|c| one.contains(*c)) {
-            Some(sep) => {
-                split = Header::new(one.split(sep).map(str::to_string).collect());
-                &split
-            }
-            None => header,
-        },
-        _ => header,
-    };
+    let names = Header::new(
+        split_names(header)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    );
+    let names = &names;
     let mut fields = rules
         .field_refs()
         .into_iter()
@@ -481,12 +488,32 @@ impl FileId {
         None
     }
 
-    /// What stdout is: a file, a pipe or a terminal.
+    /// What stdout is: a file, a pipe or a terminal; not another device (`/dev/null`, which
+    /// a side file may be too, without mixing into anything).
     pub fn of_stdout() -> Option<FileId> {
         #[cfg(unix)]
-        return Self::of_std(std::io::stdout(), false);
+        {
+            use std::io::IsTerminal;
+            use std::os::fd::AsFd;
+            use std::os::unix::fs::FileTypeExt;
+            let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+            let kind = std::fs::File::from(fd).metadata().ok()?.file_type();
+            let device = kind.is_char_device() || kind.is_block_device();
+            if device && !std::io::stdout().is_terminal() {
+                return None;
+            }
+            Self::of_std(std::io::stdout(), false)
+        }
         #[cfg(not(unix))]
         None
+    }
+
+    /// Whether `path` names what stdin is (`/dev/stdin`, `/dev/fd/0`, or the file it reads).
+    pub fn is_stdin(path: &Path) -> bool {
+        #[cfg(unix)]
+        return Self::of_std(std::io::stdin(), false).is_some_and(|id| Self::of(path) == Some(id));
+        #[cfg(not(unix))]
+        false
     }
 
     /// What stdin or stdout is; with `files_only`, only if it is a file.

@@ -825,8 +825,10 @@ fn is_the_header(view: &RecordView<'_>, header: &Header) -> bool {
     // Ignoring case and surrounding spaces: an export tool's second header (`CONTACT ID`,
     // ` Email `) is no contact either.
     let same = |cell: &[u8], name: &str| {
-        cell.trim_ascii()
-            .eq_ignore_ascii_case(name.trim().as_bytes())
+        cell == name.as_bytes()
+            || cell
+                .trim_ascii()
+                .eq_ignore_ascii_case(name.as_bytes().trim_ascii())
     };
     same(first, name)
         && (1..header.len()).all(|i| view.field(i).is_some_and(|f| same(f, &header.names[i])))

@@ -29,25 +29,35 @@ pub fn from_str(path: &Path, text: &str) -> Result<Rules, RulesError> {
 /// contacts export given as the rules by mistake, and messages never show contact data.
 pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::Error> {
     let text = utf8_text_of(path, bytes)?;
-    // TOML's first line of substance is `name = value` or a `[section]`: one that is neither
-    // and holds a delimiter is a CSV line (the contacts given as the rules). Its line is not
-    // shown either.
+    // TOML's first line of substance is `key = value` or a `[section]`. One that is neither
+    // may be a CSV line (the contacts given as the rules, a `?utm_source=` in a cell
+    // included): not shown, as a TOML error would show it.
     let first = (text.lines().enumerate())
         .map(|(i, l)| (i + 1, l.trim()))
         .find(|(_, l)| !l.is_empty() && !l.starts_with('#'));
     if let Some((line, l)) = first
         && !l.starts_with('[')
-        && !l.contains('=')
-        && l.contains([',', ';', '\t', '|'])
+        && !l.split_once('=').is_some_and(|(key, _)| toml_key(key))
     {
         return Err(crate::error::Error::Config(format!(
             "{}:{line}: this is not a rules file: its first line is neither `name = value` nor \
-             a `[section]`, and looks like a CSV line (not shown: it may be contact data); \
-             is it the contacts file? Give the rules file with --rules",
+             a `[section]` (not shown: it may be a CSV line, and contact data); is it the \
+             contacts file? Give the rules file with --rules",
             path.display()
         )));
     }
     Ok(text)
+}
+
+/// Whether `key` (the text before a line's first `=`) can be a TOML key: bare words of
+/// letters, digits, `_` and `-` joined by dots, or quoted.
+fn toml_key(key: &str) -> bool {
+    let key = key.trim();
+    !key.is_empty()
+        && (key.contains(['"', '\''])
+            || key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-. \t".contains(c)))
 }
 
 /// The bytes as UTF-8 text, or the error of `text_of`.

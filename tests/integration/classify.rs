@@ -1053,6 +1053,21 @@ fn a_side_file_that_is_stdout_is_refused_when_stdout_carries_the_output() {
         );
         assert!(out.stdout.is_empty(), "{option}");
     }
+    // /dev/null is no stdout to mix into, even when stdout is /dev/null too.
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin!("leadsort"))
+        .current_dir(env.root())
+        .args([
+            "classify",
+            "--as-of",
+            "2026-11-27",
+            "--summary",
+            "/dev/null",
+            "contacts.csv",
+        ])
+        .stdout(std::fs::File::create("/dev/null").unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
     let out = run(&mut env.classify(&["-o", "o.csv", "--summary", "/dev/stdout", "contacts.csv"]));
     assert!(
         ok_stdout(&out).contains("\"contacts\": 5"),
@@ -1079,6 +1094,7 @@ fn rules_and_contacts_cannot_both_come_from_stdin() {
     for args in [
         &["--rules", "/dev/stdin", "-"][..],
         &["--rules", "/dev/stdin"],
+        &["--rules", "/dev/stdin", "/dev/stdin"],
         &["--rules", "-", "contacts.csv"],
     ] {
         let out = run(env.classify(args).write_stdin(CONTACTS));

@@ -332,11 +332,21 @@ fn a_csv_given_as_the_rules_is_named_without_showing_its_line() {
             "{args:?}: {err}"
         );
     }
-    // A TOML typo on the first line keeps its caret.
-    env.write("typo.toml", "version 1\n");
+    // An `=` in a cell (a tracked link) does not make the line TOML, nor does a single column.
+    for first in [
+        "1,ann@acme.com,VP Sales,https://acme.com/?utm_source=ads",
+        "ann@acme.com",
+    ] {
+        env.write("url.csv", format!("{first}\n"));
+        let out = run(env.cmd().args(["check", "--rules", "url.csv"]));
+        let err = assert_error(&out, 78, &["url.csv:1: this is not a rules file"]);
+        assert!(!err.contains("ann@"), "{err}");
+    }
+    // A TOML typo later in the file keeps its caret.
+    env.write("typo.toml", "version = 1\n[tiers]\nwarm 1\n");
     let out = run(env.cmd().args(["check", "--rules", "typo.toml"]));
     assert_eq!(out.status.code(), Some(78));
-    assert!(stderr(&out).contains("version 1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warm 1"), "{}", stderr(&out));
 }
 
 /// A header name holding a terminal's escape sequence (clear the screen) or a backspace is

@@ -786,6 +786,23 @@ fn a_first_line_that_is_a_contact_writes_no_rules() {
     );
     assert!(!err.contains("ann@") && !err.contains("VP Sales"), "{err}");
     assert!(!env.path("r.toml").exists());
+    // A form's long question and numbered columns are a header init takes.
+    let question = "How did you first hear about us, and what made you want to talk to \
+                    our team about your sales process this quarter?";
+    env.write(
+        "form.csv",
+        format!("Timestamp,Email Address,{question},1,2\n2026-11-01,a@x.com,Webinar,5,3\n"),
+    );
+    let out = env
+        .cmd()
+        .args(["init", "-o", "f.toml", "form.csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
