@@ -108,13 +108,23 @@ fn position_of<'a>(mut names: impl Iterator<Item = &'a str>, owner: &str) -> Opt
     if owner.is_empty() {
         return None;
     }
-    let folded = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
-    if owner.is_ascii() {
-        names.position(|name| name.eq_ignore_ascii_case(owner))
-    } else {
-        let owner = folded(owner);
-        names.position(|name| folded(name) == owner)
+    names.position(|name| same_name(name, owner))
+}
+
+/// Whether two names of a rep are one, ignoring case (Unicode's, as owner cells are matched).
+pub fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
     }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Whether a test's `expect.owner` asks for no rep: `none` (any reason), or the text a
+/// contact without one shows, `none (queue marketing)`.
+pub fn means_no_rep(name: &str) -> bool {
+    name.eq_ignore_ascii_case("none") || name.starts_with("none (")
 }
 
 /// The decision for each candidate (in the order given), and the order in which they were

@@ -207,11 +207,10 @@ fn compare(
 /// matched), or `none` for any contact that gets no rep (unless a rep is named so), or the
 /// whole text, `none (queue marketing)`.
 fn owner_matches(rules: &Rules, want: &str, got: &str) -> bool {
-    let folded = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
-    let any_none = want.eq_ignore_ascii_case("none")
-        && crate::balance::rep_named(rules, want).is_none()
-        && got.starts_with("none");
-    any_none || folded(want) == folded(got)
+    use crate::balance::{means_no_rep, rep_named, same_name};
+    let no_rep = |name: &str| means_no_rep(name) && rep_named(rules, name).is_none();
+    let any_none = want.eq_ignore_ascii_case("none") && no_rep(want) && no_rep(got);
+    any_none || same_name(want, got)
 }
 
 /// The rep the balance gives a contact alone in the run (its territory, its owner column,

@@ -352,15 +352,16 @@ fn unique_name<'a>(name: String, taken: impl Iterator<Item = &'a str> + Clone) -
         .unwrap_or(name)
 }
 
-/// The conditions worth trying on one column, given its distinct cells and their counts and
-/// the type its field declares.
-/// A value that may be a person's: an email address, or a phone number (7 digits or more).
+/// A value that may be a person's: an email address, or a phone number or other long number
+/// (7 digits or more; a date written as text too, which a rule would not carry over either).
 /// Never suggested as `equals`: the rules file is readable by others, and a rule on one
 /// person (a referrer shared by 30 contacts) would not carry over to next month's contacts.
 fn personal(value: &str) -> bool {
     value.contains('@') || value.bytes().filter(u8::is_ascii_digit).count() >= 7
 }
 
+/// The conditions worth trying on one column, given its distinct cells and their counts and
+/// the type its field declares.
 fn tests(
     cells: &[Cell],
     by_cell: &[impl AsRef<[Tally]>],

@@ -1201,12 +1201,12 @@ impl Engine {
         mask
     }
 
-    /// The contact's current owner (`[balance] owner`), trimmed; empty without one.
     /// The column `[balance] owner` reads, if any.
     pub fn owner_column(&self) -> Option<usize> {
         self.owner.flatten()
     }
 
+    /// The contact's current owner (`[balance] owner`), trimmed; empty without one.
     pub fn owner<'r, R: Row + ?Sized>(&self, row: &'r R) -> &'r str {
         self.owner
             .map_or("", |c| matcher::trim(matcher::cell(row, c)))

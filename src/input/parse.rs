@@ -640,24 +640,32 @@ impl RecordParser {
             self.view_fields(chunk_part, self.nends),
             self.delimiter,
             self.expected_fields,
-        ) || (raw.split(|b| is_break(*b)))
+        ) || self.a_later_line_is_a_row(&raw, false)
+    }
+
+    /// Whether a line of `raw` after its first is a whole row by itself (see `by_the_book`);
+    /// with `last_cut`, the last line is not looked at (it may be cut short).
+    fn a_later_line_is_a_row(&self, raw: &[u8], last_cut: bool) -> bool {
+        let mut later = (raw.split(|b| is_break(*b)))
             .filter(|line| !line.is_empty())
             .skip(1)
-            .any(|line| by_the_book(line, self.delimiter, self.expected_fields))
+            .peekable();
+        while let Some(line) = later.next() {
+            if last_cut && later.peek().is_none() {
+                return false;
+            }
+            if by_the_book(line, self.delimiter, self.expected_fields) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether a line after the first of the kept bytes of a record over the limit (`spill`,
     /// then `chunk_part`) is a whole row by itself; the last line kept may be cut short, and
     /// is not looked at.
     fn kept_lines_hold_a_row(&self, chunk_part: &[u8]) -> bool {
-        let raw = self.raw_record(chunk_part);
-        let lines: Vec<&[u8]> = (raw.split(|b| is_break(*b)))
-            .filter(|line| !line.is_empty())
-            .collect();
-        let whole = lines.len().saturating_sub(1);
-        (lines[..whole].iter())
-            .skip(1)
-            .any(|line| by_the_book(line, self.delimiter, self.expected_fields))
+        self.a_later_line_is_a_row(&self.raw_record(chunk_part), true)
     }
 
     /// The record read up to `end`, or set aside unread as `known`.

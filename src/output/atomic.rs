@@ -355,7 +355,14 @@ pub(super) fn writer_running(file: &str, name: &str) -> Option<bool> {
         .0
         .parse::<u32>()
         .ok()?;
-    Some(pid == me.pid || Path::new("/proc").join(pid.to_string()).exists())
+    Some(running(pid, me))
+}
+
+/// Whether process `pid` of this machine is running: this one, or any. A PID used again
+/// since its run was killed keeps that run's temp files (owner-only, hidden) until the
+/// process using it ends; a later run removes them then.
+fn running(pid: u32, me: &Writer) -> bool {
+    pid == me.pid || Path::new("/proc").join(pid.to_string()).exists()
 }
 
 /// Whether a temp file names a writer of this machine that is still running, whatever file
@@ -370,8 +377,7 @@ fn of_a_running_writer(file: &str) -> bool {
         return false;
     };
     let pid = after.split_once('.').map_or(after, |(pid, _)| pid);
-    pid.parse::<u32>()
-        .is_ok_and(|pid| pid == me.pid || Path::new("/proc").join(pid.to_string()).exists())
+    pid.parse::<u32>().is_ok_and(|pid| running(pid, me))
 }
 
 /// This process's part of a temp file's name: `<machine>-<pid>`, or the pid alone when the

@@ -24,6 +24,7 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
         misspelt_queues(rules, &mut out);
         hot_outside_the_balance(rules, &mut out);
         reps_below_the_balance(rules, &mut out);
+        former_owners(rules, &mut out);
         lonely_route_queues(rules, &mut out);
         routes_for_unreachable_tiers(rules, &mut out);
         unused_fields(rules, &mut out);
@@ -571,6 +572,41 @@ fn reps_below_the_balance(rules: &Rules, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `former_owners` that can do nothing: without `owner` no contact has an owner to match,
+/// and a name that is still a `[[rep]]`'s is matched as that rep (its contacts are not
+/// unowned).
+fn former_owners(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let Some(b) = rules
+        .balance
+        .as_ref()
+        .filter(|b| !b.former_owners.is_empty())
+    else {
+        return;
+    };
+    if b.owner.is_none() {
+        out.push(
+            Diagnostic::warning(
+                b.span.clone(),
+                "`former_owners` without `owner` matches nothing",
+            )
+            .label("no column says who owns a contact")
+            .help("name the owner column with `owner = \"...\"` under [balance]"),
+        );
+    }
+    for name in &b.former_owners {
+        if crate::balance::rep_named(rules, name).is_some() {
+            out.push(
+                Diagnostic::warning(
+                    b.span.clone(),
+                    format!("\"{name}\" is under `former_owners` and is a [[rep]]"),
+                )
+                .label("the rep is matched first: their contacts stay theirs")
+                .help("remove the name from one of them"),
+            );
+        }
+    }
+}
+
 /// A queue that `[queues]` or `overflow_queue` names once, nothing else names, and that is
 /// spelt much like another (`markting`): a new queue, and a new file, by a slip.
 fn misspelt_queues(rules: &Rules, out: &mut Vec<Diagnostic>) {
@@ -1049,6 +1085,25 @@ mod tests {
             )]
         );
         assert!(all("sales_capacity = 10\nmin_sales = 10").is_empty());
+    }
+
+    #[test]
+    fn former_owners_that_do_nothing() {
+        let body = |balance: &str| {
+            format!(
+                "[tiers]\nwarm = 10\n[[rule]]\nname = \"A\"\nwhen = {{ field = \"x\", present = true }}\n\
+                 points = 30\n[balance]\n{balance}\n[[rep]]\nname = \"Ann\"\ncapacity = 4\n"
+            )
+        };
+        assert_eq!(
+            warnings(&body("former_owners = [\"Dan\"]")),
+            ["8:1 `former_owners` without `owner` matches nothing"]
+        );
+        assert_eq!(
+            warnings(&body("owner = \"o\"\nformer_owners = [\" ann \", \"Dan\"]")),
+            ["8:1 \"ann\" is under `former_owners` and is a [[rep]]"]
+        );
+        assert!(warnings(&body("owner = \"o\"\nformer_owners = [\"Dan\"]")).is_empty());
     }
 
     #[test]

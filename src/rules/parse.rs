@@ -751,9 +751,10 @@ impl Walker {
             };
             // `none` (or the full text a test failure shows, `none (queue marketing)`): the
             // contact gets no rep. Names are matched ignoring case, as owner cells are.
-            let no_rep = name.eq_ignore_ascii_case("none") || name.starts_with("none (");
-            let folded = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
-            if no_rep || reps.iter().any(|r| folded(&r.name) == folded(name)) {
+            let known = reps
+                .iter()
+                .any(|r| crate::balance::same_name(&r.name, name));
+            if known || crate::balance::means_no_rep(name) {
                 continue;
             }
             let names = reps.iter().map(|r| r.name.as_str());
@@ -1345,10 +1346,14 @@ impl Walker {
         let overflow_span = overflow.map(|q| q.span());
         let overflow_queue = overflow.and_then(|q| self.queue_name(q, "overflow_queue"));
         let owner = t.get("owner").and_then(|f| self.field_ref(f));
+        // Trimmed, as the owner cells they are matched with are.
         let former_owners = t
             .get("former_owners")
             .and_then(|f| self.strings(f, "former_owners"))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .map(|name| name.trim().to_string())
+            .collect();
         t.finish(self);
         Some(Balance {
             sales_capacity,
