@@ -307,8 +307,12 @@ fn write_cell(out: &mut String, value: &Data) {
         Data::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Data::DateTime(dt) if dt.is_duration() => write_number(out, dt.as_f64()),
         Data::DateTime(dt) => write_date(out, dt),
-        // `#N/A` and the like are no value: the cell is read as empty, not as text.
-        Data::Error(_) | Data::Empty => {}
+        // `#N/A` and the like as Excel shows them, and as its CSV export writes them: a
+        // failed lookup in an opt-out column is unreadable (and said), not an empty "no".
+        Data::Error(e) => {
+            let _ = write!(out, "{e}");
+        }
+        Data::Empty => {}
     }
 }
 
@@ -432,8 +436,8 @@ mod tests {
     fn booleans_errors_and_empty_cells() {
         assert_eq!(cell(Data::Bool(true)), "true");
         assert_eq!(cell(Data::Bool(false)), "false");
-        assert_eq!(cell(Data::Error(CellErrorType::NA)), "");
-        assert_eq!(cell(Data::Error(CellErrorType::Div0)), "");
+        assert_eq!(cell(Data::Error(CellErrorType::NA)), "#N/A");
+        assert_eq!(cell(Data::Error(CellErrorType::Div0)), "#DIV/0!");
         assert_eq!(cell(Data::Empty), "");
         assert_eq!(cell(Data::String("=SUM(A1)".into())), "=SUM(A1)");
     }
