@@ -654,6 +654,7 @@ pub(super) fn output_header_warnings(
     header: &Header,
 ) -> Vec<String> {
     let mut warnings = super::header_warnings(&[engine], header);
+    warnings.extend(super::several_columns_warnings(rules, header));
     let mut added = vec![
         "score".to_string(),
         "tier".into(),

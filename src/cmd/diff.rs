@@ -313,8 +313,18 @@ fn compile(rules: &Rules, input: &Input, as_of: Date, side: &str, path: &Path) -
 
 /// One line per thing the user should know; the diff itself is not affected.
 fn warn(ui: &Ui, input: &Input, tally: &Tally, change: &Change<'_>) {
-    for w in super::header_warnings(&[change.old.engine, change.new.engine], input.header()) {
-        ui.warn(&w);
+    let header = input.header();
+    let mut several = super::several_columns_warnings(change.old.rules, header);
+    for w in super::several_columns_warnings(change.new.rules, header) {
+        if !several.contains(&w) {
+            several.push(w);
+        }
+    }
+    for w in super::header_warnings(&[change.old.engine, change.new.engine], header)
+        .iter()
+        .chain(&several)
+    {
+        ui.warn(w);
     }
     if input.records() == 0 {
         ui.warn(&format!("{} has a header but no contacts", input.name()));

@@ -302,6 +302,23 @@ pub fn nothing_readable(input: &Input, contacts: u64) -> Result<()> {
     )))
 }
 
+/// A warning per field of a disqualifying rule the input has several of the listed headers
+/// for: only the first is read (see `bind::several_columns`).
+pub fn several_columns_warnings(rules: &Rules, header: &Header) -> Vec<String> {
+    crate::engine::bind::several_columns(rules, header)
+        .into_iter()
+        .map(|(field, found)| {
+            format!(
+                "field `{field}`, which a disqualifying rule reads, lists the headers {}, and the \
+                 input has each of them: only `{}`, listed first, is read (name the one to read \
+                 under [fields] if they can say different things)",
+                quoted(&found),
+                crate::ui::printable(found[0])
+            )
+        })
+        .collect()
+}
+
 /// The warning for a run that sends sales fewer contacts than `[balance] min_sales`.
 pub fn fewer_than_min_sales(sales_queue: &str, sales: u64, min: u64) -> String {
     format!(

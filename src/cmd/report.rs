@@ -145,8 +145,13 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     // Rows classify would reject are rejected here too, so the counts agree.
     let single_line = super::single_line_columns(&rules, &engine, input.header());
     input.single_line_columns(single_line);
-    for w in super::header_warnings(&[&engine], input.header()) {
-        ui.warn(&w);
+    let header = input.header();
+    let several = super::several_columns_warnings(&rules, header);
+    for w in super::header_warnings(&[&engine], header)
+        .iter()
+        .chain(&several)
+    {
+        ui.warn(w);
     }
 
     let progress = super::Progress::new(ui, &source);

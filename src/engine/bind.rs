@@ -225,6 +225,39 @@ pub fn resolve_field(
     }
 }
 
+/// Fields a disqualifying rule reads whose `[fields]` entry lists several headers, two or
+/// more of which this input has: the field reads the first (`bind`), and the others go
+/// unread. With the headers found, in the order listed. Lists of names exist so one rules
+/// file fits several exports; one export with two opt-out columns (`Unsubscribed` and
+/// `opted_out`) may say different things, and the second's yes must not go unseen. (Other
+/// fields' lists are often meant to pass over a column: Mautic's `title` is Mr or Ms.)
+pub fn several_columns<'r>(rules: &'r Rules, header: &Header) -> Vec<(&'r str, Vec<&'r str>)> {
+    let disqualifying: std::collections::HashSet<&str> = (rules.rules.iter())
+        .filter(|r| r.disqualify)
+        .filter_map(|r| r.when.as_ref())
+        .flat_map(|w| w.tests())
+        .map(|t| t.field.name.as_str())
+        .collect();
+    rules
+        .fields
+        .iter()
+        .filter(|f| f.columns.len() > 1 && disqualifying.contains(f.name.as_str()))
+        .filter_map(|f| {
+            let mut seen: Vec<usize> = Vec::new();
+            let mut found: Vec<&str> = Vec::new();
+            for c in &f.columns {
+                if let Ok(Some(i)) = resolve(header, &[c.as_str()])
+                    && !seen.contains(&i)
+                {
+                    seen.push(i);
+                    found.push(c);
+                }
+            }
+            (found.len() > 1).then_some((f.name.as_str(), found))
+        })
+        .collect()
+}
+
 /// The first candidate present exactly, else the first present loosely.
 fn resolve(header: &Header, candidates: &[&str]) -> Result<Option<usize>, Vec<usize>> {
     if let Some(i) = candidates

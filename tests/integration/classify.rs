@@ -773,6 +773,38 @@ fn unreadable_dates_are_counted_in_the_summary() {
     assert!(!env.exists("out.csv"));
 }
 
+/// A field that lists several headers (one rules file for several exports) reads the first
+/// it finds: an export with two of them gets a warning that the other goes unread, before
+/// any row (so --deny-warnings replaces nothing, stdout included).
+#[test]
+fn an_export_with_two_of_a_fields_headers_is_warned_about() {
+    let env = Env::standard();
+    let rules = RULES.replace(
+        "[fields]\n",
+        "[fields]\nunsubscribed = [\"unsubscribed\", \"opted_out\"]\n",
+    );
+    env.write("rules.toml", rules);
+    let (head, body) = CONTACTS.split_once('\n').unwrap();
+    let body: String = body.lines().map(|l| format!("{l},yes\n")).collect();
+    env.write("two.csv", format!("{head},opted_out\n{body}"));
+    let out = run(&mut env.classify(&["two.csv"]));
+    assert!(
+        stderr(&out).contains(
+            "field `unsubscribed`, which a disqualifying rule reads, lists the headers \
+             `unsubscribed`, `opted_out`, and the input has each of them: only `unsubscribed`, \
+             listed first, is read"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&mut env.classify(&["--deny-warnings", "two.csv"]));
+    assert_eq!(out.status.code(), Some(65));
+    assert!(out.stdout.is_empty());
+    // One of them: nothing to say.
+    let out = run(&mut env.classify(&["contacts.csv"]));
+    assert_eq!(stderr(&out), "");
+}
+
 /// One cell a disqualifying rule cannot read is one contact who should not be contacted and
 /// is: warned about at once, and --deny-warnings refuses the run.
 #[test]
