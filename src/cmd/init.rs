@@ -618,6 +618,9 @@ const CATALOGUE: &[Known] = &[
             "doNotContact",
             "dnc",
             "Do Not Email",
+            "Global Unsubscribe",
+            "Opted out of email",
+            "Opt Out",
             "Person - Marketing status",
         ],
         plain: Some("unsubscribed"),
@@ -625,6 +628,16 @@ const CATALOGUE: &[Known] = &[
         rules: OPT_OUT_RULES,
         text_rules: OPT_OUT_TEXT_RULES,
         disqualifying: Some(("yes", "unsubscribed")),
+        ..Known::TEXT
+    },
+    Known {
+        field: "do_not_call",
+        about: "a do-not-call flag",
+        kind: FieldKind::Bool,
+        // Matched ignoring case, spaces and punctuation: `DoNotCall`, `do_not_call` too.
+        headers: &["Do Not Call", "DNC Phone", "Phone Opt Out"],
+        ideal: "no",
+        routes: DO_NOT_CALL_ROUTES,
         ..Known::TEXT
     },
 ];
@@ -909,11 +922,13 @@ const OPT_OUT_TEXT_RULES: &[Rule] = &[Rule {
     name: "Asked not to be contacted",
     side: Side::Neither,
     why: "Never contact them. Fewer than 4 in 5 of this column's cells are yes/no values, so\n\
-          this rule looks for the words of a yes as well as for yes itself. EDIT: the values\n\
-          your CRM writes for contacts who must not be contacted. `disqualify = true` makes\n\
-          the queue \"suppressed\", whatever the score.",
+          this rule fails closed: any value that is not a clear no disqualifies (\"Opted out\",\n\
+          \"unsubscribed 2024-03-01\", \"Hard bounce\", a date...), and only an empty cell or one\n\
+          of the words listed lets the contact through. EDIT: the values your CRM writes for\n\
+          contacts who may be contacted. `disqualify = true` makes the queue \"suppressed\",\n\
+          whatever the score.",
     when: Some(
-        r#"{ field = "unsubscribed", in = ["yes", "y", "true", "1", "x", "unsubscribed", "opted out", "opt out", "do not contact", "dnc", "bounced", "no consent"] }"#,
+        r#"{ all = [{ field = "unsubscribed", present = true }, { not = { field = "unsubscribed", in = ["no", "n", "false", "0", "subscribed", "opted in", "opt in", "active", "nein", "non"] } }] }"#,
     ),
     gives: Gives::Disqualify,
 }];
@@ -935,6 +950,16 @@ const LIFECYCLE_ROUTES: &[Route] = &[
         order: 2,
     },
 ];
+
+const DO_NOT_CALL_ROUTES: &[Route] = &[Route {
+    name: "Do not call: marketing only",
+    why: "Sales calls; these contacts asked not to be called. They stay with marketing, whatever\n\
+          their score and whatever the other routes say (the first route that matches decides).\n\
+          To keep them from email too, make it a rule with `disqualify = true` instead.",
+    when: r#"{ field = "do_not_call", is = true }"#,
+    queue: "marketing",
+    order: 0,
+}];
 
 const LEAD_STATUS_ROUTES: &[Route] = &[
     Route {

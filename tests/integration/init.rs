@@ -383,6 +383,24 @@ fn lost_and_working_statuses_take_their_routes() {
     );
 }
 
+/// A do-not-call flag keeps a contact from sales (sales calls), whatever its score and
+/// lead status; marketing may still email them. Opt-out headers CRMs write are known.
+#[test]
+fn do_not_call_keeps_a_contact_from_sales_and_opt_out_headers_are_known() {
+    let env = Env::new();
+    env.write(
+        "crm.csv",
+        "Email,Job Title,Lead Status,Demo Requested,DoNotCall,Global Unsubscribe\n\
+         a@acme.com,CEO,Working,yes,true,false\n\
+         b@acme.com,CEO,Working,yes,false,false\n\
+         c@acme.com,CEO,Working,yes,false,true\n",
+    );
+    init(&env, &["crm.csv"]);
+    let scored = classifies_cleanly(&env, "crm.csv");
+    let queues = util::column(&scored, "queue");
+    assert_eq!(queues, ["marketing", "sales", "suppressed"], "{scored}");
+}
+
 #[test]
 fn salesforce_export_with_us_dates() {
     let (env, _, rules, _) = init_fixture("salesforce.csv");
@@ -429,7 +447,8 @@ fn pipedrive_export_with_a_text_marketing_status() {
         columns(&rules, "last_activity")[0],
         "Person - Last activity date"
     );
-    // "Subscribed" / "Unsubscribed" are not yes/no: text, and a disqualifier on words.
+    // "Subscribed" / "Unsubscribed" are not yes/no: text, and a disqualifier that fails
+    // closed: any value but a clear no ("Subscribed") disqualifies.
     assert_eq!(kind(&rules, "unsubscribed"), FieldKind::Text);
     assert_eq!(
         columns(&rules, "unsubscribed")[0],
@@ -437,13 +456,49 @@ fn pipedrive_export_with_a_text_marketing_status() {
     );
     let words = rule(&rules, "Asked not to be contacted");
     assert!(words.disqualify);
-    assert!(matches!(tests_of(words)[0], ("unsubscribed", Op::In(_))));
+    assert!(
+        tests_of(words)
+            .iter()
+            .any(|t| matches!(t, ("unsubscribed", Op::In(_))))
+    );
     assert!(text.contains("# \"Person - Marketing status\" looks like an email opt-out"));
     assert!(stderr(&out).contains("warning: column `Person - Marketing status`"));
 
     let scored = classifies_cleanly(&env, "pipedrive.csv");
     assert_eq!(queue_of(&scored, "Person - ID", "6"), "suppressed");
     assert_eq!(queue_of(&scored, "Person - ID", "4"), "customers");
+    // Statuses the list never named are no "no": suppressed, as is any value but a clear no.
+    let fixture = env.read("pipedrive.csv");
+    let (head, body) = fixture.split_once('\n').unwrap();
+    let status = head
+        .split(',')
+        .position(|h| h == "Person - Marketing status")
+        .unwrap();
+    let first: Vec<&str> = body.lines().next().unwrap().split(',').collect();
+    let mut rows = format!("{head}\n");
+    for (i, value) in [
+        "Unsubscribed 2024-03-01",
+        "Hard bounce",
+        "Opted-out",
+        "",
+        "Subscribed",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut row: Vec<String> = first.iter().map(|c| c.to_string()).collect();
+        row[0] = format!("{}", 100 + i);
+        row[status] = value.to_string();
+        rows.push_str(&format!("{}\n", row.join(",")));
+    }
+    env.write("variants.csv", rows);
+    let scored = classifies_cleanly(&env, "variants.csv");
+    let queues = util::column(&scored, "queue");
+    assert_eq!(&queues[..3], ["suppressed"; 3], "{scored}");
+    assert!(
+        queues[3] != "suppressed" && queues[4] != "suppressed",
+        "{scored}"
+    );
 }
 
 /// "VP" and "owner" are whole words of a decision maker's title, not parts of "MVP Engineer"
