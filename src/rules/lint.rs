@@ -25,6 +25,7 @@ pub fn lint(rules: &Rules, complete: bool) -> Vec<Diagnostic> {
         hot_outside_the_balance(rules, &mut out);
         reps_below_the_balance(rules, &mut out);
         former_owners(rules, &mut out);
+        suppression_that_leaks(rules, &mut out);
         lonely_route_queues(rules, &mut out);
         routes_for_unreachable_tiers(rules, &mut out);
         unused_fields(rules, &mut out);
@@ -572,6 +573,53 @@ fn reps_below_the_balance(rules: &Rules, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Where a contact who must not be contacted can still be: the disqualified tier's queue
+/// set to one a tier sends contacts to (`disqualified = "sales"`), or a disqualifying rule
+/// on an optional field (an export without the column disqualifies nobody, with only a
+/// run-time warning that `-q` silences).
+fn suppression_that_leaks(rules: &Rules, out: &mut Vec<Diagnostic>) {
+    let q = &rules.queues;
+    let contactable = [
+        rules.tiers.hot.is_some().then_some(&q.hot),
+        Some(&q.warm),
+        Some(&q.cold),
+    ];
+    if contactable.contains(&Some(&q.disqualified))
+        && let Some((_, span)) = q.spans.iter().find(|(tier, _)| *tier == "disqualified")
+    {
+        out.push(
+            Diagnostic::warning(
+                span.clone(),
+                format!(
+                    "disqualified contacts go to `{}`, with contacts who may be contacted",
+                    q.disqualified
+                ),
+            )
+            .label("a queue a tier also goes to")
+            .help("give the disqualified their own queue (the default is `suppressed`)"),
+        );
+    }
+    for rule in rules.rules.iter().filter(|r| r.disqualify) {
+        let tests = rule.when.as_ref().map(|w| w.tests()).unwrap_or_default();
+        for t in tests {
+            let Some(f) = rules.field(&t.field.name).filter(|f| f.optional) else {
+                continue;
+            };
+            out.push(
+                Diagnostic::warning(
+                    t.field.span.clone(),
+                    format!(
+                        "the disqualifying rule \"{}\" reads `{}`, an optional field",
+                        rule.name, f.name
+                    ),
+                )
+                .label("an export without the column disqualifies nobody")
+                .help("drop `optional = true`: a missing opt-out column should stop the run"),
+            );
+        }
+    }
+}
+
 /// `former_owners` that can do nothing: without `owner` no contact has an owner to match,
 /// and a name that is still a `[[rep]]`'s is matched as that rep (its contacts are not
 /// unowned).
@@ -1085,6 +1133,24 @@ mod tests {
             )]
         );
         assert!(all("sales_capacity = 10\nmin_sales = 10").is_empty());
+    }
+
+    #[test]
+    fn suppression_that_leaks_into_a_contactable_queue() {
+        let base = "[tiers]\nwarm = 10\n[[rule]]\nname = \"Opted out\"\n\
+                    when = { field = \"u\", is = true }\ndisqualify = true\n\
+                    [[rule]]\nname = \"A\"\nwhen = { field = \"x\", present = true }\npoints = 30\n";
+        assert_eq!(
+            warnings(&format!("{base}[queues]\ndisqualified = \"marketing\"\n")),
+            ["13:16 disqualified contacts go to `marketing`, with contacts who may be contacted"]
+        );
+        assert!(warnings(&format!("{base}[queues]\ndisqualified = \"dnc\"\n")).is_empty());
+        assert_eq!(
+            warnings(&format!(
+                "[fields]\nu = {{ column = \"U\", optional = true }}\n{base}"
+            )),
+            ["8:18 the disqualifying rule \"Opted out\" reads `u`, an optional field"]
+        );
     }
 
     #[test]
