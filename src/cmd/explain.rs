@@ -454,6 +454,9 @@ fn describe_read(read: &Read, header: &[String]) -> String {
     if read.unreadable {
         s.push_str(" (unreadable)");
     }
+    if let Some(value) = &read.read_as {
+        s.push_str(&format!(" (read as {value})"));
+    }
     s
 }
 
@@ -701,6 +704,7 @@ fn trace_json(t: &Trace, header: &[String]) -> Value {
             "column": read.column.map(|_| column_name(read, header)),
             "cell": read.cell,
             "unreadable": read.unreadable,
+            "read_as": read.read_as,
             "holds": holds,
         }),
         Trace::All { holds, parts } => {
@@ -734,12 +738,14 @@ pub fn to_json(rules: &Rules, e: &Explanation, header: &[String]) -> Value {
                     "column": r.column.map(|_| column_name(r, header)),
                     "cell": r.cell,
                     "unreadable": r.unreadable,
+                    "read_as": r.read_as,
                 })),
                 "decay": t.decay.as_ref().map(|(r, factor)| json!({
                     "field": r.field,
                     "column": r.column.map(|_| column_name(r, header)),
                     "cell": r.cell,
                     "unreadable": r.unreadable,
+                    "read_as": r.read_as,
                     "factor": factor,
                 })),
             })

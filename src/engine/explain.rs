@@ -80,6 +80,10 @@ pub struct Read {
     pub cell: String,
     /// The cell is not empty but could not be read as the type the test needs.
     pub unreadable: bool,
+    /// What the test read the cell as, when that is not the cell's text: a date in another
+    /// form (`03/11/2026` is 2026-03-11 under `%m/%d/%Y`), a number (`1,200`), yes or no
+    /// (`Ja`). Shows which way an ambiguous cell was taken.
+    pub read_as: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +222,23 @@ impl Engine {
     }
 }
 
+/// A typed value as explain shows it, when that differs from the cell's text.
+fn read_as(value: Value, cell: &str) -> Option<String> {
+    let shown = match value {
+        Value::Number(n) => super::fmt_number(n),
+        Value::Day(d) => {
+            let epoch = jiff::civil::date(1970, 1, 1);
+            epoch
+                .checked_add(jiff::Span::new().days(i64::from(d)))
+                .ok()?
+                .to_string()
+        }
+        Value::Bool(b) => (if b { "yes" } else { "no" }).to_string(),
+        Value::Empty | Value::Unreadable => return None,
+    };
+    (shown != cell).then_some(shown)
+}
+
 impl Compiler<'_> {
     fn read<R: Row + ?Sized>(&self, field: &str, row: &R, value: Option<Value>) -> Read {
         let column = self.column(field);
@@ -226,6 +247,8 @@ impl Compiler<'_> {
             column,
             cell: super::matcher::cell(row, column).to_string(),
             unreadable: value == Some(Value::Unreadable),
+            read_as: value
+                .and_then(|v| read_as(v, super::matcher::trim(super::matcher::cell(row, column)))),
         }
     }
 
@@ -267,9 +290,10 @@ impl Compiler<'_> {
             Condition::Test(t) => {
                 let cond = self.test(t);
                 let holds = cond.eval(row, values, memo);
-                let unreadable = slots_of(&cond).any(|s| values.get(s) == Some(&Value::Unreadable));
-                let mut read = self.read(&t.field.name, row, None);
-                read.unreadable = unreadable;
+                // The value its typed slot read (a text test has none): unreadable, or what
+                // the cell was read as.
+                let value = slots_of(&cond).find_map(|s| values.get(s).copied());
+                let read = self.read(&t.field.name, row, value);
                 Trace::Test {
                     holds,
                     test: t.to_string(),

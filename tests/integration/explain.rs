@@ -45,7 +45,7 @@ fn text_shows_every_rule_with_the_cell_it_read() {
         "  [x] Decision maker             +20  (fit)",
         "        title contains_any [\"director\", \"vp\", \"chief\"]: Job Title = \"Chief of Staff\" -> yes",
         "  [x] Large company              +15  (fit)",
-        "        employees at_least 200: Company Size = \"1,200\" -> yes",
+        "        employees at_least 200: Company Size = \"1,200\" (read as 1200) -> yes",
         "  [ ] Free mail                    -",
         "  fit          35 -> 30  (max 30)",
         "  hot   score 60, 10 short of 70: not met",
