@@ -126,14 +126,21 @@ pub fn load_rules(path: &std::path::Path, defaulted: bool) -> Result<Rules> {
 /// The rules file's text; a missing file is exit 66 with a hint when the path was assumed.
 pub fn read_rules_text(path: &std::path::Path, defaulted: bool) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| {
-        let hint = if defaulted && e.kind() == std::io::ErrorKind::NotFound {
-            " (no --rules given and LEADSORT_RULES is not set or empty, so leadsort looked in the current folder)"
-        } else {
-            ""
+        let not_found = e.kind() == std::io::ErrorKind::NotFound;
+        let hint = match (defaulted, not_found) {
+            (true, true) => " (no --rules given and LEADSORT_RULES is not set or empty, so \
+                             leadsort looked in the current folder; `leadsort init contacts.csv` \
+                             writes a starter)"
+                .to_string(),
+            (false, true) => format!(
+                " (`leadsort init contacts.csv -o {}` writes a starter there)",
+                path.display()
+            ),
+            _ => String::new(),
         };
         Error::NoInput {
             path: path.to_path_buf(),
-            source: std::io::Error::new(e.kind(), format!("{e}{hint}")),
+            source: std::io::Error::new(e.kind(), format!("{}{hint}", crate::error::plain(&e))),
         }
     })?;
     rules::text_of(path, bytes)

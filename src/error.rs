@@ -48,11 +48,11 @@ pub enum Error {
     Config(String),
     #[error("{0}")]
     Data(String),
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {}", path.display(), plain(source))]
     NoInput { path: PathBuf, source: io::Error },
-    #[error("cannot create {}: {source}", path.display())]
+    #[error("cannot create {}: {}", path.display(), plain(source))]
     CantCreate { path: PathBuf, source: io::Error },
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", plain(source))]
     Io { what: String, source: io::Error },
     #[error("{0}")]
     Locked(String),
@@ -70,6 +70,16 @@ pub enum Error {
     /// The reader of our stdout went away (`| head`): stop quietly, successfully.
     #[error("broken pipe")]
     BrokenPipe,
+}
+
+/// An I/O error as people read it: the system's words without ` (os error 2)`, which means
+/// nothing in a cron mail.
+pub fn plain(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
 }
 
 impl Error {

@@ -763,7 +763,7 @@ fn missing_input_is_exit_66_and_writes_nothing() {
     let env = Env::new();
     let out = run(env.cmd().args(["init", "nope.csv"]));
     assert_eq!(out.status.code(), Some(66));
-    insta::assert_snapshot!(stderr(&out), @"leadsort: error: cannot read nope.csv: No such file or directory (os error 2)");
+    insta::assert_snapshot!(stderr(&out), @"leadsort: error: cannot read nope.csv: No such file or directory");
     assert!(env.files().is_empty());
 }
 
