@@ -355,6 +355,11 @@ fn summary_sheet(
     for (name, count) in s.tiers.0.iter() {
         rows.push((format!("tier {name}"), Value::Share(*count)));
     }
+    // What the run warned about, as summary.json has it: whoever opens only the workbook
+    // (of a run under -q) sees it too.
+    for w in &s.warnings {
+        rows.push(("warning".into(), Value::Text(w.clone())));
+    }
     let percent = CellFormat::new().set_num_format("0.0%");
     for (r, (name, value)) in rows.iter().enumerate() {
         let row = u32::try_from(r + 1).unwrap_or(u32::MAX);

@@ -148,6 +148,27 @@ fn every_format_gives_the_contacts_scores_tiers_and_queues_of_csv() {
     assert_eq!(summary["rules sha256"].len(), 64);
 }
 
+/// The run's warnings are in the workbook's Summary sheet, as in summary.json: whoever opens
+/// only the workbook of a quiet run sees them.
+#[test]
+fn the_workbook_summary_lists_the_runs_warnings() {
+    let env = example();
+    let csv = env.read("contacts.csv");
+    env.write("short.csv", format!("{csv}999,x\n"));
+    classify(&env, &["-q", "short.csv", "-o", "w.xlsx"]);
+    let book = read(&env, "w.xlsx");
+    let warnings: Vec<String> = rows(&book, "Summary")[1..]
+        .iter()
+        .filter(|r| text(&r[0]) == "warning")
+        .map(|r| text(&r[1]))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("could not be read and was rejected"),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn jsonl_reasons_are_rules_with_points_then_caps_then_the_route() {
     let env = example();
