@@ -640,32 +640,42 @@ impl RecordParser {
             self.view_fields(chunk_part, self.nends),
             self.delimiter,
             self.expected_fields,
-        ) || self.a_later_line_is_a_row(&raw, false)
+        ) || self.a_later_line_is_a_row(&raw)
     }
 
-    /// Whether a line of `raw` after its first is a whole row by itself (see `by_the_book`);
-    /// with `last_cut`, the last line is not looked at (it may be cut short).
-    fn a_later_line_is_a_row(&self, raw: &[u8], last_cut: bool) -> bool {
+    /// Whether a line of `raw` after its first is a whole row by itself (see `by_the_book`).
+    fn a_later_line_is_a_row(&self, raw: &[u8]) -> bool {
+        self.later_lines(raw, false).any(|row| row)
+    }
+
+    /// For each line of `raw` after its first, whether it is a whole row by itself; with
+    /// `last_cut`, the last line is left out (it may be cut short).
+    fn later_lines<'r>(&'r self, raw: &'r [u8], last_cut: bool) -> impl Iterator<Item = bool> + 'r {
         let mut later = (raw.split(|b| is_break(*b)))
             .filter(|line| !line.is_empty())
             .skip(1)
             .peekable();
-        while let Some(line) = later.next() {
+        std::iter::from_fn(move || {
+            let line = later.next()?;
             if last_cut && later.peek().is_none() {
-                return false;
+                return None;
             }
-            if by_the_book(line, self.delimiter, self.expected_fields) {
-                return true;
-            }
-        }
-        false
+            Some(by_the_book(line, self.delimiter, self.expected_fields))
+        })
     }
 
-    /// Whether a line after the first of the kept bytes of a record over the limit (`spill`,
-    /// then `chunk_part`) is a whole row by itself; the last line kept may be cut short, and
-    /// is not looked at.
-    fn kept_lines_hold_a_row(&self, chunk_part: &[u8]) -> bool {
-        self.a_later_line_is_a_row(&self.raw_record(chunk_part), true)
+    /// Whether the kept bytes of a record over the limit (`spill`, then `chunk_part`) are a
+    /// stray quote's merge of rows: a line after the first is a whole row, and either the
+    /// record is not of the header's width, or most of those lines are rows (a stray quote's
+    /// closing quote can leave the record the header's width; a note's lines are rarely rows).
+    fn kept_lines_are_rows(&self, chunk_part: &[u8]) -> bool {
+        let raw = self.raw_record(chunk_part);
+        let (rows, lines) = self
+            .later_lines(&raw, true)
+            .fold((0usize, 0usize), |(rows, lines), row| {
+                (rows + usize::from(row), lines + 1)
+            });
+        rows > 0 && (self.fields_seen != self.expected_fields || rows * 2 > lines)
     }
 
     /// The record read up to `end`, or set aside unread as `known`.
@@ -723,14 +733,11 @@ impl RecordParser {
                 .saturating_sub(self.spill.len());
             chunk_part = &chunk_part[..chunk_part.len().min(room)];
             // A stray quote that closes only past the limit: the rows it swallowed are beyond
-            // what was kept, and cannot be read again. Known by a whole row among the lines
-            // kept (the last may be cut), in a record of another width than the header's: a
-            // genuine long note, however its lines read, leaves the record its width.
+            // what was kept, and cannot be read again (see `kept_lines_are_rows`).
             unrecoverable |= inner > 0
                 && self.quotes > 0
                 && self.expected_fields >= 3
-                && self.fields_seen != self.expected_fields
-                && self.kept_lines_hold_a_row(chunk_part);
+                && self.kept_lines_are_rows(chunk_part);
         }
         if unterminated || merged {
             // The quote never closes, or runs over the next rows: keep the first line as the

@@ -1673,10 +1673,14 @@ fn a_stray_quote_closed_megabytes_later_stops_the_run_instead_of_losing_the_rows
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let routed = assert_each_row_once(&env.path("out"), &ids, rows as u64 + 1);
     assert_eq!(routed["0"], "rejected.csv");
-    // A genuine note over the limit, every line of it a row's worth of commas: the record
-    // keeps the header's width, so it is one long cell, rejected as before; the run goes on.
-    let note: Vec<String> = (0..40_000)
-        .map(|i| format!("call {i}: fine,pricing,demo,next,week,follow"))
+    // A genuine note over the limit, some of its lines a row's worth of commas: the record
+    // keeps the header's width and most lines are prose, so it is one long cell, rejected as
+    // before; the run goes on.
+    let note: Vec<String> = (0..60_000)
+        .map(|i| match i % 10 {
+            0 => format!("call {i}: fine,pricing,demo,next,week,follow"),
+            _ => format!("call {i}: went fine, asked about pricing"),
+        })
         .collect();
     env.write(
         "note.csv",
@@ -1695,6 +1699,18 @@ fn a_stray_quote_closed_megabytes_later_stops_the_run_instead_of_losing_the_rows
     let rejected = rejected_rows(&env.path("out/rejected.csv"));
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].record, 6);
+    // A stray quote in the last column closed by a later note's `27"`: the merged record has
+    // the header's width by chance, but its lines are rows. The run stops; nothing is lost.
+    let mut csv = big_contacts(40_000);
+    let at = csv.find("\n2,").unwrap() + 1;
+    csv.insert_str(
+        at,
+        "0,zero@acme.com,Engineer,10,no,no,\"Met at the fair, wants more\n",
+    );
+    csv.push_str("99999,n@acme.com,VP,5,no,no,Wants the 27\" screen\n");
+    env.write("inch.csv", &csv);
+    let out = run(&mut classify(&env, &["--split", "out", "inch.csv"]));
+    assert_error(&out, 65, &["record 2 (line 3): a quote opened here"]);
 }
 
 // ---- empty, header only, duplicate and missing columns ------------------------------------
