@@ -392,7 +392,7 @@ fn fit_report(
         if denied {
             ui.warn_even_quiet(w);
         } else {
-            ui.warn(w);
+            super::say(ui, w);
         }
     }
     let share = |n: u64| {

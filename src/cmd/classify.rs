@@ -424,7 +424,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
                 (true, false, Some(unwritten)) => unwritten,
                 _ => w,
             };
-            if all_loud || is_rejected || totals.records == 0 || super::disqualifier_unread(w) {
+            if all_loud || is_rejected || totals.records == 0 || super::at_risk(w) {
                 ui.warn_even_quiet(w);
             } else {
                 ui.warn(w);

@@ -324,7 +324,7 @@ fn warn(ui: &Ui, input: &Input, tally: &Tally, change: &Change<'_>) {
         .iter()
         .chain(&several)
     {
-        ui.warn(w);
+        super::say(ui, w);
     }
     if input.records() == 0 {
         ui.warn(&format!("{} has a header but no contacts", input.name()));

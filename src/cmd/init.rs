@@ -633,7 +633,8 @@ const CATALOGUE: &[Known] = &[
     Known {
         field: "do_not_call",
         about: "a do-not-call flag",
-        kind: FieldKind::Bool,
+        // Read as text: its route lists the words of a no, so any other value counts.
+        kind: FieldKind::Text,
         // Matched ignoring case, spaces and punctuation: `DoNotCall`, `do_not_call` too.
         headers: &["Do Not Call", "DNC Phone", "Phone Opt Out"],
         ideal: "no",
@@ -918,6 +919,15 @@ const OPT_OUT_RULES: &[Rule] = &[Rule {
     gives: Gives::Disqualify,
 }];
 
+/// The words of a cell that says a contact may be contacted, for the rules that fail closed
+/// (any other value keeps them away): no in the languages `parse_bool` reads, and the
+/// statuses CRMs write for a subscribed contact.
+macro_rules! no_words {
+    () => {
+        r#"["no", "n", "false", "0", "nein", "falsch", "non", "faux", "falso", "não", "nao", "nee", "onwaar", "nej", "nei", "usant", "falskt", "ei", "epätosi", "nie", "fałsz", "subscribed", "not subscribed", "opted in", "opted-in", "opt in", "opt-in", "double opt-in", "not opted out", "active"]"#
+    };
+}
+
 const OPT_OUT_TEXT_RULES: &[Rule] = &[Rule {
     name: "Asked not to be contacted",
     side: Side::Neither,
@@ -927,9 +937,11 @@ const OPT_OUT_TEXT_RULES: &[Rule] = &[Rule {
           of the words listed lets the contact through. EDIT: the values your CRM writes for\n\
           contacts who may be contacted. `disqualify = true` makes the queue \"suppressed\",\n\
           whatever the score.",
-    when: Some(
-        r#"{ all = [{ field = "unsubscribed", present = true }, { not = { field = "unsubscribed", in = ["no", "n", "false", "0", "subscribed", "opted in", "opt in", "active", "nein", "non"] } }] }"#,
-    ),
+    when: Some(concat!(
+        r#"{ all = [{ field = "unsubscribed", present = true }, { not = { field = "unsubscribed", in = "#,
+        no_words!(),
+        r#" } }] }"#
+    )),
     gives: Gives::Disqualify,
 }];
 
@@ -940,23 +952,29 @@ const LIFECYCLE_ROUTES: &[Route] = &[
               this writes customers.csv.",
         when: r#"{ field = "lifecycle_stage", in = ["customer", "evangelist"] }"#,
         queue: "customers",
-        order: 0,
+        order: 1,
     },
     Route {
         name: "Open opportunity: stays with sales",
         why: "A deal is open: keep them with sales even if their score dips this week.",
         when: r#"{ field = "lifecycle_stage", in = ["opportunity", "sales qualified lead", "salesqualifiedlead"] }"#,
         queue: "sales",
-        order: 2,
+        order: 3,
     },
 ];
 
 const DO_NOT_CALL_ROUTES: &[Route] = &[Route {
     name: "Do not call: marketing only",
     why: "Sales calls; these contacts asked not to be called. They stay with marketing, whatever\n\
-          their score and whatever the other routes say (the first route that matches decides).\n\
-          To keep them from email too, make it a rule with `disqualify = true` instead.",
-    when: r#"{ field = "do_not_call", is = true }"#,
+          their score and whatever the other routes say (it comes first, and the first route\n\
+          that matches decides). It fails closed: any value but an empty cell or a clear no\n\
+          (\"DNC\", \"Yes - asked on call\") keeps them from sales. To keep them from email\n\
+          too, make it a rule with `disqualify = true` instead.",
+    when: concat!(
+        r#"{ all = [{ field = "do_not_call", present = true }, { not = { field = "do_not_call", in = "#,
+        no_words!(),
+        r#" } }] }"#
+    ),
     queue: "marketing",
     order: 0,
 }];
@@ -969,7 +987,7 @@ const LEAD_STATUS_ROUTES: &[Route] = &[
               EDIT: the statuses your sales team uses for that.",
         when: r#"{ field = "lead_status", in = ["unqualified", "bad timing", "not qualified", "contact in future", "lost lead", "lost", "closed lost", "closed - lost", "closed - not converted", "no decision", "no response", "not now"] }"#,
         queue: "marketing",
-        order: 1,
+        order: 2,
     },
     Route {
         name: "Owned by a rep: stays with sales",
@@ -977,7 +995,7 @@ const LEAD_STATUS_ROUTES: &[Route] = &[
               score dipped. EDIT: the statuses that mean a rep is on it.",
         when: r#"{ field = "lead_status", in = ["in progress", "open deal", "connected", "working", "working - contacted", "attempting to contact", "contacted", "meeting booked", "pre-qualified"] }"#,
         queue: "sales",
-        order: 2,
+        order: 3,
     },
 ];
 

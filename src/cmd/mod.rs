@@ -212,7 +212,7 @@ pub fn holds_contact_data(cell: &str) -> bool {
 /// such a cell (a few N/As are common; a fifth is a format the rules do not read), or when any
 /// has and a disqualifying rule reads the field: "Yes (by phone)" in
 /// an unsubscribe column must not send a contact to sales unsaid. `unreadable` is
-/// `Stats::unreadable`, by `Engine::typed_fields`. See `disqualifier_unread` for which say
+/// `Stats::unreadable`, by `Engine::typed_fields`. See `at_risk` for which say
 /// a disqualifying rule could not read its field.
 pub fn unreadable_warnings(
     rules: &Rules,
@@ -252,8 +252,8 @@ pub fn unreadable_warnings(
                 }
                 Some(FieldKind::Bool) => {
                     " (yes/no, true/false, y/n, 1/0 and x are read, and yes and no in German, \
-                     French, Spanish, Italian, Portuguese, Dutch and the Nordic languages; other \
-                     words can be listed with `in = [...]` on a text field)"
+                     French, Spanish, Italian, Portuguese, Dutch, the Nordic languages, Finnish \
+                     and Polish; other words can be listed with `in = [...]` on a text field)"
                 }
                 _ => "",
             };
@@ -261,7 +261,7 @@ pub fn unreadable_warnings(
             match disqualifier(field) {
                 Some(rule) => Some(format!(
                     "field `{field}` could not be read in {of}: the disqualifying rule \
-                     \"{}\" could not disqualify them{hint}{DISQUALIFIER_UNREAD}",
+                     \"{}\" could not disqualify them{hint}{AT_RISK}",
                     rule.name
                 )),
                 None if n * 5 > contacts => Some(format!(
@@ -274,14 +274,23 @@ pub fn unreadable_warnings(
         .collect()
 }
 
-/// How a warning of `unreadable_warnings` about a disqualifying rule ends: a contact who may
-/// have opted out went on to a queue, which a cron job's `-q` must not hide.
-const DISQUALIFIER_UNREAD: &str =
-    "; they went on to other queues: check them, or write the column's words into the rule";
+/// How a warning ends when someone who must not be contacted may be in a queue (an opt-out
+/// cell a disqualifying rule cannot read, an opt-out column left unread): one constant for
+/// the words and the test, so the two cannot drift apart.
+const AT_RISK: &str = "; someone who must not be contacted may be in a queue (said even with -q)";
 
-/// Whether a warning says a disqualifying rule could not read its field (said even with -q).
-pub fn disqualifier_unread(warning: &str) -> bool {
-    warning.ends_with(DISQUALIFIER_UNREAD)
+/// Whether a warning is one `-q` must not hide (see `AT_RISK`).
+pub fn at_risk(warning: &str) -> bool {
+    warning.ends_with(AT_RISK)
+}
+
+/// Print a warning: with `-q` too when it is `at_risk`.
+pub fn say(ui: &crate::ui::Ui, warning: &str) {
+    if at_risk(warning) {
+        ui.warn_even_quiet(warning);
+    } else {
+        ui.warn(warning);
+    }
 }
 
 /// A run that read not one contact from rows that were meant as ones (another encoding,
@@ -307,13 +316,13 @@ pub fn nothing_readable(input: &Input, contacts: u64) -> Result<()> {
 pub fn several_columns_warnings(rules: &Rules, header: &Header) -> Vec<String> {
     crate::engine::bind::several_columns(rules, header)
         .into_iter()
-        .map(|(field, found)| {
+        .map(|(field, found, read)| {
             format!(
-                "field `{field}`, which a disqualifying rule reads, lists the headers {}, and the \
-                 input has each of them: only `{}`, listed first, is read (name the one to read \
-                 under [fields] if they can say different things)",
+                "field `{field}`, which a disqualifying rule or a route reads, can read the \
+                 headers {}, and the input has each of them: only `{}` is read (name the one to \
+                 read under [fields], or make a field of each){AT_RISK}",
                 quoted(&found),
-                crate::ui::printable(found[0])
+                crate::ui::printable(read)
             )
         })
         .collect()

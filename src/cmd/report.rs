@@ -151,7 +151,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
         .iter()
         .chain(&several)
     {
-        ui.warn(w);
+        super::say(ui, w);
     }
 
     let progress = super::Progress::new(ui, &source);

@@ -231,29 +231,37 @@ pub fn resolve_field(
 /// file fits several exports; one export with two opt-out columns (`Unsubscribed` and
 /// `opted_out`) may say different things, and the second's yes must not go unseen. (Other
 /// fields' lists are often meant to pass over a column: Mautic's `title` is Mr or Ms.)
-pub fn several_columns<'r>(rules: &'r Rules, header: &Header) -> Vec<(&'r str, Vec<&'r str>)> {
-    let disqualifying: std::collections::HashSet<&str> = (rules.rules.iter())
+/// Each with the headers found (as the input spells them) and the one read. Routes' fields
+/// count too (a do-not-call flag keeps contacts from sales by a route).
+pub fn several_columns<'r>(
+    rules: &'r Rules,
+    header: &'r Header,
+) -> Vec<(&'r str, Vec<&'r str>, &'r str)> {
+    let disqualifying = (rules.rules.iter())
         .filter(|r| r.disqualify)
-        .filter_map(|r| r.when.as_ref())
+        .filter_map(|r| r.when.as_ref());
+    let guarding: std::collections::HashSet<&str> = disqualifying
+        .chain(rules.routes.iter().map(|r| &r.when))
         .flat_map(|w| w.tests())
         .map(|t| t.field.name.as_str())
         .collect();
     rules
         .fields
         .iter()
-        .filter(|f| f.columns.len() > 1 && disqualifying.contains(f.name.as_str()))
+        .filter(|f| f.columns.len() > 1 && guarding.contains(f.name.as_str()))
         .filter_map(|f| {
-            let mut seen: Vec<usize> = Vec::new();
-            let mut found: Vec<&str> = Vec::new();
+            let mut found: Vec<usize> = Vec::new();
             for c in &f.columns {
                 if let Ok(Some(i)) = resolve(header, &[c.as_str()])
-                    && !seen.contains(&i)
+                    && !found.contains(&i)
                 {
-                    seen.push(i);
-                    found.push(c);
+                    found.push(i);
                 }
             }
-            (found.len() > 1).then_some((f.name.as_str(), found))
+            let all: Vec<&str> = f.columns.iter().map(String::as_str).collect();
+            let read = resolve(header, &all).ok().flatten()?;
+            let names = found.iter().map(|&i| header.names[i].as_str()).collect();
+            (found.len() > 1).then_some((f.name.as_str(), names, header.names[read].as_str()))
         })
         .collect()
 }

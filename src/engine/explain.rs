@@ -290,9 +290,15 @@ impl Compiler<'_> {
             Condition::Test(t) => {
                 let cond = self.test(t);
                 let holds = cond.eval(row, values, memo);
-                // The value its typed slot read (a text test has none): unreadable, or what
-                // the cell was read as.
-                let value = slots_of(&cond).find_map(|s| values.get(s).copied());
+                // The value its typed slots read (a text test has none): what the cell was
+                // read as by one that could (`in = [5, true]` reads a number and a yes/no),
+                // else unreadable.
+                let read: Vec<Value> = slots_of(&cond)
+                    .filter_map(|s| values.get(s).copied())
+                    .collect();
+                let value = (read.iter().copied())
+                    .find(|v| *v != Value::Unreadable)
+                    .or(read.first().copied());
                 let read = self.read(&t.field.name, row, value);
                 Trace::Test {
                     holds,

@@ -330,9 +330,10 @@ pub fn recover(dir: &Path, scope: Scope<'_>) -> Vec<String> {
                 if first {
                     crate::ui::warn_now(&format!(
                         "a run killed while it replaced its outputs left {} half replaced, and \
-                         its files could not be put back ({e}): they are a mix of two runs until \
+                         its files could not be put back ({}): they are a mix of two runs until \
                          a run that can write there puts them back or replaces them",
-                        dir.display()
+                        dir.display(),
+                        crate::error::plain(&e)
                     ));
                 }
             }

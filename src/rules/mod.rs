@@ -32,7 +32,8 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::Erro
     // TOML's first line of substance is `key = value` or a `[section]`. One that is neither
     // may be a CSV line (the contacts given as the rules, a `?utm_source=` in a cell
     // included): not shown, as a TOML error would show it.
-    let first = (text.lines().enumerate())
+    // A byte order mark (Notepad's) is not part of the first line; the TOML parser takes it.
+    let first = (text.trim_start_matches('\u{feff}').lines().enumerate())
         .map(|(i, l)| (i + 1, l.trim()))
         .find(|(_, l)| !l.is_empty() && !l.starts_with('#'));
     if let Some((line, l)) = first
@@ -49,15 +50,38 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::Erro
     Ok(text)
 }
 
-/// Whether `key` (the text before a line's first `=`) can be a TOML key: bare words of
-/// letters, digits, `_` and `-` joined by dots, or quoted.
+/// Whether `key` (the text before a line's first `=`) is a TOML key: parts joined by dots,
+/// each a bare word of letters, digits, `_` and `-`, or a quoted string (`"a b"`, `'c'`).
 fn toml_key(key: &str) -> bool {
-    let key = key.trim();
-    !key.is_empty()
-        && (key.contains(['"', '\''])
-            || key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-. \t".contains(c)))
+    let mut rest = key.trim();
+    loop {
+        let part_end = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                // To the closing quote (a basic string may escape one with a backslash).
+                let mut escaped = false;
+                let close = rest[1..].char_indices().find(|&(_, c)| {
+                    let ends = c == q && !escaped;
+                    escaped = q == '"' && c == '\\' && !escaped;
+                    ends
+                });
+                match close {
+                    Some((i, _)) => i + 2,
+                    None => return false,
+                }
+            }
+            _ => rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len()),
+        };
+        if part_end == 0 {
+            return false;
+        }
+        rest = rest[part_end..].trim_start();
+        match rest.strip_prefix('.') {
+            Some(after) => rest = after.trim_start(),
+            None => return rest.is_empty(),
+        }
+    }
 }
 
 /// The bytes as UTF-8 text, or the error of `text_of`.
@@ -123,6 +147,36 @@ pub fn toml_string(s: &str) -> String {
 
 fn source(path: &Path, text: &str) -> Source {
     Source::new(path.to_path_buf(), text.to_string())
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::toml_key;
+
+    #[test]
+    fn keys_are_told_from_csv_text() {
+        for key in [
+            "version",
+            "a.b",
+            " a . b ",
+            "\"quoted key\"",
+            "'lit'.x",
+            "a-b_c",
+            r#""a\"b""#,
+        ] {
+            assert!(toml_key(key), "{key}");
+        }
+        for key in [
+            "1,\"Ann Lee\",ann@acme.com,https://acme.com/?utm_source",
+            "a b",
+            "",
+            "\"open",
+            "a.",
+            "x,y",
+        ] {
+            assert!(!toml_key(key), "{key}");
+        }
+    }
 }
 
 #[cfg(test)]

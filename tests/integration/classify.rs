@@ -790,10 +790,25 @@ fn an_export_with_two_of_a_fields_headers_is_warned_about() {
     let out = run(&mut env.classify(&["two.csv"]));
     assert!(
         stderr(&out).contains(
-            "field `unsubscribed`, which a disqualifying rule reads, lists the headers \
-             `unsubscribed`, `opted_out`, and the input has each of them: only `unsubscribed`, \
-             listed first, is read"
+            "field `unsubscribed`, which a disqualifying rule or a route reads, can read the \
+             headers `unsubscribed`, `opted_out`, and the input has each of them: only \
+             `unsubscribed` is read"
         ),
+        "{}",
+        stderr(&out)
+    );
+    // -q does not hide it; the header read is named as the input spells it, whichever of
+    // the list it is (an exact name beats a loose one listed before it).
+    env.write(
+        "two2.csv",
+        format!(
+            "{},opted_out\n{body}",
+            head.replace("unsubscribed", "UNSUBSCRIBED")
+        ),
+    );
+    let out = run(&mut env.classify(&["-q", "two2.csv"]));
+    assert!(
+        stderr(&out).contains("only `opted_out` is read"),
         "{}",
         stderr(&out)
     );
@@ -830,7 +845,7 @@ fn a_cell_a_disqualifying_rule_cannot_read_is_warned_about() {
     let out = run(&mut env.classify(&["-q", "c.csv"]));
     assert!(
         stderr(&out).contains("\"Unsubscribed\" could not disqualify them")
-            && stderr(&out).contains("they went on to other queues"),
+            && stderr(&out).contains("may be in a queue (said even with -q)"),
         "{}",
         stderr(&out)
     );

@@ -335,6 +335,7 @@ fn a_csv_given_as_the_rules_is_named_without_showing_its_line() {
     // An `=` in a cell (a tracked link) does not make the line TOML, nor does a single column.
     for first in [
         "1,ann@acme.com,VP Sales,https://acme.com/?utm_source=ads",
+        "1,\"Ann Lee\",ann@acme.com,https://acme.com/?utm_source=ads",
         "ann@acme.com",
     ] {
         env.write("url.csv", format!("{first}\n"));
@@ -342,6 +343,10 @@ fn a_csv_given_as_the_rules_is_named_without_showing_its_line() {
         let err = assert_error(&out, 78, &["url.csv:1: this is not a rules file"]);
         assert!(!err.contains("ann@"), "{err}");
     }
+    // A rules file saved with a byte order mark (Notepad) is read.
+    env.write("bom.toml", format!("\u{feff}{RULES}"));
+    let out = run(env.cmd().args(["check", "--rules", "bom.toml"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // A TOML typo later in the file keeps its caret.
     env.write("typo.toml", "version = 1\n[tiers]\nwarm 1\n");
     let out = run(env.cmd().args(["check", "--rules", "typo.toml"]));

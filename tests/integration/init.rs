@@ -388,17 +388,35 @@ fn lost_and_working_statuses_take_their_routes() {
 #[test]
 fn do_not_call_keeps_a_contact_from_sales_and_opt_out_headers_are_known() {
     let env = Env::new();
+    // Fails closed: any value but an empty cell or a clear no keeps them from sales, and the
+    // route comes before the customers' one.
     env.write(
         "crm.csv",
-        "Email,Job Title,Lead Status,Demo Requested,DoNotCall,Global Unsubscribe\n\
-         a@acme.com,CEO,Working,yes,true,false\n\
-         b@acme.com,CEO,Working,yes,false,false\n\
-         c@acme.com,CEO,Working,yes,false,true\n",
+        "Email,Job Title,Lead Status,Lifecycle Stage,Demo Requested,DoNotCall,Global Unsubscribe\n\
+         a@acme.com,CEO,Working,lead,yes,true,false\n\
+         b@acme.com,CEO,Working,lead,yes,false,false\n\
+         c@acme.com,CEO,Working,lead,yes,false,true\n\
+         d@acme.com,CEO,Working,lead,yes,DNC,false\n\
+         e@acme.com,CEO,Working,lead,yes,,false\n\
+         f@acme.com,CEO,Working,lead,yes,Yes - asked on call,false\n\
+         g@acme.com,CEO,Working,customer,yes,true,false\n",
     );
     init(&env, &["crm.csv"]);
     let scored = classifies_cleanly(&env, "crm.csv");
     let queues = util::column(&scored, "queue");
-    assert_eq!(queues, ["marketing", "sales", "suppressed"], "{scored}");
+    assert_eq!(
+        queues,
+        [
+            "marketing",
+            "sales",
+            "suppressed",
+            "marketing",
+            "sales",
+            "marketing",
+            "marketing"
+        ],
+        "{scored}"
+    );
 }
 
 #[test]
