@@ -352,7 +352,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         cmd::refuse_stdin_twice(on_stdin(input), &[&rules.path()])
     };
     // A compressed file's name: writing plain text under it would fool whoever reads it.
-    let plain = |option: &str, o: &Option<PathBuf>| {
+    let uncompressed = |option: &str, o: &Option<PathBuf>| {
         let Some((path, ext)) = o.as_deref().and_then(|p| Some((p, compression(p)?))) else {
             return Ok(());
         };
@@ -373,9 +373,9 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
     match command {
         Command::Classify(mut args) => {
             stdin_once(args.input.as_deref(), &args.rules)?;
-            plain("-o", &args.output)?;
-            plain("--rejected", &args.rejected)?;
-            plain("--summary", &args.summary)?;
+            uncompressed("-o", &args.output)?;
+            uncompressed("--rejected", &args.rejected)?;
+            uncompressed("--summary", &args.summary)?;
             stdout(&mut args.output);
             not_stdout("--summary", &args.summary)?;
             not_stdout("--rejected", &args.rejected)?;
@@ -395,21 +395,21 @@ pub fn run(command: Command, ui: &Ui) -> Result<()> {
         Command::Init(args) => cmd::init::run(&args, ui),
         Command::Diff(mut args) => {
             cmd::refuse_stdin_twice(on_stdin(args.input.as_deref()), &[&args.old, &args.new])?;
-            plain("-o", &args.output)?;
+            uncompressed("-o", &args.output)?;
             stdout(&mut args.output);
             cmd::diff::run(&args, ui)
         }
         Command::Report(mut args) => {
             stdin_once(args.input.as_deref(), &args.rules)?;
-            plain("-o", &args.output)?;
-            plain("--html", &args.html)?;
+            uncompressed("-o", &args.output)?;
+            uncompressed("--html", &args.html)?;
             stdout(&mut args.output);
             cmd::report::run(&args, ui)
         }
         Command::Calibrate(mut args) => {
             stdin_once(args.input.as_deref(), &args.rules)?;
-            plain("-o", &args.output)?;
-            plain("--write-rules", &args.write_rules)?;
+            uncompressed("-o", &args.output)?;
+            uncompressed("--write-rules", &args.write_rules)?;
             stdout(&mut args.output);
             not_stdout("--write-rules", &args.write_rules)?;
             cmd::calibrate::run(&args, ui)
