@@ -153,6 +153,9 @@ pub struct Totals {
     pub stats: Stats,
     /// Record and line of the first row rejected for not being UTF-8.
     pub first_not_utf8: Option<(u64, u64)>,
+    /// Contacts that look like a spreadsheet's totals row, and the first's record and line.
+    pub totals_rows: u64,
+    pub first_totals_row: Option<(u64, u64)>,
 }
 
 /// What a stretch of records became.
@@ -395,6 +398,10 @@ impl<'j> Worker<'j> {
                 return;
             }
         };
+        if crate::input::looks_like_totals(view.fields()) {
+            t.totals_rows += 1;
+            t.first_totals_row.get_or_insert((t.records, view.line));
+        }
         let engine = job.engine;
         let row = TextRow {
             text,
@@ -960,6 +967,12 @@ impl<'j> Merger<'j> {
         {
             all.first_not_utf8 = Some((rec + self.records, line + line_base));
         }
+        if all.first_totals_row.is_none()
+            && let Some((rec, line)) = t.first_totals_row
+        {
+            all.first_totals_row = Some((rec + self.records, line + line_base));
+        }
+        all.totals_rows += t.totals_rows;
         self.records += t.records;
         all.records += t.records;
         all.contacts += t.contacts;

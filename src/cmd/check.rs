@@ -357,6 +357,10 @@ fn fit_report(
     if let Some(first) = input.first_not_utf8 {
         warnings.push(crate::input::not_utf8_warning(input.name(), first));
     }
+    if let Some(first) = input.first_totals_row {
+        let rows = input.totals_rows;
+        warnings.push(crate::input::totals_warning(input.name(), rows, first));
+    }
     warnings.extend(super::unreadable_warnings(
         rules,
         engine,

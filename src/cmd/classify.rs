@@ -819,6 +819,9 @@ fn row_warnings(input: &str, t: &Totals, rejected: Option<String>) -> Vec<String
     if let Some(first) = t.first_not_utf8 {
         warnings.push(crate::input::not_utf8_warning(input, first));
     }
+    if let Some(first) = t.first_totals_row {
+        warnings.push(crate::input::totals_warning(input, t.totals_rows, first));
+    }
     warnings
 }
 

@@ -173,6 +173,10 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     if let Some(first) = input.first_not_utf8 {
         ui.warn(&crate::input::not_utf8_warning(input.name(), first));
     }
+    if let Some(first) = input.first_totals_row {
+        let rows = input.totals_rows;
+        ui.warn(&crate::input::totals_warning(input.name(), rows, first));
+    }
     super::nothing_readable(&input, tally.contacts)?;
 
     let sha256 = input.sha256();

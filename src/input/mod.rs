@@ -229,6 +229,9 @@ pub struct Input {
     pub first_not_utf8: Option<(u64, u64)>,
     /// Rows rejected so far that were meant as contacts (not a header repeated).
     pub unreadable_rows: u64,
+    /// Contacts that look like a spreadsheet's totals row, and the first's record and line.
+    pub totals_rows: u64,
+    pub first_totals_row: Option<(u64, u64)>,
     /// The input is a workbook: its numbers are written by leadsort, with a decimal point,
     /// whatever a field's `decimal` says.
     pub workbook: bool,
@@ -362,6 +365,8 @@ impl Input {
             raw_buf: Vec::new(),
             rejected: None,
             first_not_utf8: None,
+            totals_rows: 0,
+            first_totals_row: None,
             unreadable_rows: 0,
             workbook,
         };
@@ -521,6 +526,10 @@ impl Input {
                         });
                         self.replay_if_split();
                         return Ok(Some(Next::Rejected));
+                    }
+                    if looks_like_totals(view.fields()) {
+                        self.totals_rows += 1;
+                        self.first_totals_row.get_or_insert((record, line));
                     }
                     contact.copy_from(view.fields());
                     return Ok(Some(Next::Contact { record, line }));
@@ -809,6 +818,73 @@ pub fn checked_text<'a>(
     Ok(text)
 }
 
+/// Whether a row is a spreadsheet's totals row, not a contact: its first cell names a total
+/// (`Total`, `Grand total`, `Summe`...) and at least half of its other cells are numbers or
+/// empty. A contact at a company called Total has a name, an email, a title: text. Checked
+/// for every contact, so a first cell costs a length test and a few compares, no allocation.
+#[inline]
+pub fn looks_like_totals(fields: Fields<'_>) -> bool {
+    const TOTALS: [&str; 14] = [
+        "total",
+        "totals",
+        "total:",
+        "grand total",
+        "subtotal",
+        "sub-total",
+        "sum",
+        "summe",
+        "gesamt",
+        "gesamtsumme",
+        "totaal",
+        "totale",
+        "totalt",
+        "suma",
+    ];
+    let Some(raw) = fields.get(0) else {
+        return false;
+    };
+    // Every word starts with a t, an s or a g: an id or most names end here, untrimmed.
+    let starts = |b: Option<&u8>| matches!(b.map(|b| b | 0x20), Some(b't' | b's' | b'g'));
+    if !starts(raw.first()) && !raw.first().is_some_and(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let first = raw.trim_ascii();
+    if !starts(first.first()) {
+        return false;
+    }
+    let named = match first.len() {
+        3..=14 => TOTALS
+            .iter()
+            .any(|t| first.eq_ignore_ascii_case(t.as_bytes())),
+        _ => first.eq_ignore_ascii_case("total général".as_bytes()),
+    };
+    if !named || fields.len() < 2 {
+        return false;
+    }
+    let plain = fields.iter().skip(1).filter(|cell| {
+        let cell = cell.trim_ascii();
+        cell.is_empty()
+            || std::str::from_utf8(cell)
+                .is_ok_and(|c| crate::engine::cell::parse_number(c).is_some())
+    });
+    plain.count() * 2 >= fields.len() - 1
+}
+
+/// The warning for rows that look like a totals row (see `looks_like_totals`): scored as
+/// contacts, which they are not. The first cell is one of the words leadsort looks for.
+pub fn totals_warning(input: &str, rows: u64, (record, line): (u64, u64)) -> String {
+    format!(
+        "{} of {input} {} like a spreadsheet's totals row (the first is record {record}, line \
+         {line}: its first cell names a total, its other cells are numbers or empty) and {} \
+         scored as {}: remove {} from the export",
+        crate::ui::plural(rows, "row"),
+        if rows == 1 { "looks" } else { "look" },
+        if rows == 1 { "was" } else { "were" },
+        if rows == 1 { "a contact" } else { "contacts" },
+        if rows == 1 { "it" } else { "them" },
+    )
+}
+
 /// Why a row that repeats the header is rejected.
 pub const HEADER_AGAIN: &str =
     "the header line again: were two exports joined into one file? (not a contact)";
@@ -825,10 +901,16 @@ fn is_the_header(view: &RecordView<'_>, header: &Header) -> bool {
     // Ignoring case and surrounding spaces: an export tool's second header (`CONTACT ID`,
     // ` Email `) is no contact either.
     let same = |cell: &[u8], name: &str| {
-        cell == name.as_bytes()
-            || cell
-                .trim_ascii()
-                .eq_ignore_ascii_case(name.as_bytes().trim_ascii())
+        let name = name.as_bytes();
+        if cell.len() == name.len() {
+            return cell.eq_ignore_ascii_case(name);
+        }
+        // Of other lengths, equal only with spaces around one of them: rare, so looked at last.
+        let padded = |b: &[u8]| {
+            b.first().is_some_and(u8::is_ascii_whitespace)
+                || b.last().is_some_and(u8::is_ascii_whitespace)
+        };
+        (padded(cell) || padded(name)) && cell.trim_ascii().eq_ignore_ascii_case(name.trim_ascii())
     };
     same(first, name)
         && (1..header.len()).all(|i| view.field(i).is_some_and(|f| same(f, &header.names[i])))

@@ -820,6 +820,42 @@ fn an_export_with_two_of_a_fields_headers_is_warned_about() {
     assert_eq!(stderr(&out), "");
 }
 
+/// A spreadsheet's totals row at the bottom is scored as a contact: said, with its line,
+/// whatever the threads; a contact whose first cell happens to be `Total` (a company of
+/// that name) with text in its other cells is not.
+#[test]
+fn a_totals_row_is_warned_about_and_a_company_named_total_is_not() {
+    let env = Env::standard();
+    let company = CONTACTS.replace("\n", "\nTotal,x@total.example,VP,500,no,no,\n");
+    let company = company.trim_end_matches("Total,x@total.example,VP,500,no,no,\n");
+    env.write("company.csv", company);
+    for threads in ["1", "2"] {
+        let out = run(&mut env.classify(&["--threads", threads, "company.csv"]));
+        assert_eq!(stderr(&out), "", "{threads}");
+    }
+    env.write("totals.csv", format!("{CONTACTS}Total,,,\"1,760\",3,,\n"));
+    for threads in ["1", "2"] {
+        let out = run(&mut env.classify(&["--threads", threads, "totals.csv"]));
+        assert!(
+            stderr(&out).contains(
+                "1 row of totals.csv looks like a spreadsheet's totals row (the first is record 6, \
+                 line 7: its first cell names a total, its other cells are numbers or empty) and \
+                 was scored as a contact"
+            ),
+            "{threads}: {}",
+            stderr(&out)
+        );
+    }
+    let out = run(env
+        .cmd()
+        .args(["check", "--as-of", "2026-11-27", "totals.csv"]));
+    assert!(
+        stderr(&out).contains("looks like a spreadsheet's totals row"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// One cell a disqualifying rule cannot read is one contact who should not be contacted and
 /// is: warned about at once, and --deny-warnings refuses the run.
 #[test]
