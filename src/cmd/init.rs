@@ -211,6 +211,22 @@ fn report(ui: &Ui, survey: &Survey, starter: &Starter, output: &Output) {
             ));
         }
     }
+    // A fail-closed rule that would keep most contacts away: the column's "no" is a word
+    // the list lacks (`Not opted out`), and the first run would suppress nearly everyone.
+    for found in &survey.found {
+        let fails_closed = found.known.field == "do_not_call"
+            || (found.known.field == "unsubscribed" && !found.typed());
+        if fails_closed && survey.sampled > 0 && found.kept_away * 2 > survey.sampled {
+            ui.warn(&format!(
+                "the rule on column `{}` keeps {} of the {} sampled contacts away (any value but \
+                 an empty cell or a clear no does): if the column's word for \"may be \
+                 contacted\" is not in its list, add it there (see the comment in the rules)",
+                crate::ui::printable(&found.header),
+                found.kept_away,
+                survey.sampled
+            ));
+        }
+    }
     let repeated = survey.header.duplicates();
     if let Some(input) = &survey.input
         && !repeated.is_empty()
@@ -1018,6 +1034,8 @@ struct Survey {
     unknown: Vec<String>,
     /// Record and line of the first sample row that is not UTF-8 (it is left out).
     not_utf8: Option<(u64, u64)>,
+    /// The rows read to judge the columns.
+    sampled: usize,
 }
 
 /// A known column found in the header.
@@ -1026,6 +1044,9 @@ struct Found {
     known: &'static Known,
     header: String,
     reading: Reading,
+    /// Of the sampled rows, how many a fail-closed rule on this column (opt-out as text,
+    /// do-not-call) would keep away: their cell is neither empty nor a word of `no_words!`.
+    kept_away: usize,
 }
 
 /// How a found column's cells read, judged on the first rows.
@@ -1171,10 +1192,17 @@ impl Survey {
                 .map(|r| r.get(i).unwrap_or("").trim())
                 .filter(|c| !c.is_empty())
                 .collect();
+            let no: Vec<&str> = (no_words!().trim_matches(['[', ']']).split(','))
+                .map(|w| w.trim().trim_matches('"'))
+                .collect();
+            let kept_away = (cells.iter())
+                .filter(|c| !no.contains(&c.to_lowercase().as_str()))
+                .count();
             found.push(Found {
                 known,
                 header: name,
                 reading: Reading::of(known.kind, &cells),
+                kept_away,
             });
         }
         let mut unknown: Vec<String> = Vec::new();
@@ -1191,6 +1219,7 @@ impl Survey {
             id,
             unknown,
             not_utf8: None,
+            sampled: samples.len(),
         }
     }
 

@@ -419,6 +419,33 @@ fn do_not_call_keeps_a_contact_from_sales_and_opt_out_headers_are_known() {
     );
 }
 
+/// A fail-closed opt-out whose column says "may be contacted" in a word the list lacks
+/// would suppress nearly everyone on the first run: init says so (the header, counts only).
+#[test]
+fn a_fail_closed_rule_that_would_keep_most_contacts_away_is_said() {
+    let env = Env::new();
+    env.write(
+        "crm.csv",
+        "Email,Job Title,Opt Out\na@acme.com,CEO,Permitted\nb@acme.com,CEO,Permitted\n\
+         c@acme.com,CEO,Blocked\nd@acme.com,CEO,Permitted\n",
+    );
+    let (_, _, out) = init(&env, &["crm.csv"]);
+    assert!(
+        stderr(&out)
+            .contains("the rule on column `Opt Out` keeps 4 of the 4 sampled contacts away"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("Permitted"), "{}", stderr(&out));
+    // A column of yes and no, or of no and blanks: nothing to say.
+    env.write(
+        "ok.csv",
+        "Email,Job Title,Opt Out\na@acme.com,CEO,Subscribed\nb@acme.com,CEO,\nc@acme.com,CEO,Unsubscribed\n",
+    );
+    let out = run(env.cmd().args(["init", "-o", "ok.toml", "ok.csv"]));
+    assert!(!stderr(&out).contains("keeps"), "{}", stderr(&out));
+}
+
 #[test]
 fn salesforce_export_with_us_dates() {
     let (env, _, rules, _) = init_fixture("salesforce.csv");
