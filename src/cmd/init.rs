@@ -940,7 +940,19 @@ const OPT_OUT_RULES: &[Rule] = &[Rule {
 /// statuses CRMs write for a subscribed contact.
 macro_rules! no_words {
     () => {
-        r#"["no", "n", "false", "0", "nein", "falsch", "non", "faux", "falso", "não", "nao", "nee", "onwaar", "nej", "nei", "usant", "falskt", "ei", "epätosi", "nie", "fałsz", "subscribed", "not subscribed", "opted in", "opted-in", "opt in", "opt-in", "double opt-in", "not opted out", "active"]"#
+        concat!(
+            "[",
+            no_plain!(),
+            r#", "subscribed", "not subscribed", "opted in", "opted-in", "opt in", "opt-in", "double opt-in", "not opted out", "active"]"#
+        )
+    };
+}
+
+/// The plain no of `no_words!`, for a flag whose yes means "keep away" (do-not-call), where
+/// `active` or `subscribed` may well mean the flag is on.
+macro_rules! no_plain {
+    () => {
+        r#""no", "n", "false", "0", "nein", "falsch", "non", "faux", "falso", "não", "nao", "nee", "onwaar", "nej", "nei", "usant", "falskt", "ei", "epätosi", "nie", "fałsz""#
     };
 }
 
@@ -987,8 +999,9 @@ const DO_NOT_CALL_ROUTES: &[Route] = &[Route {
           (\"DNC\", \"Yes - asked on call\") keeps them from sales. To keep them from email\n\
           too, make it a rule with `disqualify = true` instead.",
     when: concat!(
-        r#"{ all = [{ field = "do_not_call", present = true }, { not = { field = "do_not_call", in = "#,
-        no_words!(),
+        r#"{ all = [{ field = "do_not_call", present = true }, { not = { field = "do_not_call", in = ["#,
+        no_plain!(),
+        "]",
         r#" } }] }"#
     ),
     queue: "marketing",
@@ -1192,7 +1205,11 @@ impl Survey {
                 .map(|r| r.get(i).unwrap_or("").trim())
                 .filter(|c| !c.is_empty())
                 .collect();
-            let no: Vec<&str> = (no_words!().trim_matches(['[', ']']).split(','))
+            let words = match known.field {
+                "do_not_call" => no_plain!(),
+                _ => no_words!(),
+            };
+            let no: Vec<&str> = (words.trim_matches(['[', ']']).split(','))
                 .map(|w| w.trim().trim_matches('"'))
                 .collect();
             let kept_away = (cells.iter())

@@ -231,8 +231,9 @@ pub fn resolve_field(
 /// file fits several exports; one export with two opt-out columns (`Unsubscribed` and
 /// `opted_out`) may say different things, and the second's yes must not go unseen. (Other
 /// fields' lists are often meant to pass over a column: Mautic's `title` is Mr or Ms.)
-/// Each with the headers found (as the input spells them) and the one read. Routes' fields
-/// count too (a do-not-call flag keeps contacts from sales by a route).
+/// Each with the headers found (as the input spells them) and the one read. The fields of
+/// routes away from the sales queue count too (a do-not-call flag keeps contacts from sales
+/// by a route); a route to sales guards no one.
 pub fn several_columns<'r>(
     rules: &'r Rules,
     header: &'r Header,
@@ -241,7 +242,11 @@ pub fn several_columns<'r>(
         .filter(|r| r.disqualify)
         .filter_map(|r| r.when.as_ref());
     let guarding: std::collections::HashSet<&str> = disqualifying
-        .chain(rules.routes.iter().map(|r| &r.when))
+        .chain(
+            (rules.routes.iter())
+                .filter(|r| r.queue != rules.sales_queue())
+                .map(|r| &r.when),
+        )
         .flat_map(|w| w.tests())
         .map(|t| t.field.name.as_str())
         .collect();

@@ -824,11 +824,13 @@ pub fn checked_text<'a>(
 /// for every contact, so a first cell costs a length test and a few compares, no allocation.
 #[inline]
 pub fn looks_like_totals(fields: Fields<'_>) -> bool {
-    const TOTALS: [&str; 14] = [
+    const TOTALS: [&str; 18] = [
         "total",
         "totals",
         "total:",
+        "totals:",
         "grand total",
+        "grand total:",
         "subtotal",
         "sub-total",
         "sum",
@@ -839,6 +841,8 @@ pub fn looks_like_totals(fields: Fields<'_>) -> bool {
         "totale",
         "totalt",
         "suma",
+        "total general",
+        "gran total",
     ];
     let Some(raw) = fields.get(0) else {
         return false;
@@ -853,12 +857,14 @@ pub fn looks_like_totals(fields: Fields<'_>) -> bool {
         return false;
     }
     let named = match first.len() {
-        3..=14 => TOTALS
+        3..=13 => TOTALS
             .iter()
             .any(|t| first.eq_ignore_ascii_case(t.as_bytes())),
         _ => first.eq_ignore_ascii_case("total général".as_bytes()),
     };
-    if !named || fields.len() < 2 {
+    // An address anywhere makes it a contact (a company called Total, a person called Suma).
+    let address = |cell: &[u8]| memchr::memchr(b'@', cell).is_some();
+    if !named || fields.len() < 2 || fields.iter().any(address) {
         return false;
     }
     let plain = fields.iter().skip(1).filter(|cell| {
@@ -902,8 +908,8 @@ fn is_the_header(view: &RecordView<'_>, header: &Header) -> bool {
     // ` Email `) is no contact either.
     let same = |cell: &[u8], name: &str| {
         let name = name.as_bytes();
-        if cell.len() == name.len() {
-            return cell.eq_ignore_ascii_case(name);
+        if cell.len() == name.len() && cell.eq_ignore_ascii_case(name) {
+            return true;
         }
         // Of other lengths, equal only with spaces around one of them: rare, so looked at last.
         let padded = |b: &[u8]| {

@@ -634,7 +634,9 @@ impl RecordParser {
     fn merged_rows(&self, chunk_part: &[u8]) -> bool {
         let raw = self.raw_record(chunk_part);
         if by_the_book(&raw, self.delimiter, self.expected_fields) {
-            return false;
+            // By the book at the header's width, yet its lines are rows: a stray quote at a
+            // cell's start closed at the end of that column rows later (`27"`).
+            return self.mostly_rows(self.later_lines(&raw, false));
         }
         holds_a_row(
             self.view_fields(chunk_part, self.nends),
@@ -670,12 +672,22 @@ impl RecordParser {
     /// closing quote can leave the record the header's width; a note's lines are rarely rows).
     fn kept_lines_are_rows(&self, chunk_part: &[u8]) -> bool {
         let raw = self.raw_record(chunk_part);
-        let (rows, lines) = self
-            .later_lines(&raw, true)
-            .fold((0usize, 0usize), |(rows, lines), row| {
-                (rows + usize::from(row), lines + 1)
-            });
-        rows > 0 && (self.fields_seen != self.expected_fields || rows * 2 > lines)
+        let lines: Vec<bool> = self.later_lines(&raw, true).collect();
+        // Not one whole line kept after the first (a line over the limit): the rows, if any,
+        // cannot be told, nor read again. Stopped, rather than lost.
+        lines.is_empty()
+            || lines.contains(&true) && self.fields_seen != self.expected_fields
+            || self.mostly_rows(lines.into_iter())
+    }
+
+    /// Whether most of these lines are whole rows, and at least three: a note's lines are
+    /// rarely rows, a stray quote's merge is nearly all rows. Not judged for exports of fewer
+    /// than five columns, where prose lines (`2026-01-03, called, no answer`) are easily rows.
+    fn mostly_rows(&self, lines: impl Iterator<Item = bool>) -> bool {
+        let (rows, all) = lines.fold((0usize, 0usize), |(rows, all), row| {
+            (rows + usize::from(row), all + 1)
+        });
+        self.expected_fields >= 5 && rows >= 3 && rows * 2 > all
     }
 
     /// The record read up to `end`, or set aside unread as `known`.

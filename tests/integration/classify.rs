@@ -833,6 +833,13 @@ fn a_totals_row_is_warned_about_and_a_company_named_total_is_not() {
         let out = run(&mut env.classify(&["--threads", threads, "company.csv"]));
         assert_eq!(stderr(&out), "", "{threads}");
     }
+    // Nor a contact with an address whose other cells are numbers.
+    env.write(
+        "numeric.csv",
+        format!("{CONTACTS}Total,jo@total.example,5,100000,12,4,92400\n"),
+    );
+    let out = run(&mut env.classify(&["numeric.csv"]));
+    assert!(!stderr(&out).contains("totals row"), "{}", stderr(&out));
     env.write("totals.csv", format!("{CONTACTS}Total,,,\"1,760\",3,,\n"));
     for threads in ["1", "2"] {
         let out = run(&mut env.classify(&["--threads", threads, "totals.csv"]));

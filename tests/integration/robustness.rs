@@ -1711,6 +1711,27 @@ fn a_stray_quote_closed_megabytes_later_stops_the_run_instead_of_losing_the_rows
     env.write("inch.csv", &csv);
     let out = run(&mut classify(&env, &["--split", "out", "inch.csv"]));
     assert_error(&out, 65, &["record 2 (line 3): a quote opened here"]);
+    // The same within the limit: the record is quoted by the book at the header's width, yet
+    // its lines are rows. They are read again; only the stray line is rejected.
+    let mut csv = big_contacts(200);
+    let at = csv.find("\n2,").unwrap() + 1;
+    csv.insert_str(
+        at,
+        "0,zero@acme.com,Engineer,10,no,no,\"Met at the fair, wants more\n",
+    );
+    csv.push_str("99999,n@acme.com,VP,5,no,no,Wants a 27\"\n");
+    env.write("inch-small.csv", &csv);
+    assert_ok(&run(&mut classify(
+        &env,
+        &["--split", "out", "inch-small.csv"],
+    )));
+    let ids: Vec<String> = (0..=200)
+        .map(|i| i.to_string())
+        .chain(["99999".into()])
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let routed = assert_each_row_once(&env.path("out"), &ids, 202);
+    assert_eq!(routed["0"], "rejected.csv");
 }
 
 // ---- empty, header only, duplicate and missing columns ------------------------------------
