@@ -509,7 +509,7 @@ impl FileId {
     /// The file on stdin, if it is one (not a terminal or a pipe, which no output can be).
     pub fn of_stdin() -> Option<FileId> {
         #[cfg(unix)]
-        return Self::of_std(std::io::stdin(), true);
+        return Self::of_std(std::io::stdin(), std::fs::Metadata::is_file);
         #[cfg(not(unix))]
         None
     }
@@ -518,18 +518,13 @@ impl FileId {
     /// a side file may be too, without mixing into anything).
     pub fn of_stdout() -> Option<FileId> {
         #[cfg(unix)]
-        {
+        return Self::of_std(std::io::stdout(), |meta| {
             use std::io::IsTerminal;
-            use std::os::fd::AsFd;
             use std::os::unix::fs::FileTypeExt;
-            let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
-            let kind = std::fs::File::from(fd).metadata().ok()?.file_type();
+            let kind = meta.file_type();
             let device = kind.is_char_device() || kind.is_block_device();
-            if device && !std::io::stdout().is_terminal() {
-                return None;
-            }
-            Self::of_std(std::io::stdout(), false)
-        }
+            !device || std::io::stdout().is_terminal()
+        });
         #[cfg(not(unix))]
         None
     }
@@ -537,18 +532,22 @@ impl FileId {
     /// Whether `path` names what stdin is (`/dev/stdin`, `/dev/fd/0`, or the file it reads).
     pub fn is_stdin(path: &Path) -> bool {
         #[cfg(unix)]
-        return Self::of_std(std::io::stdin(), false).is_some_and(|id| Self::of(path) == Some(id));
+        return Self::of_std(std::io::stdin(), |_| true)
+            .is_some_and(|id| Self::of(path) == Some(id));
         #[cfg(not(unix))]
         false
     }
 
-    /// What stdin or stdout is; with `files_only`, only if it is a file.
+    /// What stdin or stdout is, if `keep` takes it.
     #[cfg(unix)]
-    fn of_std(stream: impl std::os::fd::AsFd, files_only: bool) -> Option<FileId> {
+    fn of_std(
+        stream: impl std::os::fd::AsFd,
+        keep: impl Fn(&std::fs::Metadata) -> bool,
+    ) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         let fd = stream.as_fd().try_clone_to_owned().ok()?;
         let meta = std::fs::File::from(fd).metadata().ok()?;
-        (meta.is_file() || !files_only).then(|| FileId::Inode(meta.dev(), meta.ino()))
+        keep(&meta).then(|| FileId::Inode(meta.dev(), meta.ino()))
     }
 }
 

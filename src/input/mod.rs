@@ -820,8 +820,9 @@ pub fn checked_text<'a>(
 
 /// Whether a row is a spreadsheet's totals row, not a contact: its first cell names a total
 /// (`Total`, `Grand total`, `Summe`...) and at least half of its other cells are numbers or
-/// empty. A contact at a company called Total has a name, an email, a title: text. Checked
-/// for every contact, so a first cell costs a length test and a few compares, no allocation.
+/// empty, and none holds an address (a contact at a company called Total has an email). Checked
+/// for every contact, so a first cell costs a look at its first byte (every word starts with t,
+/// s or g), no allocation.
 #[inline]
 pub fn looks_like_totals(fields: Fields<'_>) -> bool {
     const TOTALS: [&str; 18] = [
